@@ -1,0 +1,67 @@
+"""Builders for small scrapes in every layout, and helpers shared by the tests."""
+import hashlib, json, os, sqlite3, subprocess, sys
+from pathlib import Path
+import pytest
+from tagsim.storage import write_pr0loader_db
+
+ROOT = Path(__file__).resolve().parent.parent
+
+def pr0_item(i, tags, flags=1, image=None, created=None):
+    "A pr0loader row with `tags` as (tag, confidence) pairs."
+    return dict(id=i, image=image or f'2024/01/{i}.png', flags=flags, created=created or 1_700_000_000 + i, up=1, down=0,
+                tags_data=[{'id': i * 100 + k, 'confidence': c, 'tag': t} for k, (t, c) in enumerate(tags)])
+
+def make_pr0gramm_db(path, items):
+    "A normalised pr0gramm scrape: items + tags tables; `items` as (id, flags, [(tag, conf)])."
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE items (id INTEGER PRIMARY KEY, promoted INT, up INT, down INT, created INT, image TEXT, thumb TEXT, fullsize TEXT, source TEXT, flags INT)")
+    con.execute("CREATE TABLE tags (id INTEGER PRIMARY KEY, item_id INT, confidence REAL, tag TEXT)")
+    n = 0
+    for iid, flags, tags in items:
+        con.execute("INSERT INTO items (id, created, image, flags) VALUES (?, ?, ?, ?)", (iid, 1000 + iid, f'{iid}.jpg', flags))
+        for t, c in tags:
+            n += 1; con.execute("INSERT INTO tags VALUES (?, ?, ?, ?)", (n, iid, c, t))
+    con.commit(); con.close()
+    return Path(path)
+
+def make_danbooru_db(path, posts):
+    "A Danbooru-style scrape; `posts` as (id, md5, ext, tag_string, rating)."
+    con = sqlite3.connect(path)
+    con.execute("CREATE TABLE posts (id INTEGER PRIMARY KEY, md5 TEXT, file_ext TEXT, tag_string TEXT, rating TEXT, created_at TEXT)")
+    con.executemany("INSERT INTO posts VALUES (?, ?, ?, ?, ?, '2020-01-02T03:04:05Z')", posts)
+    con.commit(); con.close()
+    return Path(path)
+
+def fingerprint(path):
+    "Bytes hash and mtime of a file (and its WAL/SHM siblings)."
+    out = {}
+    for p in [Path(path), Path(str(path) + '-wal'), Path(str(path) + '-shm')]:
+        if p.exists(): out[p.name] = (hashlib.sha256(p.read_bytes()).hexdigest(), p.stat().st_mtime_ns)
+    return out
+
+def run_cli(*args, env=None, check=True):
+    "Run `python -m tagsim.cli ARGS` in a subprocess; returns the CompletedProcess."
+    e = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', **(env or {}))
+    r = subprocess.run([sys.executable, '-m', 'tagsim.cli', *map(str, args)], capture_output=True, text=True, env=e)
+    if check and r.returncode != 0: raise AssertionError(f"tagsim {' '.join(map(str, args))} failed ({r.returncode}):\n{r.stdout}\n{r.stderr}")
+    return r
+
+@pytest.fixture
+def work(tmp_path, monkeypatch):
+    "A private work_dir for tagsim, set through the environment."
+    w = tmp_path/'work'; monkeypatch.setenv('TAGSIM_WORK_DIR', str(w))
+    return w
+
+@pytest.fixture
+def pr0loader_db(tmp_path):
+    return write_pr0loader_db(tmp_path/'pr0loader.db', [
+        pr0_item(1, [('Katze', 0.9), ('sfw', 0.4)]),
+        pr0_item(2, [('katze', 0.8), ('hund', 0.6)], flags=2, image='2024/01/2.mp4'),
+        pr0_item(3, [('hund', 0.7)], flags=4, image='2024/01/3.gif'),
+    ])
+
+@pytest.fixture(scope='session')
+def demo_db(tmp_path_factory):
+    "The full demo scrape at a small icon size, built once per test session."
+    from tagsim.demo import build_demo
+    return build_demo(tmp_path_factory.mktemp('demo')/'demo', size=32)

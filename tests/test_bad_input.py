@@ -1,0 +1,57 @@
+"""Every kind of bad input gets a clear error or a counted skip, and nothing is lost."""
+import sqlite3
+import pytest
+from tagsim.index import update_index
+from tagsim.storage import Scrape, ScrapeError, write_pr0loader_db
+from tagsim.media import check_media, resolve_media, UnsafeMediaPath, classify_media
+from tagsim.apijson import import_api_json, ApiJsonError
+from conftest import pr0_item, run_cli
+
+def test_not_sqlite(tmp_path, work):
+    (tmp_path/'x.db').write_text('id,tags\n1,cat\n')
+    with pytest.raises(ScrapeError, match="not an SQLite database.*starting with b'id,tags"): Scrape(tmp_path/'x.db')
+    (tmp_path/'empty.db').write_bytes(b'')
+    with pytest.raises(ScrapeError, match='an empty file'): Scrape(tmp_path/'empty.db')
+    r = run_cli('stats', '--db', tmp_path/'x.db', check=False)
+    assert r.returncode == 2 and r.stderr.startswith('tagsim: error: not an SQLite database') and len(r.stderr.strip().splitlines()) == 1
+
+def test_unknown_layout(tmp_path):
+    con = sqlite3.connect(tmp_path/'u.db'); con.execute('CREATE TABLE images (id, path, labels)'); con.commit(); con.close()
+    with pytest.raises(ScrapeError, match=r'unknown scrape layout: found images\(id, labels, path\)'): Scrape(tmp_path/'u.db')
+
+def test_malformed_null_nonutf8_empty(tmp_path):
+    db = write_pr0loader_db(tmp_path/'s.db', [pr0_item(1, [('ok', 0.5)]), dict(id=2, image='2.png', tags_data='[{"tag": "x"'),
+                                              dict(id=3, image='3.png', tags_data=None), pr0_item(4, [('', 0.5), ('  ', 0.2), ('fine', 0.3)]),
+                                              dict(id=5, image='5.png', tags_data='"just a string"'), pr0_item(6, [('dup', 0.1), ('dup', 0.2)])])
+    con = sqlite3.connect(db)
+    con.execute("INSERT INTO items (id, image, tags_data) VALUES (7, '7.png', CAST(? AS BLOB))", (b'[{"id": 1, "confidence": 0.5, "tag": "gr\xfcn"}]',))
+    con.execute("INSERT INTO items (id, image, tags_data) VALUES (8, '8.png', CAST(? AS TEXT))", (b'[{"id": 1, "confidence": 0.5, "tag": "caf\xc3\xa9"}]',))
+    con.commit(); con.close()
+    idx, _ = update_index(db, tmp_path/'idx')
+    assert idx.n_items == 8  # nothing lost: every item is in the index
+    assert idx.skipped == {'malformed_json': [2], 'null_tags': [3], 'empty_tag': [4], 'bad_tag_entries': [5], 'duplicate_tag': [6]}
+    assert sorted(idx.tags) == sorted(['ok', 'fine', 'dup', 'gr\ufffdn', 'café'])
+    assert idx.tags_per_item().tolist() == [1, 0, 0, 1, 0, 1, 1, 1]
+
+def test_media_checks(tmp_path):
+    media = tmp_path/'media'; (media/'2024/01').mkdir(parents=True)
+    for n in ('1.png', '3.gif'): (media/'2024/01'/n).write_bytes(b'x')
+    db = write_pr0loader_db(tmp_path/'s.db', [pr0_item(1, [('a', 1)]), pr0_item(2, [('a', 1)], image='2024/01/2.mp4'),
+                                              pr0_item(3, [('a', 1)], image='2024/01/3.gif'), pr0_item(4, [('a', 1)], image='../outside.png'),
+                                              pr0_item(5, [('a', 1)], image='/etc/passwd'), pr0_item(6, [('a', 1)], image='2024/01/missing.jpg')])
+    with Scrape(db) as s: r = check_media(s, media)
+    assert r.missing == [2, 6] and r.refused == [4, 5]
+    assert r.kinds == {'image': 3, 'video': 1, 'gif': 1, 'other': 1}
+    with pytest.raises(UnsafeMediaPath): resolve_media(media, '2024/../../x.png')
+    assert [classify_media(x) for x in ('a.MP4', 'a.webm', 'b.GIF', 'c.webp')] == ['video', 'video', 'gif', 'image']
+
+def test_json_import_errors(tmp_path):
+    (tmp_path/'junk.json').write_text('not json')
+    with pytest.raises(ApiJsonError, match='junk.json: not valid JSON'): import_api_json([tmp_path/'junk.json'], tmp_path/'o.db')
+    (tmp_path/'info.json').write_text('{"tags": []}')
+    with pytest.raises(ApiJsonError, match='info.json: items/info answer without an item id'): import_api_json([tmp_path/'info.json'], tmp_path/'o.db')
+    assert not (tmp_path/'o.db').exists()  # no half-written output
+
+def test_bad_settings_name_the_field(tmp_path, work):
+    r = run_cli('stats', env={'TAGSIM_MIN_TAG_OCCURRENCES': 'many'}, check=False)
+    assert r.returncode == 2 and "min_tag_occurrences" in r.stderr

@@ -1,0 +1,53 @@
+"""The command line: help everywhere, the demo, stats, no TensorFlow for model-free commands."""
+import json, subprocess, sys
+import pytest
+from conftest import run_cli, fingerprint
+from tagsim.cli import build_parser
+
+def test_help_on_every_subcommand():
+    assert 'demo' in run_cli('--help').stdout
+    p = build_parser()
+    sub = next(a for a in p._actions if a.dest == 'command')
+    for name in sub.choices:
+        assert run_cli(name, '--help').stdout.startswith('usage: tagsim ' + name)
+    for action in ('build', 'run'): assert 'usage' in run_cli('demo', action, '--help').stdout
+
+@pytest.mark.parametrize('cmd', [['stats'], ['config'], ['index'], ['check-media']])
+def test_model_free_commands_do_not_import_tensorflow(pr0loader_db, work, cmd):
+    code = ("import sys; from tagsim.cli import main; rc = main(sys.argv[1:]); "
+            "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'tensorflow imported'; sys.exit(rc)")
+    r = subprocess.run([sys.executable, '-c', code, *cmd, '--db', str(pr0loader_db)], capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+
+def test_stats_on_demo(demo_db, tmp_path):
+    before = fingerprint(demo_db)
+    r = json.loads(run_cli('stats', '--db', demo_db, '--work-dir', tmp_path/'w', '--json').stdout)
+    assert r['layout'] == 'pr0loader' and r['items'] == 7188
+    assert r['tags'] > 1000 and r['tag_assignments'] > 2 * r['items'] and r['items_without_tags'] == 0 and r['skipped'] == {}
+    assert fingerprint(demo_db) == before
+
+def test_demo_build_and_run(tmp_path):
+    r = run_cli('demo', 'run', '--size', '24', '--quiet', '--work-dir', tmp_path/'w')
+    assert 'items: 7,188' in r.stdout and (tmp_path/'w/demo/variant_truth.json').exists()
+    truth = json.loads((tmp_path/'w/demo/variant_truth.json').read_text())
+    assert {'a': 'home', 'b': 'house'} in [{'a': p['a'], 'b': p['b']} for p in truth['alias_token_pairs']]
+    media = sorted((tmp_path/'w/demo/media').rglob('*.png'))
+    assert len(media) == 7188
+    r2 = run_cli('demo', 'build', '--size', '24', '--quiet', '--work-dir', tmp_path/'w')  # reused
+    assert sorted((tmp_path/'w/demo/media').rglob('*.png')) == media
+
+def test_demo_is_deterministic(tmp_path):
+    from tagsim.demo import build_demo
+    import hashlib, sqlite3
+    dump = lambda db: hashlib.sha256('\n'.join(sqlite3.connect(db).iterdump()).encode()).hexdigest()
+    a = build_demo(tmp_path/'a', size=16, limit=300); b = build_demo(tmp_path/'b', size=16, limit=300)
+    assert dump(a) == dump(b)
+    fa, fb = sorted((tmp_path/'a/media').rglob('*.png')), sorted((tmp_path/'b/media').rglob('*.png'))
+    assert [f.read_bytes() for f in fa] == [f.read_bytes() for f in fb]
+
+def test_import_json_cli(tmp_path):
+    (tmp_path/'p.json').write_text(json.dumps({'items': [{'id': 1, 'image': 'a.jpg', 'flags': 1}]}))
+    r = run_cli('import-json', tmp_path/'p.json', '--out', tmp_path/'o.db')
+    assert 'items: 1' in r.stdout
+    r = run_cli('import-json', tmp_path/'p.json', '--out', tmp_path/'o.db', check=False)
+    assert r.returncode == 2 and 'refusing to overwrite' in r.stderr

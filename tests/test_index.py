@@ -1,0 +1,72 @@
+"""The index is incremental, rebuilt when content changes, resumable, and agrees with a naive count."""
+import collections, json, sqlite3
+import numpy as np
+import pytest
+from hypothesis import given, settings, strategies as st, HealthCheck
+from tagsim import index as index_mod
+from tagsim.index import update_index, TagIndex
+from tagsim.storage import write_pr0loader_db
+from conftest import pr0_item
+
+def naive_counts(db):
+    "The pr0loader trainer's way: json.loads per row, dict counting; also the tag set of each item."
+    c, per_item = collections.Counter(), {}
+    for (i, td) in sqlite3.connect(db).execute('SELECT id, tags_data FROM items ORDER BY id'):
+        per_item[i] = {x['tag'] for x in json.loads(td)}
+        for t in per_item[i]: c[t] += 1
+    return dict(c), per_item
+
+tag_lists = st.lists(st.lists(st.tuples(st.sampled_from(['a', 'b', 'Katze', 'grün', 'x y', '0']), st.floats(0, 1)), max_size=6), min_size=1, max_size=40)
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(items=tag_lists, chunk=st.integers(1, 7), seg=st.integers(1, 9))
+def test_counts_match_naive_loop(tmp_path_factory, items, chunk, seg):
+    d = tmp_path_factory.mktemp('h')
+    db = write_pr0loader_db(d/'s.db', [pr0_item(i + 1, tags) for i, tags in enumerate(items)])
+    idx, _ = update_index(db, d/'idx', chunk_size=chunk, segment_items=seg)
+    counts, per_item = naive_counts(db)
+    assert {t: n for t, n in zip(idx.tags, idx.tag_counts().tolist()) if n} == counts
+    got = {int(i): set() for i in idx.item_id}
+    for r, t in zip(idx.row_item, idx.row_tag): got[int(idx.item_id[r])].add(idx.tags[t])
+    assert got == per_item
+
+def test_resumes_after_interruption(tmp_path, monkeypatch):
+    db = write_pr0loader_db(tmp_path/'s.db', [pr0_item(i, [(f't{i % 7}', 0.5), ('all', 0.9)]) for i in range(1, 101)])
+    real, calls = index_mod._commit_segment, []
+    def dying_commit(*a, **k):
+        if len(calls) == 3: raise KeyboardInterrupt  # killed after three committed segments
+        calls.append(1); return real(*a, **k)
+    monkeypatch.setattr(index_mod, '_commit_segment', dying_commit)
+    with pytest.raises(KeyboardInterrupt): update_index(db, tmp_path/'idx', chunk_size=10, segment_items=10)
+    partial = TagIndex(tmp_path/'idx')
+    assert partial.n_items == 30 and partial.meta['max_id'] == 30
+    monkeypatch.setattr(index_mod, '_commit_segment', real)
+    idx, action = update_index(db, tmp_path/'idx', chunk_size=10, segment_items=10)
+    assert action == 'grown' and idx.n_items == 100 and len(idx.meta['segments']) == 10
+    fresh, _ = update_index(db, tmp_path/'fresh')
+    assert idx.tags == fresh.tags and np.array_equal(idx.row_tag, fresh.row_tag) and np.array_equal(idx.row_item, fresh.row_item)
+    assert not [p for p in (tmp_path/'idx').iterdir() if p.name.endswith('.tmp')]
+
+def test_rebuilds_when_indexed_rows_change(tmp_path):
+    db = write_pr0loader_db(tmp_path/'s.db', [pr0_item(i, [('a', 0.5)]) for i in range(1, 4)])
+    update_index(db, tmp_path/'idx')
+    con = sqlite3.connect(db)
+    con.execute("UPDATE items SET tags_data = '[{\"id\": 1, \"confidence\": 0.51, \"tag\": \"a\"}]' WHERE id = 2"); con.commit()
+    idx, action = update_index(db, tmp_path/'idx')
+    assert action == 'rebuilt' and abs(idx.confidence[1] - 0.51) < 1e-6
+    con.execute('DELETE FROM items WHERE id = 1'); con.commit(); con.close()
+    idx, action = update_index(db, tmp_path/'idx')
+    assert action == 'rebuilt' and idx.item_id.tolist() == [2, 3]
+
+def test_layout_change_or_rebuild_flag(tmp_path):
+    db = write_pr0loader_db(tmp_path/'s.db', [pr0_item(1, [('a', 0.5)])])
+    update_index(db, tmp_path/'idx')
+    assert update_index(db, tmp_path/'idx', rebuild=True)[1] == 'rebuilt'
+    (tmp_path/'idx'/'meta.json').write_text('{broken')
+    idx, action = update_index(db, tmp_path/'idx')  # an unreadable index is treated as none
+    assert (action, idx.n_items) == ('built', 1)
+
+def test_empty_scrape(tmp_path):
+    db = write_pr0loader_db(tmp_path/'e.db', [])
+    idx, action = update_index(db, tmp_path/'idx')
+    assert (action, idx.n_items, idx.n_tags, idx.tag_counts().tolist()) == ('built', 0, 0, [])
