@@ -10,7 +10,7 @@ from .config import load_settings, Settings, SettingsError
 
 # %% auto #0
 __all__ = ['settings_from_args', 'cmd_demo_build', 'cmd_demo_run', 'scrape_stats', 'cmd_stats', 'cmd_index', 'cmd_check_media',
-           'cmd_import_json', 'cmd_config', 'build_parser', 'main']
+           'cmd_import_json', 'cmd_vocab', 'cmd_plots', 'cmd_config', 'build_parser', 'main']
 
 # %% ../nbs/99_cli.ipynb #df91d662
 def _scrape_args(p:argparse.ArgumentParser):
@@ -47,23 +47,33 @@ def cmd_demo_run(a):
     "The main job on the demo scrape: build it, index it, print its statistics."
     a.force = False
     cmd_demo_build(a)
-    a.db = a.media_dir = None; a.json = False; a.rebuild = False
+    a.db = a.media_dir = a.aliases = None; a.json = a.rebuild = a.no_normalize = False
     cmd_stats(a)
 
 # %% ../nbs/99_cli.ipynb #657a62f7
-def scrape_stats(settings:Settings, rebuild:bool=False, progress:bool=False) -> dict:
-    "Item, tag and tag-assignment counts of the configured scrape, with what was skipped."
+def _aliases(a):
+    "The alias map named by `--aliases`, or None."
+    from tagsim.normalize import AliasMap
+    return AliasMap.from_file(a.aliases) if getattr(a, 'aliases', None) else None
+
+def scrape_stats(settings:Settings, rebuild:bool=False, progress:bool=False, aliases=None, normalize:bool=True) -> dict:
+    "Item, tag and tag-assignment counts of the configured scrape, what was skipped, and the frequency summary."
     from tagsim.index import open_index
+    from tagsim.frequency import tag_frequency_summary
     idx, action = open_index(settings, rebuild=rebuild, progress=progress)
     per_item = idx.tags_per_item()
+    summary = tag_frequency_summary(idx, aliases, normalize)
+    fmt = lambda v: round(v, 4) if isinstance(v, float) else v
     return {'scrape': str(settings.scrape_path), 'layout': idx.layout, 'index': f"{action} ({idx.path})",
             'items': idx.n_items, 'tags': idx.n_tags, 'tag_assignments': idx.n_assignments,
             'items_without_tags': int((per_item == 0).sum()),
-            'skipped': {k: f"{len(v)} items (first ids: {', '.join(map(str, v[:5]))})" for k, v in idx.skipped.items()}}
+            'skipped': {k: f"{len(v)} items (first ids: {', '.join(map(str, v[:5]))})" for k, v in idx.skipped.items()},
+            'merged': {k: fmt(v) for k, v in summary.items() if k not in ('items', 'distinct_tags_as_written', 'power_law')},
+            'power_law': {k: fmt(v) for k, v in summary['power_law'].items()}}
 
 def cmd_stats(a):
     "Print the scrape's statistics."
-    _print(scrape_stats(settings_from_args(a), rebuild=a.rebuild, progress=not a.json), a.json)
+    _print(scrape_stats(settings_from_args(a), rebuild=a.rebuild, progress=not a.json, aliases=_aliases(a), normalize=not a.no_normalize), a.json)
 
 def cmd_index(a):
     "Build or refresh the index."
@@ -86,6 +96,31 @@ def cmd_import_json(a):
     r = import_api_json(a.files, a.out, overwrite=a.force)
     _print({'database': a.out} | r, False)
 
+def cmd_vocab(a):
+    "Build a vocabulary and save it as JSON."
+    from tagsim.index import open_index
+    from tagsim.vocabulary import build_vocabulary, DEFAULT_BLOCKLIST
+    s = settings_from_args(a)
+    idx, _ = open_index(s, progress=True)
+    split = lambda v: [x.strip() for x in v.split(',') if x.strip()] if v else []
+    block = DEFAULT_BLOCKLIST if a.block is None else split(a.block)
+    v = build_vocabulary(idx, min_occurrences=a.min_occurrences or s.min_tag_occurrences, max_size=a.max_size,
+                         min_confidence=a.min_confidence, min_tags_per_item=a.min_tags_per_item,
+                         flags=split(a.flags) or None, block=block, extra_block=split(a.extra_block),
+                         aliases=_aliases(a), normalize=not a.no_normalize)
+    if not len(v): raise ValueError(f"every tag was filtered out (min_occurrences={v.params['min_occurrences']}); report: {json.dumps(v.report)}")
+    out = Path(a.out) if a.out else s.work_dir/'vocab.json'
+    v.save(out)
+    print(f"{len(v):,} tags -> {out}")
+    _print({'top tags': ', '.join(f"{t} ({c})" for t, c in list(zip(v.tags, v.counts))[:10])} | v.report, False)
+
+def cmd_plots(a):
+    "Write the tag-frequency plots as PNG files."
+    from tagsim.index import open_index
+    from tagsim.frequency import save_plots
+    idx, _ = open_index(settings_from_args(a), progress=True)
+    for p in save_plots(idx, a.out, aliases=_aliases(a), normalize=not a.no_normalize): print(p)
+
 def cmd_config(a):
     "Print the effective settings."
     _print(settings_from_args(a).as_dict(), a.json)
@@ -107,10 +142,24 @@ def build_parser() -> argparse.ArgumentParser:
     for name, fn, doc in (('stats', cmd_stats, 'item, tag and tag-assignment counts'),
                           ('index', cmd_index, 'build or refresh the tag index'),
                           ('check-media', cmd_check_media, 'media kinds, missing files, refused paths'),
-                          ('config', cmd_config, 'print the effective settings')):
+                          ('config', cmd_config, 'print the effective settings'),
+                          ('vocab', cmd_vocab, 'build a training vocabulary and save it as JSON'),
+                          ('plots', cmd_plots, 'write tag-frequency plots as PNG files')):
         c = _scrape_args(sub.add_parser(name, help=doc, description=doc))
         if name in ('stats', 'check-media', 'config'): c.add_argument('--json', action='store_true', help='print JSON')
         if name in ('stats', 'index'): c.add_argument('--rebuild', action='store_true', help='rebuild the index from scratch')
+        if name in ('stats', 'vocab', 'plots'):
+            c.add_argument('--aliases', help='alias map file (JSON, YAML or CSV): variant -> canonical')
+            c.add_argument('--no-normalize', action='store_true', help='count tags as written (no variant keys)')
+        if name == 'vocab':
+            c.add_argument('--min-occurrences', type=int, help='keep tags on at least N items (default: settings, 10)')
+            c.add_argument('--max-size', type=int, help='keep at most N tags'); c.add_argument('--min-confidence', type=float, help='ignore assignments below this confidence')
+            c.add_argument('--min-tags-per-item', type=int, default=1, help='exclude items with fewer vocabulary tags (default 1)')
+            c.add_argument('--flags', help='content flags to include, comma-separated: sfw,nsfw,nsfl,nsfp,pol (default all)')
+            c.add_argument('--block', help='comma-separated block list replacing the default (sfw,nsfw,nsfl,nsfp,pol)')
+            c.add_argument('--extra-block', help='comma-separated tags to block in addition')
+            c.add_argument('--out', help='output JSON (default: work_dir/vocab.json)')
+        if name == 'plots': c.add_argument('--out', required=True, help='folder for the PNG files')
         c.set_defaults(func=fn)
     ij = sub.add_parser('import-json', help='import saved pr0gramm API JSON into a new scrape',
                         description='Import items/get pages and items/info answers into a new pr0loader-layout database.')
@@ -124,9 +173,10 @@ def main(argv:list|None=None) -> int:
     from tagsim.storage import ScrapeError
     from tagsim.media import UnsafeMediaPath
     from tagsim.apijson import ApiJsonError
+    from tagsim.normalize import AliasError
     a = build_parser().parse_args(argv)
     try: a.func(a)
-    except (ScrapeError, SettingsError, ApiJsonError, UnsafeMediaPath, FileExistsError, FileNotFoundError) as e:
+    except (ScrapeError, SettingsError, ApiJsonError, AliasError, UnsafeMediaPath, FileExistsError, FileNotFoundError, ValueError) as e:
         print(f"tagsim: error: {e}", file=sys.stderr); return 2
     except KeyboardInterrupt:
         print("tagsim: interrupted; finished work is kept and the next run resumes", file=sys.stderr); return 130
