@@ -4,13 +4,14 @@
 
 # %% ../nbs/00_config.ipynb #dc1872af
 from __future__ import annotations
-import os, tomllib, json
+import os, tomllib, json, tempfile
+from contextlib import contextmanager
 from dataclasses import dataclass, fields, asdict, replace
 from pathlib import Path
 
 # %% auto #0
 __all__ = ['ENV_PREFIX', 'FIELD_NAMES', 'SettingsError', 'default_work_dir', 'Settings', 'find_config_file', 'read_config_file',
-           'load_settings']
+           'load_settings', 'atomic_output']
 
 # %% ../nbs/00_config.ipynb #e40410b7
 class SettingsError(ValueError):
@@ -109,3 +110,15 @@ def load_settings(config_file:str|Path|None=None, # TOML file; default: see abov
         if v not in (None, ''): values[k] = v
     values.update({k:v for k,v in overrides.items() if v is not None})
     return Settings(**values)
+
+# %% ../nbs/00_config.ipynb #b5ee23dd
+@contextmanager
+def atomic_output(path:str|Path):
+    "Yield a temporary path beside `path`; on success it replaces `path`, on error it is removed."
+    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=path.name + '.', suffix='.tmp' + path.suffix, dir=path.parent); os.close(fd)
+    try:
+        yield Path(tmp)
+        os.replace(tmp, path)
+    finally:
+        if os.path.exists(tmp): os.remove(tmp)

@@ -4,11 +4,12 @@
 
 # %% ../nbs/08_frequency.ipynb #8203287c
 from __future__ import annotations
-import os, tempfile
+import tempfile
 from pathlib import Path
 import numpy as np, pandas as pd
 from .normalize import AliasMap, group_tags
 from .vocabulary import FLAGS
+from .config import atomic_output
 
 # %% auto #0
 __all__ = ['DEFAULT_THRESHOLDS', 'fit_power_law', 'tag_frequency_summary', 'coverage_curve', 'threshold_reduction',
@@ -160,8 +161,8 @@ def save_plots(index, out_dir:str|Path, aliases:AliasMap|None=None, normalize:bo
     paths = []
     for name, draw in jobs.items():
         fig, ax = plt.subplots(figsize=(6, 4)); draw(ax); fig.tight_layout()
-        fd, tmp = tempfile.mkstemp(prefix=name + '.', suffix='.png', dir=out_dir); os.close(fd)
-        fig.savefig(tmp, dpi=110); plt.close(fig); os.replace(tmp, out_dir/f'{name}.png'); paths.append(out_dir/f'{name}.png')
+        with atomic_output(out_dir/f'{name}.png') as tmp: fig.savefig(tmp, dpi=110, format='png')
+        plt.close(fig); paths.append(out_dir/f'{name}.png')
     return paths
 
 # %% ../nbs/08_frequency.ipynb #caaee12e

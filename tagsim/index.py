@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from tqdm.auto import tqdm
 from .storage import Scrape, content_checksum, iter_tag_chunks, TagChunk
+from .config import atomic_output
 
 # %% auto #0
 __all__ = ['INDEX_VERSION', 'ARRAYS_ITEM', 'ARRAYS_ROW', 'index_dir_for', 'TagIndex', 'update_index', 'open_index']
@@ -26,12 +27,7 @@ def index_dir_for(work_dir:str|Path, scrape_path:str|Path) -> Path:
 # %% ../nbs/04_index.ipynb #10d0d6c1
 def _atomic_write_text(path:Path, text:str):
     "Write text to `path` via a temporary file and a rename."
-    fd, tmp = tempfile.mkstemp(prefix=path.name + '.', suffix='.tmp', dir=path.parent)
-    try:
-        with os.fdopen(fd, 'w', encoding='utf-8') as f: f.write(text)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp): os.remove(tmp)
+    with atomic_output(path) as tmp: tmp.write_text(text, encoding='utf-8')
 
 def _read_meta(index_dir:Path) -> dict|None:
     try: meta = json.loads((index_dir/'meta.json').read_text(encoding='utf-8'))

@@ -8,6 +8,7 @@ import sqlite3, zlib, os, math, tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, pandas as pd, orjson
+from .config import atomic_output
 
 # %% auto #0
 __all__ = ['SQLITE_MAGIC', 'LAYOUTS', 'PR0LOADER_COLUMNS', 'PR0LOADER_SCHEMA', 'READERS', 'ScrapeError', 'connect_readonly',
@@ -82,17 +83,15 @@ def write_pr0loader_db(path:str|Path, # the database to create; must not exist u
     "Write `items` into a new pr0loader-layout SQLite file, atomically."
     path = Path(path)
     if path.exists() and not overwrite: raise FileExistsError(f"refusing to overwrite existing database {path}")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + '.', suffix='.tmp', dir=path.parent); os.close(fd)
-    try:
+    with atomic_output(path) as tmp:
+        tmp.unlink()  # SQLite creates the file itself
         con = sqlite3.connect(tmp)
-        con.execute(PR0LOADER_SCHEMA)
-        sql = f"INSERT INTO items ({', '.join(PR0LOADER_COLUMNS)}) VALUES ({', '.join('?'*len(PR0LOADER_COLUMNS))})"
-        con.executemany(sql, ([_json_text(it.get(c)) if c.endswith('_data') else it.get(c) for c in PR0LOADER_COLUMNS] for it in items))
-        con.commit(); con.close()
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp): os.remove(tmp)
+        try:
+            con.execute(PR0LOADER_SCHEMA)
+            sql = f"INSERT INTO items ({', '.join(PR0LOADER_COLUMNS)}) VALUES ({', '.join('?'*len(PR0LOADER_COLUMNS))})"
+            con.executemany(sql, ([_json_text(it.get(c)) if c.endswith('_data') else it.get(c) for c in PR0LOADER_COLUMNS] for it in items))
+            con.commit()
+        finally: con.close()
     return path
 
 # %% ../nbs/01_storage.ipynb #0aac8a45

@@ -4,11 +4,12 @@
 
 # %% ../nbs/07_vocabulary.ipynb #0b2283f6
 from __future__ import annotations
-import json, os, re, tempfile
+import json, re
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
 from .normalize import normalize_tag, AliasMap, group_tags
+from .config import atomic_output
 
 # %% auto #0
 __all__ = ['FLAGS', 'META_TAG', 'DEFAULT_BLOCKLIST', 'flag_mask', 'is_blocked', 'Vocabulary', 'build_vocabulary', 'encode_index']
@@ -69,11 +70,9 @@ class Vocabulary:
 
     def save(self, path:str|Path) -> Path:
         "Write the vocabulary as JSON, atomically."
-        path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=path.name + '.', suffix='.tmp', dir=path.parent)
-        with os.fdopen(fd, 'w', encoding='utf-8') as f: json.dump({'format': 'tagsim.vocabulary/1'} | self.to_dict(), f, ensure_ascii=False, indent=1)
-        os.replace(tmp, path)
-        return path
+        with atomic_output(path) as tmp:
+            tmp.write_text(json.dumps({'format': 'tagsim.vocabulary/1'} | self.to_dict(), ensure_ascii=False, indent=1), encoding='utf-8')
+        return Path(path)
 
     @classmethod
     def load(cls, path:str|Path) -> 'Vocabulary':
@@ -84,6 +83,27 @@ class Vocabulary:
         return cls(**d)
 
 # %% ../nbs/07_vocabulary.ipynb #7d640417
+def _cached(obj, key, compute):
+    "`compute()` once per `key`, stored on `obj`."
+    cache = obj.__dict__.setdefault('_vocab_cache', {})
+    if key not in cache: cache[key] = compute()
+    return cache[key]
+
+def _has_confidence(index) -> bool:
+    "Whether any assignment has a confidence above 0 (Danbooru-style scrapes have none)."
+    c = index.confidence
+    return _cached(index, 'has_confidence', lambda: bool(len(c)) and bool((c > 0).any()))
+
+def _group_counts(g) -> np.ndarray:
+    "Items per merged group, before any filter."
+    return _cached(g, 'counts', lambda: np.bincount(g.row_group[g.row_first], minlength=len(g)))
+
+def _blocked_groups(g, blockset:set, meta_tags:bool) -> np.ndarray:
+    "Boolean mask of the groups that the block list (and meta-tag rule) removes."
+    return _cached(g, ('blocked', frozenset(blockset), meta_tags),
+                   lambda: np.array([is_blocked(k, blockset, meta_tags) for k in g.keys], dtype=bool))
+
+# %% ../nbs/07_vocabulary.ipynb #dfb1ad5c
 def build_vocabulary(index, # a `TagIndex`
                      min_occurrences:int=10, # keep tags on at least this many items
                      max_size:int|None=None, # keep at most this many tags (most frequent)
@@ -102,26 +122,27 @@ def build_vocabulary(index, # a `TagIndex`
     aliases = aliases or AliasMap()
     g = group_tags(index, aliases, normalize)
     n_groups = len(g)
-    keep = g.row_first.copy()
-    report = {'items': index.n_items, 'assignments': int(index.n_assignments), 'merged_duplicates': int((~keep).sum()),
+    keep = g.row_first  # copied by the first filter that narrows it
+    report = {'items': index.n_items, 'assignments': int(index.n_assignments),
+              'merged_duplicates': _cached(g, 'duplicates', lambda: int((~g.row_first).sum())),
               'distinct_tags_as_written': index.n_tags, 'distinct_tags_merged': n_groups}
     mask = flag_mask(flags)
     if mask is not None:
         item_ok = (index.flags.astype(np.int64) & mask) != 0
         row_ok = item_ok[index.row_item]
         report['flag_excluded'] = {'items': int((~item_ok).sum()), 'assignments': int((keep & ~row_ok).sum())}
-        keep &= row_ok
-    conf = index.confidence
-    has_conf = bool(len(conf)) and bool(np.nanmax(np.where(np.isnan(conf), -1, conf), initial=-1) > 0)
+        keep = keep & row_ok
     if min_confidence is not None:
-        if has_conf:
+        conf = index.confidence
+        if _has_confidence(index):
             low = keep & (conf < min_confidence)  # NaN compares False: missing confidence passes
             report['low_confidence'] = {'assignments': int(low.sum())}
-            keep &= ~low
+            keep = keep & ~low
         else: report['low_confidence'] = {'assignments': 0, 'note': 'the scrape has no confidences; min_confidence was not applied'}
     blockset = {normalize_tag(t) if normalize else t for t in [*(block or ()), *extra_block]}
-    blocked = np.array([is_blocked(k, blockset, block_meta_tags) for k in g.keys], dtype=bool)
-    counts_all = np.bincount(g.row_group[keep], minlength=n_groups)
+    blocked = _blocked_groups(g, blockset, block_meta_tags)
+    filtered = mask is not None or min_confidence is not None
+    counts_all = np.bincount(g.row_group[keep], minlength=n_groups) if filtered else _group_counts(g)
     report['blocked'] = {'tags': int((blocked & (counts_all > 0)).sum()), 'assignments': int(counts_all[blocked].sum()),
                          'examples': [g.display[i] for i in np.flatnonzero(blocked & (counts_all > 0))[:10]]}
     counts = np.where(blocked, 0, counts_all)
@@ -147,7 +168,7 @@ def build_vocabulary(index, # a `TagIndex`
     return Vocabulary([g.display[i] for i in chosen], [g.keys[i] for i in chosen], counts[chosen].tolist(), params,
                       index.fingerprint, report, dict(aliases.mapping), {g.keys[i]: g.members[i] for i in chosen})
 
-# %% ../nbs/07_vocabulary.ipynb #8f56d295
+# %% ../nbs/07_vocabulary.ipynb #36f64cf1
 def encode_index(vocab:Vocabulary, index, min_tags_per_item:int|None=None) -> dict:
     "Item ids with their vocabulary indices (CSR arrays), and the item ids left without enough tags."
     g = group_tags(index, AliasMap.from_resolved(vocab.aliases), vocab.params.get('normalize', True))
