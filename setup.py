@@ -42,7 +42,7 @@ setuptools.setup(
     url = cfg['git_url'],
     packages = setuptools.find_packages(include=['tagsim', 'tagsim.*']),
     include_package_data = True,
-    package_data = {'tagsim': ['data/*']},
+    package_data = {'tagsim': ['assets/*']},
     install_requires = requirements,
     extras_require={'dev': dev_requirements, 'gpu': gpu_requirements},
     dependency_links = cfg.get('dep_links','').split(),

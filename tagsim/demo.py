@@ -19,7 +19,7 @@ DEMO_FORMAT = 1  # bump when the demo's content changes
 
 def mdi_tarball() -> Path:
     "Path of the vendored `@mdi/svg` npm tarball."
-    return Path(str(importlib.resources.files('tagsim')))/'data'/f'mdi-svg-{MDI_VERSION}.tgz'
+    return Path(str(importlib.resources.files('tagsim')))/'assets'/f'mdi-svg-{MDI_VERSION}.tgz'
 
 def load_mdi_meta(tarball:str|Path|None=None) -> list:
     "The icons' metadata from the tarball, deprecated ones removed, sorted by name."

@@ -46,7 +46,7 @@ class Vocabulary:
     fingerprint:str # the scrape index's fingerprint
     report:dict # what was dropped and why
     aliases:dict = field(default_factory=dict) # resolved alias map used (variant key -> canonical key)
-    members:dict = field(default_factory=dict) # written forms merged into each tag (key -> forms)
+    members:dict = field(default_factory=dict) # for tags merged from several written forms: key -> forms
 
     def __post_init__(self): self._index = {k: i for i, k in enumerate(self.keys)}
     def __len__(self): return len(self.tags)
@@ -165,8 +165,10 @@ def build_vocabulary(index, # a `TagIndex`
     params = dict(min_occurrences=int(min_occurrences), max_size=max_size, min_confidence=min_confidence,
                   min_tags_per_item=int(min_tags_per_item), flags=mask, block=sorted(blockset), block_meta_tags=block_meta_tags,
                   normalize=normalize, alias_fingerprint=aliases.fingerprint)
-    return Vocabulary([g.display[i] for i in chosen], [g.keys[i] for i in chosen], counts[chosen].tolist(), params,
-                      index.fingerprint, report, dict(aliases.mapping), {g.keys[i]: g.members[i] for i in chosen})
+    display, keys = _cached(g, 'arrays', lambda: (np.array(g.display, dtype=object), np.array(g.keys, dtype=object)))
+    multi = _cached(g, 'multi', lambda: {i: m for i, m in enumerate(g.members) if len(m) > 1})
+    return Vocabulary(display[chosen].tolist(), keys[chosen].tolist(), counts[chosen].tolist(), params, index.fingerprint,
+                      report, dict(aliases.mapping), {g.keys[i]: m for i, m in multi.items() if in_vocab[i]})
 
 # %% ../nbs/07_vocabulary.ipynb #36f64cf1
 def encode_index(vocab:Vocabulary, index, min_tags_per_item:int|None=None) -> dict:
