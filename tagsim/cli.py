@@ -10,7 +10,8 @@ from .config import load_settings, Settings, SettingsError
 
 # %% auto #0
 __all__ = ['settings_from_args', 'cmd_demo_build', 'cmd_demo_run', 'scrape_stats', 'cmd_stats', 'cmd_index', 'cmd_check_media',
-           'cmd_import_json', 'cmd_vocab', 'cmd_plots', 'cmd_config', 'build_parser', 'main']
+           'cmd_import_json', 'cmd_vocab', 'cmd_plots', 'cmd_train', 'run_summary', 'cmd_evaluate', 'cmd_predict',
+           'cmd_config', 'build_parser', 'main']
 
 # %% ../nbs/99_cli.ipynb #df91d662
 def _scrape_args(p:argparse.ArgumentParser):
@@ -44,11 +45,16 @@ def cmd_demo_build(a):
     print(f"demo scrape: {db}\nmedia: {s.demo_dir/'media'}\nvariant ground truth: {s.demo_dir/'variant_truth.json'}")
 
 def cmd_demo_run(a):
-    "The main job on the demo scrape: build it, index it, print its statistics."
+    "The main job on the demo scrape: build it, print its statistics, train and evaluate a tagger against the baseline."
     a.force = False
     cmd_demo_build(a)
     a.db = a.media_dir = a.aliases = None; a.json = a.rebuild = a.no_normalize = False
     cmd_stats(a)
+    if a.skip_training: return
+    print()
+    a.arch = a.mode = a.batch_size = a.weights = a.loss = a.split = a.unfreeze_top = a.vocab = a.out = None
+    a.warm_start = False
+    cmd_train(a)
 
 # %% ../nbs/99_cli.ipynb #657a62f7
 def _aliases(a):
@@ -121,6 +127,53 @@ def cmd_plots(a):
     idx, _ = open_index(settings_from_args(a), progress=True)
     for p in save_plots(idx, a.out, aliases=_aliases(a), normalize=not a.no_normalize): print(p)
 
+def cmd_train(a):
+    "Train a tagger and write a run folder."
+    from tagsim.runs import train_run, TrainOptions
+    s = settings_from_args(a)
+    if s.db_path is None:  # the demo scrape: build it first if needed
+        from tagsim.demo import build_demo
+        build_demo(s.demo_dir, progress=True)
+    given = {k: v for k, v in dict(arch=a.arch, mode=a.mode, epochs=a.epochs, image_size=a.image_size, batch_size=a.batch_size,
+                                   weights=a.weights, loss=a.loss, split=a.split, unfreeze_top=a.unfreeze_top).items() if v is not None}
+    if a.warm_start: given['warm_start'] = True
+    opts = TrainOptions(**given)
+    out = Path(a.out) if a.out else s.work_dir/'runs'/f"{opts.arch}-{opts.mode}"
+    m = train_run(s, out, opts, vocab=a.vocab, baseline=not a.no_baseline, verbose=1)
+    _print(run_summary(m) | {'run folder': str(out)}, a.json)
+
+def run_summary(m:dict) -> dict:
+    "The headline test figures of a run (and its baseline)."
+    pick = lambda t: {'macro mAP': round(t['macro_map'], 4), 'F1 at P=R': round(t['f1_at_equal_pr']['f1'], 4),
+                      'micro F1': round(t['micro_f1'], 4), 'macro F1': round(t['macro_f1'], 4), 'test items': t['items'],
+                      'tags evaluated': t['tags_evaluated'], 'tags too rare': t['tags_too_rare']}
+    out = {'tagsim (test split)': pick(m['test']), 'train seconds': m['train_seconds']}
+    if 'baseline' in m: out['pr0loader baseline (same test split)'] = pick(m['baseline']['test'])
+    return out
+
+def cmd_evaluate(a):
+    "Evaluate a run on its held-out test split."
+    from tagsim.runs import load_run, evaluate_run
+    run = load_run(a.run)
+    s = None
+    if a.db or a.media_dir or a.work_dir:
+        cfg = run.config['settings']
+        s = load_settings(a.config, db_path=a.db or cfg['db_path'], media_dir=a.media_dir or cfg['media_dir'], work_dir=a.work_dir or cfg['work_dir'])
+    ev = evaluate_run(run, s, a.split)
+    _print({k: (round(v, 4) if isinstance(v, float) else v) for k, v in ev.items() if k != 'f1_at_equal_pr'} |
+           {'f1_at_equal_pr': round(ev['f1_at_equal_pr']['f1'], 4)}, a.json)
+
+def cmd_predict(a):
+    "Print the top tags of images."
+    from tagsim.runs import load_run, predict_images
+    res = predict_images(load_run(a.run), a.images, top_k=a.top_k)
+    if a.json: print(json.dumps(res, indent=1, ensure_ascii=False)); return
+    for r in res:
+        print(r['path'])
+        passing = [t for t in r['tags'] if t['passes']]
+        for t in (passing or r['tags']):
+            print(f"  {t['tag']:<30} {t['probability']:.3f}" + ('' if t['passes'] else f"  (below its threshold {t['threshold']:.3f})"))
+
 def cmd_config(a):
     "Print the effective settings."
     _print(settings_from_args(a).as_dict(), a.json)
@@ -132,12 +185,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest='command', metavar='COMMAND', required=True)
     demo = sub.add_parser('demo', help='the embedded demo scrape').add_subparsers(dest='demo_command', metavar='ACTION', required=True)
     for name, fn, doc in (('build', cmd_demo_build, 'render the demo scrape into work_dir/demo'),
-                          ('run', cmd_demo_run, 'the main job: build the demo scrape, index it and print its statistics')):
+                          ('run', cmd_demo_run, 'the main job: build the demo scrape, print its statistics, train and evaluate a tagger')):
         d = demo.add_parser(name, help=doc, description=doc)
         d.add_argument('--size', type=int, default=128, help='icon size in pixels (default 128)')
         d.add_argument('--force', action='store_true', help='rebuild even if it exists')
         d.add_argument('--quiet', action='store_true', help='no progress bar')
         d.add_argument('--work-dir', help='where tagsim writes'); d.add_argument('--config', help='TOML settings file')
+        if name == 'run':
+            d.add_argument('--epochs', type=int, help='training epochs (default 20, with early stopping)')
+            d.add_argument('--image-size', type=int, help='training image size (default 64)')
+            d.add_argument('--no-baseline', action='store_true', help='skip the pr0loader baseline')
+            d.add_argument('--skip-training', action='store_true', help='only build the demo and print its statistics')
         d.set_defaults(func=fn)
     for name, fn, doc in (('stats', cmd_stats, 'item, tag and tag-assignment counts'),
                           ('index', cmd_index, 'build or refresh the tag index'),
@@ -161,6 +219,25 @@ def build_parser() -> argparse.ArgumentParser:
             c.add_argument('--out', help='output JSON (default: work_dir/vocab.json)')
         if name == 'plots': c.add_argument('--out', required=True, help='folder for the PNG files')
         c.set_defaults(func=fn)
+    tr = _scrape_args(sub.add_parser('train', help='train a tagger and write a run folder',
+                                     description='Train a multi-label tagger; without arguments, on the demo scrape with CPU-friendly defaults.'))
+    tr.add_argument('--arch', help='backbone: resnet50, efficientnetv2-b0/-s/-l, convnext-tiny/-large, small-cnn (default small-cnn)')
+    tr.add_argument('--mode', choices=['cached', 'finetune'], help='cached features (frozen backbone) or fine-tune (default finetune)')
+    tr.add_argument('--epochs', type=int); tr.add_argument('--image-size', type=int); tr.add_argument('--batch-size', type=int)
+    tr.add_argument('--weights', help="backbone weights: 'imagenet' (needs internet once) or a local weights file (default: random init)")
+    tr.add_argument('--loss', choices=['asl', 'bce']); tr.add_argument('--split', choices=['hash', 'time'])
+    tr.add_argument('--unfreeze-top', type=int, help='finetune a pretrained backbone: unfreeze only its top N blocks')
+    tr.add_argument('--warm-start', action='store_true', help='finetune: start from a head trained on cached features')
+    tr.add_argument('--vocab', help='a saved vocabulary JSON (default: built with the settings threshold)')
+    tr.add_argument('--out', help='run folder (default: work_dir/runs/ARCH-MODE); rerun with it to resume')
+    tr.add_argument('--no-baseline', action='store_true', help='skip the pr0loader baseline'); tr.add_argument('--json', action='store_true')
+    tr.set_defaults(func=cmd_train)
+    ev = _scrape_args(sub.add_parser('evaluate', help="evaluate a run on its held-out test split", description="Recompute a run's test metrics."))
+    ev.add_argument('--run', required=True, help='run folder'); ev.add_argument('--split', default='test', choices=['train', 'val', 'test'])
+    ev.add_argument('--json', action='store_true'); ev.set_defaults(func=cmd_evaluate)
+    pr = sub.add_parser('predict', help='tag images with a trained run', description='Print the top tags of images, using per-tag thresholds.')
+    pr.add_argument('images', nargs='+', help='image files'); pr.add_argument('--run', required=True, help='run folder')
+    pr.add_argument('--top-k', type=int, default=5); pr.add_argument('--json', action='store_true'); pr.set_defaults(func=cmd_predict)
     ij = sub.add_parser('import-json', help='import saved pr0gramm API JSON into a new scrape',
                         description='Import items/get pages and items/info answers into a new pr0loader-layout database.')
     ij.add_argument('files', nargs='+', help='JSON files'); ij.add_argument('--out', required=True, help='new database path')
@@ -174,9 +251,10 @@ def main(argv:list|None=None) -> int:
     from tagsim.media import UnsafeMediaPath
     from tagsim.apijson import ApiJsonError
     from tagsim.normalize import AliasError
+    from tagsim.images import ImageError
     a = build_parser().parse_args(argv)
     try: a.func(a)
-    except (ScrapeError, SettingsError, ApiJsonError, AliasError, UnsafeMediaPath, FileExistsError, FileNotFoundError, ValueError) as e:
+    except (ScrapeError, SettingsError, ApiJsonError, AliasError, UnsafeMediaPath, ImageError, FileExistsError, FileNotFoundError, ValueError) as e:
         print(f"tagsim: error: {e}", file=sys.stderr); return 2
     except KeyboardInterrupt:
         print("tagsim: interrupted; finished work is kept and the next run resumes", file=sys.stderr); return 130

@@ -20,7 +20,7 @@ from .train import cache_features, fit_head, fit_tagger, copy_head_weights, feat
 
 # %% auto #0
 __all__ = ['BASELINE', 'RUN_FILES', 'TrainOptions', 'repost_safe_split', 'train_run', 'train_baseline', 'run_report', 'RunError',
-           'Run', 'load_run', 'predict_images', 'evaluate_run']
+           'Run', 'load_run', 'predict_images', 'evaluate_run', 'show_predictions']
 
 # %% ../nbs/14_runs.ipynb #81188fd1
 @dataclass
@@ -264,3 +264,18 @@ def evaluate_run(run:Run, settings:Settings|None=None, split:str='test') -> dict
     p, r = _predict_rows(run.model, ex, rows, opts)
     ev = evaluate_predictions(ex.labels(r), p, run.vocab.tags, run.thresholds, opts.min_support)
     return _public(ev) | {'split': split, 'items_in_split': len(ids), 'items_read': len(r)}
+
+# %% ../nbs/14_runs.ipynb #339cacb8
+def show_predictions(run:Run, examples:Examples, rows, top_k:int=3, cols:int=4):
+    "A grid of images with their true tags and the run's predicted tags."
+    import matplotlib.pyplot as plt
+    rows = list(rows)[:cols * 2]
+    preds = predict_images(run, [examples.path[r] for r in rows], top_k=top_k, errors='skip')
+    fig, axs = plt.subplots((len(rows) + cols - 1) // cols, cols, figsize=(3.2 * cols, 3.6 * ((len(rows) + cols - 1) // cols)), squeeze=False)
+    for ax in axs.flat: ax.axis('off')
+    for ax, r, p in zip(axs.flat, rows, preds):
+        ax.imshow(load_image(examples.path[r], 128)); true = [run.vocab.tags[j] for j in examples.indices[examples.indptr[r]:examples.indptr[r + 1]]]
+        pred = [f"{t['tag']} {t['probability']:.2f}{'' if t['passes'] else '?'}" for t in p.get('tags', [])]
+        ax.set_title('true: ' + ', '.join(true)[:40] + '\npred: ' + ', '.join(pred)[:40], fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -27,7 +27,7 @@ def test_stats_on_demo(demo_db, tmp_path):
     assert fingerprint(demo_db) == before
 
 def test_demo_build_and_run(tmp_path):
-    r = run_cli('demo', 'run', '--size', '24', '--quiet', '--work-dir', tmp_path/'w')
+    r = run_cli('demo', 'run', '--size', '24', '--quiet', '--work-dir', tmp_path/'w', '--skip-training')
     assert 'items: 7,188' in r.stdout and (tmp_path/'w/demo/variant_truth.json').exists()
     truth = json.loads((tmp_path/'w/demo/variant_truth.json').read_text())
     assert {'a': 'home', 'b': 'house'} in [{'a': p['a'], 'b': p['b']} for p in truth['alias_token_pairs']]
@@ -51,3 +51,9 @@ def test_import_json_cli(tmp_path):
     assert 'items: 1' in r.stdout
     r = run_cli('import-json', tmp_path/'p.json', '--out', tmp_path/'o.db', check=False)
     assert r.returncode == 2 and 'refusing to overwrite' in r.stderr
+
+def test_main_job_trains_on_demo(tmp_path):
+    r = run_cli('demo', 'run', '--size', '24', '--quiet', '--work-dir', tmp_path/'w', '--epochs', '1', '--image-size', '32', '--no-baseline')
+    assert 'items: 7,188' in r.stdout and 'macro mAP' in r.stdout
+    run = tmp_path/'w/runs/small-cnn-finetune'
+    assert json.loads((run/'metrics.json').read_text())['test']['items'] > 500

@@ -1,0 +1,57 @@
+"""Training runs: both modes train, a killed run resumes, and the CLI trains, evaluates and predicts."""
+import csv, json, os, signal, subprocess, sys, time
+from pathlib import Path
+import pytest
+from conftest import make_image_scrape, run_cli
+
+def history_epochs(run):
+    with open(run/'history.csv') as f: return [int(r['epoch']) for r in csv.DictReader(f)]
+
+def start_train(db, work, run, *extra):
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', TAGSIM_MIN_TAG_OCCURRENCES='5')
+    args = [sys.executable, '-m', 'tagsim.cli', 'train', '--db', str(db), '--work-dir', str(work), '--out', str(run),
+            '--image-size', '32', '--batch-size', '16', '--no-baseline', *extra]
+    return subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
+
+@pytest.mark.parametrize('mode', ['finetune', 'cached'])
+def test_killed_run_resumes(tmp_path, mode):
+    db = make_image_scrape(tmp_path, 150)
+    run = tmp_path/'run'
+    epochs = '8' if mode == 'finetune' else '40'
+    p = start_train(db, tmp_path/'work', run, '--mode', mode, '--epochs', epochs)
+    deadline = time.time() + 240
+    while time.time() < deadline and p.poll() is None:  # kill it once two epochs are checkpointed
+        if (run/'history.csv').exists() and len(history_epochs(run)) >= 2 and (run/'backup').exists(): break
+        time.sleep(0.2)
+    assert p.poll() is None, 'the run finished before it could be killed:\n' + p.stdout.read()[-2000:]
+    p.send_signal(signal.SIGKILL); p.wait()
+    first = history_epochs(run)
+    assert not (run/'metrics.json').exists()
+    p = start_train(db, tmp_path/'work', run, '--mode', mode, '--epochs', epochs)
+    out, _ = p.communicate(timeout=600)
+    assert p.returncode == 0, out[-3000:]
+    epochs_all = history_epochs(run)
+    second = epochs_all[len(first):]
+    assert second and second[0] >= 1 and second[0] <= first[-1] + 1, (first, second)  # resumed, not restarted at epoch 0
+    m = json.loads((run/'metrics.json').read_text())
+    assert m['test']['items'] > 0 and not (run/'backup').exists()
+
+def test_cli_train_evaluate_predict(tmp_path):
+    db = make_image_scrape(tmp_path, 150)
+    env = {'TAGSIM_MIN_TAG_OCCURRENCES': '5'}
+    r = run_cli('train', '--db', db, '--work-dir', tmp_path/'w', '--out', tmp_path/'run', '--image-size', '32', '--batch-size', '16',
+                '--epochs', '10', '--json', env=env)
+    summary = json.loads(r.stdout[r.stdout.index('{'):])
+    t, b = summary['tagsim (test split)'], summary['pr0loader baseline (same test split)']
+    assert 0 <= b['macro mAP'] <= 1 and 0 <= t['macro mAP'] <= 1
+    ev = json.loads(run_cli('evaluate', '--run', tmp_path/'run', '--json', env=env).stdout)
+    assert abs(ev['macro_map'] - t['macro mAP']) < 1e-3
+    pred = json.loads(run_cli('predict', tmp_path/'media/1.png', tmp_path/'media/2.png', '--run', tmp_path/'run', '--top-k', '3', '--json').stdout)
+    assert [len(p['tags']) for p in pred] == [3, 3]
+    r = run_cli('predict', tmp_path/'nope.png', '--run', tmp_path/'run', check=False)
+    assert r.returncode == 2 and 'missing' in r.stderr and 'nope.png' in r.stderr
+    r = run_cli('predict', tmp_path/'media/1.png', '--run', tmp_path/'media', check=False)
+    assert r.returncode == 2 and 'not a finished tagsim run' in r.stderr
+    (tmp_path/'run/model.keras').write_bytes(b'broken')
+    r = run_cli('predict', tmp_path/'media/1.png', '--run', tmp_path/'run', check=False)
+    assert r.returncode == 2 and 'cannot load' in r.stderr
