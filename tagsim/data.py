@@ -14,7 +14,7 @@ from .vocabulary import Vocabulary, encode_index
 from .images import load_image, ImageError, DEFAULT_MAX_PIXELS, repost_groups
 
 # %% auto #0
-__all__ = ['SPLITS', 'Examples', 'build_examples', 'split_items', 'SkipLog', 'make_dataset']
+__all__ = ['SPLITS', 'Examples', 'build_examples', 'split_items', 'SkipLog', 'make_dataset', 'show_examples']
 
 # %% ../nbs/10_data.ipynb #956713ab
 @dataclass
@@ -82,18 +82,18 @@ def split_items(item_id, # item ids
     if f.shape != (3,) or (f < 0).any() or abs(f.sum() - 1) > 1e-6: raise ValueError(f"fractions must be three non-negative numbers summing to 1, got {fractions}")
     if method == 'hash':
         u = np.array([zlib.crc32(f"{seed}:{i}".encode()) / 2**32 for i in ids.tolist()])
-        order_key = u
     elif method == 'time':
         if created is None: raise ValueError("method='time' needs `created`")
         order = np.lexsort((ids, np.asarray(created)))
         u = np.empty(n); u[order] = (np.arange(n) + 0.5) / max(n, 1)
-        order_key = u
     else: raise ValueError(f"split method must be 'hash' or 'time', got {method!r}")
     split = np.searchsorted(np.cumsum(f)[:2], u, side='right').astype(np.int8)
     report = {'method': method, 'fractions': list(map(float, f))}
     if groups is not None:
         groups = np.asarray(groups)
-        first = pd.DataFrame({'g': groups, 'k': order_key, 's': split}).sort_values('k').groupby('g')['s'].first()
+        # every group follows its representative: the earliest member (time) or the lowest id (hash), whose own draw is unbiased
+        rep_key = np.asarray(created) if method == 'time' else ids
+        first = pd.DataFrame({'g': groups, 'k': rep_key, 'id': ids, 's': split}).sort_values(['k', 'id']).groupby('g')['s'].first()
         new = first.loc[groups].to_numpy(np.int8)
         sizes = pd.Series(groups).value_counts()
         report.update(repost_groups=int((sizes > 1).sum()), items_in_repost_groups=int(sizes[sizes > 1].sum()), items_moved=int((new != split).sum()))
@@ -166,3 +166,19 @@ def make_dataset(examples:Examples, # the examples table
     ds = ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
     ds.skip_log = log
     return ds
+
+# %% ../nbs/10_data.ipynb #88f7d97b
+def show_examples(examples:Examples, rows, tags:list, size:int=96, cols:int=6, mode:str='pad'):
+    "A grid of decoded images with their tags."
+    import matplotlib.pyplot as plt
+    rows = list(rows)
+    n_rows = max(1, (len(rows) + cols - 1) // cols)
+    fig, axs = plt.subplots(n_rows, cols, figsize=(2.2 * cols, 2.5 * n_rows), squeeze=False)
+    for ax in axs.flat: ax.axis('off')
+    for ax, r in zip(axs.flat, rows):
+        try: ax.imshow(load_image(examples.path[r], size, mode))
+        except ImageError as e: ax.text(0.5, 0.5, e.reason, ha='center', transform=ax.transAxes)
+        names = [tags[j] for j in examples.indices[examples.indptr[r]:examples.indptr[r + 1]]]
+        ax.set_title(', '.join(names)[:34], fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -77,34 +77,27 @@ def hamming(a:int, b:int) -> int:
     return (int(a) ^ int(b)).bit_count()
 
 # %% ../nbs/09_images.ipynb #c1246978
-def repost_groups(hashes, # 64-bit hashes, one per item (uint64 array or ints)
-                  max_distance:int=4, # Hamming distance at or below which two items are the same picture
+def repost_groups(hashes, # 64-bit hashes, one per item (uint64 array or ints), in priority order (e.g. upload time)
+                  max_distance:int=4, # Hamming distance at or below which an item repeats a group's first picture
                  ) -> np.ndarray:
-    "A group label per item: items within `max_distance` (transitively) share a label."
+    "A group label per item: each item joins the nearest earlier group leader within `max_distance`, else leads a new group."
     h = np.asarray(hashes, dtype=np.uint64); n = len(h)
-    parent = np.arange(n)
-    def find(i):
-        while parent[i] != i: parent[i] = parent[parent[i]]; i = parent[i]
-        return i
-    bands = max_distance + 1
-    bounds = np.linspace(0, 64, bands + 1).astype(int)
-    for b in range(bands):
-        width = bounds[b + 1] - bounds[b]
-        key = (h >> np.uint64(bounds[b])) & np.uint64((1 << width) - 1)
-        order = np.argsort(key, kind='stable'); ks = key[order]
-        starts = np.flatnonzero(np.r_[True, ks[1:] != ks[:-1]]); ends = np.r_[starts[1:], n]
-        for s, e in zip(starts, ends):
-            if e - s < 2: continue
-            members = order[s:e]
-            for x in range(len(members)):
-                for y in range(x + 1, len(members)):
-                    i, j = members[x], members[y]
-                    if (int(h[i]) ^ int(h[j])).bit_count() <= max_distance:
-                        ri, rj = find(i), find(j)
-                        if ri != rj: parent[max(ri, rj)] = min(ri, rj)
-    return np.array([find(i) for i in range(n)])
+    bounds = np.linspace(0, 64, max_distance + 2).astype(int)
+    keys = [((h >> np.uint64(lo)) & np.uint64((1 << (hi - lo)) - 1)).tolist() for lo, hi in zip(bounds[:-1], bounds[1:])]
+    buckets = [dict() for _ in keys]
+    hv = h.tolist(); label = np.empty(n, dtype=np.int64)
+    for i in range(n):
+        best, best_d = -1, max_distance + 1
+        for b, k in enumerate(keys):
+            for j in buckets[b].get(k[i], ()):
+                dist = (hv[i] ^ hv[j]).bit_count()
+                if dist < best_d or (dist == best_d and j < best): best, best_d = j, dist
+        if best >= 0: label[i] = best; continue
+        label[i] = i
+        for b, k in enumerate(keys): buckets[b].setdefault(k[i], []).append(i)
+    return label
 
-# %% ../nbs/09_images.ipynb #0fece6d2
+# %% ../nbs/09_images.ipynb #d5ee7c38
 def compute_dhashes(paths, cache_file:str|Path|None=None, max_pixels:int=DEFAULT_MAX_PIXELS, progress:bool=False,
                     save_every:int=2000) -> tuple[np.ndarray, np.ndarray, dict]:
     "dHash per path, a mask of the paths that could be hashed, and path -> reason for the others."

@@ -61,18 +61,20 @@ def f1_at_equal_pr(y_true, y_score) -> dict:
     return {'f1': float(f1), 'threshold': float(ss[last][i]), 'precision': float(prec[i]), 'recall': float(rec[i])}
 
 # %% ../nbs/12_metrics.ipynb #adc1042d
-def tune_thresholds(y_true, y_score, default:float=0.5) -> np.ndarray:
-    "Per-tag threshold maximising F1 on the given (validation) data."
+def _best_f1_threshold(t, s) -> float:
+    "The score threshold that maximises F1 for labels `t` and scores `s`."
+    npos = t.sum()
+    order = np.argsort(-s, kind='stable'); ts, ss = t[order], s[order]
+    last = np.r_[ss[1:] != ss[:-1], True]
+    tp = np.cumsum(ts)[last]; k = np.arange(1, len(ts) + 1)[last]
+    return float(ss[last][int(np.argmax(2 * tp / (k + npos)))])
+
+def tune_thresholds(y_true, y_score, min_positives:int=5, default:float=0.5) -> np.ndarray:
+    "Per-tag F1-optimal thresholds on validation data, the global micro-F1 threshold for tags with few positives."
     y_true = np.asarray(y_true, bool); y_score = np.asarray(y_score, np.float64)
-    th = np.full(y_true.shape[1], default)
-    for j in range(y_true.shape[1]):
-        t = y_true[:, j]; npos = t.sum()
-        if npos == 0: continue
-        order = np.argsort(-y_score[:, j], kind='stable'); ts, ss = t[order], y_score[order, j]
-        last = np.r_[ss[1:] != ss[:-1], True]
-        tp = np.cumsum(ts)[last]; k = np.arange(1, len(ts) + 1)[last]
-        f1 = 2 * tp / (k + npos)
-        th[j] = ss[last][int(np.argmax(f1))]
+    glob = _best_f1_threshold(y_true.ravel(), y_score.ravel()) if y_true.any() else default
+    th = np.full(y_true.shape[1], glob)
+    for j in np.flatnonzero(y_true.sum(0) >= min_positives): th[j] = _best_f1_threshold(y_true[:, j], y_score[:, j])
     return th
 
 # %% ../nbs/12_metrics.ipynb #d78ac1a2

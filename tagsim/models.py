@@ -4,7 +4,7 @@
 
 # %% ../nbs/11_models.ipynb #8b39e3b6
 from __future__ import annotations
-import json, os, re
+import json, os, re, warnings
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -85,9 +85,13 @@ def build_backbone(arch:str, # a registry name
         kw = {'include_preprocessing': True} if b.preprocessing == 'builtin' else {}
         model = getattr(keras.applications, b.app)(include_top=False, weights=None if path else weights, input_shape=shape, **kw)
     if path:
-        try: model.load_weights(str(path))
-        except Exception as e:
-            raise WeightsError(f"weights file {path} does not fit {arch} at {size}px: {type(e).__name__}: {str(e)[:300]}") from None
+        with warnings.catch_warnings(record=True) as caught:  # Keras only warns when it skips parts of a file
+            warnings.simplefilter('always')
+            try: model.load_weights(str(path))
+            except Exception as e:
+                raise WeightsError(f"weights file {path} does not fit {arch} at {size}px: {type(e).__name__}: {str(e)[:300]}") from None
+        skipped = [str(w.message) for w in caught if 'skipping' in str(w.message).lower() or 'freshly-initialized' in str(w.message)]
+        if skipped: raise WeightsError(f"weights file {path} does not fit {arch} at {size}px: Keras skipped parts of it ({skipped[0][:200]})")
     return model
 
 # %% ../nbs/11_models.ipynb #e47b1e75

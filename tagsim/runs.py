@@ -14,7 +14,7 @@ from .index import open_index
 from .vocabulary import Vocabulary, build_vocabulary
 from .images import compute_dhashes, repost_groups, load_image, ImageError
 from .data import build_examples, split_items, make_dataset, Examples, SPLITS
-from .models import build_tagger, get_backbone, describe_hardware, embedding_model
+from .models import build_tagger, get_backbone, describe_hardware, setup_precision
 from .metrics import evaluate_predictions, tune_thresholds
 from .train import cache_features, fit_head, fit_tagger, copy_head_weights, feature_cache_dir, build_head, make_loss
 
@@ -107,6 +107,7 @@ def train_run(settings:Settings, # the scrape and where to write
              ) -> dict:
     "Train, evaluate on the held-out test split, and write the run folder; returns the metrics."
     opts = opts or TrainOptions(); run_dir = Path(run_dir); run_dir.mkdir(parents=True, exist_ok=True)
+    setup_precision('auto')  # mixed precision on GPUs, float32 on CPUs
     t0 = time.perf_counter()
     idx, _ = open_index(settings, progress=verbose > 0)
     if vocab is None: vocab = build_vocabulary(idx, min_occurrences=settings.min_tag_occurrences)
