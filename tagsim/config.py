@@ -4,9 +4,9 @@
 
 # %% ../nbs/00_config.ipynb #dc1872af
 from __future__ import annotations
-import os, tomllib, json, tempfile
+import os, tomllib, tempfile
 from contextlib import contextmanager
-from dataclasses import dataclass, fields, asdict, replace
+from dataclasses import dataclass, fields, asdict
 from pathlib import Path
 
 # %% auto #0

@@ -11,7 +11,7 @@ import numpy as np, pandas as pd
 from .storage import Scrape
 from .media import media_table, resolve_media, UnsafeMediaPath
 from .vocabulary import Vocabulary, encode_index
-from .images import load_image, ImageError, DEFAULT_MAX_PIXELS, repost_groups
+from .images import load_image, ImageError, DEFAULT_MAX_PIXELS
 
 # %% auto #0
 __all__ = ['SPLITS', 'Examples', 'build_examples', 'split_items', 'SkipLog', 'make_dataset', 'show_examples']

@@ -4,7 +4,6 @@
 
 # %% ../nbs/08_frequency.ipynb #8203287c
 from __future__ import annotations
-import tempfile
 from pathlib import Path
 import numpy as np, pandas as pd
 from .normalize import AliasMap, group_tags

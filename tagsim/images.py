@@ -4,10 +4,10 @@
 
 # %% ../nbs/09_images.ipynb #73efe092
 from __future__ import annotations
-import os, threading, warnings
+import os, warnings
 from pathlib import Path
 import numpy as np
-from PIL import Image, ImageFile, UnidentifiedImageError
+from PIL import Image, UnidentifiedImageError
 from .media import classify_media
 
 # %% auto #0
@@ -42,7 +42,7 @@ def open_image(path:str|Path, max_pixels:int=DEFAULT_MAX_PIXELS) -> Image.Image:
     path = Path(path)
     if classify_media(path.name) == 'video': raise ImageError('video', path.name)
     try: n = path.stat().st_size
-    except OSError as e: raise ImageError('missing', str(path)) from None
+    except OSError: raise ImageError('missing', str(path)) from None
     if n == 0: raise ImageError('empty file', path.name)
     try:
         with warnings.catch_warnings():
@@ -53,7 +53,7 @@ def open_image(path:str|Path, max_pixels:int=DEFAULT_MAX_PIXELS) -> Image.Image:
             im.seek(0)  # first frame of a gif
             im.load()
     except ImageError: raise
-    except (UnidentifiedImageError,) as e: raise ImageError('not an image', path.name) from None
+    except UnidentifiedImageError: raise ImageError('not an image', path.name) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e: raise ImageError('too many pixels', str(e)) from None
     except (OSError, SyntaxError, ValueError) as e: raise ImageError('truncated or corrupt', f"{path.name}: {e}") from None
     if im.mode in ('RGBA', 'LA', 'P', 'PA'):  # transparency goes onto white

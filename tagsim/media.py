@@ -4,8 +4,7 @@
 
 # %% ../nbs/02_media.ipynb #b6f1e61a
 from __future__ import annotations
-import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 import pandas as pd
 from .storage import Scrape

@@ -48,7 +48,7 @@ def f1_scores(y_true, y_pred, supported=None) -> dict:
             'macro_f1': float(f_t[sup].mean()) if sup.any() else float('nan'), 'per_tag_f1': f_t}
 
 def f1_at_equal_pr(y_true, y_score) -> dict:
-    "The global threshold where micro precision equals micro recall, and the F1 there."
+    "The global threshold where micro precision equals micro recall (the break-even point), and the F1 there."
     t = np.asarray(y_true, bool).ravel(); s = np.asarray(y_score, np.float64).ravel()
     npos = int(t.sum())
     if npos == 0: return {'f1': float('nan'), 'threshold': float('nan')}
@@ -56,7 +56,8 @@ def f1_at_equal_pr(y_true, y_score) -> dict:
     last = np.r_[ss[1:] != ss[:-1], True]
     tp = np.cumsum(ts)[last]; k = np.arange(1, len(ts) + 1)[last]
     prec, rec = tp / k, tp / npos
-    i = int(np.argmin(np.abs(prec - rec)))
+    # P = tp/k and R = tp/npos meet where k = npos (or trivially at tp = 0): take the threshold nearest k = npos
+    i = int(np.argmin(np.abs(k - npos)))
     f1 = 2 * prec[i] * rec[i] / (prec[i] + rec[i]) if prec[i] + rec[i] else 0.0
     return {'f1': float(f1), 'threshold': float(ss[last][i]), 'precision': float(prec[i]), 'recall': float(rec[i])}
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json, os, re, warnings
 from dataclasses import dataclass
 from pathlib import Path
-import numpy as np
 import keras
 from keras import layers
 

@@ -5,9 +5,9 @@
 # %% ../nbs/14_runs.ipynb #dffa63e6
 from __future__ import annotations
 import json, time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
-import numpy as np, pandas as pd
+import numpy as np
 import keras
 from .config import Settings, atomic_output
 from .index import open_index
@@ -219,7 +219,7 @@ def load_run(run_dir:str|Path) -> Run:
     if not run_dir.is_dir(): raise RunError(f"run folder not found: {run_dir}")
     missing = [f for f in RUN_FILES if not (run_dir/f).is_file()]
     if missing: raise RunError(f"{run_dir} is not a finished tagsim run: missing {', '.join(missing)}")
-    import tagsim.models, tagsim.train  # registers tagsim's Keras layers and losses
+    import tagsim.models, tagsim.train  # noqa: F401 (registers tagsim's Keras layers and losses)
     try: model = keras.models.load_model(run_dir/'model.keras', compile=False)
     except Exception as e: raise RunError(f"cannot load {run_dir/'model.keras'}: {type(e).__name__}: {str(e)[:200]}") from None
     try:

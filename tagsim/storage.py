@@ -4,7 +4,7 @@
 
 # %% ../nbs/01_storage.ipynb #5edac27c
 from __future__ import annotations
-import sqlite3, zlib, os, math, tempfile
+import sqlite3, zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, pandas as pd, orjson

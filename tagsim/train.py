@@ -4,14 +4,14 @@
 
 # %% ../nbs/13_train.ipynb #0b358034
 from __future__ import annotations
-import hashlib, json, os, time
+import hashlib, json, os
 from pathlib import Path
 import numpy as np
 import keras
 from keras import layers
 from .config import atomic_output
 from .data import Examples, make_dataset, SkipLog
-from .models import build_backbone, build_tagger, get_backbone, get_strategy
+from .models import build_tagger, get_backbone, get_strategy
 from .metrics import average_precision
 
 # %% auto #0

@@ -32,7 +32,8 @@ def test_killed_run_resumes(tmp_path, mode):
     assert p.returncode == 0, out[-3000:]
     epochs_all = history_epochs(run)
     second = epochs_all[len(first):]
-    assert second and second[0] >= 1 and second[0] <= first[-1] + 1, (first, second)  # resumed, not restarted at epoch 0
+    # resumed, not restarted at epoch 0; the kill may land after an epoch's checkpoint but before its CSV row
+    assert second and 1 <= second[0] <= first[-1] + 2, (first, second)
     m = json.loads((run/'metrics.json').read_text())
     assert m['test']['items'] > 0 and not (run/'backup').exists()
 
