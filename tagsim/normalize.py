@@ -17,14 +17,18 @@ __all__ = ['UMLAUTS', 'LEET_DIGITS', 'normalize_tag', 'AliasError', 'read_alias_
 UMLAUTS = str.maketrans({'ä': 'ae', 'ö': 'oe', 'ü': 'ue'})
 LEET_DIGITS = str.maketrans('013457', 'oieast')
 _SEPARATORS = re.compile(r'[\s\-_]+')
-_LEET_RUN = re.compile(r'(?<=[^\W\d_])[013457]+(?=[^\W\d_])')
+_LEET_INSIDE = re.compile(r'(?<=[^\W\d_])[013457]+(?=[^\W\d_])')
+
+def _fold_leet(word:str) -> str:
+    "Fold the leet digits of a word that has one between two letters."
+    return word.translate(LEET_DIGITS) if _LEET_INSIDE.search(word) else word
 
 def normalize_tag(tag:str) -> str:
     "The variant key of a tag: NFKC, casefold, umlauts, separators, leetspeak inside words."
     key = unicodedata.normalize('NFKC', unicodedata.normalize('NFKC', str(tag)).casefold())
     key = key.translate(UMLAUTS)
     key = _SEPARATORS.sub(' ', key).strip()
-    return _LEET_RUN.sub(lambda m: m.group().translate(LEET_DIGITS), key)
+    return ' '.join(_fold_leet(w) for w in key.split(' '))
 
 # %% ../nbs/06_normalize.ipynb #028d199c
 class AliasError(ValueError):

@@ -86,7 +86,7 @@ def _predict_rows(model, ex, rows, opts, batch_size=64):
     return (np.concatenate(preds) if preds else np.zeros((0, ex.n_tags))), np.array([pos[int(i)] for i in ids], dtype=np.int64)
 
 def _train_cached(ex, train_rows, val_rows, opts, run_dir, cache_root, verbose):
-    feats, frows, frep = cache_features(ex, opts.arch, opts.size, cache_root, opts.weights, opts.resize_mode, opts.batch_size, seed=opts.seed, progress=verbose > 0)
+    feats, frows, _ = cache_features(ex, opts.arch, opts.size, cache_root, opts.weights, opts.resize_mode, opts.batch_size, seed=opts.seed, progress=verbose > 0)
     where = {int(r): k for k, r in enumerate(frows)}
     tr = np.array([where[r] for r in train_rows if r in where]); va = np.array([where[r] for r in val_rows if r in where])
     head, hist = fit_head(feats[tr], ex.labels(frows[tr]), feats[va], ex.labels(frows[va]), run_dir, opts.embedding_dim, opts.dropout,
@@ -96,7 +96,7 @@ def _train_cached(ex, train_rows, val_rows, opts, run_dir, cache_root, verbose):
     pooled = keras.Model(model.inputs, model.get_layer('pool').output); pooled.load_weights(backbone_weights)
     copy_head_weights(head, model)
     predict = lambda rows: (_predict_features(head, feats[[where[r] for r in rows if r in where]]), np.array([r for r in rows if r in where], np.int64))
-    return model, head, hist, predict, frep
+    return model, head, hist, predict
 
 def train_run(settings:Settings, # the scrape and where to write
               run_dir:str|Path, # the run folder (a killed run resumes when started again with it)
@@ -128,7 +128,7 @@ def train_run(settings:Settings, # the scrape and where to write
     train_rows, val_rows, test_rows = (np.flatnonzero(split == k) for k in range(3))
     cache_root = settings.work_dir/'features'
     if opts.mode == 'cached':
-        model, head, hist, predict, frep = _train_cached(ex, train_rows, val_rows, opts, run_dir, cache_root, verbose)
+        model, head, hist, predict = _train_cached(ex, train_rows, val_rows, opts, run_dir, cache_root, verbose)
     else:
         warm = None
         if opts.warm_start: warm = _train_cached(ex, train_rows, val_rows, opts, run_dir/'warm_start', cache_root, verbose)[1]
@@ -147,7 +147,7 @@ def train_run(settings:Settings, # the scrape and where to write
     model.save(run_dir/'model.keras')
     _write_json(run_dir/'thresholds.json', dict(zip(vocab.tags, map(float, thresholds))))
     ev['per_tag'].to_csv(run_dir/'per_tag.csv', index=False)
-    if baseline: metrics['baseline'] = train_baseline(ex, split, opts, run_dir/'baseline', cache_root, vocab, verbose)
+    if baseline: metrics['baseline'] = train_baseline(ex, split, opts, cache_root, vocab)
     _write_json(run_dir/'metrics.json', metrics)
     with atomic_output(run_dir/'report.md') as tmp: tmp.write_text(run_report(metrics, ev, vocab))
     return metrics
@@ -157,11 +157,11 @@ def _public(ev:dict) -> dict:
     return {k: v for k, v in ev.items() if k != 'per_tag'}
 
 # %% ../nbs/14_runs.ipynb #65acea38
-def train_baseline(ex:Examples, split, opts:TrainOptions, out_dir:Path, cache_root:Path, vocab:Vocabulary, verbose:int=0) -> dict:
+def train_baseline(ex:Examples, split, opts:TrainOptions, cache_root:Path, vocab:Vocabulary) -> dict:
     "The pr0loader recipe on the same backbone, scored on the same test split."
     b = TrainOptions(**(BASELINE.__dict__ | {'arch': opts.arch, 'weights': opts.weights, 'batch_size': opts.batch_size, 'seed': opts.seed}))
     t0 = time.perf_counter()
-    feats, frows, _ = cache_features(ex, b.arch, b.size, cache_root, b.weights, b.resize_mode, b.batch_size, seed=b.seed)
+    feats, frows, frep = cache_features(ex, b.arch, b.size, cache_root, b.weights, b.resize_mode, b.batch_size, seed=b.seed)
     test = split[frows] == 2
     rest = np.flatnonzero(~test); rng = np.random.default_rng(b.seed); rng.shuffle(rest)
     tr = rest[: int(0.8 * len(rest))]  # the recipe's random 80 %; its 20 % is not used for anything
@@ -170,7 +170,8 @@ def train_baseline(ex:Examples, split, opts:TrainOptions, out_dir:Path, cache_ro
     p = head.predict(np.asarray(feats[test], np.float32), batch_size=512, verbose=0)
     ev = evaluate_predictions(ex.labels(frows[test]), p, vocab.tags, 0.5, opts.min_support)
     return {'recipe': 'pr0loader baseline (frozen backbone, GAP, dropout 0.5, sigmoid, BCE, 5 epochs, 224 px, threshold 0.5, random 80/20)',
-            'arch': b.arch, 'image_size': b.size, 'train_seconds_with_cached_features': round(seconds, 1), 'test': _public(ev)}
+            'arch': b.arch, 'image_size': b.size, 'train_seconds_with_cached_features': round(seconds, 1),
+            'features_computed': frep['computed'], 'features_reused': frep['reused'], 'test': _public(ev)}
 
 def _fit_baseline_head(feats, frows, tr, ex, b):
     "Dropout 0.5 -> sigmoid, BCE, 5 epochs, Adam, no validation."

@@ -103,7 +103,7 @@ def _cached_parts(cache:Path) -> tuple[np.ndarray, list]:
 def cache_features(examples:Examples, # the items to featurise
                    arch:str, image_size:int, # backbone and input size
                    cache_root:str|Path, # folder holding feature caches
-                   weights=None, mode:str='pad', batch_size:int=32, part_size:int=512, seed:int=0,
+                   weights=None, mode:str='pad', batch_size:int=32, part_size:int=2048, seed:int=0,
                    progress:bool=False,
                   ) -> tuple[np.ndarray, np.ndarray, dict]:
     "Pooled features (float16) for the examples that could be read, their rows, and a report; resumable."
@@ -115,14 +115,16 @@ def cache_features(examples:Examples, # the items to featurise
     todo = np.array([r for r, i in enumerate(examples.item_id.tolist()) if i not in known], dtype=np.int64)
     report = {'cache': str(cache), 'reused': len(examples) - len(todo), 'computed': 0}
     if len(todo):
+        import tensorflow as tf
         model = pooled_backbone(arch, image_size, weights, cache, seed)
+        infer = tf.function(lambda x: model(x, training=False), reduce_retracing=True)  # compiled once, not eager per batch
         bar = tqdm(total=len(todo), desc=f'features {arch}', unit='img', disable=not progress, leave=False)
         n_parts = len(list(cache.glob('part-*.ids.npy')))
         for start in range(0, len(todo), part_size):
             rows = todo[start:start + part_size]; log = SkipLog()
             ds = make_dataset(examples, rows, image_size=image_size, batch_size=batch_size, mode=mode, with_ids=True, skip_log=log)
             feats, ids = [], []
-            for im, iid in ds: feats.append(model(im, training=False).numpy().astype(np.float16)); ids.append(iid.numpy())
+            for im, iid in ds: feats.append(infer(im).numpy().astype(np.float16)); ids.append(iid.numpy())
             if feats:
                 name = f'part-{n_parts:06d}'; n_parts += 1
                 with atomic_output(cache/f'{name}.feat.npy') as tmp: np.save(tmp, np.concatenate(feats), allow_pickle=False)

@@ -68,16 +68,5 @@ def demo_db(tmp_path_factory):
 
 def make_image_scrape(root, n=120, size=40, seed=0):
     "A pr0loader scrape of coloured squares (big or small) with PNG media: tags are colour and size."
-    import numpy as np
-    from PIL import Image
-    root = Path(root); media = root/'media'; media.mkdir(parents=True, exist_ok=True)
-    colours = {'rot': (220, 30, 30), 'blau': (30, 30, 220), 'gruen': (30, 200, 30)}
-    rng = np.random.default_rng(seed); rows = []
-    for i in range(1, n + 1):
-        name = list(colours)[i % 3]; big = (i // 3) % 2 == 0
-        arr = np.full((size, size, 3), 255, np.uint8); s = int(size * 0.85) if big else size // 3; o = int(rng.integers(0, size - s + 1))
-        arr[o:o+s, o:o+s] = colours[name]
-        Image.fromarray(np.clip(arr.astype(int) + rng.integers(-25, 25, arr.shape), 0, 255).astype(np.uint8)).save(media/f'{i}.png')
-        rows.append(dict(id=i, image=f'{i}.png', flags=1, created=i,
-                         tags_data=[{'id': 1, 'confidence': 0.9, 'tag': name}, {'id': 2, 'confidence': 0.9, 'tag': 'gross' if big else 'klein'}]))
-    return write_pr0loader_db(root/'scrape.db', rows)
+    from tagsim.demo import squares_scrape
+    return squares_scrape(root, n, size, seed)
