@@ -139,7 +139,8 @@ def cache_features(examples:Examples, # the items to featurise
     pos = {int(i): k for k, i in enumerate(ids.tolist())}
     rows = np.array([r for r, i in enumerate(examples.item_id.tolist()) if int(i) in pos], dtype=np.int64)
     out = feats[[pos[int(examples.item_id[r])] for r in rows]] if len(rows) else feats[:0]
-    report['skipped'] = {int(k): v for k, v in skipped.items() if int(k) in set(examples.item_id.tolist())}
+    wanted = set(examples.item_id.tolist())
+    report['skipped'] = {int(k): v for k, v in skipped.items() if int(k) in wanted}
     return np.asarray(out, dtype=np.float16), rows, report
 
 # %% ../nbs/13_train.ipynb #edf9efad
