@@ -14,9 +14,17 @@ from .vocabulary import Vocabulary, encode_index
 from .images import load_image, ImageError, DEFAULT_MAX_PIXELS
 
 # %% auto #0
-__all__ = ['SPLITS', 'Examples', 'build_examples', 'split_items', 'SkipLog', 'make_dataset', 'show_examples']
+__all__ = ['SPLITS', 'take_csr_rows', 'Examples', 'build_examples', 'split_items', 'SkipLog', 'make_dataset', 'show_examples']
 
 # %% ../nbs/10_data.ipynb #956713ab
+def take_csr_rows(indptr, indices, rows) -> tuple:
+    "The CSR arrays `(indptr, indices)` of the chosen rows."
+    rows = np.asarray(rows, dtype=np.int64)
+    if not len(rows): return np.zeros(1, np.int64), np.zeros(0, np.int32)
+    parts = [indices[indptr[r]:indptr[r + 1]] for r in rows]
+    return np.r_[0, np.cumsum([len(p) for p in parts])], np.concatenate(parts).astype(np.int32)
+
+# %% ../nbs/10_data.ipynb #9625f0b1
 @dataclass
 class Examples:
     "Items with media paths and multi-hot labels in CSR form."
@@ -37,11 +45,10 @@ class Examples:
         return y
     def subset(self, rows) -> 'Examples':
         "The examples at `rows`, as a new table."
-        rows = np.asarray(rows); lens = self.indptr[rows + 1] - self.indptr[rows]
-        idx = np.concatenate([self.indices[self.indptr[r]:self.indptr[r + 1]] for r in rows]) if len(rows) else np.zeros(0, np.int32)
-        return Examples(self.item_id[rows], [self.path[r] for r in rows], self.created[rows], np.r_[0, np.cumsum(lens)], idx, self.n_tags, dict(self.report))
+        rows = np.asarray(rows, dtype=np.int64); indptr, indices = take_csr_rows(self.indptr, self.indices, rows)
+        return Examples(self.item_id[rows], [self.path[r] for r in rows], self.created[rows], indptr, indices, self.n_tags, dict(self.report))
 
-# %% ../nbs/10_data.ipynb #9625f0b1
+# %% ../nbs/10_data.ipynb #e2b6bddf
 def build_examples(index, # a `TagIndex`
                    vocab:Vocabulary, # the training vocabulary
                    scrape_path:str|Path, # the scrape, for media paths
@@ -60,13 +67,12 @@ def build_examples(index, # a `TagIndex`
         if not p.is_file(): report['missing_file'] = report.get('missing_file', 0) + 1; continue
         keep.append(k); paths.append(str(p))
     keep = np.asarray(keep, dtype=np.int64)
-    lens = (enc['indptr'][1:] - enc['indptr'][:-1])[keep]
-    indices = np.concatenate([enc['indices'][enc['indptr'][k]:enc['indptr'][k + 1]] for k in keep]) if len(keep) else np.zeros(0, np.int32)
+    indptr, indices = take_csr_rows(enc['indptr'], enc['indices'], keep)
     ids = enc['item_id'][keep]
     report['examples'] = len(keep)
-    return Examples(ids, paths, created.loc[ids].to_numpy(np.int64), np.r_[0, np.cumsum(lens)], indices.astype(np.int32), len(vocab), report)
+    return Examples(ids, paths, created.loc[ids].to_numpy(np.int64), indptr, indices, len(vocab), report)
 
-# %% ../nbs/10_data.ipynb #a0d384e1
+# %% ../nbs/10_data.ipynb #6e483c12
 SPLITS = ('train', 'val', 'test')
 
 def split_items(item_id, # item ids
@@ -101,7 +107,7 @@ def split_items(item_id, # item ids
     report['sizes'] = {name: int((split == k).sum()) for k, name in enumerate(SPLITS)}
     return split, report
 
-# %% ../nbs/10_data.ipynb #b074af12
+# %% ../nbs/10_data.ipynb #4bb4f23e
 class SkipLog:
     "Thread-safe record of the items a pipeline skipped, with reasons."
     def __init__(self): self.items, self._lock = {}, threading.Lock()
@@ -113,7 +119,7 @@ class SkipLog:
     def __len__(self): return len(self.items)
     def __repr__(self): return f"SkipLog({len(self)} skipped: {self.counts()})"
 
-# %% ../nbs/10_data.ipynb #4bb4f23e
+# %% ../nbs/10_data.ipynb #d1ee4d7c
 def _augment(image, size:int, seed:int):
     import tensorflow as tf
     image = tf.image.random_flip_left_right(image, seed=seed)
@@ -167,7 +173,7 @@ def make_dataset(examples:Examples, # the examples table
     ds.skip_log = log
     return ds
 
-# %% ../nbs/10_data.ipynb #88f7d97b
+# %% ../nbs/10_data.ipynb #408b2a89
 def show_examples(examples:Examples, rows, tags:list, size:int=96, cols:int=6, mode:str='pad'):
     "A grid of decoded images with their tags."
     import matplotlib.pyplot as plt

@@ -54,8 +54,7 @@ def tag_frequency_summary(index, # a `TagIndex`
                          ) -> dict:
     "Items, tags, assignments, tags per item, long-tail shares and the power-law fit."
     g = group_tags(index, aliases, normalize)
-    counts = np.bincount(g.row_group[g.row_first], minlength=len(g))
-    counts = counts[counts > 0]
+    counts = g.counts[g.counts > 0]
     per_item = np.bincount(index.row_item[g.row_first], minlength=index.n_items)
     s = np.sort(counts)[::-1]; total = s.sum()
     top = lambda p: float(s[:max(1, int(np.ceil(len(s) * p)))].sum() / total) if total else float('nan')
@@ -72,7 +71,7 @@ def coverage_curve(index, thresholds=DEFAULT_THRESHOLDS, k:int=3, aliases:AliasM
     "Vocabulary size, assignment share and item coverage (>=1 and >=k tags) per threshold."
     g = group_tags(index, aliases, normalize)
     rows_g, rows_i = g.row_group[g.row_first], index.row_item[g.row_first]
-    counts = np.bincount(rows_g, minlength=len(g)); total = max(int(counts.sum()), 1); n = max(index.n_items, 1)
+    counts = g.counts; total = max(int(counts.sum()), 1); n = max(index.n_items, 1)
     out = []
     for t in thresholds:
         keep = (counts >= t)[rows_g]
@@ -152,7 +151,7 @@ def save_plots(index, out_dir:str|Path, aliases:AliasMap|None=None, normalize:bo
     import matplotlib; matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
-    g = group_tags(index, aliases, normalize); counts = np.bincount(g.row_group[g.row_first], minlength=len(g))
+    g = group_tags(index, aliases, normalize); counts = g.counts
     fit = fit_power_law(counts[counts > 0])
     jobs = {'rank_frequency': lambda ax: plot_rank_frequency(counts, ax), 'ccdf': lambda ax: plot_ccdf(counts, fit, ax),
             'coverage': lambda ax: plot_coverage(coverage_curve(index, thresholds, aliases=aliases, normalize=normalize), ax),
@@ -168,7 +167,7 @@ def save_plots(index, out_dir:str|Path, aliases:AliasMap|None=None, normalize:bo
 def merged_groups(index, aliases:AliasMap|None=None, normalize:bool=True) -> pd.DataFrame:
     "Groups with more than one written form, biggest first."
     g = group_tags(index, aliases, normalize)
-    counts = np.bincount(g.row_group[g.row_first], minlength=len(g))
+    counts = g.counts
     rows = [{'tag': g.display[i], 'key': g.keys[i], 'forms': ', '.join(g.members[i]), 'items': int(counts[i])}
             for i in range(len(g)) if len(g.members[i]) > 1]
     return pd.DataFrame(rows, columns=['tag', 'key', 'forms', 'items']).sort_values('items', ascending=False, ignore_index=True)

@@ -11,6 +11,12 @@ __all__ = ['average_precision', 'f1_scores', 'f1_at_equal_pr', 'tune_thresholds'
            'best_and_worst']
 
 # %% ../nbs/12_metrics.ipynb #3c9a3703
+def _ranked_counts(t, s) -> tuple:
+    "Ranking by score (descending): the score, true positives and items taken at the end of each group of tied scores."
+    order = np.argsort(-s, kind='stable'); ts, ss = t[order], s[order]
+    last = np.r_[ss[1:] != ss[:-1], True]  # a threshold takes every item tied with it
+    return ss[last], np.cumsum(ts)[last], np.arange(1, len(ts) + 1)[last]
+
 def average_precision(y_true, # (n_items, n_tags) 0/1
                       y_score, # (n_items, n_tags) scores
                      ) -> np.ndarray:
@@ -20,15 +26,8 @@ def average_precision(y_true, # (n_items, n_tags) 0/1
     for j in range(y_true.shape[1]):
         t = y_true[:, j]; npos = int(t.sum())
         if npos == 0: continue
-        s = y_score[:, j]
-        order = np.lexsort((t, -s))  # by score descending; among ties negatives first (pessimistic)
-        ts, ss = t[order], s[order]
-        # precision at a threshold counts every item tied with it
-        last_of_tie = np.r_[ss[1:] != ss[:-1], True]
-        tp = np.cumsum(ts); k = np.arange(1, len(ts) + 1)
-        tp_t, k_t = tp[last_of_tie], k[last_of_tie]
-        new_tp = np.diff(np.r_[0, tp_t])
-        out[j] = float((new_tp * tp_t / k_t).sum() / npos)
+        _, tp, k = _ranked_counts(t, y_score[:, j])
+        out[j] = float((np.diff(np.r_[0, tp]) * tp / k).sum() / npos)
     return out
 
 # %% ../nbs/12_metrics.ipynb #f4c49bf8
@@ -52,23 +51,18 @@ def f1_at_equal_pr(y_true, y_score) -> dict:
     t = np.asarray(y_true, bool).ravel(); s = np.asarray(y_score, np.float64).ravel()
     npos = int(t.sum())
     if npos == 0: return {'f1': float('nan'), 'threshold': float('nan')}
-    order = np.argsort(-s, kind='stable'); ts, ss = t[order], s[order]
-    last = np.r_[ss[1:] != ss[:-1], True]
-    tp = np.cumsum(ts)[last]; k = np.arange(1, len(ts) + 1)[last]
+    th, tp, k = _ranked_counts(t, s)
     prec, rec = tp / k, tp / npos
     # P = tp/k and R = tp/npos meet where k = npos (or trivially at tp = 0): take the threshold nearest k = npos
     i = int(np.argmin(np.abs(k - npos)))
     f1 = 2 * prec[i] * rec[i] / (prec[i] + rec[i]) if prec[i] + rec[i] else 0.0
-    return {'f1': float(f1), 'threshold': float(ss[last][i]), 'precision': float(prec[i]), 'recall': float(rec[i])}
+    return {'f1': float(f1), 'threshold': float(th[i]), 'precision': float(prec[i]), 'recall': float(rec[i])}
 
 # %% ../nbs/12_metrics.ipynb #adc1042d
 def _best_f1_threshold(t, s) -> float:
     "The score threshold that maximises F1 for labels `t` and scores `s`."
-    npos = t.sum()
-    order = np.argsort(-s, kind='stable'); ts, ss = t[order], s[order]
-    last = np.r_[ss[1:] != ss[:-1], True]
-    tp = np.cumsum(ts)[last]; k = np.arange(1, len(ts) + 1)[last]
-    return float(ss[last][int(np.argmax(2 * tp / (k + npos)))])
+    th, tp, k = _ranked_counts(t, s)
+    return float(th[int(np.argmax(2 * tp / (k + t.sum())))])
 
 def tune_thresholds(y_true, y_score, min_positives:int=5, default:float=0.5) -> np.ndarray:
     "Per-tag F1-optimal thresholds on validation data, the global micro-F1 threshold for tags with few positives."

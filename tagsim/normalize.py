@@ -7,6 +7,7 @@ from __future__ import annotations
 import csv, hashlib, io, json, re, unicodedata
 import yaml
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 import numpy as np, pandas as pd
 
@@ -122,6 +123,11 @@ class TagGroups:
     alias_fingerprint:str = ''
 
     def __len__(self): return len(self.keys)
+
+    @cached_property
+    def counts(self) -> np.ndarray:
+        "Items carrying each group, before any filter."
+        return np.bincount(self.row_group[self.row_first], minlength=len(self.keys))
 
 # %% ../nbs/06_normalize.ipynb #94a12933
 def group_tags(index, # a `TagIndex`

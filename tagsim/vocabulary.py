@@ -12,7 +12,8 @@ from .normalize import normalize_tag, AliasMap, group_tags
 from .config import atomic_output
 
 # %% auto #0
-__all__ = ['FLAGS', 'META_TAG', 'DEFAULT_BLOCKLIST', 'flag_mask', 'is_blocked', 'Vocabulary', 'build_vocabulary', 'encode_index']
+__all__ = ['FLAGS', 'META_TAG', 'DEFAULT_BLOCKLIST', 'flag_mask', 'items_with_flags', 'is_blocked', 'Vocabulary',
+           'build_vocabulary', 'encode_index']
 
 # %% ../nbs/07_vocabulary.ipynb #c6e0966d
 FLAGS = {'sfw': 1, 'nsfw': 2, 'nsfl': 4, 'nsfp': 8, 'pol': 16}
@@ -30,6 +31,10 @@ def flag_mask(flags) -> int|None:
         elif str(f).lower() in FLAGS: mask |= FLAGS[str(f).lower()]
         else: raise ValueError(f"unknown content flag {f!r}; known: {', '.join(FLAGS)} or bit numbers")
     return mask
+
+def items_with_flags(index, mask:int|None) -> np.ndarray:
+    "Boolean per item: its flags share a bit with `mask` (all True when `mask` is None)."
+    return np.ones(index.n_items, bool) if mask is None else (index.flags.astype(np.int64) & mask) != 0
 
 def is_blocked(key:str, block:set, meta_tags:bool=True) -> bool:
     "Whether a variant key is on the block list, or (with `meta_tags`) a content-flag meta tag."
@@ -94,10 +99,6 @@ def _has_confidence(index) -> bool:
     c = index.confidence
     return _cached(index, 'has_confidence', lambda: bool(len(c)) and bool((c > 0).any()))
 
-def _group_counts(g) -> np.ndarray:
-    "Items per merged group, before any filter."
-    return _cached(g, 'counts', lambda: np.bincount(g.row_group[g.row_first], minlength=len(g)))
-
 def _blocked_groups(g, blockset:set, meta_tags:bool) -> np.ndarray:
     "Boolean mask of the groups that the block list (and meta-tag rule) removes."
     return _cached(g, ('blocked', frozenset(blockset), meta_tags),
@@ -128,7 +129,7 @@ def build_vocabulary(index, # a `TagIndex`
               'distinct_tags_as_written': index.n_tags, 'distinct_tags_merged': n_groups}
     mask = flag_mask(flags)
     if mask is not None:
-        item_ok = (index.flags.astype(np.int64) & mask) != 0
+        item_ok = items_with_flags(index, mask)
         row_ok = item_ok[index.row_item]
         report['flag_excluded'] = {'items': int((~item_ok).sum()), 'assignments': int((keep & ~row_ok).sum())}
         keep = keep & row_ok
@@ -142,7 +143,7 @@ def build_vocabulary(index, # a `TagIndex`
     blockset = {normalize_tag(t) if normalize else t for t in [*(block or ()), *extra_block]}
     blocked = _blocked_groups(g, blockset, block_meta_tags)
     filtered = mask is not None or min_confidence is not None
-    counts_all = np.bincount(g.row_group[keep], minlength=n_groups) if filtered else _group_counts(g)
+    counts_all = np.bincount(g.row_group[keep], minlength=n_groups) if filtered else g.counts
     report['blocked'] = {'tags': int((blocked & (counts_all > 0)).sum()), 'assignments': int(counts_all[blocked].sum()),
                          'examples': [g.display[i] for i in np.flatnonzero(blocked & (counts_all > 0))[:10]]}
     counts = np.where(blocked, 0, counts_all)
@@ -157,7 +158,7 @@ def build_vocabulary(index, # a `TagIndex`
     in_vocab = np.zeros(n_groups, bool); in_vocab[chosen] = True
     kept_rows = keep & in_vocab[g.row_group]
     per_item = np.bincount(index.row_item[kept_rows], minlength=index.n_items)
-    eligible = np.ones(index.n_items, bool) if mask is None else (index.flags.astype(np.int64) & mask) != 0
+    eligible = items_with_flags(index, mask)
     report['kept'] = {'tags': len(chosen), 'assignments': int(kept_rows.sum())}
     report['items_without_tags'] = int((eligible & (per_item == 0)).sum())
     report['items_below_min_tags'] = int((eligible & (per_item < min_tags_per_item)).sum())
@@ -179,11 +180,11 @@ def encode_index(vocab:Vocabulary, index, min_tags_per_item:int|None=None) -> di
     col = group_to_vocab[g.row_group] if len(g.row_group) else np.zeros(0, np.int32)
     ok = g.row_first & (col >= 0)
     mask = vocab.params.get('flags')
-    if mask is not None: ok &= ((index.flags.astype(np.int64) & mask) != 0)[index.row_item]
+    eligible = items_with_flags(index, mask)
+    if mask is not None: ok &= eligible[index.row_item]
     rows, cols = index.row_item[ok], col[ok]
     per_item = np.bincount(rows, minlength=index.n_items)
     need = vocab.params.get('min_tags_per_item', 1) if min_tags_per_item is None else min_tags_per_item
-    eligible = np.ones(index.n_items, bool) if mask is None else (index.flags.astype(np.int64) & mask) != 0
     use = eligible & (per_item >= need)
     order = np.argsort(rows, kind='stable')
     rows, cols = rows[order], cols[order]
