@@ -10,8 +10,8 @@ from .config import load_settings, Settings, SettingsError
 
 # %% auto #0
 __all__ = ['settings_from_args', 'cmd_demo_build', 'cmd_demo_run', 'scrape_stats', 'cmd_stats', 'cmd_index', 'cmd_check_media',
-           'cmd_import_json', 'cmd_vocab', 'cmd_plots', 'cmd_train', 'run_summary', 'cmd_evaluate', 'cmd_predict',
-           'cmd_config', 'build_parser', 'main']
+           'cmd_import_json', 'cmd_vocab', 'cmd_plots', 'cmd_train', 'train_choices', 'run_summary', 'cmd_evaluate',
+           'cmd_predict', 'cmd_config', 'build_parser', 'main']
 
 # %% ../nbs/99_cli.ipynb #df91d662
 def _scrape_args(p:argparse.ArgumentParser):
@@ -52,7 +52,7 @@ def cmd_demo_run(a):
     cmd_stats(a)
     if a.skip_training: return
     print()
-    a.arch = a.mode = a.batch_size = a.weights = a.loss = a.split = a.unfreeze_top = a.vocab = a.out = None
+    a.mode = a.batch_size = a.weights = a.loss = a.split = a.unfreeze_top = a.vocab = a.out = None
     a.warm_start = False
     cmd_train(a)
 
@@ -134,13 +134,23 @@ def cmd_train(a):
     if s.db_path is None:  # the demo scrape: build it first if needed
         from tagsim.demo import build_demo
         build_demo(s.demo_dir, progress=True)
-    given = {k: v for k, v in dict(arch=a.arch, mode=a.mode, epochs=a.epochs, image_size=a.image_size, batch_size=a.batch_size,
-                                   weights=a.weights, loss=a.loss, split=a.split, unfreeze_top=a.unfreeze_top).items() if v is not None}
-    if a.warm_start: given['warm_start'] = True
-    opts = TrainOptions(**given)
+    opts = TrainOptions(**train_choices(a, s))
     out = Path(a.out) if a.out else s.work_dir/'runs'/f"{opts.arch}-{opts.mode}"
     m = train_run(s, out, opts, vocab=a.vocab, baseline=not a.no_baseline, verbose=1)
     _print(run_summary(m) | {'run folder': str(out)}, a.json)
+
+def train_choices(a, # parsed `train` or `demo run` arguments
+                  s:Settings, # the settings, whose model fields are the defaults
+                 ) -> dict:
+    "Training options given on the command line, with the settings' model fields where a flag is absent."
+    from tagsim.models import get_backbone
+    arch = a.arch or s.model_architecture
+    backbone = get_backbone(arch, field=None if a.arch else 'model_architecture')
+    weights = s.model_weights if a.weights is None else (None if a.weights.lower() == 'none' else a.weights)
+    if weights == 'imagenet' and a.weights is None and backbone.app == 'small_cnn': weights = None  # nothing pretrained
+    given = dict(image_size=a.image_size or s.image_size, epochs=a.epochs, batch_size=a.batch_size, loss=a.loss, split=a.split,
+                 unfreeze_top=a.unfreeze_top, mode=a.mode or ('cached' if weights else 'finetune'))
+    return {k: v for k, v in given.items() if v is not None} | {'arch': arch, 'weights': weights, 'warm_start': bool(a.warm_start)}
 
 def run_summary(m:dict) -> dict:
     "The headline test figures of a run (and its baseline)."
@@ -193,7 +203,8 @@ def build_parser() -> argparse.ArgumentParser:
         d.add_argument('--work-dir', help='where tagsim writes'); d.add_argument('--config', help='TOML settings file')
         if name == 'run':
             d.add_argument('--epochs', type=int, help='training epochs (default 20, with early stopping)')
-            d.add_argument('--image-size', type=int, help='training image size (default 64)')
+            d.add_argument('--image-size', type=int, help="training image size (default: settings image_size, else the architecture's native size)")
+            d.add_argument('--arch', help='backbone (default: settings model_architecture, efficientnet-lite0)')
             d.add_argument('--no-baseline', action='store_true', help='skip the pr0loader baseline')
             d.add_argument('--skip-training', action='store_true', help='only build the demo and print its statistics')
         d.set_defaults(func=fn)
@@ -221,16 +232,23 @@ def build_parser() -> argparse.ArgumentParser:
         c.set_defaults(func=fn)
     tr = _scrape_args(sub.add_parser('train', help='train a tagger and write a run folder',
                                      description='Train a multi-label tagger; without arguments, on the demo scrape with CPU-friendly defaults.'))
-    tr.add_argument('--arch', help='backbone: resnet50, efficientnetv2-b0/-s/-l, convnext-tiny/-large, small-cnn (default small-cnn)')
-    tr.add_argument('--mode', choices=['cached', 'finetune'], help='cached features (frozen backbone) or fine-tune (default finetune)')
-    tr.add_argument('--epochs', type=int); tr.add_argument('--image-size', type=int); tr.add_argument('--batch-size', type=int)
-    tr.add_argument('--weights', help="backbone weights: 'imagenet' (needs internet once) or a local weights file (default: random init)")
-    tr.add_argument('--loss', choices=['asl', 'bce']); tr.add_argument('--split', choices=['hash', 'time'])
+    tr.add_argument('--arch', help='backbone: efficientnet-lite0, resnet50, efficientnetv2-b0/-s/-l, convnext-tiny/-large, small-cnn '
+                    '(default: settings model_architecture, efficientnet-lite0)')
+    tr.add_argument('--mode', choices=['cached', 'finetune'],
+                    help='cached features of the frozen backbone, or fine-tune on images (default: cached with pretrained weights, else finetune)')
+    tr.add_argument('--epochs', type=int, help='at most this many epochs, with early stopping on validation mAP (default 30)')
+    tr.add_argument('--image-size', type=int, help="input size in pixels (default: settings image_size, else the architecture's native size)")
+    tr.add_argument('--batch-size', type=int, help='images per training batch (default 64)')
+    tr.add_argument('--weights', help="backbone weights: 'imagenet' (efficientnet-lite0: the packaged file, offline; others: Keras downloads), "
+                    "'none', or a local weights file (default: settings model_weights, imagenet)")
+    tr.add_argument('--loss', choices=['asl', 'bce'], help='asymmetric loss or binary cross-entropy (default asl)')
+    tr.add_argument('--split', choices=['hash', 'time'], help='repost-safe split by item hash or by upload time (default hash)')
     tr.add_argument('--unfreeze-top', type=int, help='finetune a pretrained backbone: unfreeze only its top N blocks')
     tr.add_argument('--warm-start', action='store_true', help='finetune: start from a head trained on cached features')
     tr.add_argument('--vocab', help='a saved vocabulary JSON (default: built with the settings threshold)')
     tr.add_argument('--out', help='run folder (default: work_dir/runs/ARCH-MODE); rerun with it to resume')
-    tr.add_argument('--no-baseline', action='store_true', help='skip the pr0loader baseline'); tr.add_argument('--json', action='store_true')
+    tr.add_argument('--no-baseline', action='store_true', help='skip the pr0loader baseline')
+    tr.add_argument('--json', action='store_true', help='print the summary as JSON')
     tr.set_defaults(func=cmd_train)
     ev = _scrape_args(sub.add_parser('evaluate', help="evaluate a run on its held-out test split", description="Recompute a run's test metrics."))
     ev.add_argument('--run', required=True, help='run folder'); ev.add_argument('--split', default='test', choices=['train', 'val', 'test'])

@@ -4,14 +4,14 @@
 
 # %% ../nbs/00_config.ipynb #dc1872af
 from __future__ import annotations
-import os, tomllib, tempfile
+import math, os, stat, tomllib, tempfile, warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, asdict
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['ENV_PREFIX', 'FIELD_NAMES', 'SettingsError', 'default_work_dir', 'Settings', 'find_config_file', 'read_config_file',
-           'load_settings', 'atomic_output']
+__all__ = ['ENV_PREFIX', 'FIELD_NAMES', 'SettingsError', 'default_work_dir', 'as_path', 'as_whole_number', 'Settings',
+           'find_config_file', 'read_config_file', 'SettingsWarning', 'env_settings', 'load_settings', 'atomic_output']
 
 # %% ../nbs/00_config.ipynb #e40410b7
 class SettingsError(ValueError):
@@ -23,6 +23,33 @@ def default_work_dir() -> Path:
     base = os.environ.get('XDG_CACHE_HOME') or Path.home()/'.cache'
     return Path(base)/'tagsim'
 
+# %% ../nbs/00_config.ipynb #c0f1e001
+def as_path(field:str, # the settings field, named in errors
+            value, # a string, a path or None
+           ) -> Path|None:
+    "A user-expanded path, or None; an empty string or a non-path is an error naming the field."
+    if value is None: return None
+    if not isinstance(value, (str, os.PathLike)) or str(value).strip() == '':
+        raise SettingsError(f"settings field '{field}': expected a path, got {value!r}")
+    return Path(value).expanduser()
+
+# %% ../nbs/00_config.ipynb #c0f1e002
+def as_whole_number(field:str, # the settings field or option, named in errors
+                    value, # an int or a string holding one
+                    minimum:int, # the smallest allowed value
+                   ) -> int:
+    "A whole number of at least `minimum`, or an error naming the field."
+    try: number = int(str(value).strip()) if not isinstance(value, (bool, float)) else None
+    except ValueError: number = None
+    if number is None or number < minimum:
+        raise SettingsError(f"settings field '{field}': expected a whole number >= {minimum}, got {value!r}")
+    return number
+
+# %% ../nbs/00_config.ipynb #c0f1e003
+def _optional(value):
+    "None for the spellings of 'not set' that files and environment variables use."
+    return None if value is None or str(value).strip().lower() in ('', 'none', 'null') else value
+
 # %% ../nbs/00_config.ipynb #08e2a0ec
 @dataclass(frozen=True)
 class Settings:
@@ -31,22 +58,23 @@ class Settings:
     media_dir:Path|None=None # media folder; None means `media` beside the scrape
     work_dir:Path=None # where tagsim writes everything it makes (index, vocabularies, runs)
     min_tag_occurrences:int=10 # keep tags seen at least this often
+    model_architecture:str='efficientnet-lite0' # backbone of `train`, `embed` and `demo run` (a `tagsim.models` name)
+    image_size:int|None=None # model input size in pixels; None: the architecture's native size
+    model_weights:str|None='imagenet' # 'imagenet', None (random) or a local weights file
 
     def __post_init__(self):
-        set_ = lambda k,v: object.__setattr__(self, k, v)
+        set_ = lambda k, v: object.__setattr__(self, k, v)
+        for k in ('db_path', 'media_dir', 'work_dir'): set_(k, as_path(k, getattr(self, k)))
         if self.work_dir is None: set_('work_dir', default_work_dir())
-        for k in ('db_path', 'media_dir', 'work_dir'):
-            v = getattr(self, k)
-            if v is None: continue
-            if not isinstance(v, (str, os.PathLike)) or str(v).strip() == '':
-                raise SettingsError(f"settings field '{k}': expected a path, got {v!r}")
-            set_(k, Path(v).expanduser())
-        v = self.min_tag_occurrences
-        try: iv = int(str(v).strip()) if not isinstance(v, bool) else None
-        except ValueError: iv = None
-        if iv is None or iv < 1:
-            raise SettingsError(f"settings field 'min_tag_occurrences': expected a whole number >= 1, got {v!r}")
-        set_('min_tag_occurrences', iv)
+        if self.work_dir.exists() and not self.work_dir.is_dir():
+            raise SettingsError(f"settings field 'work_dir': {self.work_dir} exists and is not a folder")
+        set_('min_tag_occurrences', as_whole_number('min_tag_occurrences', self.min_tag_occurrences, 1))
+        size = _optional(self.image_size)
+        set_('image_size', None if size is None else as_whole_number('image_size', size, 32))
+        if not isinstance(self.model_architecture, str) or not self.model_architecture.strip():
+            raise SettingsError(f"settings field 'model_architecture': expected a registry name, got {self.model_architecture!r}")
+        weights = _optional(self.model_weights)
+        set_('model_weights', None if weights is None else str(as_path('model_weights', weights)) if weights != 'imagenet' else weights)
 
     @property
     def demo_dir(self) -> Path:
@@ -65,7 +93,7 @@ class Settings:
 
     def as_dict(self) -> dict:
         "Settings as JSON-ready values."
-        return {k: (str(v) if isinstance(v, Path) else v) for k,v in asdict(self).items()}
+        return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}
 
 # %% ../nbs/00_config.ipynb #b3d25c55
 ENV_PREFIX = 'TAGSIM_'
@@ -89,9 +117,22 @@ def read_config_file(path:Path) -> dict:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise SettingsError(f"config file {path} is not valid TOML: {e}") from None
     data = data.get('tagsim', data)
+    if not isinstance(data, dict): raise SettingsError(f"config file {path}: 'tagsim' must be a table ([tagsim]), got {data!r}")
     unknown = sorted(set(data) - set(FIELD_NAMES))
     if unknown: raise SettingsError(f"config file {path}: unknown settings field(s) {', '.join(unknown)}; known: {', '.join(FIELD_NAMES)}")
     return data
+
+# %% ../nbs/00_config.ipynb #c0f1e004
+class SettingsWarning(UserWarning):
+    "A setting that is probably a mistake but not an error, such as a misspelt `TAGSIM_*` variable."
+
+def env_settings(env:dict, # the environment to read
+                ) -> dict:
+    "Settings from `TAGSIM_*` variables; unknown `TAGSIM_*` names get a `SettingsWarning`."
+    known = {ENV_PREFIX + k.upper() for k in FIELD_NAMES} | {ENV_PREFIX + 'CONFIG', ENV_PREFIX + 'CI_VENV'}
+    for name in sorted(k for k in env if k.startswith(ENV_PREFIX) and k not in known):
+        warnings.warn(f"unknown environment variable {name} ignored; known: {', '.join(sorted(known))}", SettingsWarning, stacklevel=3)
+    return {k: env[ENV_PREFIX + k.upper()] for k in FIELD_NAMES if env.get(ENV_PREFIX + k.upper()) not in (None, '')}
 
 # %% ../nbs/00_config.ipynb #94cb7156
 def load_settings(config_file:str|Path|None=None, # TOML file; default: see above
@@ -102,23 +143,25 @@ def load_settings(config_file:str|Path|None=None, # TOML file; default: see abov
     env = os.environ if env is None else env
     unknown = sorted(set(overrides) - set(FIELD_NAMES))
     if unknown: raise SettingsError(f"unknown settings field(s): {', '.join(unknown)}")
-    values = {}
     path = find_config_file(config_file, env)
-    if path is not None: values.update(read_config_file(path))
-    for k in FIELD_NAMES:
-        v = env.get(ENV_PREFIX + k.upper())
-        if v not in (None, ''): values[k] = v
-    values.update({k:v for k,v in overrides.items() if v is not None})
+    values = read_config_file(path) if path is not None else {}
+    values |= env_settings(env)
+    values |= {k: v for k, v in overrides.items() if v is not None}
     return Settings(**values)
 
 # %% ../nbs/00_config.ipynb #b5ee23dd
+def _current_umask() -> int:
+    mask = os.umask(0); os.umask(mask)
+    return mask
+
 @contextmanager
 def atomic_output(path:str|Path):
-    "Yield a temporary path beside `path`; on success it replaces `path`, on error it is removed."
+    "Yield a temporary path beside `path`; on success it replaces `path` (with the umask's file mode), on error it is removed."
     path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=path.name + '.', suffix='.tmp' + path.suffix, dir=path.parent); os.close(fd)
     try:
         yield Path(tmp)
+        os.chmod(tmp, 0o666 & ~_current_umask())  # mkstemp makes 0600; a plain open() would give 0644 under umask 022
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp): os.remove(tmp)

@@ -9,11 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 import keras
 from keras import layers
+from .config import SettingsError
+from .torchweights import WeightsError
+from .lite0 import efficientnet_lite0
 
 # %% auto #0
-__all__ = ['BACKBONES', 'CaffePreprocess', 'Backbone', 'get_backbone', 'small_cnn', 'WeightsError', 'build_backbone',
-           'set_trainable_top_blocks', 'build_tagger', 'embedding_model', 'describe_hardware', 'setup_precision',
-           'get_strategy']
+__all__ = ['BACKBONES', 'CaffePreprocess', 'Backbone', 'get_backbone', 'small_cnn', 'weights_file', 'is_keras_weights_file',
+           'load_keras_weights', 'constructor_weights', 'build_backbone', 'set_trainable_top_blocks', 'build_tagger',
+           'embedding_model', 'describe_hardware', 'setup_precision', 'get_strategy']
 
 # %% ../nbs/11_models.ipynb #e4fb56ec
 @keras.saving.register_keras_serializable(package='tagsim')
@@ -28,12 +31,13 @@ class CaffePreprocess(layers.Layer):
 class Backbone:
     "A registry entry."
     name:str
-    app:str # class name in `keras.applications`, or 'small_cnn'
+    app:str # class name in `keras.applications`, 'efficientnet_lite0' or 'small_cnn'
     size:int # native input size
     preprocessing:str # 'caffe', 'builtin' (inside the application) or 'rescale'
     block_pattern:str # regex whose first group names a layer's block, for unfreezing the top N blocks
 
 BACKBONES = {b.name: b for b in [
+    Backbone('efficientnet-lite0', 'efficientnet_lite0', 224, 'builtin', r'^(block\d+[a-z]|top)_'),
     Backbone('resnet50', 'ResNet50', 224, 'caffe', r'^(conv\d_block\d+)_'),
     Backbone('efficientnetv2-b0', 'EfficientNetV2B0', 224, 'builtin', r'^(block\d+[a-z])_'),
     Backbone('efficientnetv2-s', 'EfficientNetV2S', 384, 'builtin', r'^(block\d+[a-z])_'),
@@ -43,10 +47,14 @@ BACKBONES = {b.name: b for b in [
     Backbone('small-cnn', 'small_cnn', 128, 'rescale', r'^(block\d+)_'),
 ]}
 
-def get_backbone(name:str) -> Backbone:
+# %% ../nbs/11_models.ipynb #a1c0de01
+def get_backbone(name:str, # a registry name
+                 field:str|None=None, # the settings field it came from, named in the error
+                ) -> Backbone:
     "The registry entry for `name`, or an error listing the known names."
-    if name not in BACKBONES: raise ValueError(f"unknown architecture {name!r}; known: {', '.join(BACKBONES)}")
-    return BACKBONES[name]
+    if name in BACKBONES: return BACKBONES[name]
+    msg = f"unknown architecture {name!r}; known: {', '.join(BACKBONES)}"
+    raise SettingsError(f"settings field '{field}': {msg}") if field else ValueError(msg)
 
 # %% ../nbs/11_models.ipynb #7e4d0227
 def small_cnn(input_shape, width:int=32, blocks:int=4, name:str='small_cnn') -> keras.Model:
@@ -62,35 +70,60 @@ def small_cnn(input_shape, width:int=32, blocks:int=4, name:str='small_cnn') -> 
     return keras.Model(inp, x, name=name)
 
 # %% ../nbs/11_models.ipynb #9a0c0622
-class WeightsError(ValueError):
-    "A weights file that is missing or does not fit the architecture."
+def weights_file(arch:str, # a registry name, for the error message
+                 weights, # 'imagenet', None or a path
+                ) -> Path|None:
+    "The local weights file that `weights` names, or None for 'imagenet' and random weights."
+    if weights in (None, 'imagenet'): return None
+    path = Path(weights).expanduser()
+    if not path.is_file(): raise WeightsError(f"weights file for {arch} not found: {path}")
+    return path
 
+# %% ../nbs/11_models.ipynb #b2c0de01
+def is_keras_weights_file(path:Path) -> bool:
+    "Whether `path` is an HDF5 file (Keras's `.weights.h5`), judged by its first bytes."
+    with open(path, 'rb') as f: return f.read(8) == b'\x89HDF\r\n\x1a\n'
+
+# %% ../nbs/11_models.ipynb #b2c0de02
+def load_keras_weights(model:keras.Model, path:Path, arch:str, size:int):
+    "Load a Keras weights file into `model`, refusing a file that Keras loads only in part."
+    with warnings.catch_warnings(record=True) as caught:  # Keras only warns when it skips parts of a file
+        warnings.simplefilter('always')
+        try: model.load_weights(str(path))
+        except Exception as e:
+            raise WeightsError(f"weights file {path} does not fit {arch} at {size}px: {type(e).__name__}: {str(e)[:300]}") from None
+    skipped = [str(w.message) for w in caught if 'skipping' in str(w.message).lower() or 'freshly-initialized' in str(w.message)]
+    if skipped: raise WeightsError(f"weights file {path} does not fit {arch} at {size}px: Keras skipped parts of it ({skipped[0][:200]})")
+
+# %% ../nbs/11_models.ipynb #b2c0de03
+def constructor_weights(b:Backbone, weights, path:Path|None):
+    "What the network's constructor loads itself: 'imagenet', a PyTorch file (Lite0 only), or None."
+    if path is None: return weights
+    return path if b.app == 'efficientnet_lite0' and not is_keras_weights_file(path) else None
+
+def _application(b:Backbone, shape:tuple, weights, include_top:bool) -> keras.Model:
+    "The bare network of a registry entry, with the weights its constructor loads."
+    if b.app == 'small_cnn':
+        if weights == 'imagenet': raise WeightsError("small-cnn has no ImageNet weights; use weights=None or a file")
+        if include_top: raise ValueError("small-cnn has no classifier; use include_top=False")
+        return small_cnn(shape)
+    if b.app == 'efficientnet_lite0': return efficientnet_lite0(shape, include_top=include_top, weights=weights)
+    kw = {'include_preprocessing': True} if b.preprocessing == 'builtin' else {}
+    return getattr(keras.applications, b.app)(include_top=include_top, weights=weights, input_shape=shape, **kw)
+
+# %% ../nbs/11_models.ipynb #b2c0de04
 def build_backbone(arch:str, # a registry name
                    weights:str|Path|None=None, # 'imagenet', None, or a local weights file
                    image_size:int|None=None, # input size; default the native size
+                   include_top:bool=False, # keep the ImageNet classifier (to check a port, not for tagging)
                   ) -> keras.Model:
-    "The backbone without its classifier, outputting the last feature map."
+    "The backbone without its classifier (outputting the last feature map), or with it."
     b = get_backbone(arch); size = image_size or b.size
     if size < 32: raise ValueError(f"image_size must be at least 32, got {size}")
-    shape = (size, size, 3)
-    path = None
-    if weights not in (None, 'imagenet'):
-        path = Path(weights).expanduser()
-        if not path.is_file(): raise WeightsError(f"weights file for {arch} not found: {path}")
-    if b.app == 'small_cnn':
-        if weights == 'imagenet': raise WeightsError("small-cnn has no ImageNet weights; use weights=None or a file")
-        model = small_cnn(shape)
-    else:
-        kw = {'include_preprocessing': True} if b.preprocessing == 'builtin' else {}
-        model = getattr(keras.applications, b.app)(include_top=False, weights=None if path else weights, input_shape=shape, **kw)
-    if path:
-        with warnings.catch_warnings(record=True) as caught:  # Keras only warns when it skips parts of a file
-            warnings.simplefilter('always')
-            try: model.load_weights(str(path))
-            except Exception as e:
-                raise WeightsError(f"weights file {path} does not fit {arch} at {size}px: {type(e).__name__}: {str(e)[:300]}") from None
-        skipped = [str(w.message) for w in caught if 'skipping' in str(w.message).lower() or 'freshly-initialized' in str(w.message)]
-        if skipped: raise WeightsError(f"weights file {path} does not fit {arch} at {size}px: Keras skipped parts of it ({skipped[0][:200]})")
+    path = weights_file(arch, weights)
+    built_in = constructor_weights(b, weights, path)
+    model = _application(b, (size, size, 3), built_in, include_top)
+    if path is not None and built_in is None: load_keras_weights(model, path, arch, size)
     return model
 
 # %% ../nbs/11_models.ipynb #e47b1e75

@@ -26,17 +26,17 @@ __all__ = ['BASELINE', 'RUN_FILES', 'TrainOptions', 'repost_safe_split', 'train_
 @dataclass
 class TrainOptions:
     "Everything a training run is built from."
-    arch:str = 'small-cnn' # backbone from the registry
-    mode:str = 'finetune' # 'cached' (frozen backbone, features computed once) or 'finetune' (train on images)
-    image_size:int|None = 64 # input size; None: the architecture's native size
-    epochs:int = 20 # at most this many epochs (early stopping on validation mAP)
+    arch:str = 'efficientnet-lite0' # backbone from the registry
+    mode:str = 'cached' # 'cached' (frozen backbone, features computed once) or 'finetune' (train on images)
+    image_size:int|None = None # input size; None: the architecture's native size
+    epochs:int = 30 # at most this many epochs (early stopping on validation mAP)
     batch_size:int = 64
-    weights:str|None = None # backbone weights: None, 'imagenet' or a local file
+    weights:str|None = 'imagenet' # backbone weights: None, 'imagenet' or a local file
     loss:str = 'asl' # 'asl' or 'bce'
     label_weighting:str = 'none' # 'none' or 'inverse_sqrt'
     embedding_dim:int|None = 256
     dropout:float = 0.2
-    learning_rate:float = 2e-3
+    learning_rate:float = 1e-3
     unfreeze_top:int|None = None # finetune: None trains every layer; N unfreezes only the top N backbone blocks
     warm_start:bool = False # finetune: first train a head on cached features, then start from it
     split:str = 'hash' # 'hash' or 'time'

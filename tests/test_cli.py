@@ -55,5 +55,5 @@ def test_import_json_cli(tmp_path):
 def test_main_job_trains_on_demo(tmp_path):
     r = run_cli('demo', 'run', '--size', '24', '--quiet', '--work-dir', tmp_path/'w', '--epochs', '1', '--image-size', '32', '--no-baseline')
     assert 'items: 7,188' in r.stdout and 'macro mAP' in r.stdout
-    run = tmp_path/'w/runs/small-cnn-finetune'
+    run = tmp_path/'w/runs/efficientnet-lite0-cached'
     assert json.loads((run/'metrics.json').read_text())['test']['items'] > 500
