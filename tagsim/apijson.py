@@ -9,7 +9,7 @@ from pathlib import Path
 from .storage import write_pr0loader_db
 
 # %% auto #0
-__all__ = ['ITEM_FIELDS', 'ApiJsonError', 'read_api_json', 'import_api_json']
+__all__ = ['ITEM_FIELDS', 'INFO_FILE_NAME', 'ApiJsonError', 'read_api_json', 'import_api_json']
 
 # %% ../nbs/03_apijson.ipynb #08231fc8
 class ApiJsonError(ValueError):
@@ -19,12 +19,16 @@ ITEM_FIELDS = {'id': 'id', 'image': 'image', 'promoted': 'promoted', 'up': 'up',
                'width': 'width', 'height': 'height', 'audio': 'audio', 'source': 'source', 'flags': 'flags',
                'user': 'user_name', 'mark': 'mark', 'gift': 'gift'}
 
+INFO_FILE_NAME = re.compile(r'(?:.*[-_.]|item|info)?(\d+)')
+
 def _info_item_id(path:Path, data:dict) -> int:
+    "The item an items/info answer belongs to: its `itemId`/`item_id`/`id`, else the documented file-name pattern."
     for k in ('itemId', 'item_id', 'id'):
-        if isinstance(data.get(k), int): return data[k]
-    m = re.findall(r'\d+', path.stem)
-    if m: return int(m[-1])
-    raise ApiJsonError(f"{path}: items/info answer without an item id (add 'itemId' or put the id in the file name)")
+        if isinstance(data.get(k), int) and not isinstance(data.get(k), bool): return data[k]
+    m = INFO_FILE_NAME.fullmatch(path.stem)
+    if m: return int(m.group(1))
+    raise ApiJsonError(f"{path}: items/info answer without an item id: add 'itemId' to the file, or name it ID.json, "
+                       f"info-ID.json, item_ID.json or itemID.json")
 
 def read_api_json(paths) -> tuple[dict, dict]:
     "Items (by id) from `items/get` pages and tags (by item id) from `items/info` files."
@@ -51,6 +55,8 @@ def import_api_json(paths, # JSON files (pages and info answers, in any order)
     "Write a pr0loader-layout scrape from saved API responses; returns counts."
     items, tags = read_api_json(paths)
     if not items: raise ApiJsonError("no items found: pass at least one items/get page")
+    if tags and not set(tags) & set(items):
+        raise ApiJsonError(f"no items/info answer matches an item: info answers for ids {sorted(tags)[:5]}, items {sorted(items)[:5]}")
     rows = [it | {'tags_data': tags.get(i)} for i, it in sorted(items.items())]
     write_pr0loader_db(out_db, rows, overwrite=overwrite)
     return {'items': len(rows), 'items_with_tags': sum(i in tags for i in items),

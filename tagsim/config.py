@@ -6,12 +6,13 @@
 from __future__ import annotations
 import math, os, stat, tomllib, tempfile, warnings
 from contextlib import contextmanager
-from dataclasses import dataclass, fields, asdict
+from dataclasses import dataclass, fields, asdict, replace
 from pathlib import Path
 
 # %% auto #0
 __all__ = ['ENV_PREFIX', 'FIELD_NAMES', 'SettingsError', 'default_work_dir', 'as_path', 'as_whole_number', 'Settings',
-           'find_config_file', 'read_config_file', 'SettingsWarning', 'env_settings', 'load_settings', 'atomic_output']
+           'find_config_file', 'read_config_file', 'SettingsWarning', 'env_settings', 'load_settings', 'atomic_output',
+           'json_safe', 'to_json', 'write_json']
 
 # %% ../nbs/00_config.ipynb #e40410b7
 class SettingsError(ValueError):
@@ -91,6 +92,11 @@ class Settings:
         "The media folder to read: `media_dir`, or `media` beside the scrape."
         return self.media_dir if self.media_dir is not None else self.scrape_path.parent/'media'
 
+    def resolved(self) -> Settings:
+        "The same settings with absolute paths, for files that outlive the current folder (run folders)."
+        paths = {k: getattr(self, k).resolve() for k in ('db_path', 'media_dir', 'work_dir') if getattr(self, k) is not None}
+        return replace(self, **paths)
+
     def as_dict(self) -> dict:
         "Settings as JSON-ready values."
         return {k: (str(v) if isinstance(v, Path) else v) for k, v in asdict(self).items()}
@@ -165,3 +171,25 @@ def atomic_output(path:str|Path):
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp): os.remove(tmp)
+
+# %% ../nbs/00_config.ipynb #c0f1e011
+def json_safe(obj):
+    "`obj` with every non-finite float replaced by None and numpy scalars made plain, ready for strict JSON."
+    if isinstance(obj, dict): return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)): return [json_safe(v) for v in obj]
+    if hasattr(obj, 'item') and not isinstance(obj, (str, bytes)): obj = obj.item()  # numpy scalars
+    if isinstance(obj, float) and not math.isfinite(obj): return None
+    return obj
+
+# %% ../nbs/00_config.ipynb #c0f1e012
+def to_json(obj, indent:int|None=1) -> str:
+    "Strict JSON text (no NaN), keeping non-ASCII text as it is; objects JSON cannot hold are written as strings."
+    import json
+    return json.dumps(json_safe(obj), indent=indent, ensure_ascii=False, allow_nan=False, default=str)
+
+def write_json(path:str|Path, # the file to write, atomically
+               obj, # what to write; NaN and infinities become null
+              ) -> Path:
+    "Write `obj` as strict JSON through `atomic_output`."
+    with atomic_output(path) as tmp: tmp.write_text(to_json(obj), encoding='utf-8')
+    return Path(path)

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, pandas as pd
 from .storage import Scrape
-from .media import media_table, resolve_media, UnsafeMediaPath
+from .media import media_table, resolve_media, require_media_dir, UnsafeMediaPath
 from .vocabulary import Vocabulary, encode_index
 from .images import load_image, ImageError, DEFAULT_MAX_PIXELS
 
@@ -56,6 +56,7 @@ def build_examples(index, # a `TagIndex`
                   ) -> Examples:
     "Items with vocabulary tags and a usable media file; the rest is counted in `report`."
     enc = encode_index(vocab, index)
+    require_media_dir(media_dir)
     with Scrape(scrape_path) as s: media = media_table(s).set_index('item_id')
     created = pd.Series(index.created, index=index.item_id)
     keep, paths, report = [], [], {'no_vocabulary_tags': int(len(enc['excluded_item_id']))}

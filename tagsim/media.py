@@ -10,7 +10,8 @@ import pandas as pd
 from .storage import Scrape
 
 # %% auto #0
-__all__ = ['MEDIA_KINDS', 'UnsafeMediaPath', 'resolve_media', 'classify_media', 'media_table', 'MediaReport', 'check_media']
+__all__ = ['MEDIA_KINDS', 'UnsafeMediaPath', 'resolve_media', 'classify_media', 'media_table', 'MediaReport', 'require_media_dir',
+           'check_media']
 
 # %% ../nbs/02_media.ipynb #48357de3
 class UnsafeMediaPath(ValueError):
@@ -62,11 +63,23 @@ class MediaReport:
     missing:list # item ids whose file does not exist
     refused:list # item ids whose path would escape the media folder
     media_dir:str = ''
-    def as_dict(self) -> dict: return dict(media_dir=self.media_dir, kinds=self.kinds, missing=len(self.missing), refused=len(self.refused),
-                                           missing_ids=self.missing[:100], refused_ids=self.refused[:100])
+    def as_dict(self, shown:int=100) -> dict:
+        "Counts, and the first `shown` ids of each list; a cut list says so in `*_ids_shown`."
+        out = dict(media_dir=self.media_dir, kinds=self.kinds, missing=len(self.missing), refused=len(self.refused))
+        for name, ids in (('missing', self.missing), ('refused', self.refused)):
+            out[f'{name}_ids'] = ids[:shown]
+            if len(ids) > shown: out[f'{name}_ids_shown'] = f"first {shown} of {len(ids):,}"
+        return out
+
+def require_media_dir(media_dir:str|Path) -> Path:
+    "The media folder, or a `FileNotFoundError` saying it is not there."
+    path = Path(media_dir)
+    if not path.is_dir(): raise FileNotFoundError(f"media folder not found: {path}" + (' (it is a file)' if path.exists() else ''))
+    return path
 
 def check_media(s:Scrape, media_dir:str|Path) -> MediaReport:
     "Count media kinds and list items whose file is missing or whose path is refused."
+    require_media_dir(media_dir)
     df = media_table(s)
     missing, refused = [], []
     for iid, rel in zip(df['item_id'].tolist(), df['path'].tolist()):

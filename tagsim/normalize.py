@@ -27,6 +27,7 @@ def _fold_leet(word:str) -> str:
 def normalize_tag(tag:str) -> str:
     "The variant key of a tag: NFKC, casefold, umlauts, separators, leetspeak inside words."
     key = unicodedata.normalize('NFKC', unicodedata.normalize('NFKC', str(tag)).casefold())
+    key = ''.join(c for c in key if unicodedata.category(c) not in ('Cc', 'Cf') or c in '\t\n\r')  # NUL, zero-width, bidi marks
     key = key.translate(UMLAUTS)
     key = _SEPARATORS.sub(' ', key).strip()
     return ' '.join(_fold_leet(w) for w in key.split(' '))

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import keras
-from .config import Settings, atomic_output
+from .config import Settings, atomic_output, write_json
 from .index import open_index
 from .vocabulary import Vocabulary, build_vocabulary
 from .images import compute_dhashes, repost_groups, load_image, ImageError
@@ -19,8 +19,9 @@ from .metrics import evaluate_predictions, tune_thresholds
 from .train import cache_features, fit_head, fit_tagger, copy_head_weights, feature_cache_dir, build_head, make_loss
 
 # %% auto #0
-__all__ = ['BASELINE', 'RUN_FILES', 'TrainOptions', 'repost_safe_split', 'train_run', 'train_baseline', 'run_report', 'RunError',
-           'Run', 'load_run', 'predict_images', 'evaluate_run', 'show_predictions']
+__all__ = ['BASELINE', 'RUN_STATE', 'RUN_FILES', 'TrainOptions', 'repost_safe_split', 'run_identity', 'claim_run_dir',
+           'check_splits', 'run_split', 'train_run', 'train_baseline', 'run_report', 'RunError', 'Run', 'load_run',
+           'predict_images', 'evaluate_run', 'show_predictions']
 
 # %% ../nbs/14_runs.ipynb #81188fd1
 @dataclass
@@ -71,9 +72,6 @@ def repost_safe_split(examples:Examples, opts:TrainOptions, cache_file:Path|None
     return split, r | rep
 
 # %% ../nbs/14_runs.ipynb #966583f1
-def _write_json(path:Path, obj):
-    with atomic_output(path) as tmp: tmp.write_text(json.dumps(obj, indent=1, default=lambda o: o.item() if hasattr(o, 'item') else str(o)))
-
 def _predict_features(head, feats): return head.predict(np.asarray(feats, np.float32), batch_size=512, verbose=0)
 
 def _predict_rows(model, ex, rows, opts, batch_size=64):
@@ -98,15 +96,73 @@ def _train_cached(ex, train_rows, val_rows, opts, run_dir, cache_root, verbose):
     predict = lambda rows: (_predict_features(head, feats[[where[r] for r in rows if r in where]]), np.array([r for r in rows if r in where], np.int64))
     return model, head, hist, predict
 
+def run_identity(settings:Settings, # the scrape the run trains on
+                 index, # its `TagIndex`
+                 vocab:Vocabulary, # the run's vocabulary
+                ) -> dict:
+    "What a run folder belongs to: the scrape (absolute path and content fingerprint) and the vocabulary."
+    return {'scrape': str(settings.scrape_path.resolve()), 'scrape_fingerprint': index.fingerprint, 'vocabulary': vocab.fingerprint}
+
+RUN_STATE = ('identity.json', 'split.json', 'history.csv', 'backup', 'warm_start', 'tensorboard', 'metrics.json', 'model.keras',
+             'thresholds.json', 'per_tag.csv', 'report.md', 'settings.json', 'vocab.json', 'skipped.csv')
+
+def claim_run_dir(run_dir:Path, # the run folder
+                  identity:dict, # `run_identity` of this run
+                  force:bool=False, # start afresh where the folder belongs to another scrape or vocabulary
+                 ):
+    "Make `run_dir` this run's: resume only a run of the same scrape and vocabulary, else refuse (or, with `force`, clear it)."
+    import shutil
+    saved = run_dir/'identity.json'
+    started = [n for n in RUN_STATE if (run_dir/n).exists()]
+    mine = saved.exists() and json.loads(saved.read_text()) == identity
+    if started and not mine:
+        if not force:
+            what = json.loads(saved.read_text()) if saved.exists() else {'scrape': 'unknown (a run folder without identity.json)'}
+            raise RunError(f"run folder {run_dir} belongs to another run (scrape {what.get('scrape')}, vocabulary "
+                           f"{what.get('vocabulary', '?')}); this run is scrape {identity['scrape']}, vocabulary {identity['vocabulary']}: "
+                           f"use another --out, or --force to start it afresh")
+        for n in started: shutil.rmtree(run_dir/n) if (run_dir/n).is_dir() else (run_dir/n).unlink()
+    run_dir.mkdir(parents=True, exist_ok=True)
+    write_json(saved, identity)
+
+def _load_split(split_file:Path, ex:Examples) -> tuple[np.ndarray, dict]:
+    "The split a resumed run started with."
+    saved = json.loads(split_file.read_text()); code = {int(i): SPLITS.index(s) for s in SPLITS for i in saved[s]}
+    return np.array([code.get(int(i), 0) for i in ex.item_id], np.int8), saved['report']
+
+def check_splits(split:np.ndarray, report:dict, opts:TrainOptions):
+    "Refuse a split with an empty part, saying why and what to change."
+    empty = [s for k, s in enumerate(SPLITS) if not (split == k).any()]
+    if not empty: return
+    groups = report.get('repost_groups', report.get('groups'))
+    why = f"{len(split)} examples in {groups} repost group(s)" if groups is not None else f"{len(split)} examples"
+    raise ValueError(f"the {' and '.join(empty)} split{'s are' if len(empty) > 1 else ' is'} empty: {why}, split {opts.split} "
+                     f"{list(opts.fractions)}; near-identical images stay together. Use more distinct images, or --repost-distance -1 "
+                     f"to split reposts apart")
+
+def run_split(ex:Examples, opts:TrainOptions, run_dir:Path, hash_cache:Path, progress:bool) -> tuple[np.ndarray, dict]:
+    "The run's split: the saved one when resuming, else a new repost-safe split, checked and saved."
+    split_file = run_dir/'split.json'
+    if split_file.exists(): return _load_split(split_file, ex)
+    split, report = repost_safe_split(ex, opts, hash_cache, progress)
+    check_splits(split, report, opts)
+    write_json(split_file, {s: ex.item_id[split == k].tolist() for k, s in enumerate(SPLITS)} | {'report': report})
+    return split, report
+
+def _reasons(report:dict) -> str:
+    "An examples report as words: 'no_vocabulary_tags: 3, missing_file: 2'."
+    return ', '.join(f"{k}: {v:,}" for k, v in report.items() if v) or 'none left out'
+
 def train_run(settings:Settings, # the scrape and where to write
               run_dir:str|Path, # the run folder (a killed run resumes when started again with it)
               opts:TrainOptions|None=None, # training options
               vocab:Vocabulary|str|Path|None=None, # a vocabulary, a saved one, or None to build one with the settings' threshold
               baseline:bool=True, # also train and score the pr0loader baseline on the same test split
-              verbose:int=1,
+              verbose:int=1, # 0 silent, 1 progress
+              force:bool=False, # start afresh where `run_dir` holds a run of another scrape or vocabulary
              ) -> dict:
     "Train, evaluate on the held-out test split, and write the run folder; returns the metrics."
-    opts = opts or TrainOptions(); run_dir = Path(run_dir); run_dir.mkdir(parents=True, exist_ok=True)
+    opts = opts or TrainOptions(); run_dir = Path(run_dir)
     setup_precision('auto')  # mixed precision on GPUs, float32 on CPUs
     t0 = time.perf_counter()
     idx, _ = open_index(settings, progress=verbose > 0)
@@ -114,16 +170,11 @@ def train_run(settings:Settings, # the scrape and where to write
     elif not isinstance(vocab, Vocabulary): vocab = Vocabulary.load(vocab)
     if not len(vocab): raise ValueError("the vocabulary is empty: lower min_occurrences or check the scrape")
     ex = build_examples(idx, vocab, settings.scrape_path, settings.media_path)
-    if len(ex) < 10: raise ValueError(f"only {len(ex)} usable examples (report: {ex.report}); need at least 10")
-    split_file = run_dir/'split.json'
-    if split_file.exists():  # resuming: keep the split the run started with
-        saved = json.loads(split_file.read_text()); code = {int(i): SPLITS.index(s) for s in SPLITS for i in saved[s]}
-        split = np.array([code.get(int(i), 0) for i in ex.item_id], np.int8); split_rep = saved['report']
-    else:
-        split, split_rep = repost_safe_split(ex, opts, settings.work_dir/'dhash'/f'{idx.path.name}.json', verbose > 0)
-        _write_json(split_file, {s: ex.item_id[split == k].tolist() for k, s in enumerate(SPLITS)} | {'report': split_rep})
+    if len(ex) < 10: raise ValueError(f"only {len(ex)} usable examples ({_reasons(ex.report)}); need at least 10")
+    claim_run_dir(run_dir, run_identity(settings, idx, vocab), force)
+    split, split_rep = run_split(ex, opts, run_dir, settings.work_dir/'dhash'/f'{idx.path.name}.json', verbose > 0)
     vocab.save(run_dir/'vocab.json')
-    _write_json(run_dir/'settings.json', {'options': opts.__dict__, 'settings': settings.as_dict(), 'hardware': describe_hardware(),
+    write_json(run_dir/'settings.json', {'options': opts.__dict__, 'settings': settings.resolved().as_dict(), 'hardware': describe_hardware(),
                                           'examples': ex.report, 'vocabulary': {'tags': len(vocab), 'fingerprint': vocab.fingerprint}})
     train_rows, val_rows, test_rows = (np.flatnonzero(split == k) for k in range(3))
     cache_root = settings.work_dir/'features'
@@ -145,10 +196,10 @@ def train_run(settings:Settings, # the scrape and where to write
     metrics = {'recipe': 'tagsim', 'options': opts.__dict__, 'train_seconds': round(train_seconds, 1), 'split': split_rep,
                'test': _public(ev), 'test_at_0.5': _public(ev05), 'epochs_run': len(hist.get('loss', []))}
     model.save(run_dir/'model.keras')
-    _write_json(run_dir/'thresholds.json', dict(zip(vocab.tags, map(float, thresholds))))
+    write_json(run_dir/'thresholds.json', dict(zip(vocab.tags, map(float, thresholds))))
     ev['per_tag'].to_csv(run_dir/'per_tag.csv', index=False)
     if baseline: metrics['baseline'] = train_baseline(ex, split, opts, cache_root, vocab)
-    _write_json(run_dir/'metrics.json', metrics)
+    write_json(run_dir/'metrics.json', metrics)
     with atomic_output(run_dir/'report.md') as tmp: tmp.write_text(run_report(metrics, ev, vocab))
     return metrics
 

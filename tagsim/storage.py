@@ -12,8 +12,8 @@ from .config import atomic_output
 
 # %% auto #0
 __all__ = ['SQLITE_MAGIC', 'LAYOUTS', 'PR0LOADER_COLUMNS', 'PR0LOADER_SCHEMA', 'READERS', 'ScrapeError', 'connect_readonly',
-           'table_columns', 'detect_layout', 'write_pr0loader_db', 'TagChunk', 'finish_chunk', 'parse_pr0loader_rows',
-           'Scrape', 'content_checksum', 'iter_tag_chunks']
+           'table_columns', 'detect_layout', 'layout_gaps', 'write_pr0loader_db', 'TagChunk', 'finish_chunk',
+           'parse_pr0loader_rows', 'Scrape', 'content_checksum', 'iter_tag_chunks']
 
 # %% ../nbs/01_storage.ipynb #2e6d5011
 class ScrapeError(ValueError):
@@ -63,8 +63,18 @@ def detect_layout(con:sqlite3.Connection) -> str:
     for name, need in LAYOUTS.items():
         if all(t in cols and req <= cols[t] for t, req in need.items()): return name
     found = '; '.join(f"{t}({', '.join(sorted(c))})" for t, c in sorted(cols.items())) or 'no tables'
-    raise ScrapeError(f"unknown scrape layout: found {found}. Expected one of: " +
-                      ', '.join(f"{n} ({', '.join(need)})" for n, need in LAYOUTS.items()))
+    raise ScrapeError(f"unknown scrape layout: found {found}. Each known layout lacks something: " +
+                      '; '.join(f"{n}: {', '.join(layout_gaps(cols, need))}" for n, need in LAYOUTS.items()))
+
+def layout_gaps(cols:dict, # table -> column names, as `table_columns` returns
+                need:dict, # table -> required columns, a value of `LAYOUTS`
+               ) -> list[str]:
+    "What a scrape lacks for one layout: missing tables, and missing columns of the tables it has."
+    gaps = []
+    for table, required in need.items():
+        if table not in cols: gaps.append(f"no table {table}")
+        elif required - cols[table]: gaps.append(f"table {table} lacks {', '.join(sorted(required - cols[table]))}")
+    return gaps
 
 # %% ../nbs/01_storage.ipynb #9a7781e6
 PR0LOADER_COLUMNS = ('id', 'image', 'promoted', 'up', 'down', 'created', 'width', 'height', 'audio', 'source',

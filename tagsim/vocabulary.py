@@ -9,7 +9,7 @@ from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
 from .normalize import normalize_tag, AliasMap, group_tags
-from .config import atomic_output
+from .config import atomic_output, write_json
 
 # %% auto #0
 __all__ = ['FLAGS', 'META_TAG', 'DEFAULT_BLOCKLIST', 'flag_mask', 'items_with_flags', 'is_blocked', 'Vocabulary',
@@ -75,9 +75,7 @@ class Vocabulary:
 
     def save(self, path:str|Path) -> Path:
         "Write the vocabulary as JSON, atomically."
-        with atomic_output(path) as tmp:
-            tmp.write_text(json.dumps({'format': 'tagsim.vocabulary/1'} | self.to_dict(), ensure_ascii=False, indent=1), encoding='utf-8')
-        return Path(path)
+        return write_json(path, {'format': 'tagsim.vocabulary/1'} | self.to_dict())
 
     @classmethod
     def load(cls, path:str|Path) -> 'Vocabulary':

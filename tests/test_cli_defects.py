@@ -1,0 +1,179 @@
+"""The 13 command-line defects a careful new user found (issue 14), each with a test that failed before the fix,
+and a sweep of every numeric option with an out-of-range value."""
+import json, os, sqlite3, stat
+from pathlib import Path
+import pytest
+from conftest import make_image_scrape, make_danbooru_db, make_pr0gramm_db, pr0_item, run_cli
+from tagsim.storage import write_pr0loader_db
+
+def one_line_error(r, *words):
+    "A refusal: exit 2, one error line on stderr naming `words`, no traceback (progress bars and TensorFlow's logs aside)."
+    lines = [l for l in r.stderr.splitlines() if l.startswith('tagsim') and ': error:' in l]
+    assert r.returncode == 2, (r.returncode, r.stdout[-500:], r.stderr[-1500:])
+    assert 'Traceback' not in r.stderr and len(lines) == 1, r.stderr[-1500:]
+    for w in words: assert w in lines[0], (w, lines[0])
+    return lines[0]
+
+def test_1_run_folder_of_another_scrape_is_refused(tmp_path):
+    a = make_image_scrape(tmp_path/'a', 60, seed=1); b = make_image_scrape(tmp_path/'b', 60, seed=2)
+    common = ['--work-dir', tmp_path/'w', '--arch', 'small-cnn', '--epochs', '1', '--image-size', '32', '--no-baseline',
+              '--repost-distance', '-1', '--out', tmp_path/'run']
+    env = {'TAGSIM_MIN_TAG_OCCURRENCES': '3'}
+    run_cli('train', '--db', a, *common, env=env)
+    r = run_cli('train', '--db', b, *common, env=env, check=False)
+    one_line_error(r, 'belongs to another run', str(a.resolve()), '--force')
+    run_cli('train', '--db', b, *common, '--force', env=env)
+    identity = json.loads((tmp_path/'run/identity.json').read_text())
+    assert identity['scrape'] == str(b.resolve())
+    import csv
+    with open(tmp_path/'run/history.csv') as f: assert [r['epoch'] for r in csv.DictReader(f)] == ['0']
+
+def test_2_empty_split_is_named(tmp_path):
+    from PIL import Image
+    (tmp_path/'media').mkdir()
+    for i in range(1, 21): Image.new('RGB', (40, 40), (200, 10, 10)).save(tmp_path/f'media/{i}.png')
+    db = write_pr0loader_db(tmp_path/'same.db', [pr0_item(i, [('red', 0.9)], image=f'{i}.png') for i in range(1, 21)])
+    for split in ('hash', 'time'):
+        r = run_cli('train', '--db', db, '--work-dir', tmp_path/'w', '--arch', 'small-cnn', '--image-size', '32', '--epochs', '1',
+                    '--split', split, '--out', tmp_path/f'run-{split}', check=False, env={'TAGSIM_MIN_TAG_OCCURRENCES': '3'})
+        one_line_error(r, 'split', 'empty', 'repost group', '--repost-distance -1')
+
+def test_3_damaged_pages_give_one_line(tmp_path):
+    db = write_pr0loader_db(tmp_path/'s.db', [pr0_item(i, [('tag%d' % (i % 7), 0.5)] * 3) for i in range(1, 3000)])
+    raw = bytearray(db.read_bytes()); page = 4096
+    raw[page * 3: page * 3 + 200] = b'\xff' * 200  # a data page, past the schema
+    (tmp_path/'bad.db').write_bytes(bytes(raw))
+    r = run_cli('stats', '--db', tmp_path/'bad.db', '--work-dir', tmp_path/'w', check=False)
+    one_line_error(r, str(tmp_path/'bad.db'))
+
+def test_4_run_folders_store_absolute_paths(tmp_path):
+    make_image_scrape(tmp_path/'dan', 60)
+    env = {'TAGSIM_MIN_TAG_OCCURRENCES': '3'}
+    import subprocess, sys
+    r = subprocess.run([sys.executable, '-m', 'tagsim.cli', 'train', '--db', 'dan/scrape.db', '--work-dir', 'w', '--arch', 'small-cnn',
+                        '--epochs', '1', '--image-size', '32', '--no-baseline', '--repost-distance', '-1', '--out', 'run'],
+                       cwd=tmp_path, capture_output=True, text=True, env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2', **env))
+    assert r.returncode == 0, r.stderr[-2000:]
+    saved = json.loads((tmp_path/'run/settings.json').read_text())['settings']
+    assert Path(saved['db_path']).is_absolute() and Path(saved['work_dir']).is_absolute()
+    run_cli('evaluate', '--run', tmp_path/'run', '--json')  # from another folder
+
+@pytest.mark.parametrize('args', [
+    ['vocab', '--min-occurrences', '0'], ['vocab', '--max-size', '0'], ['vocab', '--min-tags-per-item', '-1'],
+    ['vocab', '--min-confidence', 'nan'], ['vocab', '--min-confidence', '-1'], ['vocab', '--min-confidence', 'inf'],
+    ['train', '--epochs', '0'], ['train', '--image-size', '0'], ['train', '--image-size', '31'], ['train', '--batch-size', '0'],
+    ['train', '--unfreeze-top', '-1'], ['train', '--repost-distance', '-2'], ['train', '--epochs', 'x'],
+    ['predict', 'x.png', '--run', 'r', '--top-k', '-3'], ['predict', 'x.png', '--run', 'r', '--top-k', '0'],
+    ['demo', 'build', '--size', '-5'], ['demo', 'build', '--size', '0'], ['demo', 'run', '--size', '0'],
+    ['demo', 'run', '--epochs', '0'], ['demo', 'run', '--image-size', '0'],
+])
+def test_5_every_numeric_option_is_range_checked(tmp_path, args):
+    "The sweep: every subcommand's numeric options, out of range: one line naming the option, exit 2."
+    option = [a for a in args if a.startswith('--')][-1]
+    r = run_cli(*args, '--work-dir', tmp_path/'w', check=False) if args[0] != 'predict' else run_cli(*args, check=False)
+    one_line_error(r, f'argument {option}', 'expected')
+
+def test_6_config_errors(tmp_path):
+    (tmp_path/'t.toml').write_text('tagsim = 5\n')
+    one_line_error(run_cli('config', '--config', tmp_path/'t.toml', check=False), "'tagsim' must be a table")
+    (tmp_path/'file').write_text('x')
+    one_line_error(run_cli('config', check=False, env={'TAGSIM_WORK_DIR': str(tmp_path/'file')}), "'work_dir'", 'not a folder')
+    locked = tmp_path/'locked'; locked.mkdir(); locked.chmod(0o500)
+    db = make_image_scrape(tmp_path/'s', 20)
+    if os.geteuid() != 0:  # root may write anywhere
+        one_line_error(run_cli('stats', '--db', db, '--work-dir', locked/'w', check=False), "'work_dir'")
+    r = run_cli('config', env={'TAGSIM_DBPATH': 'x.db'})
+    assert 'tagsim: warning: unknown environment variable TAGSIM_DBPATH' in r.stderr and 'Traceback' not in r.stderr
+
+def test_7_vocab_names_the_filter(tmp_path, pr0loader_db):
+    r = run_cli('vocab', '--db', pr0loader_db, '--work-dir', tmp_path/'w', '--min-confidence', '2', '--min-occurrences', '1', check=False)
+    line = one_line_error(r, 'every tag was filtered out', 'min_confidence=2.0 removed')
+    assert 'min_occurrences' not in line.split('removed')[0]
+    dan = make_danbooru_db(tmp_path/'d.db', [(1, 'a' * 32, 'jpg', 'cat dog', 's'), (2, 'b' * 32, 'png', 'cat', 'q')])
+    r = run_cli('vocab', '--db', dan, '--work-dir', tmp_path/'w2', '--min-confidence', '0.5', '--min-occurrences', '1')
+    assert 'tagsim: warning' in r.stderr and 'no confidences' in r.stderr and '--min-confidence was not applied' in r.stderr
+
+def test_8_unknown_layout_names_missing_columns(tmp_path):
+    con = sqlite3.connect(tmp_path/'p.db'); con.execute('CREATE TABLE posts (id INTEGER PRIMARY KEY, file_ext TEXT, tag_string TEXT)')
+    con.commit(); con.close()
+    one_line_error(run_cli('stats', '--db', tmp_path/'p.db', '--work-dir', tmp_path/'w', check=False), 'danbooru: table posts lacks md5')
+
+@pytest.fixture(scope='module')
+def small_run(tmp_path_factory):
+    d = tmp_path_factory.mktemp('run')
+    db = make_image_scrape(d, 60)
+    run_cli('train', '--db', db, '--work-dir', d/'w', '--arch', 'small-cnn', '--epochs', '1', '--image-size', '32', '--no-baseline',
+            '--repost-distance', '-1', '--out', d/'run', env={'TAGSIM_MIN_TAG_OCCURRENCES': '3'})
+    return d
+
+def test_9_predict_reports_bad_files_and_reads_folders(small_run, tmp_path):
+    d = small_run
+    (tmp_path/'clip.mp4').write_bytes(b'\0' * 100); (tmp_path/'junk.png').write_bytes(b'not a png')
+    r = run_cli('predict', d/'media/1.png', tmp_path/'junk.png', tmp_path/'clip.mp4', d/'media/2.png', '--run', d/'run', '--json', check=False)
+    assert r.returncode == 1 and 'Traceback' not in r.stderr
+    out = json.loads(r.stdout)
+    assert [('error' in x) for x in out] == [False, True, True, False]
+    assert 'video' in out[2]['error'] and 'junk.png' in r.stderr and 'clip.mp4' in r.stderr
+    folder = json.loads(run_cli('predict', d/'media', '--run', d/'run', '--json').stdout)
+    assert len(folder) == len(list((d/'media').glob('*.png')))
+
+def test_10_hostile_tags_are_escaped_on_screen_and_folded_in_keys(tmp_path):
+    long_tag = 'x' * 10_000
+    items = [pr0_item(i, [(long_tag, 0.9), ('red\x1b[31m\tdanger', 0.9)]) for i in range(1, 4)]
+    db = write_pr0loader_db(tmp_path/'s.db', items)
+    r = run_cli('vocab', '--db', db, '--work-dir', tmp_path/'w', '--min-occurrences', '1', '--no-normalize', '--out', tmp_path/'v.json')
+    assert '\x1b' not in r.stdout and '\t' not in r.stdout and len(max(r.stdout.splitlines(), key=len)) < 400
+    assert long_tag in json.loads((tmp_path/'v.json').read_text())['tags']  # the file keeps tags exact
+    from tagsim.normalize import normalize_tag
+    assert normalize_tag('pr0\u200bgramm') == normalize_tag('pr0gramm') and '\0' not in normalize_tag('a\0b')
+
+def test_11_json_files_are_strict_json(tmp_path, small_run):
+    def strict(text): return json.loads(text, parse_constant=lambda c: pytest.fail(f'non-JSON constant {c}'))
+    db = write_pr0loader_db(tmp_path/'s.db', [pr0_item(1, [('a', 0.5)])])
+    strict(run_cli('stats', '--db', db, '--work-dir', tmp_path/'w', '--json').stdout)
+    run_cli('vocab', '--db', db, '--work-dir', tmp_path/'w', '--min-occurrences', '1', '--out', tmp_path/'v.json')
+    strict((tmp_path/'v.json').read_text())
+    for f in ('metrics.json', 'settings.json', 'split.json', 'thresholds.json'): strict((small_run/'run'/f).read_text())
+
+def test_12_import_json_matches_info_files_by_id(tmp_path):
+    (tmp_path/'page.json').write_text(json.dumps({'items': [{'id': 2, 'image': 'a.jpg', 'flags': 1}, {'id': 101, 'image': 'b.jpg', 'flags': 1}]}))
+    info = {'tags': [{'id': 1, 'tag': 'katze', 'confidence': 0.8}], 'comments': []}
+    (tmp_path/'item101_v2.json').write_text(json.dumps(info))
+    one_line_error(run_cli('import-json', tmp_path/'page.json', tmp_path/'item101_v2.json', '--out', tmp_path/'o.db', check=False),
+                   'item101_v2.json', 'without an item id')
+    (tmp_path/'info_101.json').write_text(json.dumps(info))
+    r = run_cli('import-json', tmp_path/'page.json', tmp_path/'info_101.json', '--out', tmp_path/'o.db')
+    assert 'items_with_tags: 1' in r.stdout
+    (tmp_path/'info_7.json').write_text(json.dumps(info))
+    one_line_error(run_cli('import-json', tmp_path/'page.json', tmp_path/'info_7.json', '--out', tmp_path/'o2.db', check=False), 'matches an item')
+
+def test_13_missing_media_folder(tmp_path):
+    db = make_image_scrape(tmp_path, 30)
+    one_line_error(run_cli('check-media', '--db', db, '--media-dir', tmp_path/'nowhere', check=False), 'media folder not found')
+    r = run_cli('train', '--db', db, '--media-dir', tmp_path/'nowhere', '--work-dir', tmp_path/'w', check=False)
+    line = one_line_error(r, 'media folder not found')
+    assert '{' not in line
+    items = [pr0_item(i, [('a', 0.5)], image=f'{i}.png') for i in range(1, 150)]
+    db2 = write_pr0loader_db(tmp_path/'many.db', items); (tmp_path/'empty').mkdir()
+    report = json.loads(run_cli('check-media', '--db', db2, '--media-dir', tmp_path/'empty', '--json').stdout)
+    assert report['missing'] == 149 and len(report['missing_ids']) == 100 and report['missing_ids_shown'] == 'first 100 of 149'
+
+def test_smaller_things(tmp_path, pr0loader_db):
+    import tagsim
+    assert run_cli('--version').stdout.strip() == f'tagsim {tagsim.__version__}'
+    out = run_cli('config', '--db', pr0loader_db, '--work-dir', tmp_path/'w').stdout
+    assert 'None' not in out and f'scrape in use: {pr0loader_db}' in out and 'media folder in use' in out
+    out = run_cli('stats', '--db', pr0loader_db, '--work-dir', tmp_path/'w').stdout
+    assert 'None' not in out and 'TagIndex(' not in out
+    assert 'TagIndex(' not in run_cli('index', '--db', pr0loader_db, '--work-dir', tmp_path/'w').stdout
+    for opt in ('--epochs', '--image-size', '--batch-size', '--loss', '--split', '--json'):
+        help_text = run_cli('train', '--help').stdout
+        after = help_text[help_text.index(opt):].split('\n  -')[0]
+        assert len(after.split()) > 2, opt  # the option has a description
+    (tmp_path/'vdir').mkdir()
+    run_cli('vocab', '--db', pr0loader_db, '--work-dir', tmp_path/'w', '--min-occurrences', '1', '--out', str(tmp_path/'vdir') + '/')
+    saved = tmp_path/'vdir/vocab.json'
+    assert saved.is_file() and stat.S_IMODE(saved.stat().st_mode) == 0o666 & ~current_umask()
+
+def current_umask():
+    m = os.umask(0); os.umask(m); return m
