@@ -10,9 +10,9 @@ from dataclasses import dataclass, fields, asdict, replace
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['ENV_PREFIX', 'FIELD_NAMES', 'SettingsError', 'default_work_dir', 'as_path', 'as_whole_number', 'Settings',
-           'find_config_file', 'read_config_file', 'SettingsWarning', 'env_settings', 'load_settings', 'atomic_output',
-           'json_safe', 'to_json', 'write_json']
+__all__ = ['ENV_PREFIX', 'FIELD_NAMES', 'FORMULA_STARTS', 'SettingsError', 'default_work_dir', 'as_path', 'as_whole_number',
+           'Settings', 'find_config_file', 'read_config_file', 'SettingsWarning', 'env_settings', 'load_settings',
+           'atomic_output', 'json_safe', 'to_json', 'write_json', 'csv_safe', 'write_csv']
 
 # %% ../nbs/00_config.ipynb #e40410b7
 class SettingsError(ValueError):
@@ -192,4 +192,22 @@ def write_json(path:str|Path, # the file to write, atomically
               ) -> Path:
     "Write `obj` as strict JSON through `atomic_output`."
     with atomic_output(path) as tmp: tmp.write_text(to_json(obj), encoding='utf-8')
+    return Path(path)
+
+# %% ../nbs/00_config.ipynb #c0f1e021
+FORMULA_STARTS = ('=', '+', '-', '@', '\t', '\r')
+
+def csv_safe(value):
+    "A text cell that cannot start a spreadsheet formula (OWASP): a leading quote where it would."
+    return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
+
+def write_csv(path:str|Path, # the file to write, atomically
+              table, # a pandas DataFrame
+             ) -> Path:
+    "Write a DataFrame as CSV with formula-looking text cells neutralised."
+    safe = table.copy()
+    import pandas as pd
+    for col in safe.columns:
+        if safe[col].dtype == object or pd.api.types.is_string_dtype(safe[col]): safe[col] = safe[col].map(csv_safe)
+    with atomic_output(path) as tmp: safe.to_csv(tmp, index=False)
     return Path(path)

@@ -12,6 +12,7 @@ def test_commands_leave_scrape_untouched(pr0loader_db, tmp_path, work, wal):
     if wal:
         con = sqlite3.connect(pr0loader_db); con.execute('PRAGMA journal_mode=WAL'); con.close()
     before = fingerprint(pr0loader_db)
+    (tmp_path/'media').mkdir(exist_ok=True)
     for cmd in COMMANDS: run_cli(*cmd, '--db', pr0loader_db, '--media-dir', tmp_path/'media')
     after = fingerprint(pr0loader_db)
     assert after['pr0loader.db'] == before['pr0loader.db']  # the scrape's bytes and mtime

@@ -1,0 +1,120 @@
+"""Embeddings and search from the command line: shards in separate processes and their merge, kill -9 and resume,
+growth, every bad input as one line, similar by id/image/tag, and the quality-control CSVs."""
+import json, os, shutil, signal, sqlite3, subprocess, sys, time
+from pathlib import Path
+import numpy as np
+import pandas as pd
+import pytest
+from conftest import make_image_scrape, run_cli
+from tagsim.storage import write_pr0loader_db
+
+EMBED = ['--arch', 'efficientnet-lite0', '--image-size', '64', '--quiet']
+
+def embed(db, work, out, *extra, check=True):
+    return run_cli('embed', '--db', db, '--work-dir', work, '--out', out, *EMBED, *extra, check=check)
+
+def error_line(r, *words):
+    lines = [l for l in r.stderr.splitlines() if l.startswith('tagsim') and ': error:' in l]
+    assert r.returncode == 2 and len(lines) == 1 and 'Traceback' not in r.stderr, r.stderr[-1500:]
+    for w in words: assert w in lines[0], (w, lines[0])
+
+@pytest.fixture(scope='module')
+def scrape(tmp_path_factory):
+    d = tmp_path_factory.mktemp('emb')
+    db = make_image_scrape(d, 120)
+    embed(db, d/'w', d/'all', '--part-size', '32')
+    return d, db
+
+def load(folder):
+    return (np.load(folder/'embeddings.npy', allow_pickle=False), np.load(folder/'image_ids.npy', allow_pickle=False),
+            json.loads((folder/'manifest.json').read_text()))
+
+def test_shards_in_separate_processes_merge_to_the_whole(scrape, tmp_path):
+    d, db = scrape
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
+    procs = [subprocess.Popen([sys.executable, '-m', 'tagsim.cli', 'embed', '--db', str(db), '--work-dir', str(tmp_path/f'w{i}'),
+                               '--out', str(tmp_path/f'shard{i}'), '--shard', f'{i}/2', *EMBED], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in (0, 1)]
+    for p in procs: assert p.wait(timeout=600) == 0, p.stderr.read()[-2000:]
+    run_cli('embed', 'merge', tmp_path/'shard0', tmp_path/'shard1', '--out', tmp_path/'merged')
+    v, ids, m = load(tmp_path/'merged'); v_all, ids_all, _ = load(d/'all')
+    assert np.array_equal(ids, ids_all) and np.allclose(v.astype(np.float32), v_all.astype(np.float32), atol=2e-3)
+    assert set(load(tmp_path/'shard0')[1] % 2) == {0} and set(load(tmp_path/'shard1')[1] % 2) == {1}
+    error_line(run_cli('embed', 'merge', tmp_path/'shard0', tmp_path/'shard0', '--out', tmp_path/'m2', check=False), 'not disjoint')
+
+@pytest.mark.parametrize('after_parts', [1, 2, 3])
+def test_killed_embedding_resumes(scrape, tmp_path, after_parts):
+    "kill -9 once `after_parts` parts are complete: the rerun embeds only the rest; vectors equal an uninterrupted run's within float16 rounding."
+    d, db = scrape
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
+    args = [sys.executable, '-m', 'tagsim.cli', 'embed', '--db', str(db), '--work-dir', str(tmp_path/'w'), '--out', str(tmp_path/'e'),
+            '--part-size', '8', '--batch-size', '4', *EMBED]
+    p = subprocess.Popen(args, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while time.time() < deadline and p.poll() is None and len(list((tmp_path/'e/parts').glob('*.ids.npy'))) < after_parts: time.sleep(0.05)
+    assert p.poll() is None, 'finished before it could be killed'
+    p.send_signal(signal.SIGKILL); p.wait()
+    assert not (tmp_path/'e/manifest.json').exists()  # nothing half-done looks complete
+    done = len(list((tmp_path/'e/parts').glob('*.ids.npy')))
+    out = subprocess.run(args[:-1], env=env, capture_output=True, text=True)  # without --quiet's last flag: same model
+    assert out.returncode == 0, out.stderr[-2000:]
+    reused = int(out.stdout.split('reused: ')[1].split()[0].replace(',', ''))
+    assert reused >= 8 * min(done, after_parts)
+    v, ids, _ = load(tmp_path/'e'); v_all, ids_all, _ = load(d/'all')
+    assert np.array_equal(ids, ids_all) and np.abs(v.astype(np.float32) - v_all.astype(np.float32)).max() < 2e-3
+
+def test_growth_embeds_only_new_items(scrape, tmp_path):
+    d, db = scrape
+    grown = tmp_path/'grown.db'; shutil.copy(db, grown)
+    con = sqlite3.connect(grown); row = con.execute('SELECT * FROM items ORDER BY id DESC LIMIT 1').fetchone()
+    cols = [c[1] for c in con.execute('PRAGMA table_info(items)')]
+    for k in (1, 2):
+        new = dict(zip(cols, row)); new['id'] = row[0] + k
+        con.execute(f"INSERT INTO items ({', '.join(cols)}) VALUES ({', '.join('?' * len(cols))})", [new[c] for c in cols])
+    con.commit(); con.close()
+    shutil.copytree(d/'all', tmp_path/'e')
+    r = run_cli('embed', '--db', grown, '--media-dir', d/'media', '--work-dir', tmp_path/'w', '--out', tmp_path/'e', *EMBED)
+    assert 'embedded now: 2' in r.stdout and load(tmp_path/'e')[2]['count'] == 122
+
+def test_bad_inputs_are_one_line(scrape, tmp_path):
+    d, db = scrape
+    bad = tmp_path/'bad'; shutil.copytree(d/'all', bad)
+    v, ids, m = load(d/'all')
+    np.save(bad/'image_ids.npy', ids[:-1])
+    error_line(run_cli('similar', '--embeddings', bad, '--id', ids[0], check=False), 'ids but', 'vectors')
+    np.save(bad/'image_ids.npy', np.array([object()], dtype=object), allow_pickle=True)
+    error_line(run_cli('similar', '--embeddings', bad, '--id', ids[0], check=False), 'not a plain numpy')
+    np.save(bad/'image_ids.npy', ids); nan = v.copy(); nan[5] = np.nan; np.save(bad/'embeddings.npy', nan)
+    error_line(run_cli('similar', '--embeddings', bad, '--id', ids[0], check=False), 'NaN')
+    np.save(tmp_path/'q.npy', np.ones(7, np.float32))
+    error_line(run_cli('similar', '--embeddings', d/'all', '--vector', tmp_path/'q.npy', check=False), '1280 dimensions')
+    error_line(embed(db, tmp_path/'w', d/'all', '--image-size', '96', check=False), 'another model')
+    error_line(run_cli('similar', '--embeddings', tmp_path, '--id', 1, check=False), 'not an embeddings folder')
+    error_line(run_cli('embed', '--db', db, '--out', tmp_path/'x', '--shard', '3/2', check=False), '0 <= I < N')
+
+def test_similar_by_id_image_and_tag(scrape):
+    d, db = scrape
+    _, ids, _ = load(d/'all')
+    by_id = json.loads(run_cli('similar', '--embeddings', d/'all', '--id', ids[3], '--k', '3', '--json', '--work-dir', d/'w').stdout)
+    assert by_id[0]['id'] == ids[3] and set(by_id[0]) == {'id', 'score', 'path', 'tags'}
+    by_image = json.loads(run_cli('similar', '--embeddings', d/'all', '--image', by_id[0]['path'], '--k', '2', '--json', '--work-dir', d/'w').stdout)
+    assert by_image[0]['id'] == ids[3]
+    tag = by_id[0]['tags'][0]
+    by_tag = json.loads(run_cli('similar', '--embeddings', d/'all', '--tag', tag, '--k', '3', '--json', '--work-dir', d/'w').stdout)
+    assert all(tag in r['tags'] for r in by_tag)
+
+def test_quality_csvs_and_formula_tags(tmp_path):
+    db = make_image_scrape(tmp_path, 40)
+    con = sqlite3.connect(db); con.execute("""UPDATE items SET tags_data = '[{"id": 1, "tag": "=HYPERLINK(1)", "confidence": 0.9}]' WHERE id = 1""")
+    con.commit(); con.close()
+    shutil.copy(tmp_path/'media/2.png', tmp_path/'media/3.png')
+    embed(db, tmp_path/'w', tmp_path/'e')
+    run_cli('duplicates', '--embeddings', tmp_path/'e', '--out', tmp_path/'d.csv', '--threshold', '0.999', '--work-dir', tmp_path/'w')
+    pairs = pd.read_csv(tmp_path/'d.csv')
+    assert ((pairs.id_a == 2) & (pairs.id_b == 3)).any()
+    run_cli('outliers', '--embeddings', tmp_path/'e', '--out', tmp_path/'o.csv', '--work-dir', tmp_path/'w')
+    o = pd.read_csv(tmp_path/'o.csv')
+    assert len(o) == 40 and o.loc[o.id == 1, 'tags'].iloc[0] == "'=HYPERLINK(1)"
+    run_cli('suggest', '--embeddings', tmp_path/'e', '--out', tmp_path/'s.csv', '--work-dir', tmp_path/'w', env={'TAGSIM_MIN_TAG_OCCURRENCES': '3'})
+    s = pd.read_csv(tmp_path/'s.csv')
+    assert list(s.columns) == ['id', 'tag', 'score', 'knn_score'] and len(s)
