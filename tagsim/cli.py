@@ -61,10 +61,14 @@ def show(obj:dict, # what to print
          indent:str='', # prefix of nested lines
         ):
     "Print a dict as `key: value` lines (nested dicts indented), or as JSON."
-    if as_json: print(to_json(obj)); return
+    if as_json:
+        print(to_json(obj))
+        return
     for key, value in obj.items():
         if value is None: continue
-        if isinstance(value, dict): print(f"{indent}{key}:"); show(value, indent=indent + '  ')
+        if isinstance(value, dict):
+            print(f"{indent}{key}:")
+            show(value, indent=indent + '  ')
         else: print(f"{indent}{key}: {_shown(value)}")
 
 # %% ../nbs/99_cli.ipynb #87a3ff17
@@ -95,7 +99,8 @@ def cmd_demo_run(a):
     "The main job on the demo scrape: build it, print its statistics, train and evaluate a tagger against the baseline."
     a.force = False
     cmd_demo_build(a)
-    a.db = a.media_dir = a.aliases = None; a.json = a.rebuild = a.no_normalize = False
+    a.db = a.media_dir = a.aliases = None
+    a.json = a.rebuild = a.no_normalize = False
     cmd_stats(a)
     if a.skip_training: return
     print()
@@ -363,19 +368,23 @@ def cmd_similar(a):
     from tagsim.search import similar
     e, index, view = _search(a)
     results = similar(e, index, view, _query_vector(a, e, view), a.k)
-    if a.json: print(to_json(results)); return
+    if a.json:
+        print(to_json(results))
+        return
     for r in results: print(f"{r['id']:>10} {r['score']:.4f}  {screen_text(r['path'], 60):<60} {screen_text(' '.join(r['tags']), 80)}")
 
-# %% ../nbs/99_cli.ipynb #11526d41
+# %% ../nbs/99_cli.ipynb #2667b212
 def cmd_duplicates(a):
     "Near-duplicate pairs as CSV."
     from tagsim.config import write_csv
-    from tagsim.quality import near_duplicates
+    from tagsim.quality import near_duplicates, dhash_agreement
     e, index, view = _search(a)
-    pairs = near_duplicates(e, index, view, threshold=a.threshold, k=a.k, cache_file=settings_from_args(a).work_dir/'dhash'/'embeddings.json')
+    cache = settings_from_args(a).work_dir/'dhash'/'embeddings.json'
+    pairs = near_duplicates(e, index, view, threshold=a.threshold, k=a.k, cache_file=cache)
     write_csv(a.out, pairs)
     show({'pairs': len(pairs), 'groups': int(pairs.group.nunique()) if len(pairs) else 0,
-          'pairs dHash also calls reposts': int(pairs.dhash_repost.sum()) if len(pairs) else 0, 'written to': str(a.out)})
+          'pairs within 4 dHash bits': int(pairs.dhash_repost.sum()) if len(pairs) else 0,
+          'against the dHash repost groups of the split': dhash_agreement(e, view, pairs, cache), 'written to': str(a.out)})
 
 def cmd_outliers(a):
     "Items ranked by how unusual they are, as CSV."
@@ -392,7 +401,8 @@ def _tag_scores(a, e, index, view) -> tuple:
     from tagsim.quality import neighbours, knn_scores, label_matrix, tagger_scores, recovery_from_run, blend
     if a.run:
         from tagsim.runs import load_run
-        vocab = load_run(a.run).vocab; names = vocab.tags
+        vocab = load_run(a.run).vocab
+        names = vocab.tags
     else:
         counts = {}
         for tags in view.tags: [counts.__setitem__(t, counts.get(t, 0) + 1) for t in tags]
@@ -446,7 +456,8 @@ def _add_demo(sub):
         d.add_argument('--size', type=whole(8), default=128, help='icon size in pixels (default 128)')
         d.add_argument('--force', action='store_true', help='rebuild even if it exists')
         d.add_argument('--quiet', action='store_true', help='no progress bar')
-        d.add_argument('--work-dir', help='where tagsim writes'); d.add_argument('--config', help='TOML settings file')
+        d.add_argument('--work-dir', help='where tagsim writes')
+        d.add_argument('--config', help='TOML settings file')
         if name == 'run':
             d.add_argument('--epochs', type=whole(1), help='training epochs (default 30, with early stopping)')
             d.add_argument('--image-size', type=whole(32), help="training image size (default: settings image_size, else the architecture's native size)")
@@ -516,16 +527,22 @@ def _add_train(sub):
 def _add_run_commands(sub):
     "The commands that use a trained run, and the JSON import."
     ev = _scrape_args(sub.add_parser('evaluate', help="evaluate a run on its held-out test split", description="Recompute a run's test metrics."))
-    ev.add_argument('--run', required=True, help='run folder'); ev.add_argument('--split', default='test', choices=['train', 'val', 'test'])
-    ev.add_argument('--json', action='store_true', help='print JSON'); ev.set_defaults(func=cmd_evaluate)
+    ev.add_argument('--run', required=True, help='run folder')
+    ev.add_argument('--split', default='test', choices=['train', 'val', 'test'])
+    ev.add_argument('--json', action='store_true', help='print JSON')
+    ev.set_defaults(func=cmd_evaluate)
     pr = sub.add_parser('predict', help='tag images with a trained run', description='Print the top tags of images, using per-tag thresholds.')
-    pr.add_argument('images', nargs='+', help='image files, or folders of images'); pr.add_argument('--run', required=True, help='run folder')
+    pr.add_argument('images', nargs='+', help='image files, or folders of images')
+    pr.add_argument('--run', required=True, help='run folder')
     pr.add_argument('--top-k', type=whole(1), default=5, help='tags shown per image (default 5)')
-    pr.add_argument('--json', action='store_true', help='print JSON'); pr.set_defaults(func=cmd_predict)
+    pr.add_argument('--json', action='store_true', help='print JSON')
+    pr.set_defaults(func=cmd_predict)
     ij = sub.add_parser('import-json', help='import saved pr0gramm API JSON into a new scrape',
                         description='Import items/get pages and items/info answers into a new pr0loader-layout database.')
-    ij.add_argument('files', nargs='+', help='JSON files'); ij.add_argument('--out', required=True, help='new database path')
-    ij.add_argument('--force', action='store_true', help='overwrite --out if it exists'); ij.set_defaults(func=cmd_import_json)
+    ij.add_argument('files', nargs='+', help='JSON files')
+    ij.add_argument('--out', required=True, help='new database path')
+    ij.add_argument('--force', action='store_true', help='overwrite --out if it exists')
+    ij.set_defaults(func=cmd_import_json)
 
 # %% ../nbs/99_cli.ipynb #ddefb90d
 def _add_embed(sub):
@@ -547,7 +564,8 @@ def _add_embed(sub):
     em.set_defaults(func=_embed_or_merge)
     mg = em.add_subparsers(dest='embed_command', metavar='ACTION', parser_class=OneLineParser).add_parser(
         'merge', help='join shard folders', description='Join embeddings folders written by `tagsim embed --shard`.')
-    mg.add_argument('dirs', nargs='+', help='shard folders'); mg.add_argument('--out', required=True, help='the merged folder')
+    mg.add_argument('dirs', nargs='+', help='shard folders')
+    mg.add_argument('--out', required=True, help='the merged folder')
     mg.set_defaults(func=cmd_embed_merge)
 
 def _embed_or_merge(a):
@@ -562,8 +580,10 @@ def _add_embedding_commands(sub):
                                      description='Nearest neighbours by cosine similarity.'))
     si.add_argument('--embeddings', required=True, help='an embeddings folder (tagsim embed)')
     q = si.add_mutually_exclusive_group(required=True)
-    q.add_argument('--id', type=int, help='an embedded item'); q.add_argument('--image', help='an image file')
-    q.add_argument('--tag', help="a tag: the centroid of its items"); q.add_argument('--vector', help='a .npy file holding one vector')
+    q.add_argument('--id', type=int, help='an embedded item')
+    q.add_argument('--image', help='an image file')
+    q.add_argument('--tag', help="a tag: the centroid of its items")
+    q.add_argument('--vector', help='a .npy file holding one vector')
     si.add_argument('--k', type=whole(1), default=10, help='results (default 10)')
     si.add_argument('--backend', choices=['auto', 'exact', 'hnsw'], default='auto', help='search backend (default: by size and memory)')
     si.add_argument('--json', action='store_true', help='print JSON: [{"id", "score", "path", "tags"}], best first')
@@ -592,7 +612,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = OneLineParser(prog='tagsim', description='Learn from image-board tags: scrapes, tag statistics, vocabularies, taggers.')
     p.add_argument('--version', action='version', version=f'tagsim {__version__}')
     sub = p.add_subparsers(dest='command', metavar='COMMAND', required=True, parser_class=OneLineParser)
-    _add_demo(sub); _add_scrape_commands(sub); _add_train(sub); _add_run_commands(sub); _add_embedding_commands(sub)
+    _add_demo(sub)
+    _add_scrape_commands(sub)
+    _add_train(sub)
+    _add_run_commands(sub)
+    _add_embedding_commands(sub)
     return p
 
 # %% ../nbs/99_cli.ipynb #5b34a52d
@@ -632,7 +656,8 @@ def main(argv:list|None=None) -> int:
     except OSError as e:
         print(f"tagsim: error: {_os_error(e, a)}", file=sys.stderr)
     except KeyboardInterrupt:
-        print("tagsim: interrupted; finished work is kept and the next run resumes", file=sys.stderr); return 130
+        print("tagsim: interrupted; finished work is kept and the next run resumes", file=sys.stderr)
+        return 130
     return 2
 
 # %% ../nbs/99_cli.ipynb #10a6af6f

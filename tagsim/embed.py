@@ -54,7 +54,9 @@ def embeddable_items(settings:Settings, # the scrape and its media folder
     for iid, rel, kind in zip(media.item_id.tolist(), media.path.tolist(), media.kind.tolist()):
         path, reason = _media_reason(kind, media_dir, rel)
         if reason: left_out[int(iid)] = reason
-        else: ids.append(iid); paths.append(str(path))
+        else:
+            ids.append(iid)
+            paths.append(str(path))
     n = len(ids)
     return Examples(np.array(ids, np.int64), paths, np.zeros(n, np.int64), np.zeros(n + 1, np.int64), np.zeros(0, np.int64), 0), left_out
 
@@ -115,11 +117,13 @@ def vector_format(normalize:bool=True, # L2-normalise each vector
 
 def claim_parts(out_dir:Path, identity:dict, fmt:dict, force:bool=False) -> Path:
     "The parts folder of `out_dir` for this model and format; another model's parts are refused (or, with `force`, removed)."
-    parts = Path(out_dir)/'parts'; key = {'model': identity, 'format': fmt}
+    parts = Path(out_dir)/'parts'
+    key = {'model': identity, 'format': fmt}
     if (parts/'model.json').exists() and json.loads((parts/'model.json').read_text()) != key:
         if not force: raise EmbeddingsError(f"{out_dir} holds embeddings of another model or format "
                                             f"({json.loads((parts/'model.json').read_text())['model']}); use another --out, or --force")
-        import shutil; shutil.rmtree(parts)
+        import shutil
+        shutil.rmtree(parts)
     parts.mkdir(parents=True, exist_ok=True)
     if not (parts/'model.json').exists(): write_json(parts/'model.json', key)
     return parts
@@ -139,13 +143,17 @@ def _compiled(model):
 
 def embed_part(examples:Examples, rows:np.ndarray, embedder:Embedder, infer, fmt:dict, batch_size:int) -> tuple[np.ndarray, np.ndarray, dict]:
     "Vectors and ids of one part's readable rows (in one preallocated buffer), and what could not be read."
-    log = SkipLog(); dim = int(embedder.model.output_shape[-1])
-    buffer = np.empty((len(rows), dim), fmt['dtype']); ids = np.empty(len(rows), np.int64); n = 0
+    log = SkipLog()
+    dim = int(embedder.model.output_shape[-1])
+    buffer = np.empty((len(rows), dim), fmt['dtype'])
+    ids = np.empty(len(rows), np.int64)
+    n = 0
     ds = make_dataset(examples, rows, image_size=embedder.image_size, batch_size=batch_size, mode=embedder.resize_mode, with_ids=True, skip_log=log)
     for images, batch_ids in ds:
         v = infer(images).numpy().astype(np.float32)
         if fmt['normalized']: v /= np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
-        buffer[n:n + len(v)], ids[n:n + len(v)] = v, batch_ids.numpy(); n += len(v)
+        buffer[n:n + len(v)], ids[n:n + len(v)] = v, batch_ids.numpy()
+        n += len(v)
     return buffer[:n], ids[:n], dict(log.items)
 
 # %% ../nbs/15_embed.ipynb #b72bafa8
@@ -172,8 +180,12 @@ def extract_parts(examples:Examples, # the items to embed (`embeddable_items`)
         with tqdm(total=len(todo), desc='embedding', unit='img', disable=not progress) as bar:
             for start in range(0, len(todo), part_size):
                 vectors, ids, bad = embed_part(examples, todo[start:start + part_size], embedder, infer, fmt, batch_size)
-                if len(ids): _save_part(parts, number, vectors, ids); number += 1
-                if bad: skipped |= bad; write_json(parts/'skipped.json', {str(k): v for k, v in skipped.items()})
+                if len(ids):
+                    _save_part(parts, number, vectors, ids)
+                    number += 1
+                if bad:
+                    skipped |= bad
+                    write_json(parts/'skipped.json', {str(k): v for k, v in skipped.items()})
                 bar.update(min(part_size, len(todo) - start))
     return {'reused': int(len(examples) - len(todo)), 'embedded': int(len(todo))}
 
@@ -187,10 +199,12 @@ def _write_vectors(path:Path, parts_files:list, positions:dict, shape:tuple, dty
     with atomic_output(path) as tmp:
         out = np.lib.format.open_memmap(tmp, mode='w+', dtype=dtype, shape=shape)
         for f in parts_files:
-            ids = np.load(f, allow_pickle=False); vecs = np.load(str(f).replace('.ids.npy', '.vec.npy'), mmap_mode='r', allow_pickle=False)
+            ids = np.load(f, allow_pickle=False)
+            vecs = np.load(str(f).replace('.ids.npy', '.vec.npy'), mmap_mode='r', allow_pickle=False)
             keep = np.array([i in positions for i in ids.tolist()], bool)
             if keep.any(): out[[positions[i] for i in ids[keep].tolist()]] = vecs[keep]
-        out.flush(); del out
+        out.flush()
+        del out
 
 # %% ../nbs/15_embed.ipynb #0c39aa89
 def assemble(out_dir:Path, # the embeddings folder
@@ -223,7 +237,9 @@ def embed_scrape(settings:Settings, # the scrape and its media
                  force:bool=False, # replace another model's parts in `out_dir`
                 ) -> dict:
     "Embed every image of the scrape (or shard) into `out_dir`; resumable and incremental. Returns the manifest."
-    out_dir = Path(out_dir); fmt = vector_format(normalize); i, n = parse_shard(shard)
+    out_dir = Path(out_dir)
+    fmt = vector_format(normalize)
+    i, n = parse_shard(shard)
     examples, left_out = embeddable_items(settings, (i, n))
     parts = claim_parts(out_dir, embedder.identity, fmt, force)
     counts = extract_parts(examples, embedder, parts, fmt, batch_size, part_size, progress)
@@ -242,7 +258,8 @@ class Embeddings:
     def __len__(self): return len(self.ids)
     def rows_of(self, item_ids) -> np.ndarray:
         "Row numbers of item ids (-1 where absent)."
-        pos = np.searchsorted(self.ids, item_ids); pos = np.clip(pos, 0, max(len(self.ids) - 1, 0))
+        pos = np.searchsorted(self.ids, item_ids)
+        pos = np.clip(pos, 0, max(len(self.ids) - 1, 0))
         return np.where((len(self.ids) > 0) & (self.ids[pos] == item_ids), pos, -1)
 
 # %% ../nbs/15_embed.ipynb #0e0be879
@@ -299,13 +316,19 @@ def merge_embeddings(dirs:list, # shard folders
             raise EmbeddingsError(f"{p.path} holds another model or format than {parts[0].path}; shards must come from one model")
     ids = np.concatenate([p.ids for p in parts])
     if len(np.unique(ids)) != len(ids): raise EmbeddingsError(f"the folders share item ids: they are not disjoint shards")
-    order = np.argsort(ids, kind='stable'); ids = ids[order]
+    order = np.argsort(ids, kind='stable')
+    ids = ids[order]
     out_dir = Path(out_dir)
     with atomic_output(out_dir/'embeddings.npy') as tmp:
         out = np.lib.format.open_memmap(tmp, mode='w+', dtype=first['format']['dtype'], shape=(len(ids), first['dim']))
-        pos = np.empty(len(ids), np.int64); pos[order] = np.arange(len(ids)); start = 0
-        for p in parts: out[pos[start:start + len(p)]] = p.vectors; start += len(p)
-        out.flush(); del out
+        pos = np.empty(len(ids), np.int64)
+        pos[order] = np.arange(len(ids))
+        start = 0
+        for p in parts:
+            out[pos[start:start + len(p)]] = p.vectors
+            start += len(p)
+        out.flush()
+        del out
     with atomic_output(out_dir/'image_ids.npy') as tmp: np.save(tmp, ids, allow_pickle=False)
     skipped = {k: v for p in parts for k, v in p.manifest.get('skipped', {}).items()}
     manifest = first | {'shard': 'merged', 'merged_from': [str(Path(d).resolve()) for d in dirs], 'count': int(len(ids)),

@@ -119,13 +119,16 @@ def load_lite0_weights(model:keras.Model, # built by `efficientnet_lite0`
         except KeyError as e: raise WeightsError(f"{source} does not fit EfficientNet-Lite0: missing {e.args[0]}") from None
         for w, v in zip(layer.get_weights(), new):
             if w.shape != v.shape: raise WeightsError(f"{source} does not fit EfficientNet-Lite0: {prefix} has shape {v.shape}, {keras_name} needs {w.shape}")
-        layer.set_weights([v.astype(np.float32) for v in new]); used |= {k for k in sd if k.startswith(prefix + '.')}
+        layer.set_weights([v.astype(np.float32) for v in new])
+        used |= {k for k in sd if k.startswith(prefix + '.')}
     _check_unused(sd, used, source, include_top)
 
 # %% ../nbs/10b_lite0.ipynb #8816562d
 def center_square(image:np.ndarray, size:int=224) -> np.ndarray:
     "Centre-crop an RGB array to a square and resize it to `size` (float32, 0-255)."
     from PIL import Image
-    h, w = image.shape[:2]; s = min(h, w); top, left = (h - s) // 2, (w - s) // 2
+    h, w = image.shape[:2]
+    s = min(h, w)
+    top, left = (h - s) // 2, (w - s) // 2
     crop = Image.fromarray(image[top:top + s, left:left + s]).resize((size, size), Image.BICUBIC)
     return np.asarray(crop, np.float32)

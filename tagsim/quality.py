@@ -13,9 +13,9 @@ from .embed import Embeddings
 from .search import VectorIndex, ScrapeView
 
 # %% auto #0
-__all__ = ['neighbours', 'near_duplicate_pairs', 'leader_groups', 'add_dhash', 'near_duplicates', 'tag_centroids', 'outliers',
-           'label_matrix', 'knn_scores', 'blend', 'suggestions', 'mislabelled', 'split_scores', 'suggestion_recovery',
-           'tagger_scores', 'run_split_labels', 'recovery_from_run']
+__all__ = ['neighbours', 'near_duplicate_pairs', 'leader_groups', 'add_dhash', 'near_duplicates', 'dhash_agreement',
+           'tag_centroids', 'outliers', 'label_matrix', 'knn_scores', 'blend', 'suggestions', 'mislabelled',
+           'split_scores', 'suggestion_recovery', 'tagger_scores', 'run_split_labels', 'recovery_from_run', 'show_grid']
 
 # %% ../nbs/17_quality.ipynb #d8267a25
 def neighbours(e:Embeddings, # the embeddings
@@ -26,12 +26,14 @@ def neighbours(e:Embeddings, # the embeddings
               ) -> tuple[np.ndarray, np.ndarray]:
     "Ids and cosine similarities of every item's k nearest other items, best first (id -1 where fewer)."
     from tqdm.auto import tqdm
-    ids = np.full((len(e), k), -1, np.int64); sims = np.full((len(e), k), np.nan, np.float32)
+    ids = np.full((len(e), k), -1, np.int64)
+    sims = np.full((len(e), k), np.nan, np.float32)
     for s in tqdm(range(0, len(e), block), desc='neighbours', disable=not progress):
         found, score = index.query(e.vectors[s:s + block], k + 1)
         for r in range(len(found)):
             keep = found[r] != e.ids[s + r]
-            n = min(k, int(keep.sum())); ids[s + r, :n], sims[s + r, :n] = found[r][keep][:n], score[r][keep][:n]
+            n = min(k, int(keep.sum()))
+            ids[s + r, :n], sims[s + r, :n] = found[r][keep][:n], score[r][keep][:n]
     return ids, sims
 
 # %% ../nbs/17_quality.ipynb #398025bd
@@ -74,7 +76,20 @@ def near_duplicates(e:Embeddings, index:VectorIndex, view:ScrapeView, # embeddin
     return pairs.assign(group=pairs.id_a.map(group), path_a=pairs.id_a.map(view.path_of), path_b=pairs.id_b.map(view.path_of),
                         tags_a=pairs.id_a.map(lambda i: ' '.join(view.tags_of(i))), tags_b=pairs.id_b.map(lambda i: ' '.join(view.tags_of(i))))
 
-# %% ../nbs/17_quality.ipynb #53285dd8
+# %% ../nbs/17_quality.ipynb #05c4c1f5
+def dhash_agreement(e:Embeddings, view:ScrapeView, pairs:pd.DataFrame, cache_file:Path|None=None, bits:int=4) -> dict:
+    "Pairs found by the embeddings, by the dHash repost groups (leader-member pairs), and by both."
+    from tagsim.images import compute_dhashes, repost_groups
+    hashes, ok, _ = compute_dhashes([view.path_of(i) for i in e.ids], cache_file)
+    ids = e.ids[ok]
+    group = repost_groups(hashes[ok], bits)
+    leaders = ids[group]
+    dhash_pairs = {(min(a, b), max(a, b)) for a, b in zip(leaders.tolist(), ids.tolist()) if a != b}
+    emb_pairs = set(zip(pairs.id_a.tolist(), pairs.id_b.tolist()))
+    return {'embedding pairs': len(emb_pairs), 'dHash group pairs': len(dhash_pairs), 'found by both': len(emb_pairs & dhash_pairs),
+            'dHash groups': int(len(np.unique(group))), 'items in dHash groups of 2+': int((np.bincount(group)[group] > 1).sum())}
+
+# %% ../nbs/17_quality.ipynb #4cec569c
 def tag_centroids(e:Embeddings, view:ScrapeView, min_support:int=5) -> tuple[list, np.ndarray, dict]:
     "Tags with enough embedded items, their normalised centroids, and tag -> rows of the items carrying it."
     rows_of = {}
@@ -84,33 +99,38 @@ def tag_centroids(e:Embeddings, view:ScrapeView, min_support:int=5) -> tuple[lis
     c = np.stack([np.asarray(e.vectors[rows_of[t]], np.float32).mean(0) for t in tags]) if tags else np.zeros((0, e.vectors.shape[1]), np.float32)
     return tags, c / np.maximum(np.linalg.norm(c, axis=1, keepdims=True), 1e-12), rows_of
 
-# %% ../nbs/17_quality.ipynb #a4810f52
+# %% ../nbs/17_quality.ipynb #7d34c2da
 def _rank(x:np.ndarray) -> np.ndarray:
     "0 for the largest value, 1 for the smallest; NaN stays NaN."
-    s = pd.Series(x); return ((s.rank(ascending=False) - 1) / max(s.notna().sum() - 1, 1)).to_numpy()
+    s = pd.Series(x)
+    return ((s.rank(ascending=False) - 1) / max(s.notna().sum() - 1, 1)).to_numpy()
 
 def outliers(e:Embeddings, index:VectorIndex, view:ScrapeView, k:int=10, min_support:int=5) -> pd.DataFrame:
     "Every item with its neighbour similarity, its similarity to its tags' centroids, and an outlier score, most unusual first."
     _, sims = neighbours(e, index, k)
     density = np.nanmean(np.where(np.isnan(sims), np.nan, sims), axis=1)
-    tags, cents, _ = tag_centroids(e, view, min_support); pos = {t: j for j, t in enumerate(tags)}
+    tags, cents, _ = tag_centroids(e, view, min_support)
+    pos = {t: j for j, t in enumerate(tags)}
     fit = np.full(len(e), np.nan, np.float32)
     for row, iid in enumerate(e.ids.tolist()):
         js = [pos[t] for t in view.tags_of(iid) if t in pos]
         if js: fit[row] = float((cents[js] @ np.asarray(e.vectors[row], np.float32)).mean())
     score = np.nanmean(np.stack([_rank(density), _rank(fit)]), axis=0)
     out = pd.DataFrame({'id': e.ids, 'outlier_score': score, 'neighbour_similarity': density, 'tag_similarity': fit})
-    out['path'] = out.id.map(view.path_of); out['tags'] = out.id.map(lambda i: ' '.join(view.tags_of(i)))
+    out['path'] = out.id.map(view.path_of)
+    out['tags'] = out.id.map(lambda i: ' '.join(view.tags_of(i)))
     return out.sort_values('outlier_score', ascending=False, kind='stable').reset_index(drop=True)
 
-# %% ../nbs/17_quality.ipynb #8a5be7cc
+# %% ../nbs/17_quality.ipynb #7fae6e56
 def label_matrix(ids:np.ndarray, # item ids, one row each
                  view:ScrapeView, # their tags
                  vocab, # a `Vocabulary` (variants count as their tag) or a list of tags as written
                 ) -> np.ndarray:
     "0/1 matrix of which vocabulary tags each item carries."
     if hasattr(vocab, 'process_tags'): encode, n = vocab.process_tags, len(vocab)
-    else: pos = {t: j for j, t in enumerate(vocab)}; encode, n = (lambda tags: [pos[t] for t in tags if t in pos]), len(vocab)
+    else:
+        pos = {t: j for j, t in enumerate(vocab)}
+        encode, n = (lambda tags: [pos[t] for t in tags if t in pos]), len(vocab)
     y = np.zeros((len(ids), n), np.float32)
     for r, iid in enumerate(ids.tolist()): y[r, encode(view.tags_of(iid))] = 1
     return y
@@ -121,7 +141,7 @@ def knn_scores(nbr_rows:np.ndarray, nbr_sims:np.ndarray, y_ref:np.ndarray) -> np
     votes = np.einsum('qk,qkt->qt', w, y_ref[np.maximum(nbr_rows, 0)])
     return votes / np.maximum(w.sum(1, keepdims=True), 1e-12)
 
-# %% ../nbs/17_quality.ipynb #93b42e52
+# %% ../nbs/17_quality.ipynb #ae190934
 def blend(knn:np.ndarray, tagger:np.ndarray|None, alpha:float) -> np.ndarray:
     "alpha x knn + (1 - alpha) x tagger; the knn scores alone without a tagger."
     return knn if tagger is None else alpha * knn + (1 - alpha) * tagger
@@ -129,12 +149,13 @@ def blend(knn:np.ndarray, tagger:np.ndarray|None, alpha:float) -> np.ndarray:
 def suggestions(ids:np.ndarray, scores:np.ndarray, have:np.ndarray, vocab:list, top:int=5, min_score:float=0.3,
                 parts:dict|None=None) -> pd.DataFrame:
     "Per item, its best-scoring tags it does not carry yet (score at least `min_score`), with each source's score."
-    s = np.where(have > 0, -np.inf, scores); best = np.argsort(-s, axis=1)[:, :top]
+    s = np.where(have > 0, -np.inf, scores)
+    best = np.argsort(-s, axis=1)[:, :top]
     rows = [(ids[r], vocab[j], float(s[r, j])) + tuple(float(p[r, j]) for p in (parts or {}).values())
             for r in range(len(ids)) for j in best[r] if s[r, j] >= min_score]
     return pd.DataFrame(rows, columns=['id', 'tag', 'score', *(parts or {})])
 
-# %% ../nbs/17_quality.ipynb #4352aca7
+# %% ../nbs/17_quality.ipynb #d6932edf
 def mislabelled(ids:np.ndarray, scores:np.ndarray, have:np.ndarray, vocab:list, max_score:float=0.2,
                 parts:dict|None=None) -> pd.DataFrame:
     "Tag assignments whose blended score is at most `max_score`, most doubtful first."
@@ -143,7 +164,7 @@ def mislabelled(ids:np.ndarray, scores:np.ndarray, have:np.ndarray, vocab:list, 
     for name, p in (parts or {}).items(): out[name] = p[r, j]
     return out.sort_values('doubt', ascending=False, kind='stable').reset_index(drop=True)
 
-# %% ../nbs/17_quality.ipynb #d8342056
+# %% ../nbs/17_quality.ipynb #86ba5972
 def split_scores(e:Embeddings, ref_ids:np.ndarray, query_ids:np.ndarray, y_ref:np.ndarray, k:int=10) -> np.ndarray:
     "kNN scores of the query items, with neighbours searched among `ref_ids` only (rows of `y_ref`)."
     ref_rows, q_rows = e.rows_of(ref_ids), e.rows_of(query_ids)
@@ -151,7 +172,7 @@ def split_scores(e:Embeddings, ref_ids:np.ndarray, query_ids:np.ndarray, y_ref:n
     nbr, sims = index.query(e.vectors[q_rows], k)
     return knn_scores(nbr, sims, y_ref)
 
-# %% ../nbs/17_quality.ipynb #e841f902
+# %% ../nbs/17_quality.ipynb #3641cce3
 def suggestion_recovery(e:Embeddings, # embeddings of the run's scrape
                         y:dict, # split -> (item ids, 0/1 labels over the vocabulary), for 'train', 'val', 'test'
                         tagger:dict|None=None, # split -> tagger probabilities aligned with y[split]; None: kNN only
@@ -172,7 +193,7 @@ def suggestion_recovery(e:Embeddings, # embeddings of the run's scrape
                  {'source': f'blend (alpha={alpha} tuned on validation)', 'macro_mAP': macro_map(y['test'][1], blend(knn['test'], tagger['test'], alpha)), 'alpha': alpha}]
     return pd.DataFrame(rows)
 
-# %% ../nbs/17_quality.ipynb #7ce6bcdb
+# %% ../nbs/17_quality.ipynb #9c68f14c
 def tagger_scores(run_dir:str|Path, e:Embeddings, view:ScrapeView, batch_size:int=64, progress:bool=False) -> np.ndarray:
     "The run's tag probabilities for every embedded item (rows follow `e.ids`), cached in the embeddings folder."
     from tagsim.config import atomic_output
@@ -181,7 +202,8 @@ def tagger_scores(run_dir:str|Path, e:Embeddings, view:ScrapeView, batch_size:in
     from tagsim.runs import load_run
     cache = e.path/f"tagger-{file_sha256(Path(run_dir)/'model.keras')[:12]}-{e.manifest['ids_crc32']}.npy"
     if cache.exists(): return np.load(cache, allow_pickle=False)
-    run = load_run(run_dir); n = len(e)
+    run = load_run(run_dir)
+    n = len(e)
     ex = Examples(e.ids, [view.path_of(i) for i in e.ids], np.zeros(n, np.int64), np.zeros(n + 1, np.int64), np.zeros(0, np.int64), 0)
     mode = run.config['options'].get('resize_mode', 'pad')
     out = np.full((n, len(run.vocab)), np.nan, np.float16)
@@ -190,19 +212,40 @@ def tagger_scores(run_dir:str|Path, e:Embeddings, view:ScrapeView, batch_size:in
     with atomic_output(cache) as tmp: np.save(tmp, out, allow_pickle=False)
     return out
 
-# %% ../nbs/17_quality.ipynb #2cbac08d
+# %% ../nbs/17_quality.ipynb #5f2dfcd2
 def run_split_labels(run_dir:str|Path, e:Embeddings, view:ScrapeView) -> dict:
     "split -> (embedded item ids, 0/1 labels over the run's vocabulary), for the run's train, val and test items."
     from tagsim.runs import load_run
-    run = load_run(run_dir); split = json.loads((Path(run_dir)/'split.json').read_text())
+    run = load_run(run_dir)
+    split = json.loads((Path(run_dir)/'split.json').read_text())
     out = {}
     for s in ('train', 'val', 'test'):
-        ids = np.array(sorted(split[s]), np.int64); ids = ids[e.rows_of(ids) >= 0]
+        ids = np.array(sorted(split[s]), np.int64)
+        ids = ids[e.rows_of(ids) >= 0]
         out[s] = (ids, label_matrix(ids, view, run.vocab))
     return out
 
 def recovery_from_run(run_dir:str|Path, e:Embeddings, view:ScrapeView, k:int=10, progress:bool=False) -> pd.DataFrame:
     "`suggestion_recovery` on a run's split, with the run as the tagger."
-    y = run_split_labels(run_dir, e, view); scores = tagger_scores(run_dir, e, view, progress=progress)
+    y = run_split_labels(run_dir, e, view)
+    scores = tagger_scores(run_dir, e, view, progress=progress)
     tagger = {s: np.asarray(scores[e.rows_of(y[s][0])], np.float32) for s in y}
     return suggestion_recovery(e, y, tagger, k)
+
+# %% ../nbs/17_quality.ipynb #f3a00aaa
+def show_grid(paths:list, # image files
+              captions:list, # one caption each
+              cols:int=6, # images per row
+              size:float=2.2, # inches per image
+             ):
+    "A matplotlib grid of the images with their captions."
+    import matplotlib.pyplot as plt
+    from tagsim.images import load_image
+    rows = max(1, (len(paths) + cols - 1) // cols)
+    fig, axs = plt.subplots(rows, cols, figsize=(size * cols, (size + 0.5) * rows), squeeze=False)
+    for ax in axs.flat: ax.axis('off')
+    for ax, p, c in zip(axs.flat, paths, captions):
+        ax.imshow(load_image(p, 128))
+        ax.set_title(str(c)[:60], fontsize=7)
+    fig.tight_layout()
+    return fig

@@ -19,7 +19,8 @@ def _merge_topk(scores:np.ndarray, rows:np.ndarray, k:int) -> tuple[np.ndarray, 
     "The k best (score, row) per query row, best first."
     k = min(k, scores.shape[1])
     top = np.argpartition(-scores, k - 1, axis=1)[:, :k] if k < scores.shape[1] else np.argsort(-scores, axis=1)
-    s = np.take_along_axis(scores, top, 1); r = np.take_along_axis(rows, top, 1)
+    s = np.take_along_axis(scores, top, 1)
+    r = np.take_along_axis(rows, top, 1)
     order = np.argsort(-s, axis=1, kind='stable')
     return np.take_along_axis(s, order, 1), np.take_along_axis(r, order, 1)
 
@@ -29,7 +30,9 @@ def exact_search(vectors:np.ndarray, # (n, dim), possibly memory-mapped
                  block:int=65536, # vectors per matrix product
                 ) -> tuple[np.ndarray, np.ndarray]:
     "Rows and scores of the k largest inner products per query, best first."
-    q = np.asarray(queries, np.float32); best_s = np.full((len(q), 0), -np.inf, np.float32); best_r = np.zeros((len(q), 0), np.int64)
+    q = np.asarray(queries, np.float32)
+    best_s = np.full((len(q), 0), -np.inf, np.float32)
+    best_r = np.zeros((len(q), 0), np.int64)
     for start in range(0, len(vectors), block):
         s = q @ np.asarray(vectors[start:start + block], np.float32).T
         r = np.broadcast_to(np.arange(start, start + s.shape[1]), s.shape)
@@ -86,10 +89,11 @@ def _check_vectors(index:VectorIndex, vectors, what:str='vectors') -> np.ndarray
     if not np.isfinite(v).all(): raise EmbeddingsError(f"{what} hold NaN or infinity")
     return v
 
-# %% ../nbs/16_search.ipynb #1f123007
+# %% ../nbs/16_search.ipynb #42865958
 def _add(self:VectorIndex, ids, vectors):
     "Add vectors under integer ids (new ids only)."
-    ids = np.asarray(ids, np.int64).ravel(); v = _check_vectors(self, vectors)
+    ids = np.asarray(ids, np.int64).ravel()
+    v = _check_vectors(self, vectors)
     if len(ids) != len(v): raise EmbeddingsError(f"{len(ids):,} ids but {len(v):,} vectors")
     if len(np.unique(ids)) != len(ids) or np.isin(ids, self.ids).any(): raise EmbeddingsError("ids must be new and unique")
     if self.hnsw is not None: self.hnsw.add(ids, np.asarray(v, np.float32 if self.quantization == 'f32' else np.float16), threads=os.cpu_count())
@@ -101,11 +105,14 @@ VectorIndex.add = _add
 # %% ../nbs/16_search.ipynb #9569dc2a
 def _query(self:VectorIndex, vectors, k:int=10) -> tuple[np.ndarray, np.ndarray]:
     "Ids and scores of the k nearest items per query vector, best first; id -1 and score NaN pad short results."
-    q = _check_vectors(self, vectors, 'query vectors'); n = min(k, len(self))
-    ids = np.full((len(q), k), -1, np.int64); scores = np.full((len(q), k), np.nan, np.float32)
+    q = _check_vectors(self, vectors, 'query vectors')
+    n = min(k, len(self))
+    ids = np.full((len(q), k), -1, np.int64)
+    scores = np.full((len(q), k), np.nan, np.float32)
     if n == 0: return ids, scores
     if self.hnsw is None:
-        rows, s = exact_search(self.vectors, q, n); ids[:, :n], scores[:, :n] = self.ids[rows], s
+        rows, s = exact_search(self.vectors, q, n)
+        ids[:, :n], scores[:, :n] = self.ids[rows], s
     else:
         m = self.hnsw.search(np.asarray(q, np.float32), n, threads=1 if len(q) == 1 else os.cpu_count())
         keys, dist = (m.keys, m.distances) if len(q) > 1 else (m.keys[None], m.distances[None])
@@ -133,21 +140,25 @@ def open_vector_index(e:Embeddings, # loaded embeddings
     auto_backend, auto_quant = choose_backend(len(e), e.vectors.shape[1], memory_budget) if backend == 'auto' else (backend, 'f16')
     backend, quantization = auto_backend, quantization or auto_quant
     if backend == 'exact':
-        index = VectorIndex(e.vectors.shape[1]); index.ids, index.vectors = e.ids, e.vectors
+        index = VectorIndex(e.vectors.shape[1])
+        index.ids, index.vectors = e.ids, e.vectors
         return index
     key, folder = _index_key(e, backend, quantization), e.path/'ann'
     if (folder/'index.json').exists() and json.loads((folder/'index.json').read_text()) == key and (folder/'index.usearch').exists():
-        index = VectorIndex(e.vectors.shape[1], 'hnsw', quantization); index.hnsw.view(str(folder/'index.usearch')); index.ids = e.ids
+        index = VectorIndex(e.vectors.shape[1], 'hnsw', quantization)
+        index.hnsw.view(str(folder/'index.usearch'))
+        index.ids = e.ids
         return index
     index = _build_hnsw(e, quantization)
     with atomic_output(folder/'index.usearch') as tmp: index.hnsw.save(str(tmp))
     write_json(folder/'index.json', key)
     return index
 
-# %% ../nbs/16_search.ipynb #0a5f6f22
+# %% ../nbs/16_search.ipynb #1d98a436
 def item_tags(index) -> tuple[np.ndarray, list]:
     "Item ids and, per item, its tags as written (from a `TagIndex`)."
-    order = np.argsort(index.row_item, kind='stable'); bounds = np.searchsorted(index.row_item[order], np.arange(index.n_items + 1))
+    order = np.argsort(index.row_item, kind='stable')
+    bounds = np.searchsorted(index.row_item[order], np.arange(index.n_items + 1))
     tag_of = np.asarray(index.row_tag)[order]
     return np.asarray(index.item_id), [[index.tags[t] for t in tag_of[bounds[i]:bounds[i + 1]]] for i in range(index.n_items)]
 
@@ -177,7 +188,8 @@ def tag_centroid(e:Embeddings, view:ScrapeView, tag:str) -> np.ndarray:
     from tagsim.normalize import normalize_tag
     key = normalize_tag(tag)
     carriers = np.array([i for i, tags in zip(view.ids, view.tags) if any(normalize_tag(t) == key for t in tags)], np.int64)
-    rows = e.rows_of(carriers); rows = rows[rows >= 0]
+    rows = e.rows_of(carriers)
+    rows = rows[rows >= 0]
     if not len(rows): raise ValueError(f"no embedded item carries the tag {tag!r}")
     c = np.asarray(e.vectors[np.sort(rows)], np.float32).mean(0)
     return c / max(np.linalg.norm(c), 1e-12)

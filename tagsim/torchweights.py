@@ -58,7 +58,8 @@ ALLOWED_GLOBALS = {('collections', 'OrderedDict'): OrderedDict,
 class RestrictedUnpickler(pickle.Unpickler):
     "Unpickles state dicts: tensors become `TensorRef`s; any global outside `ALLOWED_GLOBALS` is refused."
     def __init__(self, file, source:str='weights file'):
-        super().__init__(file); self.source = source
+        super().__init__(file)
+        self.source = source
     def find_class(self, module, name):
         if (module, name) in ALLOWED_GLOBALS: return ALLOWED_GLOBALS[module, name]
         if module == 'torch' and name in STORAGE_DTYPES: return _StorageType(name)
@@ -113,8 +114,10 @@ def read_legacy(f, source:str):
     "Read the legacy format from an open binary file."
     load = lambda: RestrictedUnpickler(f, source).load()
     if load() != LEGACY_MAGIC: raise WeightsError(f"{source} is not a PyTorch weights file (wrong magic number)")
-    load(); load()  # protocol version, system info
-    obj = load(); keys = load()
+    load()
+    load()  # protocol version, system info
+    obj = load()
+    keys = load()
     refs = _collect_storages(obj, {})
     buffers = {}
     for key in keys:
@@ -152,7 +155,8 @@ def _state_dict(obj, source:str) -> OrderedDict:
 def read_torch_weights(path:str|Path, # a `.pth`/`.pt` state-dict file, legacy or zip format
                       ) -> OrderedDict:
     "The tensors of a PyTorch state-dict file as numpy arrays, without torch and without running code from the file."
-    path = Path(path); source = f"weights file {path}"
+    path = Path(path)
+    source = f"weights file {path}"
     if not path.is_file(): raise WeightsError(f"{source} not found")
     try:
         if zipfile.is_zipfile(path): return _state_dict(read_zip(path, source), source)

@@ -1,0 +1,42 @@
+#!/usr/bin/env python
+"""Readability figures of the library (issue 13's measures), over tagsim/*.py without _modidx.py:
+mean and longest function length (from the `def` line to the function's last line), `;` joins per 100 lines,
+share of lines over 120 characters, public functions with three or more parameters that lack docments, and the
+largest number of positional arguments passed in one call.
+
+    python tools/code_metrics.py [--list N]
+"""
+import argparse, ast, io, tokenize
+from pathlib import Path
+
+def functions(tree):
+    return [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
+
+def semicolons(src:str) -> int:
+    return sum(1 for t in tokenize.generate_tokens(io.StringIO(src).readline) if t.type == tokenize.OP and t.string == ';')
+
+def has_docments(fn, lines) -> bool:
+    "Every parameter but self/cls has a trailing comment on its line (fastcore's docments)."
+    params = [a for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs if a.arg not in ('self', 'cls')]
+    return all('#' in lines[a.lineno - 1] for a in params)
+
+if __name__ == '__main__':
+    ap = argparse.ArgumentParser(description=__doc__); ap.add_argument('--list', type=int, default=5)
+    a = ap.parse_args()
+    files = sorted(p for p in Path(__file__).resolve().parent.parent.joinpath('tagsim').glob('*.py') if p.name != '_modidx.py')
+    lengths, n_lines, joins, long_lines, undocumented, calls = [], 0, 0, 0, [], []
+    for f in files:
+        src = f.read_text(); lines = src.splitlines(); tree = ast.parse(src)
+        n_lines += len(lines); joins += semicolons(src); long_lines += sum(len(l) > 120 for l in lines)
+        for fn in functions(tree):
+            lengths.append((fn.end_lineno - fn.lineno + 1, f'{f.name}:{fn.name}'))
+            params = [x for x in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs if x.arg not in ('self', 'cls')]
+            if not fn.name.startswith('_') and len(params) >= 3 and not has_docments(fn, lines): undocumented.append(f'{f.name}:{fn.name}')
+        calls += [(len(c.args), f'{f.name}:{c.lineno}') for c in ast.walk(tree) if isinstance(c, ast.Call)]
+    lengths.sort(reverse=True); calls.sort(reverse=True)
+    print(f"files: {len(files)}, lines: {n_lines:,}, functions: {len(lengths)}")
+    print(f"mean function length: {sum(l for l, _ in lengths) / len(lengths):.1f} lines; longest: {', '.join(f'{n} ({l})' for l, n in lengths[:a.list])}")
+    print(f"';' joins: {joins} ({100 * joins / n_lines:.1f} per 100 lines)")
+    print(f"lines over 120 characters: {long_lines} ({100 * long_lines / n_lines:.1f}%)")
+    print(f"public functions with 3+ parameters lacking docments: {len(undocumented)}" + (f" (e.g. {', '.join(undocumented[:a.list])})" if undocumented else ''))
+    print(f"most positional arguments in one call: {calls[0][0]} at {calls[0][1]}; calls with more than 5: {sum(n > 5 for n, _ in calls)}")
