@@ -115,7 +115,7 @@ def _aliases(a):
     return AliasMap.from_file(a.aliases) if getattr(a, 'aliases', None) else None
 
 def _skipped_line(ids:list) -> str:
-    return f"{len(ids):,} items had such tags, skipped (first ids: {', '.join(map(str, ids[:5]))})"
+    return f"{len(ids):,} items had tags like this; those tags were skipped, the items kept (first ids: {', '.join(map(str, ids[:5]))})"
 
 # %% ../nbs/99_cli.ipynb #2659afa3
 def scrape_stats(settings:Settings, # the scrape
