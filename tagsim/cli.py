@@ -10,11 +10,12 @@ import numpy as np
 from .config import load_settings, Settings, SettingsError, to_json
 
 # %% auto #0
-__all__ = ['IMAGE_SUFFIXES', 'whole', 'number', 'screen_text', 'show', 'settings_from_args', 'cmd_demo_build', 'cmd_demo_run',
-           'scrape_stats', 'cmd_stats', 'cmd_index', 'cmd_check_media', 'cmd_import_json', 'filters_that_removed',
-           'cmd_vocab', 'cmd_plots', 'model_choice', 'train_choices', 'run_summary', 'cmd_train', 'cmd_evaluate',
-           'expand_image_args', 'cmd_predict', 'cmd_config', 'cmd_embed', 'pd_counts', 'cmd_embed_merge', 'cmd_similar',
-           'cmd_duplicates', 'cmd_outliers', 'cmd_suggest', 'cmd_mislabelled', 'OneLineParser', 'build_parser', 'main']
+__all__ = ['IMAGE_SUFFIXES', 'MODEL_COMMANDS', 'whole', 'number', 'screen_text', 'show', 'settings_from_args', 'cmd_demo_build',
+           'cmd_demo_run', 'scrape_stats', 'cmd_stats', 'cmd_index', 'cmd_check_media', 'cmd_import_json',
+           'filters_that_removed', 'cmd_vocab', 'cmd_plots', 'model_choice', 'train_choices', 'run_summary',
+           'cmd_train', 'cmd_evaluate', 'expand_image_args', 'cmd_predict', 'cmd_config', 'cmd_embed', 'pd_counts',
+           'cmd_embed_merge', 'cmd_similar', 'cmd_duplicates', 'cmd_outliers', 'cmd_suggest', 'cmd_mislabelled',
+           'OneLineParser', 'build_parser', 'load_tensorflow_quietly', 'device_line', 'main']
 
 # %% ../nbs/99_cli.ipynb #ad118383
 def whole(minimum:int=1, # the smallest value allowed
@@ -253,7 +254,9 @@ def cmd_train(a):
         from tagsim.demo import build_demo
         build_demo(s.demo_dir, progress=True)
     out = Path(a.out) if a.out else s.work_dir/'runs'/f"{opts.arch}-{opts.mode}"
-    m = train_run(s, out, opts, vocab=a.vocab, baseline=not a.no_baseline, verbose=1, force=getattr(a, 'force', False))
+    print(device_line())
+    verbose = 1 if sys.stdout.isatty() or getattr(a, 'verbose', False) else 2  # 2: one line per epoch in log files
+    m = train_run(s, out, opts, vocab=a.vocab, baseline=not a.no_baseline, verbose=verbose, force=getattr(a, 'force', False))
     show(run_summary(m) | {'run folder': str(out.resolve())}, a.json)
 
 # %% ../nbs/99_cli.ipynb #3572e936
@@ -325,6 +328,7 @@ def cmd_embed(a):
     else:
         arch, weights = model_choice(a, s)
         embedder = backbone_embedder(arch, weights, a.image_size or s.image_size)
+    print(device_line())
     m = embed_scrape(s, embedder, a.out, shard=a.shard, normalize=not a.raw, batch_size=a.batch_size, part_size=a.part_size,
                      progress=not a.quiet, force=a.force)
     reasons = pd_counts(m['skipped'])
@@ -611,6 +615,7 @@ def build_parser() -> argparse.ArgumentParser:
     from tagsim import __version__
     p = OneLineParser(prog='tagsim', description='Learn from image-board tags: scrapes, tag statistics, vocabularies, taggers.')
     p.add_argument('--version', action='version', version=f'tagsim {__version__}')
+    p.add_argument('--verbose', action='store_true', help="show TensorFlow's own log lines and Keras's progress bars")
     sub = p.add_subparsers(dest='command', metavar='COMMAND', required=True, parser_class=OneLineParser)
     _add_demo(sub)
     _add_scrape_commands(sub)
@@ -636,7 +641,32 @@ def _scrape_name(a) -> str:
     try: return str(settings_from_args(a).scrape_path)
     except (SettingsError, OSError): return str(getattr(a, 'db', None) or 'the scrape')
 
-# %% ../nbs/99_cli.ipynb #6694be4d
+# %% ../nbs/99_cli.ipynb #68bab0ec
+MODEL_COMMANDS = ('train', 'evaluate', 'predict', 'embed', 'similar', 'duplicates', 'outliers', 'suggest', 'mislabelled', 'demo')
+
+def load_tensorflow_quietly():
+    "Import TensorFlow and Keras with their start-up lines on stderr held back (shown only if the import fails)."
+    import os, tempfile
+    os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
+    with tempfile.TemporaryFile() as held:
+        sys.stderr.flush(); saved = os.dup(2); os.dup2(held.fileno(), 2)
+        try:
+            import tensorflow as tf, keras  # noqa: F401
+            tf.config.list_physical_devices('GPU')  # probes CUDA now, while stderr is held
+        except BaseException:
+            os.dup2(saved, 2); held.seek(0); sys.stderr.write(held.read().decode(errors='replace')); raise
+        finally:
+            os.dup2(saved, 2); os.close(saved)
+
+# %% ../nbs/99_cli.ipynb #6af1a61e
+def device_line() -> str:
+    "Which device TensorFlow computes on, in words."
+    import os, tensorflow as tf
+    gpus = tf.config.list_physical_devices('GPU')
+    if gpus: return f"device: {len(gpus)} GPU{'s' if len(gpus) > 1 else ''} ({', '.join(g.name for g in gpus)})"
+    return f"device: CPU ({os.cpu_count()} cores; no GPU found)"
+
+# %% ../nbs/99_cli.ipynb #37f46387
 def main(argv:list|None=None) -> int:
     "Run the `tagsim` command line; returns the exit status."
     from tagsim.storage import ScrapeError
@@ -647,6 +677,9 @@ def main(argv:list|None=None) -> int:
     from tagsim.embed import EmbeddingsError
     a = build_parser().parse_args(argv)
     warnings.showwarning = _show_warning
+    needs_model = a.command in MODEL_COMMANDS and getattr(a, 'demo_command', 'run') == 'run'
+    if needs_model and not a.verbose and 'TF_CPP_MIN_LOG_LEVEL' not in __import__('os').environ:
+        load_tensorflow_quietly()
     try: return a.func(a) or 0
     except (ScrapeError, SettingsError, ApiJsonError, AliasError, UnsafeMediaPath, ImageError, EmbeddingsError, FileExistsError,
             FileNotFoundError, ValueError, MemoryError) as e:
@@ -660,6 +693,6 @@ def main(argv:list|None=None) -> int:
         return 130
     return 2
 
-# %% ../nbs/99_cli.ipynb #10a6af6f
+# %% ../nbs/99_cli.ipynb #c2bc4b1c
 #| eval: false
 if __name__ == '__main__': sys.exit(main())

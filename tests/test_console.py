@@ -1,0 +1,21 @@
+"""Console output a person wants to read: TensorFlow's start-up lines held back unless asked for, one line per
+epoch in a log file, and the device named once."""
+import os, subprocess, sys
+from conftest import make_image_scrape
+
+def tagsim(*args, env_extra=None):
+    env = {k: v for k, v in os.environ.items() if k != 'TF_CPP_MIN_LOG_LEVEL'} | (env_extra or {})
+    return subprocess.run([sys.executable, '-m', 'tagsim.cli', *map(str, args)], capture_output=True, text=True, env=env)
+
+def test_quiet_by_default_and_one_line_per_epoch(tmp_path):
+    db = make_image_scrape(tmp_path, 40)
+    r = tagsim('train', '--db', db, '--work-dir', tmp_path/'w', '--arch', 'small-cnn', '--image-size', '32', '--epochs', '3',
+               '--no-baseline', '--repost-distance', '-1', '--out', tmp_path/'run', env_extra={'TAGSIM_MIN_TAG_OCCURRENCES': '3'})
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert 'cuInit' not in r.stderr and 'I0000' not in r.stderr and 'oneDNN' not in r.stderr, r.stderr[-2000:]
+    assert r.stdout.count('device: ') == 1
+    assert '\x08' not in r.stdout and r.stdout.count('Epoch ') <= 3  # no progress-bar frames in a log file
+    loud = tagsim('--verbose', 'train', '--db', db, '--work-dir', tmp_path/'w', '--arch', 'small-cnn', '--image-size', '32',
+                  '--epochs', '1', '--no-baseline', '--repost-distance', '-1', '--out', tmp_path/'run2', '--force',
+                  env_extra={'TAGSIM_MIN_TAG_OCCURRENCES': '3'})
+    assert loud.returncode == 0 and ('I0000' in loud.stderr or 'oneDNN' in loud.stderr or 'cuda' in loud.stderr.lower())
