@@ -36,8 +36,20 @@ def normalize_tag(tag:str) -> str:
 class AliasError(ValueError):
     "An alias map that cannot be used: unreadable, a cycle, or a conflict."
 
+def _proposal_pairs(groups, source) -> list:
+    "(variant, canonical) pairs of the accepted groups of a `tagsim variants` proposal file."
+    if not isinstance(groups, list): raise AliasError(f"{source}: 'groups' must be a list")
+    pairs = []
+    for g in groups:
+        if not (isinstance(g, dict) and isinstance(g.get('canonical'), str) and isinstance(g.get('variants'), list)):
+            raise AliasError(f"{source}: each group needs 'canonical' (a tag) and 'variants' (a list of tags), got {str(g)[:80]}")
+        if g.get('accept') not in (True, False): raise AliasError(f"{source}: group {g['canonical']!r}: 'accept' must be true or false")
+        if g['accept']: pairs += [(str(v), g['canonical']) for v in g['variants']]
+    return pairs
+
 def _pairs_from_obj(obj, source) -> list:
     if not isinstance(obj, dict): raise AliasError(f"{source}: expected a mapping of variant -> canonical tag, got {type(obj).__name__}")
+    if 'groups' in obj: return _proposal_pairs(obj['groups'], source)
     pairs = []
     for k, v in obj.items():
         if isinstance(v, str): pairs.append((k, v))
