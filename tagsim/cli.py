@@ -15,7 +15,8 @@ __all__ = ['IMAGE_SUFFIXES', 'MODEL_COMMANDS', 'whole', 'number', 'screen_text',
            'filters_that_removed', 'cmd_vocab', 'cmd_plots', 'model_choice', 'train_choices', 'run_summary',
            'cmd_train', 'cmd_evaluate', 'expand_image_args', 'cmd_predict', 'cmd_config', 'cmd_embed', 'pd_counts',
            'cmd_embed_merge', 'cmd_similar', 'cmd_duplicates', 'cmd_outliers', 'cmd_suggest', 'cmd_mislabelled',
-           'OneLineParser', 'build_parser', 'load_tensorflow_quietly', 'device_line', 'main']
+           'variant_evaluation', 'out_precision', 'cmd_variants', 'OneLineParser', 'build_parser',
+           'load_tensorflow_quietly', 'device_line', 'main']
 
 # %% ../nbs/99_cli.ipynb #ad118383
 def whole(minimum:int=1, # the smallest value allowed
@@ -444,13 +445,78 @@ def cmd_mislabelled(a):
     write_csv(a.out, table)
     show({'doubtful assignments': len(table), 'written to': str(a.out)})
 
-# %% ../nbs/99_cli.ipynb #7239fb47
+# %% ../nbs/99_cli.ipynb #c06976f3
+def _variant_sources(a):
+    "Settings, tag index, embeddings and run for `variants`: the scrape of --db, else of the embeddings or the run."
+    from tagsim.index import open_index
+    from tagsim.embed import load_embeddings
+    from tagsim.runs import load_run
+    e = load_embeddings(a.embeddings) if a.embeddings else None
+    s = settings_from_args(a)
+    if not a.db and e is not None:
+        s = load_settings(a.config, db_path=e.manifest['scrape'], media_dir=e.manifest['media_dir'], work_dir=a.work_dir)
+    elif not a.db and a.run: s = _run_settings(a)
+    index, _ = open_index(s, progress=True)
+    return s, index, e, (load_run(a.run) if a.run else None)
+
+# %% ../nbs/99_cli.ipynb #8365c7e4
+def _variant_ranking(a, index, e, run):
+    "The key table and ranked pairs of the chosen method."
+    from tagsim.variants import discover_variants, dbscan_pairs, tag_table, visual_vectors
+    if a.method == 'tagsim': return discover_variants(index, e, run, min_support=a.min_support)
+    if e is None: raise ValueError("--method dbscan clusters image embeddings: pass --embeddings DIR")
+    table = tag_table(index, a.min_support)
+    return table, dbscan_pairs(table, visual_vectors(table, e, center=False))
+
+def variant_evaluation(table, ranked, truth_file, e) -> dict:
+    "P@k, R@k and AP on the truth's test half: the method, DBSCAN(eps=0.3) when embeddings exist, and chance."
+    from tagsim.variants import truth_pairs, evaluate_ranking, dbscan_pairs, visual_vectors, chance_precision, recall_at_precision
+    truth = truth_pairs(truth_file, table)
+    out = {'truth pairs (dev/test)': f"{(truth.half == 'dev').sum()}/{(truth.half == 'test').sum()}", 'method': evaluate_ranking(ranked, truth)}
+    if e is not None:
+        db = dbscan_pairs(table, visual_vectors(table, e, center=False))
+        out['DBSCAN(eps=0.3)'] = evaluate_ranking(db, truth) | {'precision': out_precision(db, truth)}
+        out['method recall at DBSCAN precision'] = recall_at_precision(ranked.head(5000), truth, out['DBSCAN(eps=0.3)']['precision'])
+    out['chance precision'] = chance_precision(table, truth)
+    return out
+
+def out_precision(ranked, truth) -> float:
+    "Precision of a whole unranked pair set on the test half (pairs of the dev half left out)."
+    from tagsim.variants import evaluate_ranking
+    ev = evaluate_ranking(ranked, truth, ks=())
+    return ev['found'] / max(ev['ranked'], 1)
+
+# %% ../nbs/99_cli.ipynb #dad6c08e
+def _truth_file(a, s:Settings) -> Path:
+    path = Path(a.truth) if a.truth else s.demo_dir/'variant_truth.json' if s.db_path is None or s.scrape_path == s.demo_dir/'demo.db' else None
+    if path is None or not path.is_file(): raise FileNotFoundError("--evaluate needs ground truth: pass --truth FILE (pairs), or use the demo scrape")
+    return path
+
+def cmd_variants(a):
+    "Rank candidate variant pairs, write them with their evidence, propose alias groups, and optionally evaluate."
+    from tagsim.config import write_csv
+    from tagsim.variants import variant_groups, write_proposals, request_lines
+    s, index, e, run = _variant_sources(a)
+    table, ranked = _variant_ranking(a, index, e, run)
+    evidence = [c for c in ranked.columns if c not in ('key_a', 'key_b', 'tag_a', 'tag_b', 'score')]
+    write_csv(a.out, ranked[['tag_a', 'tag_b', 'score', *evidence]])
+    summary = {'tags judged': len(table), 'pairs': len(ranked), 'pairs written to': str(a.out)}
+    if a.aliases_out or a.requests_out:
+        groups = variant_groups(ranked, table, a.min_score)
+        if a.aliases_out: write_proposals(a.aliases_out, groups); summary['proposal groups'] = len(groups)
+        if a.requests_out:
+            from tagsim.config import atomic_output
+            with atomic_output(a.requests_out) as tmp: tmp.write_text(request_lines(groups), encoding='utf-8')
+    if a.evaluate: summary['evaluation (test half)'] = variant_evaluation(table, ranked, _truth_file(a, s), e)
+    show(summary, a.json)
+
+# %% ../nbs/99_cli.ipynb #9f910848
 class OneLineParser(argparse.ArgumentParser):
     "An argument parser whose errors are one line, naming the command and pointing at --help."
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
-# %% ../nbs/99_cli.ipynb #1deeb50e
+# %% ../nbs/99_cli.ipynb #cfe9c005
 def _add_demo(sub):
     "The `demo build` and `demo run` commands."
     demo = sub.add_parser('demo', help='the embedded demo scrape').add_subparsers(dest='demo_command', metavar='ACTION', required=True)
@@ -470,7 +536,7 @@ def _add_demo(sub):
             d.add_argument('--skip-training', action='store_true', help='only build the demo and print its statistics')
         d.set_defaults(func=fn)
 
-# %% ../nbs/99_cli.ipynb #dd97eadf
+# %% ../nbs/99_cli.ipynb #6ef9bd5f
 def _add_vocab_options(c):
     "The options of `vocab`."
     c.add_argument('--min-occurrences', type=whole(1), help='keep tags on at least N items (default: settings, 10)')
@@ -482,7 +548,7 @@ def _add_vocab_options(c):
     c.add_argument('--extra-block', help='comma-separated tags to block in addition')
     c.add_argument('--out', help='output JSON file, or a folder for vocab.json (default: work_dir/vocab.json)')
 
-# %% ../nbs/99_cli.ipynb #c4028cfa
+# %% ../nbs/99_cli.ipynb #6d7358b8
 def _add_scrape_commands(sub):
     "The commands that read a scrape and need no model: stats, index, check-media, config, vocab, plots."
     for name, fn, doc in (('stats', cmd_stats, 'item, tag and tag-assignment counts'),
@@ -501,7 +567,7 @@ def _add_scrape_commands(sub):
         if name == 'plots': c.add_argument('--out', required=True, help='folder for the PNG files')
         c.set_defaults(func=fn)
 
-# %% ../nbs/99_cli.ipynb #3f83e27c
+# %% ../nbs/99_cli.ipynb #ee75c86e
 def _add_train(sub):
     "The `train` command."
     tr = _scrape_args(sub.add_parser('train', help='train a tagger and write a run folder',
@@ -527,7 +593,7 @@ def _add_train(sub):
     tr.add_argument('--json', action='store_true', help='print the summary as JSON')
     tr.set_defaults(func=cmd_train)
 
-# %% ../nbs/99_cli.ipynb #b2bf5940
+# %% ../nbs/99_cli.ipynb #3a3b0469
 def _add_run_commands(sub):
     "The commands that use a trained run, and the JSON import."
     ev = _scrape_args(sub.add_parser('evaluate', help="evaluate a run on its held-out test split", description="Recompute a run's test metrics."))
@@ -548,7 +614,7 @@ def _add_run_commands(sub):
     ij.add_argument('--force', action='store_true', help='overwrite --out if it exists')
     ij.set_defaults(func=cmd_import_json)
 
-# %% ../nbs/99_cli.ipynb #ddefb90d
+# %% ../nbs/99_cli.ipynb #9a8f238c
 def _add_embed(sub):
     "`embed` and `embed merge`."
     em = _scrape_args(sub.add_parser('embed', help='embed every image of a scrape (embeddings.npy, image_ids.npy, manifest.json)',
@@ -576,7 +642,7 @@ def _embed_or_merge(a):
     if not a.out: raise ValueError("tagsim embed needs --out DIR")
     return cmd_embed(a)
 
-# %% ../nbs/99_cli.ipynb #0533d483
+# %% ../nbs/99_cli.ipynb #95bc2d6e
 def _add_embedding_commands(sub):
     "`embed`, `similar` and the quality-control commands."
     _add_embed(sub)
@@ -609,7 +675,25 @@ def _add_embedding_commands(sub):
         if name == 'mislabelled': c.add_argument('--max-score', type=number(0), default=0.2, help='highest score still doubted (default 0.2)')
         c.set_defaults(func=fn)
 
-# %% ../nbs/99_cli.ipynb #f8b871d8
+# %% ../nbs/99_cli.ipynb #b3e131cb
+def _add_variants(sub):
+    "The `variants` command."
+    va = _scrape_args(sub.add_parser('variants', help='discover tag variants: ranked pairs with evidence, and alias proposals',
+                                     description='Rank tag pairs that may name the same thing; write them as CSV, optionally as a reviewable alias proposal.'))
+    va.add_argument('--embeddings', help='an embeddings folder: the visual signal (and the default scrape)')
+    va.add_argument('--run', help="a run folder: its tagger's output weights as the model signal")
+    va.add_argument('--method', choices=['tagsim', 'dbscan'], default='tagsim', help="tagsim's fused score, or the seed's DBSCAN(eps=0.3) baseline")
+    va.add_argument('--out', required=True, help='pairs CSV: tag_a, tag_b, score, then the evidence')
+    va.add_argument('--aliases-out', help='write groups as an alias proposal (YAML, accept: false) for review')
+    va.add_argument('--requests-out', help='write Danbooru-style lines (create alias a -> b) for the groups')
+    va.add_argument('--min-support', type=whole(2), default=5, help='judge tags on at least N items (default 5)')
+    va.add_argument('--min-score', type=number(-1), default=0.98, help='group pairs scoring at least this (default 0.98)')
+    va.add_argument('--evaluate', action='store_true', help='score against ground truth (the demo\'s, or --truth): P@k, R@k, AP on the test half')
+    va.add_argument('--truth', help='ground-truth pairs (JSON list of [a, b] or the demo format)')
+    va.add_argument('--json', action='store_true', help='print JSON')
+    va.set_defaults(func=cmd_variants)
+
+# %% ../nbs/99_cli.ipynb #4abc6eac
 def build_parser() -> argparse.ArgumentParser:
     "The `tagsim` argument parser."
     from tagsim import __version__
@@ -622,9 +706,10 @@ def build_parser() -> argparse.ArgumentParser:
     _add_train(sub)
     _add_run_commands(sub)
     _add_embedding_commands(sub)
+    _add_variants(sub)
     return p
 
-# %% ../nbs/99_cli.ipynb #5b34a52d
+# %% ../nbs/99_cli.ipynb #e4b7af2c
 def _show_warning(message, category, filename, lineno, file=None, line=None):
     print(f"tagsim: warning: {message}", file=sys.stderr)
 
@@ -641,8 +726,8 @@ def _scrape_name(a) -> str:
     try: return str(settings_from_args(a).scrape_path)
     except (SettingsError, OSError): return str(getattr(a, 'db', None) or 'the scrape')
 
-# %% ../nbs/99_cli.ipynb #68bab0ec
-MODEL_COMMANDS = ('train', 'evaluate', 'predict', 'embed', 'similar', 'duplicates', 'outliers', 'suggest', 'mislabelled', 'demo')
+# %% ../nbs/99_cli.ipynb #6a602531
+MODEL_COMMANDS = ('train', 'evaluate', 'predict', 'embed', 'similar', 'duplicates', 'outliers', 'suggest', 'mislabelled', 'variants', 'demo')
 
 def load_tensorflow_quietly():
     "Import TensorFlow and Keras with their start-up lines on stderr held back (shown only if the import fails)."
@@ -658,7 +743,7 @@ def load_tensorflow_quietly():
         finally:
             os.dup2(saved, 2); os.close(saved)
 
-# %% ../nbs/99_cli.ipynb #6af1a61e
+# %% ../nbs/99_cli.ipynb #ed12dfd1
 def device_line() -> str:
     "Which device TensorFlow computes on, in words."
     import os, tensorflow as tf
@@ -666,7 +751,7 @@ def device_line() -> str:
     if gpus: return f"device: {len(gpus)} GPU{'s' if len(gpus) > 1 else ''} ({', '.join(g.name for g in gpus)})"
     return f"device: CPU ({os.cpu_count()} cores; no GPU found)"
 
-# %% ../nbs/99_cli.ipynb #37f46387
+# %% ../nbs/99_cli.ipynb #cfe80b79
 def main(argv:list|None=None) -> int:
     "Run the `tagsim` command line; returns the exit status."
     from tagsim.storage import ScrapeError
@@ -693,6 +778,6 @@ def main(argv:list|None=None) -> int:
         return 130
     return 2
 
-# %% ../nbs/99_cli.ipynb #c2bc4b1c
+# %% ../nbs/99_cli.ipynb #94b09e01
 #| eval: false
 if __name__ == '__main__': sys.exit(main())
