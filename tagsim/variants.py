@@ -54,7 +54,7 @@ def _unit_rows(m:np.ndarray) -> np.ndarray:
     return np.where(norms > 0, m / np.maximum(norms, 1e-12), np.nan)
 
 def visual_vectors(table:TagTable, e, center:bool=True, block:int=65536) -> np.ndarray:
-    "Normalised centroid of each key's embedded items, after subtracting the mean embedding (unless `center` is False)."
+    "Normalised centroid of each key's embedded items; with `center`, of the items' embeddings minus their mean."
     rows = e.rows_of(table.items); have = np.flatnonzero(rows >= 0)
     out = np.zeros((len(table), e.vectors.shape[1]), np.float32); total = np.zeros(e.vectors.shape[1], np.float64)
     for s in range(0, len(have), block):
