@@ -41,7 +41,7 @@ if __name__ == '__main__':
     C = cooccurrence(table); P = ppmi(table, C); lap('co-occurrence and PPMI')
     pairs = candidate_pairs(table, visual, P, k=20); lap('candidates by blocking')
     hubs = hubness(reduced(visual), 20); lap('hubness')
-    ev = pair_evidence(table, pairs, C, P, visual, None, hubs); lap('evidence per pair')
+    ev = pair_evidence(table, pairs, C, P, visual=visual, hubs=hubs); lap('evidence per pair')
     ev['score'] = fuse(ev); lap('fused score')
     total = sum(times.values())
     print(json.dumps({'tags': a.tags, 'items': a.items, 'candidate_pairs': len(pairs), 'seconds': times, 'total_seconds': round(total, 1),

@@ -14,9 +14,9 @@ from .media import media_table, resolve_media, require_media_dir, UnsafeMediaPat
 from .data import Examples, SkipLog, make_dataset
 
 # %% auto #0
-__all__ = ['EMBEDDING_FILES', 'EmbeddingsError', 'parse_shard', 'embeddable_items', 'Embedder', 'file_sha256',
-           'backbone_embedder', 'run_embedder', 'vector_format', 'claim_parts', 'read_parts', 'embed_part',
-           'extract_parts', 'ids_checksum', 'assemble', 'embed_scrape', 'Embeddings', 'check_embeddings',
+__all__ = ['EMBEDDING_FILES', 'EmbeddingsError', 'parse_shard', 'unlabelled_examples', 'embeddable_items', 'Embedder',
+           'file_sha256', 'backbone_embedder', 'run_embedder', 'vector_format', 'claim_parts', 'read_parts',
+           'embed_part', 'extract_parts', 'ids_checksum', 'assemble', 'embed_scrape', 'Embeddings', 'check_embeddings',
            'load_embeddings', 'merge_embeddings']
 
 # %% ../nbs/15_embed.ipynb #da7fa78a
@@ -35,7 +35,16 @@ def parse_shard(text:str|None, # 'I/N' with 0 <= I < N, or None for everything
     if not (n >= 1 and 0 <= i < n): raise ValueError(f"--shard {text}: need 0 <= I < N")
     return i, n
 
-# %% ../nbs/15_embed.ipynb #a4c26df0
+# %% ../nbs/15_embed.ipynb #7e1638ee
+def unlabelled_examples(ids:np.ndarray, # item ids
+                        paths:list, # their image files
+                       ) -> Examples:
+    "An `Examples` table without labels, for pipelines that only read images."
+    n = len(ids)
+    return Examples(item_id=np.asarray(ids, np.int64), path=list(paths), created=np.zeros(n, np.int64),
+                    indptr=np.zeros(n + 1, np.int64), indices=np.zeros(0, np.int64), n_tags=0)
+
+# %% ../nbs/15_embed.ipynb #848c74bd
 def _media_reason(kind:str, media_dir:Path, rel) -> tuple[Path|None, str|None]:
     "The item's file, or why it is left out."
     if kind not in ('image', 'gif'): return None, kind
@@ -57,10 +66,9 @@ def embeddable_items(settings:Settings, # the scrape and its media folder
         else:
             ids.append(iid)
             paths.append(str(path))
-    n = len(ids)
-    return Examples(np.array(ids, np.int64), paths, np.zeros(n, np.int64), np.zeros(n + 1, np.int64), np.zeros(0, np.int64), 0), left_out
+    return unlabelled_examples(np.array(ids, np.int64), paths), left_out
 
-# %% ../nbs/15_embed.ipynb #2a6d6f90
+# %% ../nbs/15_embed.ipynb #064246c7
 @dataclass
 class Embedder:
     "A model from images to vectors, and what identifies it."
@@ -76,7 +84,7 @@ def file_sha256(path:str|Path) -> str:
         for block in iter(lambda: f.read(1 << 20), b''): h.update(block)
     return h.hexdigest()
 
-# %% ../nbs/15_embed.ipynb #ee9581a1
+# %% ../nbs/15_embed.ipynb #c774090c
 def _weights_hash(arch:str, weights) -> str:
     "What identifies backbone weights: the file's hash (the packaged Lite0 file for 'imagenet'), or a name."
     if weights is None: return 'random (seed 0)'
@@ -98,7 +106,7 @@ def backbone_embedder(arch:str='efficientnet-lite0', # a registry name
     identity = {'source': 'backbone', 'arch': arch, 'layer': 'pool', 'weights': _weights_hash(arch, weights), 'image_size': size}
     return Embedder(pooled_backbone(arch, size, weights), size, resize_mode, identity)
 
-# %% ../nbs/15_embed.ipynb #66f083e4
+# %% ../nbs/15_embed.ipynb #f0fb8492
 def run_embedder(run_dir:str|Path, # a run folder written by `train_run`
                 ) -> Embedder:
     "A trained run's `embedding` layer."
@@ -109,7 +117,7 @@ def run_embedder(run_dir:str|Path, # a run folder written by `train_run`
                 'weights': file_sha256(Path(run_dir)/'model.keras'), 'image_size': run.image_size}
     return Embedder(embedding_model(run.model), run.image_size, run.config['options'].get('resize_mode', 'pad'), identity)
 
-# %% ../nbs/15_embed.ipynb #7d0c7a34
+# %% ../nbs/15_embed.ipynb #1ec1f5a2
 def vector_format(normalize:bool=True, # L2-normalise each vector
                  ) -> dict:
     "How vectors are stored: normalised float16 (the default), or raw float32."
@@ -128,7 +136,7 @@ def claim_parts(out_dir:Path, identity:dict, fmt:dict, force:bool=False) -> Path
     if not (parts/'model.json').exists(): write_json(parts/'model.json', key)
     return parts
 
-# %% ../nbs/15_embed.ipynb #0f30eaae
+# %% ../nbs/15_embed.ipynb #e1260b82
 def read_parts(parts:Path) -> tuple[list, np.ndarray, dict]:
     "Complete parts (their id files), all ids they hold, and the skip list (id -> reason)."
     files = sorted(parts.glob('part-*.ids.npy'))
@@ -136,7 +144,7 @@ def read_parts(parts:Path) -> tuple[list, np.ndarray, dict]:
     skipped = {int(k): v for k, v in json.loads((parts/'skipped.json').read_text()).items()} if (parts/'skipped.json').exists() else {}
     return files, ids, skipped
 
-# %% ../nbs/15_embed.ipynb #e6333f24
+# %% ../nbs/15_embed.ipynb #140a7f1b
 def _compiled(model):
     import tensorflow as tf
     return tf.function(lambda x: model(x, training=False), reduce_retracing=True)
@@ -156,7 +164,7 @@ def embed_part(examples:Examples, rows:np.ndarray, embedder:Embedder, infer, fmt
         n += len(v)
     return buffer[:n], ids[:n], dict(log.items)
 
-# %% ../nbs/15_embed.ipynb #b72bafa8
+# %% ../nbs/15_embed.ipynb #cfe1ef47
 def _save_part(parts:Path, number:int, vectors:np.ndarray, ids:np.ndarray):
     "Write one part atomically; the ids file, written last, marks it complete."
     name = parts/f'part-{number:06d}'
@@ -179,7 +187,8 @@ def extract_parts(examples:Examples, # the items to embed (`embeddable_items`)
         infer, number = _compiled(embedder.model), len(files)
         with tqdm(total=len(todo), desc='embedding', unit='img', disable=not progress) as bar:
             for start in range(0, len(todo), part_size):
-                vectors, ids, bad = embed_part(examples, todo[start:start + part_size], embedder, infer, fmt, batch_size)
+                rows = todo[start:start + part_size]
+                vectors, ids, bad = embed_part(examples, rows, embedder, infer=infer, fmt=fmt, batch_size=batch_size)
                 if len(ids):
                     _save_part(parts, number, vectors, ids)
                     number += 1
@@ -189,7 +198,7 @@ def extract_parts(examples:Examples, # the items to embed (`embeddable_items`)
                 bar.update(min(part_size, len(todo) - start))
     return {'reused': int(len(examples) - len(todo)), 'embedded': int(len(todo))}
 
-# %% ../nbs/15_embed.ipynb #2ab98521
+# %% ../nbs/15_embed.ipynb #ee4057c0
 def ids_checksum(ids:np.ndarray) -> int:
     "CRC32 of the ids as little-endian int64: ties `image_ids.npy` to its manifest."
     return zlib.crc32(np.ascontiguousarray(ids, '<i8').tobytes())
@@ -206,7 +215,7 @@ def _write_vectors(path:Path, parts_files:list, positions:dict, shape:tuple, dty
         out.flush()
         del out
 
-# %% ../nbs/15_embed.ipynb #0c39aa89
+# %% ../nbs/15_embed.ipynb #934f8420
 def assemble(out_dir:Path, # the embeddings folder
              wanted:np.ndarray, # item ids the scrape (shard) still has
              manifest:dict, # model, format and provenance to record
@@ -225,7 +234,7 @@ def assemble(out_dir:Path, # the embeddings folder
     write_json(Path(out_dir)/'manifest.json', manifest)
     return manifest
 
-# %% ../nbs/15_embed.ipynb #b87f6e5c
+# %% ../nbs/15_embed.ipynb #c3bb12f1
 def embed_scrape(settings:Settings, # the scrape and its media
                  embedder:Embedder, # `backbone_embedder(...)` or `run_embedder(...)`
                  out_dir:str|Path, # the embeddings folder
@@ -242,12 +251,12 @@ def embed_scrape(settings:Settings, # the scrape and its media
     i, n = parse_shard(shard)
     examples, left_out = embeddable_items(settings, (i, n))
     parts = claim_parts(out_dir, embedder.identity, fmt, force)
-    counts = extract_parts(examples, embedder, parts, fmt, batch_size, part_size, progress)
+    counts = extract_parts(examples, embedder, parts, fmt, batch_size=batch_size, part_size=part_size, progress=progress)
     manifest = {'format_version': 1, 'model': embedder.identity, 'format': fmt, 'shard': f'{i}/{n}',
                 'scrape': str(settings.scrape_path.resolve()), 'media_dir': str(settings.media_path.resolve())}
     return assemble(out_dir, examples.item_id, manifest, left_out) | {'run': counts}
 
-# %% ../nbs/15_embed.ipynb #81efe9f2
+# %% ../nbs/15_embed.ipynb #1440d760
 @dataclass
 class Embeddings:
     "An embeddings folder, loaded and checked."
@@ -262,7 +271,7 @@ class Embeddings:
         pos = np.clip(pos, 0, max(len(self.ids) - 1, 0))
         return np.where((len(self.ids) > 0) & (self.ids[pos] == item_ids), pos, -1)
 
-# %% ../nbs/15_embed.ipynb #0e0be879
+# %% ../nbs/15_embed.ipynb #3dd6eb27
 def _load_npy(path:Path, mmap:bool):
     try: return np.load(path, mmap_mode='r' if mmap else None, allow_pickle=False)
     except (ValueError, OSError, EOFError) as e:
@@ -274,7 +283,7 @@ def _finite_check(e:Embeddings, block:int=65536):
     bad = np.concatenate(bad) if bad else np.zeros(0, int)
     if len(bad): raise EmbeddingsError(f"{e.path}: {len(bad):,} rows hold NaN or infinity (item ids {', '.join(map(str, e.ids[bad[:5]]))})")
 
-# %% ../nbs/15_embed.ipynb #8dfa28a2
+# %% ../nbs/15_embed.ipynb #21999dbc
 def check_embeddings(e:Embeddings, expect_model:dict|None=None, expect_dim:int|None=None):
     "The checks of `load_embeddings` on a loaded folder."
     m = e.manifest
@@ -289,7 +298,7 @@ def check_embeddings(e:Embeddings, expect_model:dict|None=None, expect_dim:int|N
         raise EmbeddingsError(f"{e.path}: vectors come from another model ({m.get('model')}), expected {expect_model}")
     _finite_check(e)
 
-# %% ../nbs/15_embed.ipynb #8dc6b07a
+# %% ../nbs/15_embed.ipynb #afb21a66
 def load_embeddings(path:str|Path, # an embeddings folder
                     expect_model:dict|None=None, # refuse vectors from another model than this identity
                     expect_dim:int|None=None, # refuse another dimension
@@ -304,7 +313,7 @@ def load_embeddings(path:str|Path, # an embeddings folder
     check_embeddings(e, expect_model, expect_dim)
     return e
 
-# %% ../nbs/15_embed.ipynb #4649c3aa
+# %% ../nbs/15_embed.ipynb #e6510d7c
 def merge_embeddings(dirs:list, # shard folders
                      out_dir:str|Path, # the merged folder
                     ) -> dict:

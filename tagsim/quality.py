@@ -197,14 +197,14 @@ def suggestion_recovery(e:Embeddings, # embeddings of the run's scrape
 def tagger_scores(run_dir:str|Path, e:Embeddings, view:ScrapeView, batch_size:int=64, progress:bool=False) -> np.ndarray:
     "The run's tag probabilities for every embedded item (rows follow `e.ids`), cached in the embeddings folder."
     from tagsim.config import atomic_output
-    from tagsim.data import Examples, make_dataset
-    from tagsim.embed import file_sha256
+    from tagsim.data import make_dataset
+    from tagsim.embed import file_sha256, unlabelled_examples
     from tagsim.runs import load_run
     cache = e.path/f"tagger-{file_sha256(Path(run_dir)/'model.keras')[:12]}-{e.manifest['ids_crc32']}.npy"
     if cache.exists(): return np.load(cache, allow_pickle=False)
     run = load_run(run_dir)
     n = len(e)
-    ex = Examples(e.ids, [view.path_of(i) for i in e.ids], np.zeros(n, np.int64), np.zeros(n + 1, np.int64), np.zeros(0, np.int64), 0)
+    ex = unlabelled_examples(e.ids, [view.path_of(i) for i in e.ids])
     mode = run.config['options'].get('resize_mode', 'pad')
     out = np.full((n, len(run.vocab)), np.nan, np.float16)
     for images, ids in make_dataset(ex, image_size=run.image_size, batch_size=batch_size, mode=mode, with_ids=True):

@@ -38,7 +38,8 @@ def tag_table(index, # a `TagIndex`
              ) -> TagTable:
     "The keys of a tag index with at least `min_support` items, and their item matrix."
     key_of = [normalize_tag(t) if normalize else t for t in index.tags]
-    keys = sorted(set(key_of)); pos = {k: j for j, k in enumerate(keys)}
+    keys = sorted(set(key_of))
+    pos = {k: j for j, k in enumerate(keys)}
     cols = np.array([pos[k] for k in key_of], np.int64)[np.asarray(index.row_tag)]
     Y = sparse.csr_matrix((np.ones(len(cols), np.float32), (np.asarray(index.row_item), cols)), shape=(index.n_items, len(keys)))
     Y.data[:] = 1
@@ -55,11 +56,15 @@ def _unit_rows(m:np.ndarray) -> np.ndarray:
 
 def visual_vectors(table:TagTable, e, center:bool=True, block:int=65536) -> np.ndarray:
     "Normalised centroid of each key's embedded items; with `center`, of the items' embeddings minus their mean."
-    rows = e.rows_of(table.items); have = np.flatnonzero(rows >= 0)
-    out = np.zeros((len(table), e.vectors.shape[1]), np.float32); total = np.zeros(e.vectors.shape[1], np.float64)
+    rows = e.rows_of(table.items)
+    have = np.flatnonzero(rows >= 0)
+    out = np.zeros((len(table), e.vectors.shape[1]), np.float32)
+    total = np.zeros(e.vectors.shape[1], np.float64)
     for s in range(0, len(have), block):
-        part = have[s:s + block]; v = np.asarray(e.vectors[rows[part]], np.float32)
-        out += table.Y[part].T @ v; total += v.sum(0)
+        part = have[s:s + block]
+        v = np.asarray(e.vectors[rows[part]], np.float32)
+        out += table.Y[part].T @ v
+        total += v.sum(0)
     mean = (total / max(len(have), 1)).astype(np.float32) if center else np.zeros(e.vectors.shape[1], np.float32)
     return _unit_rows(out - np.outer(table.Y[have].sum(0).A1 if len(have) else np.zeros(len(table)), mean))
 
@@ -73,16 +78,18 @@ def model_vectors(table:TagTable, run) -> np.ndarray:
         if i is not None: out[j] = kernel[:, i]
     return _unit_rows(out)
 
-# %% ../nbs/18_variants.ipynb #90aecb5a
+# %% ../nbs/18_variants.ipynb #e617343d
 def cooccurrence(table:TagTable) -> sparse.csr_matrix:
     "Items shared by each pair of keys (diagonal zero)."
     C = (table.Y.T @ table.Y).tocsr()
-    C.setdiag(0); C.eliminate_zeros()
+    C.setdiag(0)
+    C.eliminate_zeros()
     return C
 
 def ppmi(table:TagTable, C:sparse.csr_matrix) -> sparse.csr_matrix:
     "Positive PMI of key pairs, log(C_ab N / (n_a n_b)) where positive, with L2-normalised rows."
-    C = C.tocoo(); n = table.counts.astype(np.float64)
+    C = C.tocoo()
+    n = table.counts.astype(np.float64)
     pmi = np.log(C.data * len(table.items) / (n[C.row] * n[C.col]))
     keep = pmi > 0
     P = sparse.csr_matrix((pmi[keep].astype(np.float32), (C.row[keep], C.col[keep])), shape=C.shape)
@@ -105,7 +112,9 @@ def ngram_matrix(keys:list, n:int=3) -> sparse.csr_matrix:
     "Keys x n-grams, 0/1."
     vocab, rows, cols = {}, [], []
     for i, k in enumerate(keys):
-        for g in ngrams(k, n): rows.append(i); cols.append(vocab.setdefault(g, len(vocab)))
+        for g in ngrams(k, n):
+            rows.append(i)
+            cols.append(vocab.setdefault(g, len(vocab)))
     m = sparse.csr_matrix((np.ones(len(rows), np.float32), (rows, cols)), shape=(len(keys), max(len(vocab), 1)))
     m.data[:] = 1
     return m
@@ -117,7 +126,8 @@ def string_similarity(keys:list, # all keys
     from rapidfuzz.distance import Levenshtein
     from rapidfuzz.process import cpdist
     edit = cpdist([keys[i] for i in a], [keys[j] for j in b], scorer=Levenshtein.normalized_similarity, workers=-1).astype(np.float32)
-    G = ngram_matrix(keys); size = np.asarray(G.sum(1)).ravel()
+    G = ngram_matrix(keys)
+    size = np.asarray(G.sum(1)).ravel()
     shared = sparse_row_dot(G, a, b)
     return edit, (shared / np.maximum(size[a] + size[b] - shared, 1)).astype(np.float32)
 
@@ -125,7 +135,8 @@ def string_similarity(keys:list, # all keys
 def reduced(vectors:np.ndarray, dims:int=64, seed:int=0) -> np.ndarray:
     "Rows reduced by PCA to `dims` and normalised; NaN rows stay NaN."
     from sklearn.decomposition import PCA
-    ok = np.isfinite(vectors).all(1); out = np.full((len(vectors), min(dims, vectors.shape[1])), np.nan, np.float32)
+    ok = np.isfinite(vectors).all(1)
+    out = np.full((len(vectors), min(dims, vectors.shape[1])), np.nan, np.float32)
     if ok.sum() > dims: out[ok] = PCA(dims, random_state=seed, svd_solver='randomized').fit_transform(vectors[ok])
     elif ok.any(): out[ok, :vectors.shape[1]] = vectors[ok][:, :out.shape[1]]
     return _unit_rows(out)
@@ -145,7 +156,8 @@ def chunked_search(vectors:np.ndarray, k:int, chunk:int=2048) -> tuple[np.ndarra
 # %% ../nbs/18_variants.ipynb #ecab2f5a
 def ngram_pairs(keys:list, k:int=10, max_postings:int=300) -> set:
     "Pairs of each key and its k keys of highest 3-gram Jaccard, through an inverted index of 3-grams (common 3-grams skipped)."
-    grams = [ngrams(x) for x in keys]; postings = {}
+    grams = [ngrams(x) for x in keys]
+    postings = {}
     for j, g in enumerate(grams):
         for x in g: postings.setdefault(x, []).append(j)
     out = set()
@@ -175,7 +187,8 @@ def candidate_pairs(table:TagTable, visual:np.ndarray|None, P:sparse.csr_matrix,
 # %% ../nbs/18_variants.ipynb #81e87b3b
 def hubness(vectors:np.ndarray, k:int=10) -> np.ndarray:
     "Each row's mean inner product with its k nearest other rows (NaN rows get NaN)."
-    out = np.full(len(vectors), np.nan, np.float32); ok = np.flatnonzero(np.isfinite(vectors).all(1))
+    out = np.full(len(vectors), np.nan, np.float32)
+    ok = np.flatnonzero(np.isfinite(vectors).all(1))
     if len(ok) > 1:
         _, s = chunked_search(vectors[ok], min(k + 1, len(ok)))
         out[ok] = s[:, 1:].mean(1)  # the first is the row itself
@@ -204,17 +217,21 @@ DEFAULT_WEIGHTS = {'visual': 1.0, 'context': 0.0, 'model': 0.0, 'string': 0.0, '
 
 def percentile(x:np.ndarray) -> np.ndarray:
     "Each value's rank among the finite values, from 0 to 1; NaN stays NaN."
-    s = pd.Series(x); return (s.rank(method='average') / max(s.notna().sum(), 1)).to_numpy()
+    s = pd.Series(x)
+    return (s.rank(method='average') / max(s.notna().sum(), 1)).to_numpy()
 
 def fuse(evidence:pd.DataFrame, weights:dict|None=None) -> np.ndarray:
     "The fused score of each pair: weighted mean of signal percentiles minus the co-occurrence penalty."
     w = DEFAULT_WEIGHTS | (weights or {})
     signals = {'visual': evidence.visual_csls, 'context': evidence.context, 'model': evidence.model,
                'string': np.maximum(evidence.edit, evidence.ngram)}
-    num = np.zeros(len(evidence)); den = np.zeros(len(evidence))
+    num = np.zeros(len(evidence))
+    den = np.zeros(len(evidence))
     for name, values in signals.items():
-        p = percentile(np.asarray(values, np.float64)); ok = np.isfinite(p)
-        num[ok] += w[name] * p[ok]; den[ok] += w[name]
+        p = percentile(np.asarray(values, np.float64))
+        ok = np.isfinite(p)
+        num[ok] += w[name] * p[ok]
+        den[ok] += w[name]
     return num / np.maximum(den, 1e-12) - w['together'] * np.asarray(evidence.together_share, np.float64)
 
 # %% ../nbs/18_variants.ipynb #b74a91c9
@@ -228,7 +245,8 @@ def variant_groups(pairs:pd.DataFrame, # ranked pairs with key_a, key_b, score, 
         if s < min_score: break
         lead, other = (a, b) if table.counts[a] >= table.counts[b] else (b, a)
         if other in leader_of or lead in leader_of and leader_of[lead] != lead: continue
-        leader_of[lead] = lead; leader_of[other] = lead
+        leader_of[lead] = lead
+        leader_of[other] = lead
         groups.setdefault(lead, []).append((other, float(s)))
     return [{'canonical': table.names[lead], 'variants': [table.names[o] for o, _ in members],
              'score': round(min(s for _, s in members), 4)} for lead, members in groups.items()]
@@ -261,7 +279,8 @@ def dbscan_pairs(table:TagTable, visual:np.ndarray, eps:float=0.3, min_samples:i
             for y in range(x + 1, len(m)): rows.append((m[x], m[y], lab))
     df = pd.DataFrame(rows, columns=['key_a', 'key_b', 'cluster']).astype({'key_a': np.int64, 'key_b': np.int64})
     df['score'] = _cosine(visual, df.key_a.to_numpy(), df.key_b.to_numpy()) if len(df) else np.zeros(0, np.float32)
-    df['tag_a'] = [table.names[i] for i in df.key_a]; df['tag_b'] = [table.names[j] for j in df.key_b]
+    df['tag_a'] = [table.names[i] for i in df.key_a]
+    df['tag_b'] = [table.names[j] for j in df.key_b]
     return df.sort_values('score', ascending=False, kind='stable').reset_index(drop=True)
 
 # %% ../nbs/18_variants.ipynb #e19086a3
@@ -291,7 +310,8 @@ def evaluate_ranking(ranked:pd.DataFrame, # pairs best first (key_a < key_b)
     other = set(key(a, b) for a, b in zip(truth.key_a[truth.half != half], truth.key_b[truth.half != half]))
     k_all = [key(min(a, b), max(a, b)) for a, b in zip(ranked.key_a, ranked.key_b)]
     hits = np.array([x in mine for x in k_all if x not in other], bool)
-    cum = np.cumsum(hits); n = max(len(mine), 1)
+    cum = np.cumsum(hits)
+    n = max(len(mine), 1)
     out = {'positives': len(mine), 'ranked': int(len(hits)), 'found': int(hits.sum()),
            'average_precision': float((cum[hits] / (np.flatnonzero(hits) + 1)).sum() / n) if hits.any() else 0.0}
     for k in ks:
@@ -334,10 +354,12 @@ def discover_variants(index, # a `TagIndex`
     "The key table and every candidate pair with its evidence and fused score, best first."
     table = tag_table(index, min_support)
     if len(table) < 2: raise ValueError(f"only {len(table)} tags have at least {min_support} items; lower min_support")
-    C = cooccurrence(table); P = ppmi(table, C)
+    C = cooccurrence(table)
+    P = ppmi(table, C)
     visual = visual_vectors(table, embeddings) if embeddings is not None else None
     model = model_vectors(table, run) if run is not None else None
     hubs = hubness(reduced(visual), k) if visual is not None else None
-    evidence = pair_evidence(table, candidate_pairs(table, visual, P, k), C, P, visual, model, hubs)
+    pairs = candidate_pairs(table, visual, P, k)
+    evidence = pair_evidence(table, pairs, C, P, visual=visual, model=model, hubs=hubs)
     evidence['score'] = fuse(evidence, weights)
     return table, evidence.sort_values('score', ascending=False, kind='stable').reset_index(drop=True)
