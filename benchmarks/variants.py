@@ -3,8 +3,8 @@
 
 Synthetic data: ITEMS items with 3 to 8 tags each, drawn from a Zipf law over TAGS tags (every tag on at least
 5 items), and a 1,280-d visual vector per tag around one of 2,000 random centres (the tag centroids
-`visual_vectors` would give). Timed: the table's co-occurrence and PPMI, candidate generation by blocking
-(3-gram index, context SVD neighbours, PCA visual neighbours), hubness, the evidence of every candidate pair,
+`visual_vectors` would give). Timed: the table's co-occurrence and PPMI, the PCA visual neighbours (one search that serves both the
+candidates and hubness), candidate generation by blocking (3-gram index, context SVD neighbours), hubness, the evidence of every candidate pair,
 and the fused score. Embedding extraction is not included (that is `tagsim embed`'s cost).
 
     python benchmarks/variants.py [--tags 50000] [--items 400000]
@@ -33,14 +33,15 @@ if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--tags', type=int, default=50_000); ap.add_argument('--items', type=int, default=400_000)
     a = ap.parse_args()
-    from tagsim.variants import cooccurrence, ppmi, candidate_pairs, hubness, reduced, pair_evidence, fuse
+    from tagsim.variants import cooccurrence, ppmi, candidate_pairs, hubness, reduced, nearest_rows, pair_evidence, fuse
     table, visual = synthetic(a.tags, a.items)
     times, t = {}, time.perf_counter()
     def lap(name):
         global t; now = time.perf_counter(); times[name] = round(now - t, 1); t = now
     C = cooccurrence(table); P = ppmi(table, C); lap('co-occurrence and PPMI')
-    pairs = candidate_pairs(table, visual, P, k=20); lap('candidates by blocking')
-    hubs = hubness(reduced(visual), 20); lap('hubness')
+    found = nearest_rows(reduced(visual), 20); lap('visual neighbours (one search, for pairs and hubness)')
+    pairs = candidate_pairs(table, P, k=20, visual_found=found); lap('candidates by blocking')
+    hubs = hubness(found, len(table)); lap('hubness')
     ev = pair_evidence(table, pairs, C, P, visual=visual, hubs=hubs); lap('evidence per pair')
     ev['score'] = fuse(ev); lap('fused score')
     total = sum(times.values())

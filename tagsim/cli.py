@@ -13,7 +13,7 @@ from .config import load_settings, Settings, SettingsError, to_json
 __all__ = ['IMAGE_SUFFIXES', 'MODEL_COMMANDS', 'whole', 'number', 'screen_text', 'show', 'settings_from_args', 'cmd_demo_build',
            'cmd_demo_run', 'scrape_stats', 'cmd_stats', 'cmd_index', 'cmd_check_media', 'cmd_import_json',
            'filters_that_removed', 'cmd_vocab', 'cmd_plots', 'model_choice', 'train_choices', 'run_summary',
-           'cmd_train', 'cmd_evaluate', 'expand_image_args', 'cmd_predict', 'cmd_config', 'cmd_embed', 'pd_counts',
+           'cmd_train', 'cmd_evaluate', 'expand_image_args', 'cmd_predict', 'cmd_config', 'cmd_embed', 'reason_counts',
            'cmd_embed_merge', 'cmd_similar', 'cmd_duplicates', 'cmd_outliers', 'cmd_suggest', 'cmd_mislabelled',
            'variant_evaluation', 'out_precision', 'cmd_variants', 'OneLineParser', 'build_parser',
            'load_tensorflow_quietly', 'device_line', 'main']
@@ -300,7 +300,9 @@ def cmd_predict(a) -> int:
     results = predict_images(load_run(a.run), paths, top_k=a.top_k, errors='skip')
     bad = [r for r in results if 'error' in r]
     if a.json: print(to_json(results))
-    else: [_print_prediction(r) for r in results if 'error' not in r]
+    else:
+        for r in results:
+            if 'error' not in r: _print_prediction(r)
     for r in bad: print(f"tagsim: cannot tag {screen_text(r['path'], 200)}: {r['error']}", file=sys.stderr)
     return 0 if not bad else 2 if len(bad) == len(results) else 1
 
@@ -332,15 +334,14 @@ def cmd_embed(a):
     print(device_line())
     m = embed_scrape(s, embedder, a.out, shard=a.shard, normalize=not a.raw, batch_size=a.batch_size, part_size=a.part_size,
                      progress=not a.quiet, force=a.force)
-    reasons = pd_counts(m['skipped'])
+    reasons = reason_counts(m['skipped'])
     show({'embeddings': str(Path(a.out).resolve()), 'items': m['count'], 'dimensions': m['dim'], 'shard': m['shard'],
           'embedded now': m['run']['embedded'], 'reused': m['run']['reused'], 'left out': reasons or None})
 
-def pd_counts(reasons:dict) -> dict:
+def reason_counts(reasons:dict) -> dict:
     "Reason -> number of items, from id -> reason."
-    out = {}
-    for r in reasons.values(): out[r] = out.get(r, 0) + 1
-    return dict(sorted(out.items()))
+    from collections import Counter
+    return dict(sorted(Counter(reasons.values()).items()))
 
 def cmd_embed_merge(a):
     "Join shard folders into one."
@@ -409,8 +410,8 @@ def _tag_scores(a, e, index, view) -> tuple:
         vocab = load_run(a.run).vocab
         names = vocab.tags
     else:
-        counts = {}
-        for tags in view.tags: [counts.__setitem__(t, counts.get(t, 0) + 1) for t in tags]
+        from collections import Counter
+        counts = Counter(t for tags in view.tags for t in tags)
         vocab = names = sorted(t for t, c in counts.items() if c >= settings_from_args(a).min_tag_occurrences)
     have = label_matrix(e.ids, view, vocab)
     nbr, sims = neighbours(e, index, a.k, progress=True)

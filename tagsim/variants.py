@@ -15,10 +15,11 @@ from .search import exact_search
 
 # %% auto #0
 __all__ = ['DEFAULT_WEIGHTS', 'TagTable', 'tag_table', 'visual_vectors', 'model_vectors', 'cooccurrence', 'ppmi',
-           'sparse_row_dot', 'ngrams', 'ngram_matrix', 'string_similarity', 'reduced', 'neighbour_pairs',
-           'chunked_search', 'ngram_pairs', 'context_vectors', 'candidate_pairs', 'hubness', 'pair_evidence',
-           'percentile', 'fuse', 'variant_groups', 'write_proposals', 'request_lines', 'dbscan_pairs', 'truth_pairs',
-           'evaluate_ranking', 'recall_at_precision', 'chance_precision', 'tune_weights', 'discover_variants']
+           'sparse_row_dot', 'ngrams', 'ngram_matrix', 'string_similarity', 'reduced', 'nearest_rows',
+           'neighbour_pairs', 'chunked_search', 'ngram_pairs', 'context_vectors', 'candidate_pairs', 'hubness',
+           'pair_evidence', 'percentile', 'fuse', 'variant_groups', 'write_proposals', 'request_lines', 'dbscan_pairs',
+           'truth_pairs', 'evaluate_ranking', 'recall_at_precision', 'chance_precision', 'tune_weights',
+           'discover_variants']
 
 # %% ../nbs/18_variants.ipynb #89c59ea7
 @dataclass
@@ -141,12 +142,17 @@ def reduced(vectors:np.ndarray, dims:int=64, seed:int=0) -> np.ndarray:
     elif ok.any(): out[ok, :vectors.shape[1]] = vectors[ok][:, :out.shape[1]]
     return _unit_rows(out)
 
-def neighbour_pairs(vectors:np.ndarray, k:int=10) -> set:
-    "Pairs (i < j) of each row and its k nearest rows by inner product (rows with NaN are skipped)."
+def nearest_rows(vectors:np.ndarray, k:int=10) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    "The finite rows, and for each its k+1 nearest finite rows (itself first) and their inner products; one search serves pairs and hubness."
     ok = np.flatnonzero(np.isfinite(vectors).all(1))
-    if len(ok) < 2: return set()
-    rows, _ = chunked_search(vectors[ok], min(k + 1, len(ok)))
-    return {(min(a, b), max(a, b)) for i, r in zip(ok, ok[rows]) for a, b in ((i, j) for j in r) if a != b}
+    if len(ok) < 2: return ok, np.zeros((len(ok), 0), np.int64), np.zeros((len(ok), 0), np.float32)
+    rows, sims = chunked_search(vectors[ok], min(k + 1, len(ok)))
+    return ok, ok[rows], sims
+
+def neighbour_pairs(found:tuple) -> set:
+    "Pairs (i < j) of each row and its nearest rows, from `nearest_rows`."
+    ok, rows, _ = found
+    return {(min(i, j), max(i, j)) for i, r in zip(ok, rows) for j in r if i != j}
 
 def chunked_search(vectors:np.ndarray, k:int, chunk:int=2048) -> tuple[np.ndarray, np.ndarray]:
     "Every row's k nearest rows (itself included), a chunk of queries at a time so that memory stays bounded."
@@ -178,20 +184,20 @@ def context_vectors(P:sparse.csr_matrix, dims:int=64, seed:int=0) -> np.ndarray:
     dims = max(1, min(dims, P.shape[1] - 1))
     return _unit_rows(TruncatedSVD(dims, random_state=seed).fit_transform(P).astype(np.float32))
 
-def candidate_pairs(table:TagTable, visual:np.ndarray|None, P:sparse.csr_matrix, k:int=10) -> np.ndarray:
-    "Unordered key pairs (m x 2) proposed by the visual, context and 3-gram neighbours."
-    found = ngram_pairs(table.keys, k) | neighbour_pairs(context_vectors(P), k)
-    if visual is not None: found |= neighbour_pairs(reduced(visual), k)
+def candidate_pairs(table:TagTable, P:sparse.csr_matrix, k:int=10, visual_found:tuple|None=None) -> np.ndarray:
+    "Unordered key pairs (m x 2) proposed by the context and 3-gram neighbours, and the visual ones (`nearest_rows` of the reduced visual vectors)."
+    found = ngram_pairs(table.keys, k) | neighbour_pairs(nearest_rows(context_vectors(P), k))
+    if visual_found is not None: found |= neighbour_pairs(visual_found)
     return np.array(sorted(found), np.int64).reshape(-1, 2)
 
-# %% ../nbs/18_variants.ipynb #81e87b3b
-def hubness(vectors:np.ndarray, k:int=10) -> np.ndarray:
-    "Each row's mean inner product with its k nearest other rows (NaN rows get NaN)."
-    out = np.full(len(vectors), np.nan, np.float32)
-    ok = np.flatnonzero(np.isfinite(vectors).all(1))
-    if len(ok) > 1:
-        _, s = chunked_search(vectors[ok], min(k + 1, len(ok)))
-        out[ok] = s[:, 1:].mean(1)  # the first is the row itself
+# %% ../nbs/18_variants.ipynb #df193203
+def hubness(found:tuple, # `nearest_rows` of the vectors
+            n:int, # number of rows
+           ) -> np.ndarray:
+    "Each row's mean inner product with its k nearest other rows (NaN for rows without neighbours)."
+    ok, _, sims = found
+    out = np.full(n, np.nan, np.float32)
+    if sims.shape[1] > 1: out[ok] = sims[:, 1:].mean(1)  # the first is the row itself
     return out
 
 # %% ../nbs/18_variants.ipynb #7bc0b6b9
@@ -358,8 +364,9 @@ def discover_variants(index, # a `TagIndex`
     P = ppmi(table, C)
     visual = visual_vectors(table, embeddings) if embeddings is not None else None
     model = model_vectors(table, run) if run is not None else None
-    hubs = hubness(reduced(visual), k) if visual is not None else None
-    pairs = candidate_pairs(table, visual, P, k)
+    visual_found = nearest_rows(reduced(visual), k) if visual is not None else None
+    hubs = hubness(visual_found, len(table)) if visual is not None else None
+    pairs = candidate_pairs(table, P, k, visual_found)
     evidence = pair_evidence(table, pairs, C, P, visual=visual, model=model, hubs=hubs)
     evidence['score'] = fuse(evidence, weights)
     return table, evidence.sort_values('score', ascending=False, kind='stable').reset_index(drop=True)
