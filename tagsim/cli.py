@@ -11,12 +11,12 @@ from .config import load_settings, Settings, SettingsError, to_json
 
 # %% auto #0
 __all__ = ['IMAGE_SUFFIXES', 'MODEL_COMMANDS', 'whole', 'number', 'screen_text', 'show', 'settings_from_args', 'cmd_demo_build',
-           'cmd_demo_run', 'scrape_stats', 'cmd_stats', 'cmd_index', 'cmd_check_media', 'cmd_import_json',
-           'filters_that_removed', 'cmd_vocab', 'cmd_plots', 'model_choice', 'train_choices', 'run_summary',
-           'cmd_train', 'cmd_evaluate', 'expand_image_args', 'cmd_predict', 'cmd_config', 'cmd_embed', 'reason_counts',
-           'cmd_embed_merge', 'cmd_similar', 'cmd_duplicates', 'cmd_outliers', 'cmd_suggest', 'cmd_mislabelled',
-           'variant_evaluation', 'out_precision', 'cmd_variants', 'OneLineParser', 'build_parser',
-           'load_tensorflow_quietly', 'device_line', 'main']
+           'run_main_job', 'cmd_demo_run', 'cmd_run', 'scrape_stats', 'cmd_stats', 'cmd_index', 'cmd_check_media',
+           'cmd_import_json', 'filters_that_removed', 'cmd_vocab', 'cmd_plots', 'model_choice', 'train_choices',
+           'run_summary', 'cmd_train', 'cmd_evaluate', 'expand_image_args', 'cmd_predict', 'cmd_config', 'cmd_embed',
+           'reason_counts', 'cmd_embed_merge', 'cmd_similar', 'cmd_duplicates', 'cmd_outliers', 'cmd_suggest',
+           'cmd_mislabelled', 'cmd_variants', 'cmd_umap', 'OneLineParser', 'build_parser', 'load_tensorflow_quietly',
+           'device_line', 'main']
 
 # %% ../nbs/99_cli.ipynb #ad118383
 def whole(minimum:int=1, # the smallest value allowed
@@ -97,18 +97,39 @@ def cmd_demo_build(a):
     print(f"demo scrape: {db}\nmedia: {s.demo_dir/'media'}\nvariant ground truth: {s.demo_dir/'variant_truth.json'}")
 
 # %% ../nbs/99_cli.ipynb #16d3d2a4
+def run_main_job(a, # parsed `demo run` or `run` arguments
+                 s:Settings, # the scrape
+                 out:Path, # the job folder
+                 truth:Path|None=None, # variant ground truth, or None
+                ):
+    "Print the scrape's statistics, run every stage of the main job, and end with the line `report: PATH`."
+    from tagsim.mainjob import main_job
+    from tagsim.runs import TrainOptions
+    show(scrape_stats(s, progress=not a.quiet))
+    opts = TrainOptions(**train_choices(a, s))
+    print(device_line())
+    verbose = 0 if a.quiet else 1 if sys.stdout.isatty() else 2  # 2: one line per epoch in log files
+    report = main_job(s, out, opts, truth_file=truth, baseline=not a.no_baseline, verbose=verbose, say=lambda line: print(line, flush=True))
+    show(run_summary(json.loads((out/'run'/'metrics.json').read_text())))
+    print(f"report: {report.resolve()}")
+
+# %% ../nbs/99_cli.ipynb #a1f0c005
 def cmd_demo_run(a):
-    "The main job on the demo scrape: build it, print its statistics, train and evaluate a tagger against the baseline."
+    "The main job on the demo scrape, scored against the demo's variant ground truth."
     a.force = False
     cmd_demo_build(a)
-    a.db = a.media_dir = a.aliases = None
-    a.json = a.rebuild = a.no_normalize = False
-    cmd_stats(a)
-    if a.skip_training: return
-    print()
-    a.mode = a.batch_size = a.weights = a.loss = a.split = a.unfreeze_top = a.vocab = a.out = a.repost_distance = None
-    a.warm_start = False
-    cmd_train(a)
+    a.db = a.media_dir = None
+    s = settings_from_args(a)
+    if a.skip_training: return show(scrape_stats(s, progress=not a.quiet))
+    run_main_job(a, s, Path(a.out) if a.out else s.work_dir/'jobs'/'demo', s.demo_dir/'variant_truth.json')
+
+# %% ../nbs/99_cli.ipynb #a1f0c006
+def cmd_run(a):
+    "The main job on the user's scrape; variants are scored only when --truth names ground truth."
+    s = settings_from_args(a)
+    if s.db_path is None: raise ValueError("tagsim run needs --db (or db_path in the settings); for the demo use tagsim demo run")
+    out = Path(a.out) if a.out else s.work_dir/'jobs'/Path(s.scrape_path).stem
+    run_main_job(a, s, out, Path(a.truth) if a.truth else None)
 
 # %% ../nbs/99_cli.ipynb #e4d0792b
 def _aliases(a):
@@ -469,24 +490,6 @@ def _variant_ranking(a, index, e, run):
     table = tag_table(index, a.min_support)
     return table, dbscan_pairs(table, visual_vectors(table, e, center=False))
 
-def variant_evaluation(table, ranked, truth_file, e) -> dict:
-    "P@k, R@k and AP on the truth's test half: the method, DBSCAN(eps=0.3) when embeddings exist, and chance."
-    from tagsim.variants import truth_pairs, evaluate_ranking, dbscan_pairs, visual_vectors, chance_precision, recall_at_precision
-    truth = truth_pairs(truth_file, table)
-    out = {'truth pairs (dev/test)': f"{(truth.half == 'dev').sum()}/{(truth.half == 'test').sum()}", 'method': evaluate_ranking(ranked, truth)}
-    if e is not None:
-        db = dbscan_pairs(table, visual_vectors(table, e, center=False))
-        out['DBSCAN(eps=0.3)'] = evaluate_ranking(db, truth) | {'precision': out_precision(db, truth)}
-        out['method recall at DBSCAN precision'] = recall_at_precision(ranked.head(5000), truth, out['DBSCAN(eps=0.3)']['precision'])
-    out['chance precision'] = chance_precision(table, truth)
-    return out
-
-def out_precision(ranked, truth) -> float:
-    "Precision of a whole unranked pair set on the test half (pairs of the dev half left out)."
-    from tagsim.variants import evaluate_ranking
-    ev = evaluate_ranking(ranked, truth, ks=())
-    return ev['found'] / max(ev['ranked'], 1)
-
 # %% ../nbs/99_cli.ipynb #dad6c08e
 def _truth_file(a, s:Settings) -> Path:
     path = Path(a.truth) if a.truth else s.demo_dir/'variant_truth.json' if s.db_path is None or s.scrape_path == s.demo_dir/'demo.db' else None
@@ -496,7 +499,7 @@ def _truth_file(a, s:Settings) -> Path:
 def cmd_variants(a):
     "Rank candidate variant pairs, write them with their evidence, propose alias groups, and optionally evaluate."
     from tagsim.config import write_csv
-    from tagsim.variants import variant_groups, write_proposals, request_lines
+    from tagsim.variants import variant_groups, write_proposals, request_lines, variant_evaluation
     s, index, e, run = _variant_sources(a)
     table, ranked = _variant_ranking(a, index, e, run)
     evidence = [c for c in ranked.columns if c not in ('key_a', 'key_b', 'tag_a', 'tag_b', 'score')]
@@ -511,18 +514,63 @@ def cmd_variants(a):
     if a.evaluate: summary['evaluation (test half)'] = variant_evaluation(table, ranked, _truth_file(a, s), e)
     show(summary, a.json)
 
+# %% ../nbs/99_cli.ipynb #a1f0c002
+def _map_sources(a):
+    "Embeddings and their scrape view for `umap`: --embeddings, else the run's `embeddings/` folder."
+    from tagsim.embed import load_embeddings
+    from tagsim.search import ScrapeView
+    if not a.embeddings and not a.run: raise ValueError("pass --embeddings DIR (made by tagsim embed) or --run DIR")
+    path = Path(a.embeddings or Path(a.run)/'embeddings')
+    if not a.embeddings and not (path/'manifest.json').is_file():
+        raise FileNotFoundError(f"the run has no embeddings folder {path}: make it with tagsim embed --run {a.run} --out {path}")
+    e = load_embeddings(path)
+    return e, ScrapeView(e, settings_from_args(a).work_dir)
+
+# %% ../nbs/99_cli.ipynb #a1f0c003
+def cmd_umap(a):
+    "UMAP maps of the items and the tags (PNG and HTML), and the TensorBoard projector export."
+    from tagsim.variants import discover_variants, variant_groups
+    from tagsim.viz import write_maps
+    e, view = _map_sources(a)
+    table, ranked = discover_variants(view.index, e, min_support=a.min_support)
+    groups = variant_groups(ranked, table, a.min_score)
+    done = write_maps(e, view, table, a.out, groups=groups, projector_dir=Path(a.run)/'tensorboard' if a.run else None,
+                      colour_tag=a.colour_tag, max_points=a.max_points, seed=a.seed)
+    show(done | {'variant groups linked': len(groups)}, a.json)
+
 # %% ../nbs/99_cli.ipynb #9f910848
 class OneLineParser(argparse.ArgumentParser):
     "An argument parser whose errors are one line, naming the command and pointing at --help."
     def error(self, message):
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
 
+# %% ../nbs/99_cli.ipynb #a1f0c007
+def _main_job_options(c):
+    "The options that `demo run` and `run` share."
+    c.add_argument('--out', help='the job folder (default: WORK_DIR/jobs/NAME)')
+    c.add_argument('--epochs', type=whole(1), help='training epochs (default 30, with early stopping)')
+    c.add_argument('--image-size', type=whole(32), help="image size (default: settings image_size, else the architecture's native size)")
+    c.add_argument('--arch', help='backbone (default: settings model_architecture, efficientnet-lite0)')
+    c.add_argument('--weights', help="backbone weights: 'imagenet' (default), 'none' or a local file")
+    c.add_argument('--no-baseline', action='store_true', help='skip the pr0loader baseline')
+    c.set_defaults(mode=None, batch_size=None, loss=None, split=None, unfreeze_top=None, warm_start=False)
+
+# %% ../nbs/99_cli.ipynb #a1f0c008
+def _add_main_job(sub):
+    "The `run` command: the main job on a user's scrape."
+    doc = 'the main job on a scrape: statistics, training, embeddings, similar items, variants, maps, and an HTML report'
+    r = _scrape_args(sub.add_parser('run', help=doc, description=doc + '. The last line of output is `report: PATH`.'))
+    _main_job_options(r)
+    r.add_argument('--truth', help='variant ground truth (JSON pairs) to score the variants against')
+    r.add_argument('--quiet', action='store_true', help='no progress bars')
+    r.set_defaults(func=cmd_run)
+
 # %% ../nbs/99_cli.ipynb #cfe9c005
 def _add_demo(sub):
     "The `demo build` and `demo run` commands."
     demo = sub.add_parser('demo', help='the embedded demo scrape').add_subparsers(dest='demo_command', metavar='ACTION', required=True)
     for name, fn, doc in (('build', cmd_demo_build, 'render the demo scrape into work_dir/demo'),
-                          ('run', cmd_demo_run, 'the main job: build the demo scrape, print its statistics, train and evaluate a tagger')):
+                          ('run', cmd_demo_run, 'the main job on the demo: statistics, training, embeddings, similar items, variants, maps, and an HTML report')):
         d = demo.add_parser(name, help=doc, description=doc)
         d.add_argument('--size', type=whole(8), default=128, help='icon size in pixels (default 128)')
         d.add_argument('--force', action='store_true', help='rebuild even if it exists')
@@ -530,10 +578,7 @@ def _add_demo(sub):
         d.add_argument('--work-dir', help='where tagsim writes')
         d.add_argument('--config', help='TOML settings file')
         if name == 'run':
-            d.add_argument('--epochs', type=whole(1), help='training epochs (default 30, with early stopping)')
-            d.add_argument('--image-size', type=whole(32), help="training image size (default: settings image_size, else the architecture's native size)")
-            d.add_argument('--arch', help='backbone (default: settings model_architecture, efficientnet-lite0)')
-            d.add_argument('--no-baseline', action='store_true', help='skip the pr0loader baseline')
+            _main_job_options(d)
             d.add_argument('--skip-training', action='store_true', help='only build the demo and print its statistics')
         d.set_defaults(func=fn)
 
@@ -679,6 +724,7 @@ def _add_embedding_commands(sub):
 # %% ../nbs/99_cli.ipynb #b3e131cb
 def _add_variants(sub):
     "The `variants` command."
+    from tagsim.variants import GROUP_SCORE
     va = _scrape_args(sub.add_parser('variants', help='discover tag variants: ranked pairs with evidence, and alias proposals',
                                      description='Rank tag pairs that may name the same thing; write them as CSV, optionally as a reviewable alias proposal.'))
     va.add_argument('--embeddings', help='an embeddings folder: the visual signal (and the default scrape)')
@@ -688,11 +734,31 @@ def _add_variants(sub):
     va.add_argument('--aliases-out', help='write groups as an alias proposal (YAML, accept: false) for review')
     va.add_argument('--requests-out', help='write Danbooru-style lines (create alias a -> b) for the groups')
     va.add_argument('--min-support', type=whole(2), default=5, help='judge tags on at least N items (default 5)')
-    va.add_argument('--min-score', type=number(-1), default=0.98, help='group pairs scoring at least this (default 0.98)')
+    va.add_argument('--min-score', type=number(-1), default=GROUP_SCORE, help=f'group pairs scoring at least this (default {GROUP_SCORE})')
     va.add_argument('--evaluate', action='store_true', help='score against ground truth (the demo\'s, or --truth): P@k, R@k, AP on the test half')
     va.add_argument('--truth', help='ground-truth pairs (JSON list of [a, b] or the demo format)')
     va.add_argument('--json', action='store_true', help='print JSON')
     va.set_defaults(func=cmd_variants)
+
+# %% ../nbs/99_cli.ipynb #a1f0c004
+def _add_umap(sub):
+    "The `umap` command."
+    from tagsim.viz import MAX_POINTS
+    from tagsim.variants import GROUP_SCORE
+    um = sub.add_parser('umap', help='UMAP maps of items and tags (PNG, interactive HTML) and a TensorBoard projector export',
+                        description='Draw the items and the tags of an embeddings folder on a plane with UMAP.')
+    um.add_argument('--embeddings', help='an embeddings folder (default: the embeddings/ folder of --run)')
+    um.add_argument('--run', help="a run folder: its embeddings/ folder, and its tensorboard/ folder for the projector")
+    um.add_argument('--out', required=True, help='folder for items.png, items.html, tags.png, tags.html')
+    um.add_argument('--colour-tag', help='colour the item map by this tag (default: by cluster)')
+    um.add_argument('--max-points', type=whole(5), default=MAX_POINTS, help=f'draw a random subsample beyond this many items (default {MAX_POINTS:,})')
+    um.add_argument('--min-support', type=whole(2), default=5, help='map tags on at least N items (default 5)')
+    um.add_argument('--min-score', type=number(-1), default=GROUP_SCORE, help=f'link variant groups scoring at least this (default {GROUP_SCORE})')
+    um.add_argument('--seed', type=whole(0), default=0, help='random seed of the subsample, UMAP and k-means (default 0)')
+    um.add_argument('--work-dir', help="where tagsim keeps the tag index")
+    um.add_argument('--config', help='TOML settings file')
+    um.add_argument('--json', action='store_true', help='print JSON')
+    um.set_defaults(func=cmd_umap)
 
 # %% ../nbs/99_cli.ipynb #4abc6eac
 def build_parser() -> argparse.ArgumentParser:
@@ -703,11 +769,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument('--verbose', action='store_true', help="show TensorFlow's own log lines and Keras's progress bars")
     sub = p.add_subparsers(dest='command', metavar='COMMAND', required=True, parser_class=OneLineParser)
     _add_demo(sub)
+    _add_main_job(sub)
     _add_scrape_commands(sub)
     _add_train(sub)
     _add_run_commands(sub)
     _add_embedding_commands(sub)
     _add_variants(sub)
+    _add_umap(sub)
     return p
 
 # %% ../nbs/99_cli.ipynb #e4b7af2c
@@ -728,7 +796,7 @@ def _scrape_name(a) -> str:
     except (SettingsError, OSError): return str(getattr(a, 'db', None) or 'the scrape')
 
 # %% ../nbs/99_cli.ipynb #6a602531
-MODEL_COMMANDS = ('train', 'evaluate', 'predict', 'embed', 'similar', 'duplicates', 'outliers', 'suggest', 'mislabelled', 'variants', 'demo')
+MODEL_COMMANDS = ('train', 'evaluate', 'predict', 'embed', 'similar', 'duplicates', 'outliers', 'suggest', 'mislabelled', 'variants', 'umap', 'demo', 'run')
 
 def load_tensorflow_quietly():
     "Import TensorFlow and Keras with their start-up lines on stderr held back (shown only if the import fails)."

@@ -225,7 +225,7 @@ def assemble(out_dir:Path, # the embeddings folder
     parts = Path(out_dir)/'parts'
     files, ids, skipped = read_parts(parts)
     ids = np.unique(ids[np.isin(ids, wanted)])
-    dim = int(np.load(str(files[0]).replace('.ids.npy', '.vec.npy'), mmap_mode='r').shape[1]) if files else 0
+    dim = int(np.load(str(files[0]).replace('.ids.npy', '.vec.npy'), mmap_mode='r', allow_pickle=False).shape[1]) if files else 0
     _write_vectors(Path(out_dir)/'embeddings.npy', files, {i: k for k, i in enumerate(ids.tolist())}, (len(ids), dim), manifest['format']['dtype'])
     with atomic_output(Path(out_dir)/'image_ids.npy') as tmp: np.save(tmp, ids, allow_pickle=False)
     reasons = {**left_out, **{k: v for k, v in skipped.items() if k in set(wanted.tolist())}}

@@ -43,7 +43,7 @@ class TagIndex:
         if self.meta is None: raise FileNotFoundError(f"no tag index at {self.path}")
         self.tags = json.loads((self.path/'tags.json').read_text(encoding='utf-8'))
         segs = [self.path/s['name'] for s in self.meta['segments']]
-        load = lambda d, n: np.load(d/f'{n}.npy', mmap_mode='r')
+        load = lambda d, n: np.load(d/f'{n}.npy', mmap_mode='r', allow_pickle=False)
         for n in ARRAYS_ITEM + ARRAYS_ROW:
             parts = [load(d, n) for d in segs]
             if n == 'row_item':  # positions are per segment; shift by the items before

@@ -272,7 +272,7 @@ def load_run(run_dir:str|Path) -> Run:
     missing = [f for f in RUN_FILES if not (run_dir/f).is_file()]
     if missing: raise RunError(f"{run_dir} is not a finished tagsim run: missing {', '.join(missing)}")
     import tagsim.models, tagsim.train  # noqa: F401 (registers tagsim's Keras layers and losses)
-    try: model = keras.models.load_model(run_dir/'model.keras', compile=False)
+    try: model = keras.models.load_model(run_dir/'model.keras', compile=False, safe_mode=True)
     except Exception as e: raise RunError(f"cannot load {run_dir/'model.keras'}: {type(e).__name__}: {str(e)[:200]}") from None
     try:
         vocab = Vocabulary.load(run_dir/'vocab.json'); th = json.loads((run_dir/'thresholds.json').read_text()); cfg = json.loads((run_dir/'settings.json').read_text())

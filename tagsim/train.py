@@ -97,7 +97,7 @@ def pooled_backbone(arch:str, image_size:int, weights=None, cache:Path|None=None
 # %% ../nbs/13_train.ipynb #5fbd1d2c
 def _cached_parts(cache:Path) -> tuple[np.ndarray, list]:
     parts = sorted(cache.glob('part-*.ids.npy'))
-    ids = [np.load(p) for p in parts]
+    ids = [np.load(p, allow_pickle=False) for p in parts]
     return (np.concatenate(ids) if ids else np.zeros(0, np.int64)), parts
 
 def cache_features(examples:Examples, # the items to featurise
@@ -135,7 +135,7 @@ def cache_features(examples:Examples, # the items to featurise
             report['computed'] += len(rows); bar.update(len(rows))
         bar.close()
     ids, parts = _cached_parts(cache)
-    feats = np.concatenate([np.load(str(p).replace('.ids.npy', '.feat.npy'), mmap_mode='r') for p in parts]) if parts else np.zeros((0, 0), np.float16)
+    feats = np.concatenate([np.load(str(p).replace('.ids.npy', '.feat.npy'), mmap_mode='r', allow_pickle=False) for p in parts]) if parts else np.zeros((0, 0), np.float16)
     pos = {int(i): k for k, i in enumerate(ids.tolist())}
     rows = np.array([r for r, i in enumerate(examples.item_id.tolist()) if int(i) in pos], dtype=np.int64)
     out = feats[[pos[int(examples.item_id[r])] for r in rows]] if len(rows) else feats[:0]

@@ -14,12 +14,12 @@ from .normalize import normalize_tag
 from .search import exact_search
 
 # %% auto #0
-__all__ = ['DEFAULT_WEIGHTS', 'TagTable', 'tag_table', 'visual_vectors', 'model_vectors', 'cooccurrence', 'ppmi',
+__all__ = ['DEFAULT_WEIGHTS', 'GROUP_SCORE', 'TagTable', 'tag_table', 'visual_vectors', 'model_vectors', 'cooccurrence', 'ppmi',
            'sparse_row_dot', 'ngrams', 'ngram_matrix', 'string_similarity', 'reduced', 'nearest_rows',
            'neighbour_pairs', 'chunked_search', 'ngram_pairs', 'context_vectors', 'candidate_pairs', 'hubness',
            'pair_evidence', 'percentile', 'fuse', 'variant_groups', 'write_proposals', 'request_lines', 'dbscan_pairs',
-           'truth_pairs', 'evaluate_ranking', 'recall_at_precision', 'chance_precision', 'tune_weights',
-           'discover_variants']
+           'truth_pairs', 'evaluate_ranking', 'recall_at_precision', 'chance_precision', 'set_precision',
+           'variant_evaluation', 'tune_weights', 'discover_variants']
 
 # %% ../nbs/18_variants.ipynb #89c59ea7
 @dataclass
@@ -241,9 +241,11 @@ def fuse(evidence:pd.DataFrame, weights:dict|None=None) -> np.ndarray:
     return num / np.maximum(den, 1e-12) - w['together'] * np.asarray(evidence.together_share, np.float64)
 
 # %% ../nbs/18_variants.ipynb #b74a91c9
+GROUP_SCORE = 0.98 # the fused score from which pairs are grouped: the top of the ranking, where precision is highest
+
 def variant_groups(pairs:pd.DataFrame, # ranked pairs with key_a, key_b, score, count_a, count_b
                    table:TagTable, # for names and counts
-                   min_score:float=0.8, # pairs below this are not grouped
+                   min_score:float=GROUP_SCORE, # pairs below this are not grouped
                   ) -> list[dict]:
     "Groups of keys: {'canonical', 'variants', 'score'} with the most frequent form canonical."
     leader_of, groups = {}, {}
@@ -335,6 +337,31 @@ def recall_at_precision(ranked:pd.DataFrame, truth:pd.DataFrame, precision:float
 def chance_precision(table:TagTable, truth:pd.DataFrame, half:str='test') -> float:
     "Precision of random key pairs: true pairs of the half over all pairs."
     return float((truth.half == half).sum() / max(len(table) * (len(table) - 1) / 2, 1))
+
+# %% ../nbs/18_variants.ipynb #b2a70002
+def set_precision(pairs:pd.DataFrame, # an unranked pair set
+                  truth:pd.DataFrame, # `truth_pairs`
+                 ) -> float:
+    "Precision of a whole unranked pair set on the test half (pairs of the dev half left out)."
+    ev = evaluate_ranking(pairs, truth, ks=())
+    return ev['found'] / max(ev['ranked'], 1)
+
+# %% ../nbs/18_variants.ipynb #b2a70003
+def variant_evaluation(table:TagTable, # the judged keys
+                       ranked:pd.DataFrame, # the method's pairs, best first
+                       truth_file:str|Path, # ground-truth pairs
+                       e=None, # embeddings: adds DBSCAN(eps=0.3) on the same visual vectors
+                      ) -> dict:
+    "P@k, R@k and AP on the truth's test half: the method, DBSCAN(eps=0.3) when embeddings exist, and chance."
+    truth = truth_pairs(truth_file, table)
+    out = {'truth pairs (dev/test)': f"{(truth.half == 'dev').sum()}/{(truth.half == 'test').sum()}",
+           'method': evaluate_ranking(ranked, truth)}
+    if e is not None:
+        db = dbscan_pairs(table, visual_vectors(table, e, center=False))
+        out['DBSCAN(eps=0.3)'] = evaluate_ranking(db, truth) | {'precision': set_precision(db, truth)}
+        out['method recall at DBSCAN precision'] = recall_at_precision(ranked.head(5000), truth, out['DBSCAN(eps=0.3)']['precision'])
+    out['chance precision'] = chance_precision(table, truth)
+    return out
 
 # %% ../nbs/18_variants.ipynb #daabdfd4
 def tune_weights(evidence:pd.DataFrame, truth:pd.DataFrame, grid=(0.0, 1.0, 2.0), penalties=(0.0, 0.5, 1.0)) -> tuple[dict, float]:

@@ -70,3 +70,27 @@ def make_image_scrape(root, n=120, size=40, seed=0):
     "A pr0loader scrape of coloured squares (big or small) with PNG media: tags are colour and size."
     from tagsim.demo import squares_scrape
     return squares_scrape(root, n, size, seed)
+
+CHROMIUM = '/usr/bin/chromium'
+
+@pytest.fixture(scope='session')
+def browser():
+    "Headless Chromium (the Debian package) driven by Playwright; CI installs both, elsewhere the test is skipped without them."
+    if not Path(CHROMIUM).exists() or not __import__('importlib').util.find_spec('playwright'):
+        if os.environ.get('CI'): pytest.fail(f"CI needs {CHROMIUM} and the playwright package (.ci/run installs them)")
+        pytest.skip('needs the Debian package chromium and the playwright package')
+    from playwright.sync_api import sync_playwright
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=['--no-sandbox'])
+        yield b
+        b.close()
+
+def open_page(browser, path, settle_ms=800):
+    "Open a local HTML file; returns the page and the list of console errors and uncaught exceptions it collects."
+    page, errors = browser.new_page(viewport={'width': 1400, 'height': 1100}), []
+    page.on('console', lambda m: errors.append(f'console {m.type}: {m.text}') if m.type == 'error' else None)
+    page.on('pageerror', lambda e: errors.append(f'page error: {e}'))
+    page.on('requestfailed', lambda r: errors.append(f'request failed: {r.url}'))
+    page.goto(Path(path).resolve().as_uri())
+    page.wait_for_timeout(settle_ms)
+    return page, errors

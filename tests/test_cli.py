@@ -1,5 +1,6 @@
 """The command line: help everywhere, the demo, stats, no TensorFlow for model-free commands."""
 import json, subprocess, sys
+from pathlib import Path
 import pytest
 from conftest import run_cli, fingerprint
 from tagsim.cli import build_parser
@@ -56,5 +57,9 @@ def test_import_json_cli(tmp_path):
 def test_main_job_trains_on_demo(tmp_path):
     r = run_cli('demo', 'run', '--size', '24', '--quiet', '--work-dir', tmp_path/'w', '--epochs', '1', '--image-size', '32', '--no-baseline')
     assert 'items: 7,188' in r.stdout and 'macro mAP' in r.stdout
-    run = tmp_path/'w/runs/efficientnet-lite0-cached'
-    assert json.loads((run/'metrics.json').read_text())['test']['items'] > 500
+    last = r.stdout.strip().splitlines()[-1]
+    assert last.startswith('report: ') and Path(last[8:]).is_file()
+    job = tmp_path/'w/jobs/demo'
+    assert json.loads((job/'run/metrics.json').read_text())['test']['items'] > 500
+    ev = json.loads((job/'variants/evaluation.json').read_text())
+    assert set(ev) >= {'method', 'DBSCAN(eps=0.3)', 'chance precision'} and ev['method']['P@10'] > ev['chance precision']

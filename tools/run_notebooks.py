@@ -1,0 +1,41 @@
+#!/usr/bin/env python
+"""Re-execute notebooks in place so that their stored outputs are never stale, then clean them with nbdev_clean.
+
+Slow cells run too: they compute the analysis on the demo scrape, which is built (or reused) in the work folder.
+
+    python tools/run_notebooks.py [NOTEBOOK ...] [--work-dir DIR] [--timeout SECONDS]
+
+Without names it runs the analysis notebooks listed in ANALYSIS_NOTEBOOKS.
+"""
+import argparse, os, subprocess, sys, time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+ANALYSIS_NOTEBOOKS = ('19_viz', '20_report', '21_mainjob')  # notebooks whose committed outputs CI checks
+
+def run(path:Path, timeout:int):
+    "Execute one notebook in its own folder and write it back with its outputs."
+    import nbformat
+    from nbclient import NotebookClient
+    nb = nbformat.read(path, as_version=4)
+    NotebookClient(nb, timeout=timeout, kernel_name='python3', resources={'metadata': {'path': str(path.parent)}}).execute()
+    tmp = path.with_suffix('.tmp.ipynb')
+    nbformat.write(nb, tmp)
+    os.replace(tmp, path)
+
+if __name__ == '__main__':
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('notebooks', nargs='*', help='notebook names or paths (default: the analysis notebooks)')
+    ap.add_argument('--work-dir', help='TAGSIM_WORK_DIR for the run (default: the settings)')
+    ap.add_argument('--timeout', type=int, default=1800, help='seconds per cell (default 1800)')
+    a = ap.parse_args()
+    if a.work_dir: os.environ['TAGSIM_WORK_DIR'] = a.work_dir
+    os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
+    os.environ.setdefault('MPLBACKEND', 'module://matplotlib_inline.backend_inline')
+    names = a.notebooks or ANALYSIS_NOTEBOOKS
+    paths = [Path(n) if n.endswith('.ipynb') else ROOT/'nbs'/f'{n}.ipynb' for n in names]
+    for p in paths:
+        t = time.perf_counter()
+        run(p, a.timeout)
+        print(f"{p.name}: {time.perf_counter() - t:.0f} s", flush=True)
+    subprocess.run(['nbdev_clean'], cwd=ROOT, check=True)
