@@ -43,7 +43,7 @@ def extraction(ex, arch:str, size:int, batch:int) -> tuple[float, int]:
     root = tempfile.mkdtemp()
     try:
         t = time.perf_counter()
-        feats, rows, rep = cache_features(ex, arch, size, root, 'imagenet', batch_size=batch)
+        feats, rows, rep = cache_features(ex, arch, size, root, weights='imagenet', batch_size=batch)
         return len(rows) / (time.perf_counter() - t), len(rows)
     finally: shutil.rmtree(root)
 

@@ -137,7 +137,7 @@ def make_dataset(examples:Examples, # the examples table
                  rows=None, # which rows to use (default all), e.g. one split
                  image_size:int=224, # output size (the architecture's)
                  batch_size:int=32, # batch size
-                 mode:str='pad', # 'pad' or 'crop' to keep the aspect ratio
+                 resize_mode:str='pad', # 'pad' or 'crop' to keep the aspect ratio
                  augment:bool=False, # random flip, crop and colour jitter
                  shuffle:bool=False, # shuffle every epoch
                  cache:str|bool|None=None, # True: in memory; a path: on disk; None: no cache
@@ -154,7 +154,7 @@ def make_dataset(examples:Examples, # the examples table
     blank = np.zeros((image_size, image_size, 3), np.uint8)
     def decode(k):
         k = int(k)
-        try: return load_image(paths[k], image_size, mode, max_pixels), True
+        try: return load_image(paths[k], image_size, resize_mode, max_pixels), True
         except ImageError as e: log.add(ids[k], e.reason)
         except Exception as e: log.add(ids[k], f'unreadable ({type(e).__name__})')
         return blank, False
@@ -175,7 +175,7 @@ def make_dataset(examples:Examples, # the examples table
     return ds
 
 # %% ../nbs/10_data.ipynb #408b2a89
-def show_examples(examples:Examples, rows, tags:list, size:int=96, cols:int=6, mode:str='pad'):
+def show_examples(examples:Examples, rows, tags:list, size:int=96, cols:int=6, resize_mode:str='pad'):
     "A grid of decoded images with their tags."
     import matplotlib.pyplot as plt
     rows = list(rows)
@@ -183,7 +183,7 @@ def show_examples(examples:Examples, rows, tags:list, size:int=96, cols:int=6, m
     fig, axs = plt.subplots(n_rows, cols, figsize=(2.2 * cols, 2.5 * n_rows), squeeze=False)
     for ax in axs.flat: ax.axis('off')
     for ax, r in zip(axs.flat, rows):
-        try: ax.imshow(load_image(examples.path[r], size, mode))
+        try: ax.imshow(load_image(examples.path[r], size, resize_mode))
         except ImageError as e: ax.text(0.5, 0.5, e.reason, ha='center', transform=ax.transAxes)
         names = [tags[j] for j in examples.indices[examples.indptr[r]:examples.indptr[r + 1]]]
         ax.set_title(', '.join(names)[:34], fontsize=7)

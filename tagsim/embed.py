@@ -156,7 +156,7 @@ def embed_part(examples:Examples, rows:np.ndarray, embedder:Embedder, infer, fmt
     buffer = np.empty((len(rows), dim), fmt['dtype'])
     ids = np.empty(len(rows), np.int64)
     n = 0
-    ds = make_dataset(examples, rows, image_size=embedder.image_size, batch_size=batch_size, mode=embedder.resize_mode, with_ids=True, skip_log=log)
+    ds = make_dataset(examples, rows, image_size=embedder.image_size, batch_size=batch_size, resize_mode=embedder.resize_mode, with_ids=True, skip_log=log)
     for images, batch_ids in ds:
         v = infer(images).numpy().astype(np.float32)
         if fmt['normalized']: v /= np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)

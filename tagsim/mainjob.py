@@ -119,10 +119,10 @@ def write_left_out(job:JobFolder, # the job folder
     return len(table)
 
 # %% ../nbs/21_mainjob.ipynb #59cf51f0
-def _timed(job:JobFolder, timings:dict, name:str, say, stage, *args, **kwargs):
-    "Run one stage, record its wall time in timings.json, and say how long it took."
+def _timed(job:JobFolder, timings:dict, name:str, say, stage):
+    "Run one stage (a function of no arguments), record its wall time in timings.json, and say how long it took."
     t0 = time.perf_counter()
-    out = stage(*args, **kwargs)
+    out = stage()
     timings[name] = round(time.perf_counter() - t0, 1)
     write_json(job.timings, timings)
     say(f"{name}: {timings[name]:.1f} s")
@@ -145,12 +145,13 @@ def main_job(settings:Settings, # the scrape and where tagsim writes
     job, timings = JobFolder(out_dir), {}
     opts = opts or TrainOptions(arch=settings.model_architecture, image_size=settings.image_size, weights=settings.model_weights)
     index, _ = open_index(settings, progress=verbose > 0)
-    _timed(job, timings, 'statistics', say, job_statistics, job, index, settings.min_tag_occurrences)
-    _timed(job, timings, 'vocabulary, training and evaluation', say, job_train, job, settings, opts, baseline, verbose)
-    e = _timed(job, timings, 'embeddings', say, job_embed, job, settings, opts, progress=verbose > 0)
+    stage = lambda name, run: _timed(job, timings, name, say, run)
+    stage('statistics', lambda: job_statistics(job, index, settings.min_tag_occurrences))
+    stage('vocabulary, training and evaluation', lambda: job_train(job, settings, opts, baseline=baseline, verbose=verbose))
+    e = stage('embeddings', lambda: job_embed(job, settings, opts, progress=verbose > 0))
     view = ScrapeView(e, settings.work_dir)
-    _timed(job, timings, 'similar items and near-duplicates', say, job_similar, job, e, view)
-    table, groups = _timed(job, timings, 'tag variants', say, job_variants, job, index, e, view, truth_file)
-    _timed(job, timings, 'maps', say, write_maps, e, view, table, job.maps, groups, projector_dir=job.run/'tensorboard')
+    stage('similar items and near-duplicates', lambda: job_similar(job, e, view))
+    table, groups = stage('tag variants', lambda: job_variants(job, index, e, view, truth_file=truth_file))
+    stage('maps', lambda: write_maps(e, view, table, job.maps, groups=groups, projector_dir=job.run/'tensorboard'))
     write_left_out(job, e)
     return write_report(job.root, title=f"tagsim report: {Path(settings.scrape_path).name}")

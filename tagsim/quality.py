@@ -205,9 +205,9 @@ def tagger_scores(run_dir:str|Path, e:Embeddings, view:ScrapeView, batch_size:in
     run = load_run(run_dir)
     n = len(e)
     ex = unlabelled_examples(e.ids, [view.path_of(i) for i in e.ids])
-    mode = run.config['options'].get('resize_mode', 'pad')
+    resize_mode = run.config['options'].get('resize_mode', 'pad')
     out = np.full((n, len(run.vocab)), np.nan, np.float16)
-    for images, ids in make_dataset(ex, image_size=run.image_size, batch_size=batch_size, mode=mode, with_ids=True):
+    for images, ids in make_dataset(ex, image_size=run.image_size, batch_size=batch_size, resize_mode=resize_mode, with_ids=True):
         out[e.rows_of(ids.numpy())] = run.model.predict_on_batch(images)
     with atomic_output(cache) as tmp: np.save(tmp, out, allow_pickle=False)
     return out

@@ -19,9 +19,9 @@ from .metrics import evaluate_predictions, tune_thresholds
 from .train import cache_features, fit_head, fit_tagger, copy_head_weights, feature_cache_dir, build_head, make_loss
 
 # %% auto #0
-__all__ = ['BASELINE', 'RUN_STATE', 'RUN_FILES', 'TrainOptions', 'repost_safe_split', 'run_identity', 'claim_run_dir',
-           'check_splits', 'run_split', 'train_run', 'train_baseline', 'run_report', 'RunError', 'Run', 'load_run',
-           'predict_images', 'evaluate_run', 'show_predictions']
+__all__ = ['BASELINE', 'FIT_OPTIONS', 'RUN_STATE', 'RUN_FILES', 'TrainOptions', 'repost_safe_split', 'fit_options',
+           'run_identity', 'claim_run_dir', 'check_splits', 'run_split', 'train_run', 'train_baseline', 'run_report',
+           'RunError', 'Run', 'load_run', 'predict_images', 'evaluate_run', 'show_predictions']
 
 # %% ../nbs/14_runs.ipynb #81188fd1
 @dataclass
@@ -76,19 +76,25 @@ def _predict_features(head, feats): return head.predict(np.asarray(feats, np.flo
 
 def _predict_rows(model, ex, rows, opts, batch_size=64):
     "Scores for `rows` of the examples through the full image model, and the rows actually read."
-    ds = make_dataset(ex, rows, image_size=opts.size, batch_size=batch_size, mode=opts.resize_mode, with_ids=True)
+    ds = make_dataset(ex, rows, image_size=opts.size, batch_size=batch_size, resize_mode=opts.resize_mode, with_ids=True)
     preds, ids = [], []
     for im, iid in ds: preds.append(model.predict_on_batch(im)); ids.append(iid.numpy())
     ids = np.concatenate(ids) if ids else np.zeros(0, np.int64)
     pos = {int(i): r for r, i in zip(rows, ex.item_id[rows])}
     return (np.concatenate(preds) if preds else np.zeros((0, ex.n_tags))), np.array([pos[int(i)] for i in ids], dtype=np.int64)
 
+FIT_OPTIONS = ('embedding_dim', 'dropout', 'loss', 'label_weighting', 'epochs', 'batch_size', 'learning_rate', 'patience')
+
+def fit_options(opts:TrainOptions) -> dict:
+    "The options that `fit_head` and `fit_tagger` share, as keyword arguments."
+    return {name: getattr(opts, name) for name in FIT_OPTIONS}
+
 def _train_cached(ex, train_rows, val_rows, opts, run_dir, cache_root, verbose):
-    feats, frows, _ = cache_features(ex, opts.arch, opts.size, cache_root, opts.weights, opts.resize_mode, opts.batch_size, seed=opts.seed, progress=verbose > 0)
+    feats, frows, _ = cache_features(ex, opts.arch, opts.size, cache_root, weights=opts.weights, resize_mode=opts.resize_mode,
+                                     batch_size=opts.batch_size, seed=opts.seed, progress=verbose > 0)
     where = {int(r): k for k, r in enumerate(frows)}
     tr = np.array([where[r] for r in train_rows if r in where]); va = np.array([where[r] for r in val_rows if r in where])
-    head, hist = fit_head(feats[tr], ex.labels(frows[tr]), feats[va], ex.labels(frows[va]), run_dir, opts.embedding_dim, opts.dropout,
-                          opts.loss, opts.label_weighting, opts.epochs, opts.batch_size, opts.learning_rate, opts.patience, verbose)
+    head, hist = fit_head(feats[tr], ex.labels(frows[tr]), feats[va], ex.labels(frows[va]), run_dir, verbose=verbose, **fit_options(opts))
     model = build_tagger(opts.arch, ex.n_tags, image_size=opts.size, embedding_dim=opts.embedding_dim, dropout=opts.dropout)
     backbone_weights = feature_cache_dir(cache_root, opts.arch, opts.size, opts.weights, opts.resize_mode, opts.seed)/'backbone.weights.h5'
     pooled = keras.Model(model.inputs, model.get_layer('pool').output); pooled.load_weights(backbone_weights)
@@ -183,9 +189,9 @@ def train_run(settings:Settings, # the scrape and where to write
     else:
         warm = None
         if opts.warm_start: warm = _train_cached(ex, train_rows, val_rows, opts, run_dir/'warm_start', cache_root, verbose)[1]
-        model, hist, log = fit_tagger(ex, train_rows, val_rows, opts.arch, run_dir, opts.size, opts.weights, opts.unfreeze_top,
-                                      opts.embedding_dim, opts.dropout, opts.loss, opts.label_weighting, opts.epochs, opts.batch_size,
-                                      opts.learning_rate, opts.patience, warm, opts.resize_mode, True, verbose, opts.seed)
+        model, hist, log = fit_tagger(ex, train_rows, val_rows, opts.arch, run_dir, image_size=opts.size, weights=opts.weights,
+                                      unfreeze_top=opts.unfreeze_top, warm_head=warm, resize_mode=opts.resize_mode, verbose=verbose,
+                                      seed=opts.seed, **fit_options(opts))
         predict = lambda rows: _predict_rows(model, ex, rows, opts)
     train_seconds = time.perf_counter() - t0
     p_val, r_val = predict(val_rows); p_test, r_test = predict(test_rows)
@@ -212,7 +218,7 @@ def train_baseline(ex:Examples, split, opts:TrainOptions, cache_root:Path, vocab
     "The pr0loader recipe on the same backbone, scored on the same test split."
     b = TrainOptions(**(BASELINE.__dict__ | {'arch': opts.arch, 'weights': opts.weights, 'batch_size': opts.batch_size, 'seed': opts.seed}))
     t0 = time.perf_counter()
-    feats, frows, frep = cache_features(ex, b.arch, b.size, cache_root, b.weights, b.resize_mode, b.batch_size, seed=b.seed)
+    feats, frows, frep = cache_features(ex, b.arch, b.size, cache_root, weights=b.weights, resize_mode=b.resize_mode, batch_size=b.batch_size, seed=b.seed)
     test = split[frows] == 2
     rest = np.flatnonzero(~test); rng = np.random.default_rng(b.seed); rng.shuffle(rest)
     tr = rest[: int(0.8 * len(rest))]  # the recipe's random 80 %; its 20 % is not used for anything

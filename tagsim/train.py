@@ -21,12 +21,12 @@ __all__ = ['label_weights', 'AsymmetricLoss', 'WeightedBinaryCrossentropy', 'mak
 
 # %% ../nbs/13_train.ipynb #c5c562c0
 def label_weights(y, # (n, n_tags) training labels
-                  mode:str='none', # 'none', or 'inverse_sqrt': rarer tags weigh more, as sqrt(neg/pos)
+                  label_weighting:str='none', # 'none', or 'inverse_sqrt': rarer tags weigh more, as sqrt(neg/pos)
                   max_weight:float=10.0,
                  ) -> np.ndarray|None:
     "Per-tag positive weights from training label frequencies, or None."
-    if mode == 'none': return None
-    if mode != 'inverse_sqrt': raise ValueError(f"label weighting must be 'none' or 'inverse_sqrt', got {mode!r}")
+    if label_weighting == 'none': return None
+    if label_weighting != 'inverse_sqrt': raise ValueError(f"label weighting must be 'none' or 'inverse_sqrt', got {label_weighting!r}")
     y = np.asarray(y, np.float64); pos = y.sum(0); neg = len(y) - pos
     w = np.sqrt(np.where(pos > 0, neg / np.maximum(pos, 1), 1.0))
     return np.clip(w / w.mean(), 1 / max_weight, max_weight).astype(np.float32)
@@ -75,9 +75,9 @@ def _weights_id(weights) -> str:
     p = Path(weights); st = p.stat()
     return f"{p.resolve()}|{st.st_size}|{st.st_mtime_ns}"
 
-def feature_cache_dir(root:str|Path, arch:str, image_size:int, weights=None, mode:str='pad', seed:int=0) -> Path:
+def feature_cache_dir(root:str|Path, arch:str, image_size:int, weights=None, resize_mode:str='pad', seed:int=0) -> Path:
     "The cache folder for one backbone configuration."
-    key = hashlib.sha1(json.dumps([arch, image_size, _weights_id(weights), mode, seed]).encode()).hexdigest()[:12]
+    key = hashlib.sha1(json.dumps([arch, image_size, _weights_id(weights), resize_mode, seed]).encode()).hexdigest()[:12]
     return Path(root)/f"{arch}-{image_size}-{key}"
 
 def pooled_backbone(arch:str, image_size:int, weights=None, cache:Path|None=None, seed:int=0) -> keras.Model:
@@ -103,12 +103,17 @@ def _cached_parts(cache:Path) -> tuple[np.ndarray, list]:
 def cache_features(examples:Examples, # the items to featurise
                    arch:str, image_size:int, # backbone and input size
                    cache_root:str|Path, # folder holding feature caches
-                   weights=None, mode:str='pad', batch_size:int=32, part_size:int=2048, seed:int=0,
-                   progress:bool=False,
+                   *,
+                   weights=None, # backbone weights: None, 'imagenet' or a local file
+                   resize_mode:str='pad', # 'pad' or 'crop'
+                   batch_size:int=32, # images per forward pass
+                   part_size:int=2048, # items per resumable part
+                   seed:int=0, # random seed of an untrained backbone
+                   progress:bool=False, # show a progress bar
                   ) -> tuple[np.ndarray, np.ndarray, dict]:
     "Pooled features (float16) for the examples that could be read, their rows, and a report; resumable."
     from tqdm.auto import tqdm
-    cache = feature_cache_dir(cache_root, arch, image_size, weights, mode, seed); cache.mkdir(parents=True, exist_ok=True)
+    cache = feature_cache_dir(cache_root, arch, image_size, weights, resize_mode, seed); cache.mkdir(parents=True, exist_ok=True)
     done_ids, _ = _cached_parts(cache)
     skipped = json.loads((cache/'skipped.json').read_text()) if (cache/'skipped.json').exists() else {}
     known = set(done_ids.tolist()) | {int(k) for k in skipped}
@@ -122,7 +127,7 @@ def cache_features(examples:Examples, # the items to featurise
         n_parts = len(list(cache.glob('part-*.ids.npy')))
         for start in range(0, len(todo), part_size):
             rows = todo[start:start + part_size]; log = SkipLog()
-            ds = make_dataset(examples, rows, image_size=image_size, batch_size=batch_size, mode=mode, with_ids=True, skip_log=log)
+            ds = make_dataset(examples, rows, image_size=image_size, batch_size=batch_size, resize_mode=resize_mode, with_ids=True, skip_log=log)
             feats, ids = [], []
             for im, iid in ds: feats.append(infer(im).numpy().astype(np.float16)); ids.append(iid.numpy())
             if feats:
@@ -177,9 +182,23 @@ def copy_head_weights(src:keras.Model, dst:keras.Model):
         w = src.get_layer(name).get_weights()
         if w: dst.get_layer(name).set_weights(w)
 
-def fit_head(x_train, y_train, x_val, y_val, run_dir:Path, embedding_dim:int|None=256, dropout:float=0.2, loss:str='asl',
-             label_weighting:str='none', epochs:int=30, batch_size:int=64, learning_rate:float=1e-3, patience:int=5, verbose:int=1,
-             callbacks:bool=True) -> tuple[keras.Model, dict]:
+def fit_head(x_train:np.ndarray, # cached features of the training items
+             y_train:np.ndarray, # their 0/1 labels
+             x_val:np.ndarray, # features of the validation items
+             y_val:np.ndarray, # their labels
+             run_dir:Path, # history, TensorBoard logs and checkpoints go here
+             *,
+             embedding_dim:int|None=256, # width of the `embedding` layer (None: no such layer)
+             dropout:float=0.2, # dropout before the output layer
+             loss:str='asl', # 'asl' (asymmetric) or 'bce'
+             label_weighting:str='none', # 'none' or 'inverse_sqrt'
+             epochs:int=30, # at most this many epochs
+             batch_size:int=64, # examples per step
+             learning_rate:float=1e-3, # Adam's learning rate
+             patience:int=5, # epochs without a better validation mAP before stopping
+             verbose:int=1, # Keras verbosity
+             callbacks:bool=True, # early stopping, checkpoints and logs
+            ) -> tuple[keras.Model, dict]:
     "Train the head on cached features; returns the head and its history."
     with get_strategy().scope():
         head = build_head(x_train.shape[1], y_train.shape[1], embedding_dim, dropout)
@@ -190,11 +209,29 @@ def fit_head(x_train, y_train, x_val, y_val, run_dir:Path, embedding_dim:int|Non
     return head, h.history
 
 # %% ../nbs/13_train.ipynb #68ee8c7a
-def fit_tagger(examples:Examples, train_rows, val_rows, arch:str, run_dir:Path, image_size:int|None=None, weights=None,
-               unfreeze_top:int|None=None, embedding_dim:int|None=256, dropout:float=0.2, loss:str='asl',
-               label_weighting:str='none', epochs:int=10, batch_size:int=32, learning_rate:float=1e-3, patience:int=5,
-               warm_head:keras.Model|None=None, mode:str='pad', augment:bool=True, verbose:int=1, seed:int=0,
-               ) -> tuple[keras.Model, dict, SkipLog]:
+def fit_tagger(examples:Examples, # the items and their labels
+               train_rows:np.ndarray, # rows of `examples` to train on
+               val_rows:np.ndarray, # rows to validate on
+               arch:str, # backbone from the registry
+               run_dir:Path, # history, TensorBoard logs and checkpoints go here
+               *,
+               image_size:int|None=None, # input size; None: the backbone's native size
+               weights=None, # backbone weights: None, 'imagenet' or a local file
+               unfreeze_top:int|None=None, # None trains every layer; N unfreezes only the top N backbone blocks
+               embedding_dim:int|None=256, # width of the `embedding` layer
+               dropout:float=0.2, # dropout before the output layer
+               loss:str='asl', # 'asl' or 'bce'
+               label_weighting:str='none', # 'none' or 'inverse_sqrt'
+               epochs:int=10, # at most this many epochs
+               batch_size:int=32, # images per step
+               learning_rate:float=1e-3, # Adam's learning rate
+               patience:int=5, # epochs without a better validation mAP before stopping
+               warm_head:keras.Model|None=None, # a head trained on cached features to start from
+               resize_mode:str='pad', # 'pad' or 'crop'
+               augment:bool=True, # random flips and crops while training
+               verbose:int=1, # Keras verbosity
+               seed:int=0, # random seed
+              ) -> tuple[keras.Model, dict, SkipLog]:
     "Train the tagger end to end on images; returns the model, history and what the pipeline skipped."
     size = image_size or get_backbone(arch).size
     keras.utils.set_random_seed(seed)
@@ -206,9 +243,9 @@ def fit_tagger(examples:Examples, train_rows, val_rows, arch:str, run_dir:Path, 
         y_train = examples.labels(train_rows)
         model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=make_loss(loss, label_weights(y_train, label_weighting)))
     log = SkipLog()
-    train = make_dataset(examples, train_rows, image_size=size, batch_size=batch_size, mode=mode, augment=augment, shuffle=True,
+    train = make_dataset(examples, train_rows, image_size=size, batch_size=batch_size, resize_mode=resize_mode, augment=augment, shuffle=True,
                          cache=True, skip_log=log, seed=seed)
-    val_ds = make_dataset(examples, val_rows, image_size=size, batch_size=batch_size, mode=mode, cache=True, skip_log=log)
+    val_ds = make_dataset(examples, val_rows, image_size=size, batch_size=batch_size, resize_mode=resize_mode, cache=True, skip_log=log)
     x_val = np.concatenate([b[0].numpy() for b in val_ds]) if len(val_rows) else np.zeros((0, size, size, 3), np.float32)
     y_val = np.concatenate([b[1].numpy() for b in val_ds]) if len(val_rows) else np.zeros((0, examples.n_tags), np.float32)
     h = model.fit(train, validation_data=(x_val, y_val), epochs=epochs, callbacks=training_callbacks(run_dir, x_val, y_val, patience), verbose=verbose)
