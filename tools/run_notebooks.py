@@ -11,7 +11,7 @@ import argparse, os, subprocess, sys, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ANALYSIS_NOTEBOOKS = ('19_viz', '20_report', '21_mainjob')  # notebooks whose committed outputs CI checks
+ANALYSIS_NOTEBOOKS = ('18_variants', '19_viz', '20_report', '21_mainjob')  # notebooks whose committed outputs CI checks
 
 def run(path:Path, timeout:int):
     "Execute one notebook in its own folder and write it back with its outputs."
