@@ -317,7 +317,13 @@ def item_hover(view, # `tagsim.search.ScrapeView` of the embeddings' scrape
                          'thumb': [thumbnail_uri(view.path_of(i), thumb) for i in ids]})
 
 # %% ../nbs/19_viz.ipynb #cd2ed9c1
-def write_item_maps(e, view, rows:np.ndarray, out_dir:Path, colour_tag:str|None=None, seed:int=0) -> dict:
+def write_item_maps(e, # loaded `Embeddings`
+                    view, # `ScrapeView` of their scrape
+                    rows:np.ndarray, # the rows of `e` to draw
+                    out_dir:Path, # where items.png, items.html and the projection cache go
+                    colour_tag:str|None=None, # colour by this tag; default by cluster
+                    seed:int=0, # UMAP and k-means random state
+                   ) -> dict:
     "Item map PNG and HTML for the chosen rows of the embeddings."
     ids = e.ids[rows]
     xy = umap_projection(np.asarray(e.vectors[rows], np.float32), cache_dir=out_dir/'cache', seed=seed)
@@ -328,7 +334,12 @@ def write_item_maps(e, view, rows:np.ndarray, out_dir:Path, colour_tag:str|None=
     return {'items on the map': len(rows), 'items.png': str(out_dir/'items.png'), 'items.html': str(out_dir/'items.html')}
 
 # %% ../nbs/19_viz.ipynb #cf539791
-def write_tag_maps(table, e, groups:list, out_dir:Path, seed:int=0) -> dict:
+def write_tag_maps(table, # `TagTable` of the tags to draw
+                   e, # loaded `Embeddings`: the visual centroids
+                   groups:list, # variant groups to link
+                   out_dir:Path, # where tags.png, tags.html and the projection cache go
+                   seed:int=0, # UMAP random state
+                  ) -> dict:
     "Tag map PNG and HTML with variant groups linked."
     points = tag_points(table, e, out_dir/'cache', seed)
     links = group_links(points, groups)
@@ -340,7 +351,12 @@ def write_tag_maps(table, e, groups:list, out_dir:Path, seed:int=0) -> dict:
 # %% ../nbs/19_viz.ipynb #cc00538d
 PROJECTOR_POINTS = 5000
 
-def write_projector(e, view, out_dir:Path, max_points:int=PROJECTOR_POINTS, seed:int=0) -> dict:
+def write_projector(e, # loaded `Embeddings`
+                    view, # `ScrapeView`: tags and images of the items
+                    out_dir:Path, # the TensorBoard log folder
+                    max_points:int=PROJECTOR_POINTS, # subsample beyond this (the projector's UMAP takes 5,000)
+                    seed:int=0, # subsample random state
+                   ) -> dict:
     "The projector export of a subsample of the embeddings, with item ids, tags and a sprite."
     rows = subsample_rows(len(e), max_points, seed)
     ids = e.ids[rows]
