@@ -259,9 +259,8 @@ def train_choices(a, # parsed `train` or `demo run` arguments
 # %% ../nbs/99_cli.ipynb #fa0b785c
 def run_summary(m:dict) -> dict:
     "The headline test figures of a run (and its baseline)."
-    pick = lambda t: {'macro mAP': t['macro_map'], 'F1 at P=R': t['f1_at_equal_pr']['f1'], 'micro F1': t['micro_f1'],
-                      'macro F1': t['macro_f1'], 'test items': t['items'], 'tags evaluated': t['tags_evaluated'],
-                      'tags too rare': t['tags_too_rare']}
+    from tagsim.metrics import headline_figures
+    pick = lambda t: headline_figures(t) | {'test items': t['items'], 'tags evaluated': t['tags_evaluated'], 'tags too rare': t['tags_too_rare']}
     out = {'tagsim (test split)': pick(m['test']), 'train seconds': m['train_seconds']}
     if 'baseline' in m: out['pr0loader baseline (same test split)'] = pick(m['baseline']['test'])
     return out
@@ -498,12 +497,10 @@ def _truth_file(a, s:Settings) -> Path:
 
 def cmd_variants(a):
     "Rank candidate variant pairs, write them with their evidence, propose alias groups, and optionally evaluate."
-    from tagsim.config import write_csv
-    from tagsim.variants import variant_groups, write_proposals, request_lines, variant_evaluation
+    from tagsim.variants import variant_groups, write_proposals, write_pairs, request_lines, variant_evaluation
     s, index, e, run = _variant_sources(a)
     table, ranked = _variant_ranking(a, index, e, run)
-    evidence = [c for c in ranked.columns if c not in ('key_a', 'key_b', 'tag_a', 'tag_b', 'score')]
-    write_csv(a.out, ranked[['tag_a', 'tag_b', 'score', *evidence]])
+    write_pairs(a.out, ranked)
     summary = {'tags judged': len(table), 'pairs': len(ranked), 'pairs written to': str(a.out)}
     if a.aliases_out or a.requests_out:
         groups = variant_groups(ranked, table, a.min_score)

@@ -98,10 +98,9 @@ def job_variants(job:JobFolder, # the job folder
                  truth_file:Path|None=None, # ground-truth pairs; None skips the evaluation
                 ) -> tuple:
     "Write pairs.csv, proposals.yaml, examples.json and (with truth) evaluation.json; returns the table and the groups."
-    from tagsim.variants import discover_variants, variant_groups, write_proposals, variant_evaluation
+    from tagsim.variants import discover_variants, variant_groups, write_proposals, write_pairs, variant_evaluation
     table, ranked = discover_variants(index, e)
-    evidence = [c for c in ranked.columns if c not in ('key_a', 'key_b', 'tag_a', 'tag_b', 'score')]
-    write_csv(job.variants/'pairs.csv', ranked[['tag_a', 'tag_b', 'score', *evidence]])
+    write_pairs(job.variants/'pairs.csv', ranked)
     groups = variant_groups(ranked, table)
     write_proposals(job.variants/'proposals.yaml', groups)
     write_json(job.variants/'examples.json', tag_examples(table, view, set(ranked.tag_a.head(25)) | set(ranked.tag_b.head(25))))
@@ -149,7 +148,7 @@ def main_job(settings:Settings, # the scrape and where tagsim writes
     stage('statistics', lambda: job_statistics(job, index, settings.min_tag_occurrences))
     stage('vocabulary, training and evaluation', lambda: job_train(job, settings, opts, baseline=baseline, verbose=verbose))
     e = stage('embeddings', lambda: job_embed(job, settings, opts, progress=verbose > 0))
-    view = ScrapeView(e, settings.work_dir)
+    view = ScrapeView(e, settings.work_dir, index=index)
     stage('similar items and near-duplicates', lambda: job_similar(job, e, view))
     table, groups = stage('tag variants', lambda: job_variants(job, index, e, view, truth_file=truth_file))
     stage('maps', lambda: write_maps(e, view, table, job.maps, groups=groups, projector_dir=job.run/'tensorboard'))

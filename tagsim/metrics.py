@@ -8,7 +8,7 @@ import numpy as np, pandas as pd
 
 # %% auto #0
 __all__ = ['average_precision', 'f1_scores', 'f1_at_equal_pr', 'tune_thresholds', 'evaluate_predictions', 'plot_precision_recall',
-           'best_and_worst']
+           'best_and_worst', 'headline_figures']
 
 # %% ../nbs/12_metrics.ipynb #3c9a3703
 def _ranked_counts(t, s) -> tuple:
@@ -110,3 +110,10 @@ def best_and_worst(evaluation:dict, n:int=10) -> tuple:
     "The `n` best and worst tags by AP among those with enough support."
     pt = evaluation['per_tag']; pt = pt[pt.support >= evaluation['min_support']].sort_values('ap', ascending=False)
     return pt.head(n).reset_index(drop=True), pt.tail(n).iloc[::-1].reset_index(drop=True)
+
+# %% ../nbs/12_metrics.ipynb #c3b70002
+def headline_figures(evaluation:dict, # `evaluate_predictions` output (a run's `metrics['test']`, or its baseline's)
+                    ) -> dict:
+    "The figures a tagger is judged by: macro mAP, F1 where precision equals recall, micro and macro F1."
+    return {'macro mAP': evaluation['macro_map'], 'F1 at P=R': evaluation['f1_at_equal_pr']['f1'],
+            'micro F1': evaluation['micro_f1'], 'macro F1': evaluation['macro_f1']}

@@ -4,19 +4,18 @@
 
 # %% ../nbs/20_report.ipynb #e7f35e98
 from __future__ import annotations
-import base64, html, io, json
+import html, io, json
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import pandas as pd
 from .config import atomic_output
-from .viz import thumbnail_uri
+from .viz import thumbnail_uri, data_uri
 
 # %% auto #0
-__all__ = ['STATISTICS_SHOWN', 'TRAINING_SHOWN', 'STYLE', 'SECTIONS', 'JobFolder', 'Html', 'esc', 'table_html', 'image_html',
-           'png_uri', 'figure_uri', 'thumbs_html', 'section_html', 'statistics_section', 'training_section',
-           'similar_section', 'duplicates_section', 'variants_section', 'maps_section', 'left_out_section',
-           'timings_html', 'write_report']
+__all__ = ['STATISTICS_SHOWN', 'STYLE', 'SECTIONS', 'JobFolder', 'Html', 'esc', 'table_html', 'image_html', 'png_uri',
+           'figure_uri', 'thumbs_html', 'section_html', 'statistics_section', 'training_section', 'similar_section',
+           'duplicates_section', 'variants_section', 'maps_section', 'left_out_section', 'timings_html', 'write_report']
 
 # %% ../nbs/20_report.ipynb #d2dcb8ef
 @dataclass
@@ -83,7 +82,7 @@ def image_html(uri:str, # a data URI
 
 def png_uri(path:str|Path) -> str:
     "A PNG file as a data URI."
-    return 'data:image/png;base64,' + base64.b64encode(Path(path).read_bytes()).decode('ascii')
+    return data_uri(Path(path).read_bytes())
 
 def figure_uri(fig) -> str:
     "A matplotlib figure as a PNG data URI; the figure is closed."
@@ -91,7 +90,7 @@ def figure_uri(fig) -> str:
     buf = io.BytesIO()
     fig.savefig(buf, format='png', dpi=100, bbox_inches='tight')
     plt.close(fig)
-    return 'data:image/png;base64,' + base64.b64encode(buf.getvalue()).decode('ascii')
+    return data_uri(buf.getvalue())
 
 # %% ../nbs/20_report.ipynb #90967faa
 def thumbs_html(paths:list, # image files
@@ -126,16 +125,12 @@ def statistics_section(job:JobFolder) -> Html|None:
     return section_html('Statistics', f"Scrape: {s['scrape']}", table_html(rows), Html('<div class="row">' + ''.join(plots) + '</div>'))
 
 # %% ../nbs/20_report.ipynb #c956279d
-TRAINING_SHOWN = {'macro_map': 'macro mAP', 'micro_f1': 'micro F1 (tuned thresholds)', 'macro_f1': 'macro F1 (tuned thresholds)'}
-
 def _score_rows(metrics:dict) -> list:
-    "One row per figure: tagsim's tagger against the baseline."
-    rows = [{'figure': 'F1 where precision = recall', 'tagsim': metrics['test']['f1_at_equal_pr']['f1'],
-             'baseline (pr0loader recipe)': metrics.get('baseline', {}).get('test', {}).get('f1_at_equal_pr', {}).get('f1', float('nan'))}]
-    for key, label in TRAINING_SHOWN.items():
-        rows.append({'figure': label, 'tagsim': metrics['test'][key],
-                     'baseline (pr0loader recipe)': metrics.get('baseline', {}).get('test', {}).get(key, float('nan'))})
-    return rows
+    "One row per headline figure: tagsim's tagger against the baseline (NaN without one)."
+    from tagsim.metrics import headline_figures
+    ours = headline_figures(metrics['test'])
+    base = headline_figures(metrics['baseline']['test']) if 'baseline' in metrics else dict.fromkeys(ours, float('nan'))
+    return [{'figure': k, 'tagsim': v, 'baseline (pr0loader recipe)': base[k]} for k, v in ours.items()]
 
 def _curve_uri(history:pd.DataFrame) -> str:
     "Training and validation loss (and validation mAP) by epoch."

@@ -167,13 +167,14 @@ class ScrapeView:
     "Media paths and tags of the items of the scrape an embeddings folder came from."
     def __init__(self, e:Embeddings, # the embeddings (their manifest names the scrape)
                  work_dir:str|Path|None=None, # where the tag index lives; default the settings' work_dir
+                 index=None, # the scrape's `TagIndex` when the caller has it open; else opened here
                 ):
         from tagsim.config import load_settings
         from tagsim.index import open_index
         from tagsim.storage import Scrape
         from tagsim.media import media_table
         s = load_settings(db_path=e.manifest['scrape'], media_dir=e.manifest['media_dir'], work_dir=work_dir)
-        self.index, _ = open_index(s)
+        self.index = index if index is not None else open_index(s)[0]
         self.ids, self.tags = item_tags(self.index)
         with Scrape(s.scrape_path) as sc: media = media_table(sc)
         self.media_dir, self.paths = s.media_path, dict(zip(media.item_id.tolist(), media.path.tolist()))

@@ -17,9 +17,9 @@ from .search import exact_search
 __all__ = ['DEFAULT_WEIGHTS', 'GROUP_SCORE', 'TagTable', 'tag_table', 'visual_vectors', 'model_vectors', 'cooccurrence', 'ppmi',
            'sparse_row_dot', 'ngrams', 'ngram_matrix', 'string_similarity', 'reduced', 'nearest_rows',
            'neighbour_pairs', 'chunked_search', 'ngram_pairs', 'context_vectors', 'candidate_pairs', 'hubness',
-           'pair_evidence', 'percentile', 'fuse', 'variant_groups', 'write_proposals', 'request_lines', 'dbscan_pairs',
-           'truth_pairs', 'evaluate_ranking', 'recall_at_precision', 'chance_precision', 'set_precision',
-           'variant_evaluation', 'tune_weights', 'discover_variants']
+           'pair_evidence', 'percentile', 'fuse', 'variant_groups', 'write_proposals', 'request_lines', 'write_pairs',
+           'dbscan_pairs', 'truth_pairs', 'evaluate_ranking', 'recall_at_precision', 'chance_precision',
+           'set_precision', 'variant_evaluation', 'tune_weights', 'discover_variants']
 
 # %% ../nbs/18_variants.ipynb #89c59ea7
 @dataclass
@@ -273,6 +273,15 @@ def write_proposals(path:str|Path, groups:list, pairs:pd.DataFrame|None=None) ->
 def request_lines(groups:list) -> str:
     "Danbooru/e621 bulk update request lines, one alias per variant."
     return ''.join(f"create alias {v.replace(' ', '_')} -> {g['canonical'].replace(' ', '_')}\n" for g in groups for v in g['variants'])
+
+# %% ../nbs/18_variants.ipynb #c3b70001
+def write_pairs(path:str|Path, # the CSV to write, atomically
+                ranked:pd.DataFrame, # pairs best first (`discover_variants` or `dbscan_pairs`)
+               ) -> Path:
+    "The pairs as CSV: tag_a, tag_b, score, then every evidence column; formula-looking tags neutralised (OWASP)."
+    from tagsim.config import write_csv
+    evidence = [c for c in ranked.columns if c not in ('key_a', 'key_b', 'tag_a', 'tag_b', 'score')]
+    return write_csv(path, ranked[['tag_a', 'tag_b', 'score', *evidence]])
 
 # %% ../nbs/18_variants.ipynb #74f251dd
 def dbscan_pairs(table:TagTable, visual:np.ndarray, eps:float=0.3, min_samples:int=2) -> pd.DataFrame:

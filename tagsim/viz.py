@@ -15,10 +15,11 @@ from .variants import reduced, visual_vectors
 
 # %% auto #0
 __all__ = ['PLACEHOLDER_SIZE', 'ITEM_TOOLTIP', 'TAG_TOOLTIP', 'SPRITE_LIMIT', 'PROJECTOR_TENSOR', 'PROJECTOR_POINTS',
-           'MAX_POINTS', 'projection_key', 'umap_projection', 'subsample_rows', 'item_groups', 'thumbnail_uri',
-           'item_map_figure', 'save_png', 'write_html', 'item_map_html', 'tag_points', 'group_links', 'tag_map_figure',
-           'tag_map_html', 'tsv_cell', 'write_metadata_tsv', 'sprite_grid', 'sprite_image', 'projector_export',
-           'item_hover', 'write_item_maps', 'write_tag_maps', 'write_projector', 'write_maps']
+           'MAX_POINTS', 'projection_key', 'umap_projection', 'subsample_rows', 'item_groups', 'data_uri',
+           'thumbnail_uri', 'item_map_figure', 'save_png', 'map_figure', 'write_html', 'item_map_html', 'tag_points',
+           'group_links', 'tag_map_figure', 'tag_map_html', 'tsv_cell', 'write_metadata_tsv', 'sprite_grid',
+           'sprite_image', 'projector_export', 'item_hover', 'write_item_maps', 'write_tag_maps', 'write_projector',
+           'write_maps']
 
 # %% ../nbs/19_viz.ipynb #91a372ec
 def projection_key(vectors:np.ndarray, # the rows to project
@@ -85,10 +86,16 @@ def item_groups(xy:np.ndarray, # (n, 2) map positions
 # %% ../nbs/19_viz.ipynb #17f48494
 PLACEHOLDER_SIZE = 8
 
+def data_uri(data:bytes, # a file's bytes
+             mime:str='image/png', # its media type
+            ) -> str:
+    "Bytes as a `data:` URI: how pages carry their images inline."
+    return f'data:{mime};base64,' + base64.b64encode(data).decode('ascii')
+
 def _jpeg_uri(im:Image.Image) -> str:
     buf = io.BytesIO()
     im.save(buf, format='JPEG', quality=80)
-    return 'data:image/jpeg;base64,' + base64.b64encode(buf.getvalue()).decode('ascii')
+    return data_uri(buf.getvalue(), 'image/jpeg')
 
 def thumbnail_uri(path:str|Path, # an image file
                   size:int=48, # thumbnail side in pixels
@@ -135,6 +142,14 @@ def save_png(fig, # a matplotlib figure
 # %% ../nbs/19_viz.ipynb #8716002b
 ITEM_TOOLTIP = '<div style="width:220px"><img src="@thumb" width="96" height="96"><div>item @item_id · @group</div><div>@tags</div></div>'
 
+def map_figure(title:str, # the map's heading (bokeh draws it as text)
+              ):
+    "An empty bokeh plot for a map: pan, wheel zoom, box zoom, reset and save; no axes, since UMAP's have no units."
+    from bokeh.plotting import figure
+    fig = figure(title=title, width=900, height=750, tools='pan,wheel_zoom,box_zoom,reset,save', active_scroll='wheel_zoom')
+    fig.axis.visible = False
+    return fig
+
 def write_html(fig, # a bokeh figure or layout
                path:str|Path, # the HTML page to write, atomically
                title:str, # the page's title
@@ -154,15 +169,13 @@ def item_map_html(xy:np.ndarray, # (n, 2) map positions
                  ) -> Path:
     "An interactive item map: pan, zoom, and a thumbnail with the item's tags on hover."
     from bokeh.models import ColumnDataSource, HoverTool
-    from bokeh.plotting import figure
     colours = _palette(groups)
     data = dict(x=xy[:, 0], y=xy[:, 1], group=list(groups), colour=[colours[g] for g in groups],
                 item_id=hover.item_id.tolist(), tags=hover.tags.tolist(), thumb=hover.thumb.tolist())
-    fig = figure(title=title, width=900, height=750, tools='pan,wheel_zoom,box_zoom,reset,save', active_scroll='wheel_zoom')
+    fig = map_figure(title)
     fig.scatter('x', 'y', source=ColumnDataSource(data), size=5, color='colour', alpha=0.7, legend_field='group', name='items')
     fig.add_tools(HoverTool(tooltips=ITEM_TOOLTIP, renderers=fig.renderers[-1:]))
     fig.legend.click_policy, fig.legend.label_text_font_size = 'hide', '8pt'
-    fig.axis.visible = False
     return write_html(fig, path, title)
 
 # %% ../nbs/19_viz.ipynb #7343680c
@@ -220,14 +233,12 @@ def tag_map_html(points:pd.DataFrame, # `tag_points`
                 ) -> Path:
     "An interactive tag map: variant groups linked, the most frequent tags labelled, every tag named on hover."
     from bokeh.models import ColumnDataSource, HoverTool, LabelSet
-    from bokeh.plotting import figure
-    fig = figure(title=title, width=900, height=750, tools='pan,wheel_zoom,box_zoom,reset,save', active_scroll='wheel_zoom')
+    fig = map_figure(title)
     fig.segment('x0', 'y0', 'x1', 'y1', source=ColumnDataSource(links), color='crimson', line_width=1.5)
     data = points.assign(size=_marker_sizes(points['count'], 4, 30))
     fig.scatter('x', 'y', source=ColumnDataSource(data), size='size', alpha=0.5, name='tags')
     fig.add_tools(HoverTool(tooltips=TAG_TOOLTIP, renderers=fig.renderers[-1:]))
     fig.add_layout(LabelSet(x='x', y='y', text='name', source=ColumnDataSource(points.nlargest(label_top, 'count')), text_font_size='8pt'))
-    fig.axis.visible = False
     return write_html(fig, path, title)
 
 # %% ../nbs/19_viz.ipynb #889dd320
