@@ -11,9 +11,9 @@ from .vocabulary import FLAGS
 from .config import atomic_output
 
 # %% auto #0
-__all__ = ['DEFAULT_THRESHOLDS', 'fit_power_law', 'tag_frequency_summary', 'coverage_curve', 'threshold_reduction',
-           'plot_rank_frequency', 'plot_ccdf', 'plot_coverage', 'plot_confidence', 'flag_counts', 'plot_flags',
-           'save_plots', 'merged_groups']
+__all__ = ['DEFAULT_THRESHOLDS', 'fit_power_law', 'power_law_tests', 'tag_frequency_summary', 'coverage_curve',
+           'threshold_reduction', 'plot_rank_frequency', 'plot_ccdf', 'plot_coverage', 'plot_confidence', 'flag_counts',
+           'plot_flags', 'save_plots', 'merged_groups']
 
 # %% ../nbs/08_frequency.ipynb #5e7e2ab1
 def _alpha_mle(tail, xmin):
@@ -46,6 +46,21 @@ def fit_power_law(x, # positive integer frequencies
             best = {'alpha': alpha, 'alpha_stderr': float((alpha - 1) / np.sqrt(n)), 'x_min': int(xmin),
                     'x_max': int(tail[-1]), 'n_tail': int(n), 'ks_distance': d}
     return best
+
+# %% ../nbs/08_frequency.ipynb #pl0a1b31
+def power_law_tests(counts, # positive integer frequencies (items per tag)
+                    alternatives=('lognormal', 'exponential', 'truncated_power_law'), # distributions to test against
+                    significance:float=0.1, # p below this makes the sign of R a verdict
+                   ) -> pd.DataFrame:
+    "Likelihood-ratio tests of the power-law tail against other distributions (Clauset et al. 2009, via `powerlaw`)."
+    import warnings, powerlaw
+    with warnings.catch_warnings(), np.errstate(all='ignore'):
+        warnings.simplefilter('ignore')
+        fit = powerlaw.Fit(np.asarray(counts)[np.asarray(counts) > 0], discrete=True, verbose=False)
+        tests = [(alt, *fit.distribution_compare('power_law', alt, normalized_ratio=True)) for alt in alternatives]
+    favours = lambda alt, r, p: 'neither' if p >= significance else 'power law' if r > 0 else alt
+    return pd.DataFrame([{'alternative': a, 'R': r, 'p': p, 'favours': favours(a, r, p)} for a, r, p in tests]).assign(
+        alpha=fit.power_law.alpha, x_min=fit.power_law.xmin)
 
 # %% ../nbs/08_frequency.ipynb #b2d1d8ee
 def tag_frequency_summary(index, # a `TagIndex`

@@ -75,7 +75,7 @@ def read_alias_pairs(path:str|Path) -> list:
             return [(a, b) for a, b in rows]
     except (ValueError, yaml.YAMLError) as e:
         if isinstance(e, AliasError): raise
-        raise AliasError(f"alias file {path} is not valid {ext[1:].upper()}: {e}") from None
+        raise AliasError(f"alias file {path} is not valid {ext[1:].upper()}: {' '.join(str(e).split())}") from None
     raise AliasError(f"alias file {path}: unknown format {ext!r} (use .json, .yaml, .yml or .csv)")
 
 # %% ../nbs/06_normalize.ipynb #9c970c64

@@ -19,9 +19,9 @@ from .metrics import evaluate_predictions, tune_thresholds
 from .train import cache_features, fit_head, fit_tagger, copy_head_weights, feature_cache_dir, build_head, make_loss
 
 # %% auto #0
-__all__ = ['BASELINE', 'FIT_OPTIONS', 'RUN_STATE', 'RUN_FILES', 'TrainOptions', 'repost_safe_split', 'fit_options',
-           'run_identity', 'claim_run_dir', 'check_splits', 'run_split', 'train_run', 'train_baseline', 'run_report',
-           'RunError', 'Run', 'load_run', 'predict_images', 'evaluate_run', 'show_predictions']
+__all__ = ['BASELINE', 'FIT_OPTIONS', 'RUN_STATE', 'RUN_FILES', 'TrainOptions', 'repost_safe_split', 'epochs_logged',
+           'fit_options', 'run_identity', 'claim_run_dir', 'check_splits', 'run_split', 'train_run', 'train_baseline',
+           'run_report', 'RunError', 'Run', 'load_run', 'predict_images', 'evaluate_run', 'show_predictions']
 
 # %% ../nbs/14_runs.ipynb #81188fd1
 @dataclass
@@ -70,6 +70,16 @@ def repost_safe_split(examples:Examples, opts:TrainOptions, cache_file:Path|None
         rep['unhashable'] = len(bad)
     split, r = split_items(examples.item_id, examples.created, opts.split, opts.fractions, groups, opts.seed)
     return split, r | rep
+
+# %% ../nbs/14_runs.ipynb #ep0c0002
+def epochs_logged(run_dir:Path, # the run folder
+                  fallback:int, # the count to use where there is no log
+                 ) -> int:
+    "Epochs recorded in the run's history.csv, across resumed processes."
+    log = Path(run_dir)/'history.csv'
+    if not log.is_file(): return fallback
+    with open(log, encoding='utf-8') as f: rows = sum(1 for line in f if line.strip()) - 1
+    return max(rows, fallback)
 
 # %% ../nbs/14_runs.ipynb #966583f1
 def _predict_features(head, feats): return head.predict(np.asarray(feats, np.float32), batch_size=512, verbose=0)
@@ -200,7 +210,7 @@ def train_run(settings:Settings, # the scrape and where to write
     ev = evaluate_predictions(y_test, p_test, vocab.tags, thresholds, opts.min_support)
     ev05 = evaluate_predictions(y_test, p_test, vocab.tags, 0.5, opts.min_support)
     metrics = {'recipe': 'tagsim', 'options': opts.__dict__, 'train_seconds': round(train_seconds, 1), 'split': split_rep,
-               'test': _public(ev), 'test_at_0.5': _public(ev05), 'epochs_run': len(hist.get('loss', []))}
+               'test': _public(ev), 'test_at_0.5': _public(ev05), 'epochs_run': epochs_logged(run_dir, len(hist.get('loss', [])))}
     model.save(run_dir/'model.keras')
     write_json(run_dir/'thresholds.json', dict(zip(vocab.tags, map(float, thresholds))))
     ev['per_tag'].to_csv(run_dir/'per_tag.csv', index=False)

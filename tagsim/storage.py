@@ -144,7 +144,8 @@ def finish_chunk(item_id, flags, created, n_tags, tags, confidence, skipped) -> 
     good = np.flatnonzero(u_text & ~u_empty)
     remap = np.full(len(uniques) + 1, -1, dtype=np.int32); remap[good] = np.arange(len(good), dtype=np.int32)
     conf = _confidences(confidence) if len(codes) else np.zeros(0, np.float32)
-    return TagChunk(item_id, np.asarray(flags, dtype=np.int16), np.asarray(created, dtype=np.int64),
+    flags = np.asarray([f if -2**15 <= f < 2**15 else 0 for f in flags], dtype=np.int16)  # out-of-range flags mean none
+    return TagChunk(item_id, flags, np.asarray(created, dtype=np.int64),
                     row_item[keep], remap[codes[keep]], [uniques[i] for i in good], conf[keep], skipped)
 
 # %% ../nbs/01_storage.ipynb #0382db80
@@ -155,8 +156,10 @@ def _loads(raw):
         raise
 
 def _int_or_zero(v):
-    try: return int(v) if v is not None else 0
-    except (TypeError, ValueError): return 0
+    "An int64 value, or 0 for what is missing, not a number, infinite or out of int64's range."
+    try: x = int(v) if v is not None else 0
+    except (TypeError, ValueError, OverflowError): return 0
+    return x if -2**63 <= x < 2**63 else 0
 
 def parse_pr0loader_rows(rows) -> TagChunk:
     "A `TagChunk` from `(id, flags, created, tags_data)` rows of a pr0loader scrape."

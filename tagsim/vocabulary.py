@@ -12,8 +12,8 @@ from .normalize import normalize_tag, AliasMap, group_tags
 from .config import atomic_output, write_json
 
 # %% auto #0
-__all__ = ['FLAGS', 'META_TAG', 'DEFAULT_BLOCKLIST', 'flag_mask', 'items_with_flags', 'is_blocked', 'Vocabulary',
-           'build_vocabulary', 'encode_index']
+__all__ = ['FLAGS', 'META_TAG', 'DEFAULT_BLOCKLIST', 'flag_mask', 'items_with_flags', 'is_blocked', 'vocabulary_problem',
+           'Vocabulary', 'build_vocabulary', 'encode_index']
 
 # %% ../nbs/07_vocabulary.ipynb #c6e0966d
 FLAGS = {'sfw': 1, 'nsfw': 2, 'nsfl': 4, 'nsfp': 8, 'pol': 16}
@@ -39,6 +39,23 @@ def items_with_flags(index, mask:int|None) -> np.ndarray:
 def is_blocked(key:str, block:set, meta_tags:bool=True) -> bool:
     "Whether a variant key is on the block list, or (with `meta_tags`) a content-flag meta tag."
     return key in block or (meta_tags and bool(META_TAG.match(key)))
+
+# %% ../nbs/07_vocabulary.ipynb #vp0c0002
+_FIELD_TYPES = {'tags': list, 'keys': list, 'counts': list, 'params': dict, 'fingerprint': str, 'report': dict, 'aliases': dict, 'members': dict}
+
+def vocabulary_problem(d:dict, # the fields of a vocabulary file (without 'format')
+                      ) -> str|None:
+    "What is wrong with a vocabulary's fields, in a few words, or None."
+    missing = [k for k in ('tags', 'keys', 'counts', 'params', 'fingerprint', 'report') if k not in d]
+    unknown = sorted(set(d) - set(_FIELD_TYPES))
+    wrong = [k for k, t in _FIELD_TYPES.items() if k in d and not isinstance(d[k], t)]
+    if missing or unknown or wrong: return f"missing {missing}, unknown {unknown}, wrong type {wrong}".replace('missing [], ', '').replace('unknown [], ', '')
+    if not all(isinstance(x, str) for x in d['tags'] + d['keys']): return 'tags and keys must be text'
+    if not all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in d['counts']): return 'counts must be whole numbers'
+    if not len(d['tags']) == len(d['keys']) == len(d['counts']): return 'tags, keys and counts differ in length'
+    if len(set(d['keys'])) != len(d['keys']): return 'keys repeat'
+    if not all(isinstance(a, str) and isinstance(b, str) for a, b in d.get('aliases', {}).items()): return 'aliases must map text to text'
+    return None
 
 # %% ../nbs/07_vocabulary.ipynb #51a2e308
 @dataclass
@@ -82,7 +99,9 @@ class Vocabulary:
         "Read a vocabulary saved with `save`."
         try: d = json.loads(Path(path).read_text(encoding='utf-8'))
         except (OSError, ValueError) as e: raise ValueError(f"cannot read vocabulary {path}: {e}") from None
-        if d.pop('format', None) != 'tagsim.vocabulary/1': raise ValueError(f"{path} is not a tagsim vocabulary")
+        if not isinstance(d, dict) or d.pop('format', None) != 'tagsim.vocabulary/1': raise ValueError(f"{path} is not a tagsim vocabulary")
+        problem = vocabulary_problem(d)
+        if problem: raise ValueError(f"vocabulary {path}: {problem}")
         return cls(**d)
 
 # %% ../nbs/07_vocabulary.ipynb #7d640417

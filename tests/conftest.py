@@ -94,3 +94,9 @@ def open_page(browser, path, settle_ms=800):
     page.goto(Path(path).resolve().as_uri())
     page.wait_for_timeout(settle_ms)
     return page, errors
+
+def pytest_terminal_summary(terminalreporter):
+    "How many cases each fuzzing target tried (tests/test_fuzz.py), in the summary."
+    fuzz = sys.modules.get('test_fuzz')
+    if fuzz is not None and fuzz.CASES:
+        terminalreporter.write_line('fuzz cases tried: ' + ', '.join(f'{k} {v}' for k, v in sorted(fuzz.CASES.items())))

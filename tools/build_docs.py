@@ -3,18 +3,26 @@
 
     python tools/build_docs.py --readme          # nbs/index.ipynb -> README.md
     python tools/build_docs.py --readme --check  # fail if README.md is out of date
-    python tools/build_docs.py                   # README + HTML pages in _docs/ (nbconvert)
-    python tools/build_docs.py --execute         # the same, running each notebook first
+    python tools/build_docs.py                   # README + the site in _docs/ (start at _docs/index.html)
 
-With Quarto installed, `nbdev_docs` builds the full site from nbs/_quarto.yml instead.
+The site is built from nbdev's own processed notebooks: `nbdev_proc_nbs` runs the `show_doc` cells (the API
+reference) and writes `_proc/`; Sphinx with myst-nb renders those notebooks with their stored outputs (plots,
+tables), in notebook order, with full-text search. Notebooks are not executed here: their outputs come from
+`python tools/run_notebooks.py`. With Quarto installed, `nbdev_docs` builds the Quarto site from nbs/_quarto.yml.
 """
-import argparse, json, os, re, sys, tempfile
+import argparse, html, json, os, re, shutil, subprocess, sys, tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-NBS, DOCS = ROOT/'nbs', ROOT/'_docs'
+NBS, PROC, DOCS = ROOT/'nbs', ROOT/'_proc', ROOT/'_docs'
 HIDE = re.compile(r'^\s*#\|\s*(hide|export|exporti|default_exp)\b', re.M)
 DIRECTIVE = re.compile(r'^\s*#\|.*\n?', re.M)
+QUARTO_ATTRS = re.compile(r'\{target="_blank"[^}]*\}')  # Quarto link attributes on show_doc's [source] links
+DOC_LINK = re.compile(r'\[([^\]]*)\]\(https://tagsim\.github\.io/tagsim/([A-Za-z0-9_]+)\.html(#[^)\s]*)?\)')
+NOTEBOOK_LINK = re.compile(r'\]\(nbs/([\w]+)\.ipynb\)')  # README links (`nbs/23_tour.ipynb`): myst resolves `23_tour.ipynb`
+FENCED = re.compile(r'```.*?```', re.S)
+CODE_LINK = re.compile(r'\[`([^`\]]+)`\]\([^)]*\)')
+SHOW_DOC_HEADING = re.compile(r'^(#{2,4}) ([A-Za-z_][\w.]*)\s*$', re.M)
 
 def _source(cell): return ''.join(cell['source']) if isinstance(cell['source'], list) else cell['source']
 
@@ -30,6 +38,7 @@ def notebook_markdown(nb_path:Path) -> str:
     return '\n\n'.join(x for x in out if x) + '\n'
 
 def _atomic_write(path:Path, text:str):
+    "The one atomic text writer of the tools (tagsim itself uses `tagsim.config.atomic_output`)."
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + '.', suffix='.tmp')
     with os.fdopen(fd, 'w', encoding='utf-8') as f: f.write(text)
     os.replace(tmp, path)
@@ -45,31 +54,124 @@ def build_readme(check:bool=False) -> bool:
     if not current: _atomic_write(readme, text)
     return True
 
-def build_site(execute:bool=False):
-    "Render every notebook to HTML in _docs/ with nbconvert, plus an index page."
-    import nbformat
-    from nbconvert import HTMLExporter
-    from nbconvert.preprocessors import ExecutePreprocessor
-    DOCS.mkdir(exist_ok=True)
-    pages = []
-    for nb_path in sorted(NBS.glob('*.ipynb')):
-        nb = nbformat.read(nb_path, as_version=4)
-        if execute: ExecutePreprocessor(timeout=1200).preprocess(nb, {'metadata': {'path': str(NBS)}})
-        nb.cells = [c for c in nb.cells if not (c.cell_type == 'code' and HIDE.search(c.source) and 'export' not in c.source)]
-        html, _ = HTMLExporter(template_name='lab').from_notebook_node(nb)
-        out = DOCS/(nb_path.stem + '.html'); _atomic_write(out, html)
-        title = next((c.source.splitlines()[0].lstrip('# ') for c in nb.cells if c.cell_type == 'markdown' and c.source.strip()), nb_path.stem)
-        pages.append((out.name, title))
-    links = '\n'.join(f'<li><a href="{n}">{t}</a></li>' for n, t in pages)
-    _atomic_write(DOCS/'toc.html', f'<!doctype html><meta charset="utf-8"><title>tagsim docs</title><h1>tagsim</h1><ul>{links}</ul>\n')
-    print(f'wrote {len(pages)} pages to {DOCS} (start at {DOCS/"toc.html"})')
+def _frontmatter(nb:dict) -> dict:
+    "nbdev_proc_nbs puts the title, description and output file in a leading raw YAML cell."
+    import yaml
+    first = nb['cells'][0] if nb['cells'] else None
+    if first and first['cell_type'] == 'raw' and _source(first).startswith('---'):
+        return yaml.safe_load(_source(first).strip().strip('-')) or {}
+    return {}
+
+class SiteMap:
+    "Where each nbdev link lands in this site: Quarto page name -> notebook stem, and the anchors each page defines."
+    def __init__(self, notebooks:list):
+        self.pages, self.anchors = {}, {}
+        for p in notebooks:
+            nb = json.loads(p.read_text(encoding='utf-8'))
+            self.anchors[p.stem] = {m.group(2).lower() for m in SHOW_DOC_HEADING.finditer(_outputs_markdown(nb))}
+            if p.stem != 'index':  # 04_index's Quarto page is index.html too: nbdev's symbol links mean it
+                self.pages[Path(_frontmatter(nb).get('output-file', p.stem + '.html')).stem] = p.stem
+
+    def href(self, page:str, fragment:str) -> str:
+        "The link; a member's anchor (`taggroups.counts`) falls back to its class's (`taggroups`) when it has none."
+        stem = self.pages.get(page, page)
+        anchor = fragment.lstrip('#')
+        while anchor and anchor not in self.anchors.get(stem, ()) and '.' in anchor: anchor = anchor.rsplit('.', 1)[0]
+        return f"{stem}.html" + (f"#{anchor}" if anchor else '')
+
+def _outputs_markdown(nb:dict) -> str:
+    return '\n'.join(''.join(o.get('data', {}).get('text/markdown', '')) for c in nb['cells'] for o in c.get('outputs', []))
+
+def _local_link(m:re.Match, site:SiteMap) -> str:
+    "One nbdev link as an HTML link to this site's page (myst would read a markdown link as a Sphinx cross-reference)."
+    text = re.sub(r'`([^`]*)`', r'<code>\1</code>', html.escape(m.group(1)))
+    return f'<a href="{site.href(m.group(2), m.group(3) or "")}">{text}</a>'
+
+def _local_links(text:str, site:SiteMap) -> str:
+    "Point nbdev's links at the published site, and the README's links to notebooks, to the pages of this site."
+    return NOTEBOOK_LINK.sub(r'](\1.ipynb)', DOC_LINK.sub(lambda m: _local_link(m, site), text))
+
+def _unlink_code(text:str) -> str:
+    "Inside fenced code a markdown link shows as its raw text: keep only the name (`[`TagIndex`](...)` -> TagIndex)."
+    return FENCED.sub(lambda m: CODE_LINK.sub(r'\1', m.group(0)), text)
+
+def _show_doc_markdown(text:str) -> str:
+    "show_doc's markdown without Quarto's link attributes, each symbol heading with nbdev's anchor (`#fit_power_law`)."
+    text = _unlink_code(QUARTO_ATTRS.sub('', text))
+    return SHOW_DOC_HEADING.sub(lambda m: f'<a id="{m.group(2).lower()}"></a>\n\n{m.group(1)} {m.group(2)}', text)
+
+def _code_cell(c:dict, site:SiteMap):
+    "Strip directives; a cell marked `echo: false` (show_doc) keeps only its output."
+    src = _source(c)
+    if re.search(r'^\s*#\|\s*echo:\s*false', src, re.M): c.setdefault('metadata', {})['tags'] = ['remove-input']
+    c['source'] = DIRECTIVE.sub('', src)
+    for o in c.get('outputs', []):
+        md = o.get('data', {}).get('text/markdown')
+        if md is not None: o['data']['text/markdown'] = _local_links(_show_doc_markdown(''.join(md)), site)
+
+def site_notebook(nb:dict, site:SiteMap) -> dict:
+    "A processed notebook made ready for myst-nb: a title heading from its front matter, links local, directives gone."
+    fm = _frontmatter(nb)
+    cells = nb['cells'][1:] if fm else nb['cells']
+    head = f"# {fm.get('title', 'tagsim')}\n\n" + (f"> {fm['description']}\n" if fm.get('description') else '')
+    out = [{'cell_type': 'markdown', 'metadata': {}, 'source': head}]
+    for c in cells:
+        if c['cell_type'] == 'markdown' and 'AUTOGENERATED' in _source(c): continue
+        if c['cell_type'] == 'markdown': c['source'] = _local_links(_source(c), site)
+        elif c['cell_type'] == 'code': _code_cell(c, site)
+        out.append(c)
+    nb['cells'] = out
+    nb.setdefault('metadata', {}).setdefault('kernelspec', {'name': 'python3', 'display_name': 'Python 3', 'language': 'python'})
+    return nb
+
+SPHINX_CONF = """
+project = 'tagsim'
+extensions = ['myst_nb', 'sphinx-mathjax-offline']  # MathJax 3 shipped in the package: formulas render offline
+html_theme = 'furo'
+html_title = 'tagsim'
+nb_execution_mode = 'off'
+nb_render_markdown_format = 'myst'
+myst_enable_extensions = ['dollarmath', 'colon_fence']
+suppress_warnings = ['myst.header', 'misc.highlighting_failure']
+exclude_patterns = ['_build']
+html_show_sourcelink = False
+html_copy_source = False
+"""
+
+def stage_site(src:Path, notebooks:list):
+    "Write the processed notebooks, a toctree in notebook order and Sphinx's conf.py into `src`."
+    site = SiteMap(notebooks)
+    for p in notebooks:
+        nb = site_notebook(json.loads(p.read_text(encoding='utf-8')), site)
+        if p.stem == 'index':
+            toc = '```{toctree}\n:hidden:\n:maxdepth: 1\n\n' + '\n'.join(q.stem for q in notebooks if q.stem != 'index') + '\n```\n'
+            nb['cells'].append({'cell_type': 'markdown', 'metadata': {}, 'source': toc})
+        (src/p.name).write_text(json.dumps(nb), encoding='utf-8')
+    (src/'conf.py').write_text(SPHINX_CONF, encoding='utf-8')
+
+def build_site(out:Path=DOCS):
+    "nbdev_proc_nbs, then Sphinx into a fresh folder that replaces `out` only when the build succeeded."
+    subprocess.run(['nbdev_proc_nbs'], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    notebooks = sorted(PROC.glob('*.ipynb'))
+    with tempfile.TemporaryDirectory(dir=ROOT) as tmp:
+        src, html = Path(tmp)/'src', Path(tmp)/'html'
+        src.mkdir()
+        stage_site(src, notebooks)
+        r = subprocess.run([sys.executable, '-m', 'sphinx', '-q', '-b', 'html', str(src), str(html)], capture_output=True, text=True)
+        if r.returncode: sys.exit(f'sphinx failed:\n{r.stderr[-3000:]}')
+        old = out.with_name(out.name + '.old')
+        shutil.rmtree(old, ignore_errors=True)
+        if out.exists(): out.rename(old)
+        html.rename(out)
+        shutil.rmtree(old, ignore_errors=True)
+    print(f'wrote {len(notebooks)} pages to {out} (start at {out/"index.html"})')
 
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--readme', action='store_true', help='only build README.md')
     p.add_argument('--check', action='store_true', help='with --readme: exit 1 if README.md is out of date')
-    p.add_argument('--execute', action='store_true', help='run notebooks before rendering')
+    p.add_argument('--out', type=Path, default=DOCS, help='site folder (default _docs/)')
     a = p.parse_args()
     ok = build_readme(check=a.check)
-    if not a.readme: build_site(a.execute)
+    if not a.readme: build_site(a.out)
     sys.exit(0 if ok else 1)

@@ -11,7 +11,8 @@ import argparse, os, subprocess, sys, time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
-ANALYSIS_NOTEBOOKS = ('18_variants', '19_viz', '20_report', '21_mainjob')  # notebooks whose committed outputs CI checks
+ANALYSIS_NOTEBOOKS = ('07_vocabulary', '08_frequency', '14_runs', '15_embed', '16_search', '17_quality', '18_variants', '19_viz',
+                      '21_mainjob', '22_architectures', '23_tour')  # notebooks whose committed outputs CI checks
 
 def run(path:Path, timeout:int):
     "Execute one notebook in its own folder and write it back with its outputs."
@@ -19,6 +20,8 @@ def run(path:Path, timeout:int):
     from nbclient import NotebookClient
     nb = nbformat.read(path, as_version=4)
     NotebookClient(nb, timeout=timeout, kernel_name='python3', resources={'metadata': {'path': str(path.parent)}}).execute()
+    for cell in nb.cells:  # library log lines on stderr (TensorFlow's start-up, tqdm) are not results; errors stay
+        if cell.cell_type == 'code': cell.outputs = [o for o in cell.outputs if not (o.output_type == 'stream' and o.name == 'stderr')]
     tmp = path.with_suffix('.tmp.ipynb')
     nbformat.write(nb, tmp)
     os.replace(tmp, path)
