@@ -222,7 +222,7 @@ def stored_results(store:str|Path, # folder of `measure_in_child` results
     return [json.loads(p.read_text()) for p in sorted(Path(store).glob('*.json'))]
 
 # %% ../nbs/22_architectures.ipynb #b55156f7
-def _threshold_result(feats, split, y_all, tags:list, vocab, eval_cols:np.ndarray, work:Path, epochs:int, seed:int) -> dict:
+def _threshold_result(feats, split, y_all, *, tags:list, vocab, eval_cols:np.ndarray, work:Path, epochs:int, seed:int) -> dict:
     "Train the head on the columns of `vocab`, score the evaluation columns on the test items."
     from tagsim.train import fit_head
     from tagsim.metrics import average_precision
@@ -262,5 +262,6 @@ def min_occurrence_ablation(settings, # the scrape (`Settings`)
     eval_cols = np.array([widest.tags.index(t) for t in vocabs[max(vocabs)].tags])
     eval_cols = eval_cols[y_all[split == 2][:, eval_cols].sum(0) >= 3]  # tags with at least 3 test positives
     with tempfile.TemporaryDirectory() as work:
-        out = {t: _threshold_result(feats, split, y_all, widest.tags, v, eval_cols, Path(work)/str(t), epochs, seed) for t, v in vocabs.items()}
+        out = {t: _threshold_result(feats, split, y_all, tags=widest.tags, vocab=v, eval_cols=eval_cols, work=Path(work)/str(t), epochs=epochs, seed=seed)
+               for t, v in vocabs.items()}
     return pd.DataFrame.from_dict(out, orient='index').rename_axis('min_occurrences') .assign(**{'shared tags': len(eval_cols)})
