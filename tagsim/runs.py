@@ -20,8 +20,9 @@ from .train import cache_features, fit_head, fit_tagger, copy_head_weights, feat
 
 # %% auto #0
 __all__ = ['BASELINE', 'FIT_OPTIONS', 'RUN_STATE', 'RUN_FILES', 'TrainOptions', 'repost_safe_split', 'epochs_logged',
-           'fit_options', 'run_identity', 'claim_run_dir', 'check_splits', 'run_split', 'train_run', 'train_baseline',
-           'run_report', 'RunError', 'Run', 'load_run', 'predict_images', 'evaluate_run', 'show_predictions']
+           'fit_options', 'run_identity', 'claim_run_dir', 'check_splits', 'run_split', 'train_run', 'train_or_reuse',
+           'train_baseline', 'run_report', 'RunError', 'Run', 'load_run', 'predict_images', 'evaluate_run',
+           'show_predictions']
 
 # %% ../nbs/14_runs.ipynb #81188fd1
 @dataclass
@@ -222,6 +223,21 @@ def train_run(settings:Settings, # the scrape and where to write
 def _public(ev:dict) -> dict:
     "An evaluation without its per-tag table, for JSON."
     return {k: v for k, v in ev.items() if k != 'per_tag'}
+
+# %% ../nbs/14_runs.ipynb #tr0c0002
+def train_or_reuse(settings:Settings, # the scrape and where to write
+                   run_dir:str|Path, # the run folder
+                   opts:TrainOptions|None=None, # training options
+                   baseline:bool=True, # also train and score the pr0loader baseline
+                   verbose:int=1, # 0 silent, 1 progress
+                  ) -> dict:
+    "The metrics of the finished run in `run_dir` when it was trained with `opts` (and a baseline, if asked); else `train_run`."
+    from tagsim.config import to_json
+    opts = opts or TrainOptions(); done = Path(run_dir)/'metrics.json'
+    if done.is_file():
+        metrics = json.loads(done.read_text())
+        if metrics['options'] == json.loads(to_json(opts.__dict__)) and ('baseline' in metrics or not baseline): return metrics
+    return train_run(settings, run_dir, opts, baseline=baseline, verbose=verbose)
 
 # %% ../nbs/14_runs.ipynb #65acea38
 def train_baseline(ex:Examples, split, opts:TrainOptions, cache_root:Path, vocab:Vocabulary) -> dict:

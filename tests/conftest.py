@@ -46,6 +46,13 @@ def run_cli(*args, env=None, check=True):
     if check and r.returncode != 0: raise AssertionError(f"tagsim {' '.join(map(str, args))} failed ({r.returncode}):\n{r.stdout}\n{r.stderr}")
     return r
 
+def error_line(r) -> str:
+    "The one `tagsim: error:` line a failed command ends with (progress bars before it are fine); no traceback."
+    lines = [l for l in r.stderr.replace('\r', '\n').splitlines() if l.strip()]
+    assert r.returncode != 0 and 'Traceback' not in r.stderr, r.stderr[-1500:]
+    assert lines and lines[-1].startswith('tagsim: error:') and sum(l.startswith('tagsim: error:') for l in lines) == 1, r.stderr[-1500:]
+    return lines[-1]
+
 @pytest.fixture
 def work(tmp_path, monkeypatch):
     "A private work_dir for tagsim, set through the environment."

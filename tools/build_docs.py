@@ -10,8 +10,9 @@ reference) and writes `_proc/`; Sphinx with myst-nb renders those notebooks with
 tables), in notebook order, with full-text search. Notebooks are not executed here: their outputs come from
 `python tools/run_notebooks.py`. With Quarto installed, `nbdev_docs` builds the Quarto site from nbs/_quarto.yml.
 """
-import argparse, html, json, os, re, shutil, subprocess, sys, tempfile
+import argparse, html, json, re, shutil, subprocess, sys, tempfile
 from pathlib import Path
+from tagsim.config import atomic_output
 
 ROOT = Path(__file__).resolve().parent.parent
 NBS, PROC, DOCS = ROOT/'nbs', ROOT/'_proc', ROOT/'_docs'
@@ -37,12 +38,6 @@ def notebook_markdown(nb_path:Path) -> str:
             out.append('```python\n' + DIRECTIVE.sub('', src).strip() + '\n```')
     return '\n\n'.join(x for x in out if x) + '\n'
 
-def _atomic_write(path:Path, text:str):
-    "The one atomic text writer of the tools (tagsim itself uses `tagsim.config.atomic_output`)."
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name + '.', suffix='.tmp')
-    with os.fdopen(fd, 'w', encoding='utf-8') as f: f.write(text)
-    os.replace(tmp, path)
-
 def build_readme(check:bool=False) -> bool:
     "Write README.md from nbs/index.ipynb; with check, only report whether it is current."
     text = '<!-- Generated from nbs/index.ipynb by tools/build_docs.py; edit the notebook, not this file. -->\n\n' + notebook_markdown(NBS/'index.ipynb')
@@ -51,7 +46,8 @@ def build_readme(check:bool=False) -> bool:
     if check:
         if not current: print('README.md is out of date: run python tools/build_docs.py --readme', file=sys.stderr)
         return current
-    if not current: _atomic_write(readme, text)
+    if not current:
+        with atomic_output(readme) as tmp: tmp.write_text(text, encoding='utf-8')
     return True
 
 def _frontmatter(nb:dict) -> dict:

@@ -9,6 +9,7 @@ Without names it runs the analysis notebooks listed in ANALYSIS_NOTEBOOKS.
 """
 import argparse, os, subprocess, sys, time
 from pathlib import Path
+from tagsim.config import atomic_output
 
 ROOT = Path(__file__).resolve().parent.parent
 ANALYSIS_NOTEBOOKS = ('07_vocabulary', '08_frequency', '14_runs', '15_embed', '16_search', '17_quality', '18_variants', '19_viz',
@@ -22,9 +23,7 @@ def run(path:Path, timeout:int):
     NotebookClient(nb, timeout=timeout, kernel_name='python3', resources={'metadata': {'path': str(path.parent)}}).execute()
     for cell in nb.cells:  # library log lines on stderr (TensorFlow's start-up, tqdm) are not results; errors stay
         if cell.cell_type == 'code': cell.outputs = [o for o in cell.outputs if not (o.output_type == 'stream' and o.name == 'stderr')]
-    tmp = path.with_suffix('.tmp.ipynb')
-    nbformat.write(nb, tmp)
-    os.replace(tmp, path)
+    with atomic_output(path) as tmp: nbformat.write(nb, tmp)
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
