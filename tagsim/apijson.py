@@ -39,12 +39,14 @@ def read_api_json(paths) -> tuple[dict, dict]:
         except OSError as e: raise ApiJsonError(f"{p}: cannot be read ({e.strerror})") from None
         if isinstance(data, dict) and isinstance(data.get('items'), list):
             for it in data['items']:
-                if not isinstance(it, dict) or not isinstance(it.get('id'), int): raise ApiJsonError(f"{p}: an item without an integer id")
+                if not isinstance(it, dict) or not isinstance(it.get('id'), int):
+                    raise ApiJsonError(f"{p}: an item without an integer id")
                 items[it['id']] = {col: it.get(k) for k, col in ITEM_FIELDS.items()} | {'item_data': it}
         elif isinstance(data, dict) and isinstance(data.get('tags'), list):
             tags[_info_item_id(p, data)] = [{'id': t.get('id'), 'confidence': t.get('confidence'), 'tag': t.get('tag')}
                                             for t in data['tags'] if isinstance(t, dict)]
-        else: raise ApiJsonError(f"{p}: neither an items/get page ('items' list) nor an items/info answer ('tags' list)")
+        else:
+            raise ApiJsonError(f"{p}: neither an items/get page ('items' list) nor an items/info answer ('tags' list)")
     return items, tags
 
 # %% ../nbs/03_apijson.ipynb #9f244204

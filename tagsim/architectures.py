@@ -20,11 +20,14 @@ __all__ = ['MEASURED_TAGS', 'COMPARED', 'count_flops', 'random_images', 'time_in
 def count_flops(model, # a Keras model taking square RGB images
                 image_size:int, # its input size
                ) -> int:
-    "Floating-point operations of one image's forward pass (multiply and add counted apart), from TensorFlow's profiler."
+    """Floating-point operations of one image's forward pass (multiply and add counted apart), from TensorFlow's
+    profiler."""
     import tensorflow as tf
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
     call = tf.function(tf.autograph.experimental.do_not_convert(lambda x: model(x, training=False)))
-    graph = convert_variables_to_constants_v2(call.get_concrete_function(tf.TensorSpec([1, image_size, image_size, 3]))).graph
+    graph = convert_variables_to_constants_v2(
+        call.get_concrete_function(tf.TensorSpec([1, image_size, image_size, 3]))
+    ).graph
     options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation() | {'output': 'none'}
     return int(tf.compat.v1.profiler.profile(graph=graph, run_meta=tf.compat.v1.RunMetadata(), cmd='op', options=options).total_float_ops)
 
@@ -43,7 +46,8 @@ def _timed(step, reps:int, min_seconds:float) -> float:
     step()
     n, t0 = 0, time.perf_counter()
     while n < reps and (n == 0 or time.perf_counter() - t0 < min_seconds):
-        step(); n += 1
+        step()
+        n += 1
     return (time.perf_counter() - t0) / n
 
 # %% ../nbs/22_architectures.ipynb #3f5ee228
@@ -71,7 +75,8 @@ def time_training(model, # a Keras model compiled with an optimizer and loss
 
 # %% ../nbs/22_architectures.ipynb #f6a8523e
 def peak_memory_mb() -> tuple[float, str]:
-    "This process's peak memory in MiB and what it counts: the GPU's peak allocation where one is in use, else the peak RSS."
+    """This process's peak memory in MiB and what it counts: the GPU's peak allocation where one is in use, else the
+    peak RSS."""
     import keras
     if keras.backend.backend() == 'jax':
         import jax
@@ -104,7 +109,8 @@ def _profile(arch:str, size:int) -> dict:
     "Parameters of the backbone (with its ImageNet classifier too, where it has one) and the tagger's FLOPs per image."
     tagger = build_tagger(arch, MEASURED_TAGS, image_size=size)
     out = {'backbone_params': int(build_backbone(arch, None, size).count_params()), 'flops': count_flops(tagger, size)}
-    if arch != 'small-cnn': out['classifier_params'] = int(build_backbone(arch, None, size, include_top=True).count_params())
+    if arch != 'small-cnn':
+        out['classifier_params'] = int(build_backbone(arch, None, size, include_top=True).count_params())
     return out
 
 # %% ../nbs/22_architectures.ipynb #ace8bb5e
@@ -118,7 +124,8 @@ def measure(job:dict, # {'kind', 'arch', 'size', 'threads'?, 'batches'? (inferen
     out = {'backend': keras.backend.backend(), 'device': compute_device()}
     if kind == 'profile': out |= _profile(arch, size)
     elif kind == 'inference':
-        model = build_tagger(arch, MEASURED_TAGS, image_size=size); model.compile(jit_compile=jit)
+        model = build_tagger(arch, MEASURED_TAGS, image_size=size)
+        model.compile(jit_compile=jit)
         out |= {f'ms_per_image_b{b}': time_inference(model, size, b) for b in job['batches']}
     elif kind == 'train':
         model = build_tagger(arch, MEASURED_TAGS, image_size=size, freeze_backbone=False)
@@ -132,7 +139,11 @@ def measure(job:dict, # {'kind', 'arch', 'size', 'threads'?, 'batches'? (inferen
 def job_name(job:dict) -> str:
     "A file name for a measurement: `train-resnet50-224-b8.json`."
     extra = [f"t{job['threads']}"] if job.get('threads') else []
-    extra += [f"b{job['batch']}"] if 'batch' in job else [f"b{'-'.join(map(str, job['batches']))}"] if 'batches' in job else []
+    extra += (
+        [f"b{job['batch']}"]
+        if 'batch' in job
+        else [f"b{'-'.join(map(str, job['batches']))}"] if 'batches' in job else []
+    )
     return '-'.join([job['kind'], job['arch'], str(job['size'])] + extra) + '.json'
 
 # %% ../nbs/22_architectures.ipynb #9fe80979
@@ -152,7 +163,13 @@ def measure_in_child(job:dict, # a measurement, as for `measure`
     if path.is_file(): return json.loads(path.read_text())
     env = os.environ | {'TF_CPP_MIN_LOG_LEVEL': '3', 'PYTHONUNBUFFERED': '1'}
     try:
-        r = subprocess.run([sys.executable, '-m', 'tagsim.architectures', json.dumps(job)], capture_output=True, text=True, env=env, timeout=timeout)
+        r = subprocess.run(
+            [sys.executable, '-m', 'tagsim.architectures', json.dumps(job)],
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=timeout,
+        )
         lines = [l for l in r.stdout.splitlines() if l.startswith('RESULT ')]
         result = json.loads(lines[-1][7:]) if lines and r.returncode == 0 else {'error': _child_error(r)}
     except subprocess.TimeoutExpired: result = {'error': f'stopped after {timeout:.0f} s'}
@@ -164,7 +181,15 @@ if __name__ == '__main__' and len(sys.argv) == 2:
     print('RESULT ' + json.dumps(measure(json.loads(sys.argv[1]))), flush=True)
 
 # %% ../nbs/22_architectures.ipynb #1a9ab7c2
-COMPARED = ('small-cnn', 'efficientnet-lite0', 'resnet50', 'efficientnetv2-s', 'efficientnetv2-l', 'convnext-tiny', 'convnext-large')
+COMPARED = (
+    'small-cnn',
+    'efficientnet-lite0',
+    'resnet50',
+    'efficientnetv2-s',
+    'efficientnetv2-l',
+    'convnext-tiny',
+    'convnext-large',
+)
 
 def comparison_jobs(archs=COMPARED, # registry names
                     threads=(1, 2), # thread counts for inference (None: the backend's default)
@@ -183,11 +208,14 @@ def comparison_jobs(archs=COMPARED, # registry names
 # %% ../nbs/22_architectures.ipynb #59819d3a
 def comparison_table(results:list, # `measure_in_child` results
                     ) -> pd.DataFrame:
-    "One row per architecture: size, parameters, GFLOPs, inference speed per thread count, training speed and memory per batch."
+    """One row per architecture: size, parameters, GFLOPs, inference speed per thread count, training speed and memory
+    per batch."""
     rows = {}
     for r in results:
         row = rows.setdefault(r['arch'], {'size': r['size']})
-        if 'error' in r: row[f"{r['kind']} error"] = r['error']; continue
+        if 'error' in r:
+            row[f"{r['kind']} error"] = r['error']
+            continue
         if r['kind'] == 'profile':
             row |= {'params (M)': r['backbone_params'] / 1e6, 'with classifier (M)': r.get('classifier_params', np.nan) / 1e6,
                     'GFLOPs/img': r['flops'] / 1e9}
@@ -210,8 +238,10 @@ def compare_architectures(store:str|Path, # folder of stored measurements (resum
     "Run (or read back) every measurement and tabulate them."
     results = []
     for job in jobs or comparison_jobs():
-        t0 = time.perf_counter(); r = measure_in_child(job, store, timeout)
-        if progress: print(f"{job_name(job)[:-5]:<45} {r.get('error', 'ok')} ({time.perf_counter() - t0:.0f} s)", flush=True)
+        t0 = time.perf_counter()
+        r = measure_in_child(job, store, timeout)
+        if progress:
+            print(f"{job_name(job)[:-5]:<45} {r.get('error', 'ok')} ({time.perf_counter() - t0:.0f} s)", flush=True)
         results.append(r)
     return comparison_table(results)
 
@@ -228,9 +258,13 @@ def _threshold_result(feats, split, y_all, *, tags:list, vocab, eval_cols:np.nda
     from tagsim.metrics import average_precision
     import keras
     cols = np.array([tags.index(t) for t in vocab.tags])
-    train = np.flatnonzero((split == 0) & (y_all[:, cols].sum(1) > 0)); val = np.flatnonzero(split == 1); test = np.flatnonzero(split == 2)
+    train = np.flatnonzero((split == 0) & (y_all[:, cols].sum(1) > 0))
+    val = np.flatnonzero(split == 1)
+    test = np.flatnonzero(split == 2)
     keras.utils.set_random_seed(seed)
-    head, hist = fit_head(feats[train], y_all[np.ix_(train, cols)], feats[val], y_all[np.ix_(val, cols)], work, epochs=epochs, verbose=0)
+    head, hist = fit_head(
+        feats[train], y_all[np.ix_(train, cols)], feats[val], y_all[np.ix_(val, cols)], work, epochs=epochs, verbose=0
+    )
     scores = head.predict(np.asarray(feats[test], np.float32), batch_size=512, verbose=0)
     where = {c: k for k, c in enumerate(cols)}
     ap = average_precision(y_all[np.ix_(test, eval_cols)], scores[:, [where[c] for c in eval_cols]])
@@ -257,7 +291,11 @@ def min_occurrence_ablation(settings, # the scrape (`Settings`)
     widest = vocabs[min(vocabs)]
     ex = build_examples(index, widest, settings.scrape_path, settings.media_path)
     feats, rows, _ = cache_features(ex, arch, get_backbone(arch).size, settings.work_dir/'features', weights=weights)
-    split, _ = repost_safe_split(ex.subset(rows), TrainOptions(arch=arch, repost_distance=repost_distance, seed=seed), settings.work_dir/'dhash'/f'{index.path.name}.json')
+    split, _ = repost_safe_split(
+        ex.subset(rows),
+        TrainOptions(arch=arch, repost_distance=repost_distance, seed=seed),
+        settings.work_dir / 'dhash' / f'{index.path.name}.json',
+    )
     y_all = ex.labels(rows)
     eval_cols = np.array([widest.tags.index(t) for t in vocabs[max(vocabs)].tags])
     eval_cols = eval_cols[y_all[split == 2][:, eval_cols].sum(0) >= 3]  # tags with at least 3 test positives

@@ -24,7 +24,8 @@ def whole(minimum:int=1, # the smallest value allowed
     "An argparse `type` for whole numbers of at least `minimum`."
     def parse(text:str) -> int:
         try: value = int(text)
-        except ValueError: raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {text!r}") from None
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {text!r}") from None
         if value < minimum: raise argparse.ArgumentTypeError(f"expected a whole number >= {minimum}, got {text!r}")
         return value
     return parse
@@ -80,7 +81,9 @@ def _scrape_args(p:argparse.ArgumentParser) -> argparse.ArgumentParser:
     g.add_argument('--db', help='scrape database (SQLite); default: settings, else the demo scrape')
     g.add_argument('--media-dir', help='media folder; default: settings, else `media` beside the scrape')
     g.add_argument('--work-dir', help="where tagsim writes (index, outputs); default: settings, else ~/.cache/tagsim")
-    g.add_argument('--config', help='TOML settings file (default: $TAGSIM_CONFIG, ./tagsim.toml, ~/.config/tagsim/config.toml)')
+    g.add_argument(
+        '--config', help='TOML settings file (default: $TAGSIM_CONFIG, ./tagsim.toml, ~/.config/tagsim/config.toml)'
+    )
     return p
 
 def settings_from_args(a:argparse.Namespace) -> Settings:
@@ -109,7 +112,15 @@ def run_main_job(a, # parsed `demo run` or `run` arguments
     opts = TrainOptions(**train_choices(a, s))
     print(device_line())
     verbose = 0 if a.quiet else 1 if sys.stdout.isatty() else 2  # 2: one line per epoch in log files
-    report = main_job(s, out, opts, truth_file=truth, baseline=not a.no_baseline, verbose=verbose, say=lambda line: print(line, flush=True))
+    report = main_job(
+        s,
+        out,
+        opts,
+        truth_file=truth,
+        baseline=not a.no_baseline,
+        verbose=verbose,
+        say=lambda line: print(line, flush=True),
+    )
     show(run_summary(json.loads((out/'run'/'metrics.json').read_text())))
     print(f"report: {report.resolve()}")
 
@@ -127,7 +138,8 @@ def cmd_demo_run(a):
 def cmd_run(a):
     "The main job on the user's scrape; variants are scored only when --truth names ground truth."
     s = settings_from_args(a)
-    if s.db_path is None: raise ValueError("tagsim run needs --db (or db_path in the settings); for the demo use tagsim demo run")
+    if s.db_path is None:
+        raise ValueError("tagsim run needs --db (or db_path in the settings); for the demo use tagsim demo run")
     out = Path(a.out) if a.out else s.work_dir/'jobs'/Path(s.scrape_path).stem
     run_main_job(a, s, out, Path(a.truth) if a.truth else None)
 
@@ -163,7 +175,9 @@ def scrape_stats(settings:Settings, # the scrape
 # %% ../nbs/99_cli.ipynb #a94c6b51
 def cmd_stats(a):
     "Print the scrape's statistics."
-    stats = scrape_stats(settings_from_args(a), rebuild=a.rebuild, progress=not a.json, aliases=_aliases(a), normalize=not a.no_normalize)
+    stats = scrape_stats(
+        settings_from_args(a), rebuild=a.rebuild, progress=not a.json, aliases=_aliases(a), normalize=not a.no_normalize
+    )
     show(stats, a.json)
 
 def cmd_index(a):
@@ -238,7 +252,8 @@ def cmd_plots(a):
 def model_choice(a, # parsed arguments with `arch` and `weights`
                  s:Settings, # the settings, whose model fields are the defaults
                 ) -> tuple[str, str|None]:
-    "The architecture and weights named on the command line, else in the settings (random weights where nothing is pretrained)."
+    """The architecture and weights named on the command line, else in the settings (random weights where nothing is
+    pretrained)."""
     from tagsim.models import get_backbone
     arch = a.arch or s.model_architecture
     backbone = get_backbone(arch, field=None if a.arch else 'model_architecture')
@@ -251,18 +266,30 @@ def train_choices(a, # parsed `train` or `demo run` arguments
                  ) -> dict:
     "Training options given on the command line, with the settings' model fields where a flag is absent."
     arch, weights = model_choice(a, s)
-    given = dict(image_size=a.image_size or s.image_size, epochs=a.epochs, batch_size=a.batch_size, loss=a.loss, split=a.split,
-                 unfreeze_top=a.unfreeze_top, repost_distance=getattr(a, 'repost_distance', None),
-                 mode=a.mode or ('cached' if weights else 'finetune'))
+    given = dict(
+        image_size=a.image_size or s.image_size,
+        epochs=a.epochs,
+        batch_size=a.batch_size,
+        loss=a.loss,
+        split=a.split,
+        unfreeze_top=a.unfreeze_top,
+        repost_distance=getattr(a, 'repost_distance', None),
+        mode=a.mode or ('cached' if weights else 'finetune'),
+    )
     return {k: v for k, v in given.items() if v is not None} | {'arch': arch, 'weights': weights, 'warm_start': bool(a.warm_start)}
 
 # %% ../nbs/99_cli.ipynb #fa0b785c
 def run_summary(m:dict) -> dict:
     "The headline test figures of a run (and its baseline)."
     from tagsim.metrics import headline_figures
-    pick = lambda t: headline_figures(t) | {'test items': t['items'], 'tags evaluated': t['tags_evaluated'], 'tags too rare': t['tags_too_rare']}
+    pick = lambda t: headline_figures(t) | {
+        'test items': t['items'],
+        'tags evaluated': t['tags_evaluated'],
+        'tags too rare': t['tags_too_rare'],
+    }
     out = {'tagsim (test split)': pick(m['test']), 'train seconds': m['train_seconds']}
     if 'baseline' in m: out['pr0loader baseline (same test split)'] = pick(m['baseline']['test'])
+    if m.get('left_out'): out['left out (each named in left_out.csv)'] = m['left_out']
     return out
 
 # %% ../nbs/99_cli.ipynb #d928656c
@@ -277,7 +304,9 @@ def cmd_train(a):
     out = Path(a.out) if a.out else s.work_dir/'runs'/f"{opts.arch}-{opts.mode}"
     print(device_line())
     verbose = 1 if sys.stdout.isatty() or getattr(a, 'verbose', False) else 2  # 2: one line per epoch in log files
-    m = train_run(s, out, opts, vocab=a.vocab, baseline=not a.no_baseline, verbose=verbose, force=getattr(a, 'force', False))
+    m = train_run(
+        s, out, opts, vocab=a.vocab, baseline=not a.no_baseline, verbose=verbose, force=getattr(a, 'force', False)
+    )
     show(run_summary(m) | {'run folder': str(out.resolve())}, a.json)
 
 # %% ../nbs/99_cli.ipynb #3572e936
@@ -352,8 +381,17 @@ def cmd_embed(a):
         arch, weights = model_choice(a, s)
         embedder = backbone_embedder(arch, weights, a.image_size or s.image_size)
     print(device_line())
-    m = embed_scrape(s, embedder, a.out, shard=a.shard, normalize=not a.raw, batch_size=a.batch_size, part_size=a.part_size,
-                     progress=not a.quiet, force=a.force)
+    m = embed_scrape(
+        s,
+        embedder,
+        a.out,
+        shard=a.shard,
+        normalize=not a.raw,
+        batch_size=a.batch_size,
+        part_size=a.part_size,
+        progress=not a.quiet,
+        force=a.force,
+    )
     reasons = reason_counts(m['skipped'])
     show({'embeddings': str(Path(a.out).resolve()), 'items': m['count'], 'dimensions': m['dim'], 'shard': m['shard'],
           'embedded now': m['run']['embedded'], 'reused': m['run']['reused'], 'left out': reasons or None})
@@ -397,7 +435,8 @@ def cmd_similar(a):
     if a.json:
         print(to_json(results))
         return
-    for r in results: print(f"{r['id']:>10} {r['score']:.4f}  {screen_text(r['path'], 60):<60} {screen_text(' '.join(r['tags']), 80)}")
+    for r in results:
+        print(f"{r['id']:>10} {r['score']:.4f}  {screen_text(r['path'], 60):<60} {screen_text(' '.join(r['tags']), 80)}")
 
 # %% ../nbs/99_cli.ipynb #2667b212
 def cmd_duplicates(a):
@@ -451,7 +490,13 @@ def cmd_suggest(a):
     have, scores, parts, names, recovery = _tag_scores(a, e, index, view)
     table = suggestions(e.ids, scores, have, names, top=a.top, min_score=a.min_score, parts=parts)
     write_csv(a.out, table)
-    show({'suggestions': len(table), 'items with suggestions': int(table.id.nunique()) if len(table) else 0, 'written to': str(a.out)})
+    show(
+        {
+            'suggestions': len(table),
+            'items with suggestions': int(table.id.nunique()) if len(table) else 0,
+            'written to': str(a.out),
+        }
+    )
     if recovery is not None:
         print('hidden-tag recovery on the run\'s test split (macro mAP):')
         for r in recovery.itertuples(): print(f"  {r.source}: {r.macro_mAP:.4f}")
@@ -475,7 +520,9 @@ def _variant_sources(a):
     e = load_embeddings(a.embeddings) if a.embeddings else None
     s = settings_from_args(a)
     if not a.db and e is not None:
-        s = load_settings(a.config, db_path=e.manifest['scrape'], media_dir=e.manifest['media_dir'], work_dir=a.work_dir)
+        s = load_settings(
+            a.config, db_path=e.manifest['scrape'], media_dir=e.manifest['media_dir'], work_dir=a.work_dir
+        )
     elif not a.db and a.run: s = _run_settings(a)
     index, _ = open_index(s, progress=True)
     return s, index, e, (load_run(a.run) if a.run else None)
@@ -491,8 +538,13 @@ def _variant_ranking(a, index, e, run):
 
 # %% ../nbs/99_cli.ipynb #dad6c08e
 def _truth_file(a, s:Settings) -> Path:
-    path = Path(a.truth) if a.truth else s.demo_dir/'variant_truth.json' if s.db_path is None or s.scrape_path == s.demo_dir/'demo.db' else None
-    if path is None or not path.is_file(): raise FileNotFoundError("--evaluate needs ground truth: pass --truth FILE (pairs), or use the demo scrape")
+    path = (
+        Path(a.truth)
+        if a.truth
+        else s.demo_dir / 'variant_truth.json' if s.db_path is None or s.scrape_path == s.demo_dir / 'demo.db' else None
+    )
+    if path is None or not path.is_file():
+        raise FileNotFoundError("--evaluate needs ground truth: pass --truth FILE (pairs), or use the demo scrape")
     return path
 
 def cmd_variants(a):
@@ -504,7 +556,9 @@ def cmd_variants(a):
     summary = {'tags judged': len(table), 'pairs': len(ranked), 'pairs written to': str(a.out)}
     if a.aliases_out or a.requests_out:
         groups = variant_groups(ranked, table, a.min_score)
-        if a.aliases_out: write_proposals(a.aliases_out, groups); summary['proposal groups'] = len(groups)
+        if a.aliases_out:
+            write_proposals(a.aliases_out, groups)
+            summary['proposal groups'] = len(groups)
         if a.requests_out:
             from tagsim.config import atomic_output
             with atomic_output(a.requests_out) as tmp: tmp.write_text(request_lines(groups), encoding='utf-8')
@@ -546,7 +600,11 @@ def _main_job_options(c):
     "The options that `demo run` and `run` share."
     c.add_argument('--out', help='the job folder (default: WORK_DIR/jobs/NAME)')
     c.add_argument('--epochs', type=whole(1), help='training epochs (default 30, with early stopping)')
-    c.add_argument('--image-size', type=whole(32), help="image size (default: settings image_size, else the architecture's native size)")
+    c.add_argument(
+        '--image-size',
+        type=whole(32),
+        help="image size (default: settings image_size, else the architecture's native size)",
+    )
     c.add_argument('--arch', help='backbone (default: settings model_architecture, efficientnet-lite0)')
     c.add_argument('--weights', help="backbone weights: 'imagenet' (default), 'none' or a local file")
     c.add_argument('--no-baseline', action='store_true', help='skip the pr0loader baseline')
@@ -555,7 +613,9 @@ def _main_job_options(c):
 # %% ../nbs/99_cli.ipynb #a1f0c008
 def _add_main_job(sub):
     "The `run` command: the main job on a user's scrape."
-    doc = 'the main job on a scrape: statistics, training, embeddings, similar items, variants, maps, and an HTML report'
+    doc = (
+        'the main job on a scrape: statistics, training, embeddings, similar items, variants, maps, and an HTML report'
+    )
     r = _scrape_args(sub.add_parser('run', help=doc, description=doc + '. The last line of output is `report: PATH`.'))
     _main_job_options(r)
     r.add_argument('--truth', help='variant ground truth (JSON pairs) to score the variants against')
@@ -565,7 +625,9 @@ def _add_main_job(sub):
 # %% ../nbs/99_cli.ipynb #cfe9c005
 def _add_demo(sub):
     "The `demo build` and `demo run` commands."
-    demo = sub.add_parser('demo', help='the embedded demo scrape').add_subparsers(dest='demo_command', metavar='ACTION', required=True)
+    demo = sub.add_parser('demo', help='the embedded demo scrape').add_subparsers(
+        dest='demo_command', metavar='ACTION', required=True
+    )
     for name, fn, doc in (('build', cmd_demo_build, 'render the demo scrape into work_dir/demo'),
                           ('run', cmd_demo_run, 'the main job on the demo: statistics, training, embeddings, similar items, variants, maps, and an HTML report')):
         d = demo.add_parser(name, help=doc, description=doc)
@@ -585,7 +647,9 @@ def _add_vocab_options(c):
     c.add_argument('--min-occurrences', type=whole(1), help='keep tags on at least N items (default: settings, 10)')
     c.add_argument('--max-size', type=whole(1), help='keep at most N tags')
     c.add_argument('--min-confidence', type=number(0), help='ignore assignments below this confidence')
-    c.add_argument('--min-tags-per-item', type=whole(1), default=1, help='exclude items with fewer vocabulary tags (default 1)')
+    c.add_argument(
+        '--min-tags-per-item', type=whole(1), default=1, help='exclude items with fewer vocabulary tags (default 1)'
+    )
     c.add_argument('--flags', help='content flags to include, comma-separated: sfw,nsfw,nsfl,nsfp,pol (default all)')
     c.add_argument('--block', help='comma-separated block list replacing the default (sfw,nsfw,nsfl,nsfp,pol)')
     c.add_argument('--extra-block', help='comma-separated tags to block in addition')
@@ -602,7 +666,8 @@ def _add_scrape_commands(sub):
                           ('plots', cmd_plots, 'write tag-frequency plots as PNG files')):
         c = _scrape_args(sub.add_parser(name, help=doc, description=doc))
         if name in ('stats', 'check-media', 'config'): c.add_argument('--json', action='store_true', help='print JSON')
-        if name in ('stats', 'index'): c.add_argument('--rebuild', action='store_true', help='rebuild the index from scratch')
+        if name in ('stats', 'index'):
+            c.add_argument('--rebuild', action='store_true', help='rebuild the index from scratch')
         if name in ('stats', 'vocab', 'plots'):
             c.add_argument('--aliases', help='alias map file (JSON, YAML or CSV): variant -> canonical')
             c.add_argument('--no-normalize', action='store_true', help='count tags as written (no variant keys)')
@@ -613,25 +678,55 @@ def _add_scrape_commands(sub):
 # %% ../nbs/99_cli.ipynb #ee75c86e
 def _add_train(sub):
     "The `train` command."
-    tr = _scrape_args(sub.add_parser('train', help='train a tagger and write a run folder',
-                                     description='Train a multi-label tagger; without arguments, on the demo scrape with the default recipe.'))
-    tr.add_argument('--arch', help='backbone: efficientnet-lite0, resnet50, efficientnetv2-b0/-s/-l, convnext-tiny/-large, small-cnn '
-                    '(default: settings model_architecture, efficientnet-lite0)')
-    tr.add_argument('--mode', choices=['cached', 'finetune'],
-                    help='cached features of the frozen backbone, or fine-tune on images (default: cached with pretrained weights, else finetune)')
-    tr.add_argument('--epochs', type=whole(1), help='at most this many epochs, with early stopping on validation mAP (default 30)')
-    tr.add_argument('--image-size', type=whole(32), help="input size in pixels (default: settings image_size, else the architecture's native size)")
+    tr = _scrape_args(
+        sub.add_parser(
+            'train',
+            help='train a tagger and write a run folder',
+            description='Train a multi-label tagger; without arguments, on the demo scrape with the default recipe.',
+        )
+    )
+    tr.add_argument(
+        '--arch',
+        help='backbone: efficientnet-lite0, resnet50, efficientnetv2-b0/-s/-l, convnext-tiny/-large, small-cnn '
+        '(default: settings model_architecture, efficientnet-lite0)',
+    )
+    tr.add_argument(
+        '--mode',
+        choices=['cached', 'finetune'],
+        help='cached features of the frozen backbone, or fine-tune on images (default: cached with pretrained weights, else finetune)',
+    )
+    tr.add_argument(
+        '--epochs', type=whole(1), help='at most this many epochs, with early stopping on validation mAP (default 30)'
+    )
+    tr.add_argument(
+        '--image-size',
+        type=whole(32),
+        help="input size in pixels (default: settings image_size, else the architecture's native size)",
+    )
     tr.add_argument('--batch-size', type=whole(1), help='images per training batch (default 64)')
-    tr.add_argument('--weights', help="backbone weights: 'imagenet' (efficientnet-lite0: the packaged file, offline; others: Keras downloads), "
-                    "'none', or a local weights file (default: settings model_weights, imagenet)")
+    tr.add_argument(
+        '--weights',
+        help="backbone weights: 'imagenet' (efficientnet-lite0: the packaged file, offline; others: Keras downloads), "
+        "'none', or a local weights file (default: settings model_weights, imagenet)",
+    )
     tr.add_argument('--loss', choices=['asl', 'bce'], help='asymmetric loss or binary cross-entropy (default asl)')
-    tr.add_argument('--split', choices=['hash', 'time'], help='repost-safe split by item hash or by upload time (default hash)')
-    tr.add_argument('--repost-distance', type=whole(-1), help='dHash distance that makes two images one repost group; -1 turns grouping off (default 4)')
-    tr.add_argument('--unfreeze-top', type=whole(0), help='finetune a pretrained backbone: unfreeze only its top N blocks')
+    tr.add_argument(
+        '--split', choices=['hash', 'time'], help='repost-safe split by item hash or by upload time (default hash)'
+    )
+    tr.add_argument(
+        '--repost-distance',
+        type=whole(-1),
+        help='dHash distance that makes two images one repost group; -1 turns grouping off (default 4)',
+    )
+    tr.add_argument(
+        '--unfreeze-top', type=whole(0), help='finetune a pretrained backbone: unfreeze only its top N blocks'
+    )
     tr.add_argument('--warm-start', action='store_true', help='finetune: start from a head trained on cached features')
     tr.add_argument('--vocab', help='a saved vocabulary JSON (default: built with the settings threshold)')
     tr.add_argument('--out', help='run folder (default: work_dir/runs/ARCH-MODE); rerun with it to resume')
-    tr.add_argument('--force', action='store_true', help='start afresh when --out holds a run of another scrape or vocabulary')
+    tr.add_argument(
+        '--force', action='store_true', help='start afresh when --out holds a run of another scrape or vocabulary'
+    )
     tr.add_argument('--no-baseline', action='store_true', help='skip the pr0loader baseline')
     tr.add_argument('--json', action='store_true', help='print the summary as JSON')
     tr.set_defaults(func=cmd_train)
@@ -639,19 +734,30 @@ def _add_train(sub):
 # %% ../nbs/99_cli.ipynb #3a3b0469
 def _add_run_commands(sub):
     "The commands that use a trained run, and the JSON import."
-    ev = _scrape_args(sub.add_parser('evaluate', help="evaluate a run on its held-out test split", description="Recompute a run's test metrics."))
+    ev = _scrape_args(
+        sub.add_parser(
+            'evaluate', help="evaluate a run on its held-out test split", description="Recompute a run's test metrics."
+        )
+    )
     ev.add_argument('--run', required=True, help='run folder')
     ev.add_argument('--split', default='test', choices=['train', 'val', 'test'])
     ev.add_argument('--json', action='store_true', help='print JSON')
     ev.set_defaults(func=cmd_evaluate)
-    pr = sub.add_parser('predict', help='tag images with a trained run', description='Print the top tags of images, using per-tag thresholds.')
+    pr = sub.add_parser(
+        'predict',
+        help='tag images with a trained run',
+        description='Print the top tags of images, using per-tag thresholds.',
+    )
     pr.add_argument('images', nargs='+', help='image files, or folders of images')
     pr.add_argument('--run', required=True, help='run folder')
     pr.add_argument('--top-k', type=whole(1), default=5, help='tags shown per image (default 5)')
     pr.add_argument('--json', action='store_true', help='print JSON')
     pr.set_defaults(func=cmd_predict)
-    ij = sub.add_parser('import-json', help='import saved pr0gramm API JSON into a new scrape',
-                        description='Import items/get pages and items/info answers into a new pr0loader-layout database.')
+    ij = sub.add_parser(
+        'import-json',
+        help='import saved pr0gramm API JSON into a new scrape',
+        description='Import items/get pages and items/info answers into a new pr0loader-layout database.',
+    )
     ij.add_argument('files', nargs='+', help='JSON files')
     ij.add_argument('--out', required=True, help='new database path')
     ij.add_argument('--force', action='store_true', help='overwrite --out if it exists')
@@ -660,13 +766,26 @@ def _add_run_commands(sub):
 # %% ../nbs/99_cli.ipynb #9a8f238c
 def _add_embed(sub):
     "`embed` and `embed merge`."
-    em = _scrape_args(sub.add_parser('embed', help='embed every image of a scrape (embeddings.npy, image_ids.npy, manifest.json)',
-                                     description='Embed every image of the scrape; resumable, incremental, shardable. '
-                                                 '`tagsim embed merge DIR... --out DIR` joins shard folders.'))
+    em = _scrape_args(
+        sub.add_parser(
+            'embed',
+            help='embed every image of a scrape (embeddings.npy, image_ids.npy, manifest.json)',
+            description='Embed every image of the scrape; resumable, incremental, shardable. '
+            '`tagsim embed merge DIR... --out DIR` joins shard folders.',
+        )
+    )
     em.add_argument('--run', help="a run folder: embed with its `embedding` layer (default scrape: the run's)")
-    em.add_argument('--arch', help='a backbone to embed with (default: settings model_architecture, efficientnet-lite0)')
-    em.add_argument('--weights', help="backbone weights: 'imagenet', 'none' or a file (default: settings model_weights)")
-    em.add_argument('--image-size', type=whole(32), help="input size (default: settings image_size, else the architecture's native size)")
+    em.add_argument(
+        '--arch', help='a backbone to embed with (default: settings model_architecture, efficientnet-lite0)'
+    )
+    em.add_argument(
+        '--weights', help="backbone weights: 'imagenet', 'none' or a file (default: settings model_weights)"
+    )
+    em.add_argument(
+        '--image-size',
+        type=whole(32),
+        help="input size (default: settings image_size, else the architecture's native size)",
+    )
     em.add_argument('--out', help='the embeddings folder to write')
     em.add_argument('--shard', help='embed only shard I of N (items whose id %% N == I), e.g. 0/4')
     em.add_argument('--raw', action='store_true', help='raw float32 vectors instead of L2-normalised float16')
@@ -698,41 +817,74 @@ def _add_embedding_commands(sub):
     q.add_argument('--tag', help="a tag: the centroid of its items")
     q.add_argument('--vector', help='a .npy file holding one vector')
     si.add_argument('--k', type=whole(1), default=10, help='results (default 10)')
-    si.add_argument('--backend', choices=['auto', 'exact', 'hnsw'], default='auto', help='search backend (default: by size and memory)')
+    si.add_argument(
+        '--backend',
+        choices=['auto', 'exact', 'hnsw'],
+        default='auto',
+        help='search backend (default: by size and memory)',
+    )
     si.add_argument('--json', action='store_true', help='print JSON: [{"id", "score", "path", "tags"}], best first')
     si.set_defaults(func=cmd_similar)
     for name, fn, doc in (('duplicates', cmd_duplicates, 'near-duplicate pairs (cosine and dHash) as CSV'),
                           ('outliers', cmd_outliers, 'items ranked by how unusual they are, as CSV'),
                           ('suggest', cmd_suggest, 'missing-tag suggestions as CSV'),
                           ('mislabelled', cmd_mislabelled, 'tag assignments the neighbours and the tagger doubt, as CSV')):
-        c = _scrape_args(sub.add_parser(name, help=doc, description=doc + '. Text cells that could start a spreadsheet formula get a leading quote.'))
+        c = _scrape_args(
+            sub.add_parser(
+                name,
+                help=doc,
+                description=doc + '. Text cells that could start a spreadsheet formula get a leading quote.',
+            )
+        )
         c.add_argument('--embeddings', required=True, help='an embeddings folder (tagsim embed)')
         c.add_argument('--run', help='a run folder: its tagger scores join the neighbours (suggest, mislabelled)')
         c.add_argument('--out', required=True, help='the CSV file to write')
         c.add_argument('--k', type=whole(1), default=10, help='neighbours per item (default 10)')
-        if name == 'duplicates': c.add_argument('--threshold', type=number(0), default=0.95, help='cosine similarity that makes a pair (default 0.95)')
-        if name == 'outliers': c.add_argument('--top', type=whole(0), default=0, help='write only the N most unusual items (default all)')
+        if name == 'duplicates':
+            c.add_argument('--threshold', type=number(0), default=0.95, help='cosine similarity that makes a pair (default 0.95)')
+        if name == 'outliers':
+            c.add_argument('--top', type=whole(0), default=0, help='write only the N most unusual items (default all)')
         if name == 'suggest':
             c.add_argument('--top', type=whole(1), default=5, help='suggestions per item at most (default 5)')
             c.add_argument('--min-score', type=number(0), default=0.3, help='lowest score suggested (default 0.3)')
-        if name == 'mislabelled': c.add_argument('--max-score', type=number(0), default=0.2, help='highest score still doubted (default 0.2)')
+        if name == 'mislabelled':
+            c.add_argument('--max-score', type=number(0), default=0.2, help='highest score still doubted (default 0.2)')
         c.set_defaults(func=fn)
 
 # %% ../nbs/99_cli.ipynb #b3e131cb
 def _add_variants(sub):
     "The `variants` command."
     from tagsim.variants import GROUP_SCORE
-    va = _scrape_args(sub.add_parser('variants', help='discover tag variants: ranked pairs with evidence, and alias proposals',
-                                     description='Rank tag pairs that may name the same thing; write them as CSV, optionally as a reviewable alias proposal.'))
+    va = _scrape_args(
+        sub.add_parser(
+            'variants',
+            help='discover tag variants: ranked pairs with evidence, and alias proposals',
+            description='Rank tag pairs that may name the same thing; write them as CSV, optionally as a reviewable alias proposal.',
+        )
+    )
     va.add_argument('--embeddings', help='an embeddings folder: the visual signal (and the default scrape)')
     va.add_argument('--run', help="a run folder: its tagger's output weights as the model signal")
-    va.add_argument('--method', choices=['tagsim', 'dbscan'], default='tagsim', help="tagsim's fused score, or the seed's DBSCAN(eps=0.3) baseline")
+    va.add_argument(
+        '--method',
+        choices=['tagsim', 'dbscan'],
+        default='tagsim',
+        help="tagsim's fused score, or the seed's DBSCAN(eps=0.3) baseline",
+    )
     va.add_argument('--out', required=True, help='pairs CSV: tag_a, tag_b, score, then the evidence')
     va.add_argument('--aliases-out', help='write groups as an alias proposal (YAML, accept: false) for review')
     va.add_argument('--requests-out', help='write Danbooru-style lines (create alias a -> b) for the groups')
     va.add_argument('--min-support', type=whole(2), default=5, help='judge tags on at least N items (default 5)')
-    va.add_argument('--min-score', type=number(-1), default=GROUP_SCORE, help=f'group pairs scoring at least this (default {GROUP_SCORE})')
-    va.add_argument('--evaluate', action='store_true', help='score against ground truth (the demo\'s, or --truth): P@k, R@k, AP on the test half')
+    va.add_argument(
+        '--min-score',
+        type=number(-1),
+        default=GROUP_SCORE,
+        help=f'group pairs scoring at least this (default {GROUP_SCORE})',
+    )
+    va.add_argument(
+        '--evaluate',
+        action='store_true',
+        help='score against ground truth (the demo\'s, or --truth): P@k, R@k, AP on the test half',
+    )
     va.add_argument('--truth', help='ground-truth pairs (JSON list of [a, b] or the demo format)')
     va.add_argument('--json', action='store_true', help='print JSON')
     va.set_defaults(func=cmd_variants)
@@ -742,16 +894,31 @@ def _add_umap(sub):
     "The `umap` command."
     from tagsim.viz import MAX_POINTS
     from tagsim.variants import GROUP_SCORE
-    um = sub.add_parser('umap', help='UMAP maps of items and tags (PNG, interactive HTML) and a TensorBoard projector export',
-                        description='Draw the items and the tags of an embeddings folder on a plane with UMAP.')
+    um = sub.add_parser(
+        'umap',
+        help='UMAP maps of items and tags (PNG, interactive HTML) and a TensorBoard projector export',
+        description='Draw the items and the tags of an embeddings folder on a plane with UMAP.',
+    )
     um.add_argument('--embeddings', help='an embeddings folder (default: the embeddings/ folder of --run)')
     um.add_argument('--run', help="a run folder: its embeddings/ folder, and its tensorboard/ folder for the projector")
     um.add_argument('--out', required=True, help='folder for items.png, items.html, tags.png, tags.html')
     um.add_argument('--colour-tag', help='colour the item map by this tag (default: by cluster)')
-    um.add_argument('--max-points', type=whole(5), default=MAX_POINTS, help=f'draw a random subsample beyond this many items (default {MAX_POINTS:,})')
+    um.add_argument(
+        '--max-points',
+        type=whole(5),
+        default=MAX_POINTS,
+        help=f'draw a random subsample beyond this many items (default {MAX_POINTS:,})',
+    )
     um.add_argument('--min-support', type=whole(2), default=5, help='map tags on at least N items (default 5)')
-    um.add_argument('--min-score', type=number(-1), default=GROUP_SCORE, help=f'link variant groups scoring at least this (default {GROUP_SCORE})')
-    um.add_argument('--seed', type=whole(0), default=0, help='random seed of the subsample, UMAP and k-means (default 0)')
+    um.add_argument(
+        '--min-score',
+        type=number(-1),
+        default=GROUP_SCORE,
+        help=f'link variant groups scoring at least this (default {GROUP_SCORE})',
+    )
+    um.add_argument(
+        '--seed', type=whole(0), default=0, help='random seed of the subsample, UMAP and k-means (default 0)'
+    )
     um.add_argument('--work-dir', help="where tagsim keeps the tag index")
     um.add_argument('--config', help='TOML settings file')
     um.add_argument('--json', action='store_true', help='print JSON')
@@ -761,7 +928,9 @@ def _add_umap(sub):
 def build_parser() -> argparse.ArgumentParser:
     "The `tagsim` argument parser."
     from tagsim import __version__
-    p = OneLineParser(prog='tagsim', description='Learn from image-board tags: scrapes, tag statistics, vocabularies, taggers.')
+    p = OneLineParser(
+        prog='tagsim', description='Learn from image-board tags: scrapes, tag statistics, vocabularies, taggers.'
+    )
     p.add_argument('--version', action='version', version=f'tagsim {__version__}')
     p.add_argument('--verbose', action='store_true', help="show TensorFlow's own log lines and Keras's progress bars")
     sub = p.add_subparsers(dest='command', metavar='COMMAND', required=True, parser_class=OneLineParser)
@@ -793,21 +962,41 @@ def _scrape_name(a) -> str:
     except (SettingsError, OSError): return str(getattr(a, 'db', None) or 'the scrape')
 
 # %% ../nbs/99_cli.ipynb #6a602531
-MODEL_COMMANDS = ('train', 'evaluate', 'predict', 'embed', 'similar', 'duplicates', 'outliers', 'suggest', 'mislabelled', 'variants', 'umap', 'demo', 'run')
+MODEL_COMMANDS = (
+    'train',
+    'evaluate',
+    'predict',
+    'embed',
+    'similar',
+    'duplicates',
+    'outliers',
+    'suggest',
+    'mislabelled',
+    'variants',
+    'umap',
+    'demo',
+    'run',
+)
 
 def load_tensorflow_quietly():
     "Import TensorFlow and Keras with their start-up lines on stderr held back (shown only if the import fails)."
     import os, tempfile
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
     with tempfile.TemporaryFile() as held:
-        sys.stderr.flush(); saved = os.dup(2); os.dup2(held.fileno(), 2)
+        sys.stderr.flush()
+        saved = os.dup(2)
+        os.dup2(held.fileno(), 2)
         try:
             import tensorflow as tf, keras  # noqa: F401
             tf.config.list_physical_devices('GPU')  # probes CUDA now, while stderr is held
         except BaseException:
-            os.dup2(saved, 2); held.seek(0); sys.stderr.write(held.read().decode(errors='replace')); raise
+            os.dup2(saved, 2)
+            held.seek(0)
+            sys.stderr.write(held.read().decode(errors='replace'))
+            raise
         finally:
-            os.dup2(saved, 2); os.close(saved)
+            os.dup2(saved, 2)
+            os.close(saved)
 
 # %% ../nbs/99_cli.ipynb #ed12dfd1
 def device_line() -> str:
@@ -831,9 +1020,21 @@ def main(argv:list|None=None) -> int:
     needs_model = a.command in MODEL_COMMANDS and getattr(a, 'demo_command', 'run') == 'run'
     if needs_model and not a.verbose and 'TF_CPP_MIN_LOG_LEVEL' not in __import__('os').environ:
         load_tensorflow_quietly()
-    try: return a.func(a) or 0
-    except (ScrapeError, SettingsError, ApiJsonError, AliasError, UnsafeMediaPath, ImageError, EmbeddingsError, FileExistsError,
-            FileNotFoundError, ValueError, MemoryError) as e:
+    try:
+        return a.func(a) or 0
+    except (
+        ScrapeError,
+        SettingsError,
+        ApiJsonError,
+        AliasError,
+        UnsafeMediaPath,
+        ImageError,
+        EmbeddingsError,
+        FileExistsError,
+        FileNotFoundError,
+        ValueError,
+        MemoryError,
+    ) as e:
         print(f"tagsim: error: {e}", file=sys.stderr)
     except sqlite3.DatabaseError as e:
         print(f"tagsim: error: cannot read the scrape {_scrape_name(a)}: {e}", file=sys.stderr)

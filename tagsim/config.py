@@ -7,12 +7,13 @@ from __future__ import annotations
 import math, os, stat, tomllib, tempfile, warnings
 from contextlib import contextmanager
 from dataclasses import dataclass, fields, asdict, replace
+from glob import escape as glob_escape
 from pathlib import Path
 
 # %% auto #0
 __all__ = ['ENV_PREFIX', 'FIELD_NAMES', 'FORMULA_STARTS', 'SettingsError', 'default_work_dir', 'as_path', 'as_whole_number',
            'Settings', 'find_config_file', 'read_config_file', 'SettingsWarning', 'env_settings', 'load_settings',
-           'atomic_output', 'json_safe', 'to_json', 'write_json', 'csv_safe', 'write_csv']
+           'remove_stale_temporaries', 'atomic_output', 'json_safe', 'to_json', 'write_json', 'csv_safe', 'write_csv']
 
 # %% ../nbs/00_config.ipynb #e40410b7
 class SettingsError(ValueError):
@@ -94,7 +95,9 @@ class Settings:
 
     def resolved(self) -> Settings:
         "The same settings with absolute paths, for files that outlive the current folder (run folders)."
-        paths = {k: getattr(self, k).resolve() for k in ('db_path', 'media_dir', 'work_dir') if getattr(self, k) is not None}
+        paths = {
+            k: getattr(self, k).resolve() for k in ('db_path', 'media_dir', 'work_dir') if getattr(self, k) is not None
+        }
         return replace(self, **paths)
 
     def as_dict(self) -> dict:
@@ -123,9 +126,11 @@ def read_config_file(path:Path) -> dict:
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise SettingsError(f"config file {path} is not valid TOML: {e}") from None
     data = data.get('tagsim', data)
-    if not isinstance(data, dict): raise SettingsError(f"config file {path}: 'tagsim' must be a table ([tagsim]), got {data!r}")
+    if not isinstance(data, dict):
+        raise SettingsError(f"config file {path}: 'tagsim' must be a table ([tagsim]), got {data!r}")
     unknown = sorted(set(data) - set(FIELD_NAMES))
-    if unknown: raise SettingsError(f"config file {path}: unknown settings field(s) {', '.join(unknown)}; known: {', '.join(FIELD_NAMES)}")
+    if unknown:
+        raise SettingsError(f"config file {path}: unknown settings field(s) {', '.join(unknown)}; known: {', '.join(FIELD_NAMES)}")
     return data
 
 # %% ../nbs/00_config.ipynb #c0f1e004
@@ -157,14 +162,37 @@ def load_settings(config_file:str|Path|None=None, # TOML file; default: see abov
 
 # %% ../nbs/00_config.ipynb #b5ee23dd
 def _current_umask() -> int:
-    mask = os.umask(0); os.umask(mask)
+    mask = os.umask(0)
+    os.umask(mask)
     return mask
 
+# %% ../nbs/00_config.ipynb #c0f1e0a1
+def _pid_alive(pid:int) -> bool:
+    "Is process `pid` running on this machine?"
+    try: os.kill(pid, 0)
+    except ProcessLookupError: return False
+    except PermissionError: return True
+    return True
+
+# %% ../nbs/00_config.ipynb #c0f1e0a2
+def remove_stale_temporaries(path:Path, # the file whose temporaries to look for
+                            ):
+    "Delete temporaries of `path` that a killed process left: names `NAME.PID.*.tmp*` whose PID no longer runs."
+    for tmp in path.parent.glob(glob_escape(path.name) + '.*.*.tmp*'):
+        pid = tmp.name[len(path.name) + 1:].split('.', 1)[0]
+        if pid.isdigit() and not _pid_alive(int(pid)): tmp.unlink(missing_ok=True)
+
+# %% ../nbs/00_config.ipynb #c0f1e0a4
 @contextmanager
-def atomic_output(path:str|Path):
-    "Yield a temporary path beside `path`; on success it replaces `path` (with the umask's file mode), on error it is removed."
-    path = Path(path); path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=path.name + '.', suffix='.tmp' + path.suffix, dir=path.parent); os.close(fd)
+def atomic_output(path:str|Path, # the file to write
+                 ):
+    """Yield a temporary path beside `path`; on success it replaces `path` (with the umask's file mode), on error it is
+    removed."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path)
+    fd, tmp = tempfile.mkstemp(prefix=f'{path.name}.{os.getpid()}.', suffix='.tmp' + path.suffix, dir=path.parent)
+    os.close(fd)
     try:
         yield Path(tmp)
         os.chmod(tmp, 0o666 & ~_current_umask())  # mkstemp makes 0600; a plain open() would give 0644 under umask 022

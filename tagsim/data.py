@@ -9,12 +9,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, pandas as pd
 from .storage import Scrape
-from .media import media_table, resolve_media, require_media_dir, UnsafeMediaPath
+from .media import media_table, require_media_dir, media_file, reason_counts
+from .config import write_csv
 from .vocabulary import Vocabulary, encode_index
 from .images import load_image, ImageError, DEFAULT_MAX_PIXELS
 
 # %% auto #0
-__all__ = ['SPLITS', 'take_csr_rows', 'Examples', 'build_examples', 'split_items', 'SkipLog', 'make_dataset', 'show_examples']
+__all__ = ['SPLITS', 'take_csr_rows', 'Examples', 'build_examples', 'write_left_out', 'split_items', 'SkipLog', 'make_dataset',
+           'show_examples']
 
 # %% ../nbs/10_data.ipynb #956713ab
 def take_csr_rows(indptr, indices, rows) -> tuple:
@@ -34,7 +36,8 @@ class Examples:
     indptr:np.ndarray # CSR row pointers into `indices`
     indices:np.ndarray # vocabulary index per (item, tag)
     n_tags:int # vocabulary size
-    report:dict = field(default_factory=dict)
+    report:dict = field(default_factory=dict) # items per reason left out, and the number of examples
+    left_out:dict = field(default_factory=dict) # item id -> reason (see `LEFT_OUT_REASONS`), for the items left out
 
     def __len__(self): return len(self.item_id)
     def labels(self, rows=None) -> np.ndarray:
@@ -45,8 +48,10 @@ class Examples:
         return y
     def subset(self, rows) -> 'Examples':
         "The examples at `rows`, as a new table."
-        rows = np.asarray(rows, dtype=np.int64); indptr, indices = take_csr_rows(self.indptr, self.indices, rows)
-        return Examples(self.item_id[rows], [self.path[r] for r in rows], self.created[rows], indptr, indices, self.n_tags, dict(self.report))
+        rows = np.asarray(rows, dtype=np.int64)
+        indptr, indices = take_csr_rows(self.indptr, self.indices, rows)
+        return Examples(self.item_id[rows], [self.path[r] for r in rows], self.created[rows], indptr, indices, self.n_tags,
+                        dict(self.report), dict(self.left_out))
 
 # %% ../nbs/10_data.ipynb #e2b6bddf
 def build_examples(index, # a `TagIndex`
@@ -54,24 +59,33 @@ def build_examples(index, # a `TagIndex`
                    scrape_path:str|Path, # the scrape, for media paths
                    media_dir:str|Path, # the media folder
                   ) -> Examples:
-    "Items with vocabulary tags and a usable media file; the rest is counted in `report`."
+    "Items with vocabulary tags and a usable media file; the rest is named in `left_out` and counted in `report`."
     enc = encode_index(vocab, index)
     require_media_dir(media_dir)
     with Scrape(scrape_path) as s: media = media_table(s).set_index('item_id')
     created = pd.Series(index.created, index=index.item_id)
-    keep, paths, report = [], [], {'no_vocabulary_tags': int(len(enc['excluded_item_id']))}
+    left_out = {int(i): 'no_vocabulary_tags' for i in enc['excluded_item_id'].tolist()}
+    keep, paths = [], []
     for k, iid in enumerate(enc['item_id'].tolist()):
-        rel, kind = media.at[iid, 'path'], media.at[iid, 'kind']
-        if kind in ('video', 'other'): report[kind] = report.get(kind, 0) + 1; continue
-        try: p = resolve_media(media_dir, rel)
-        except UnsafeMediaPath: report['refused_path'] = report.get('refused_path', 0) + 1; continue
-        if not p.is_file(): report['missing_file'] = report.get('missing_file', 0) + 1; continue
-        keep.append(k); paths.append(str(p))
+        path, reason = media_file(media_dir, media.at[iid, 'path'], media.at[iid, 'kind'])
+        if reason: left_out[iid] = reason
+        else:
+            keep.append(k)
+            paths.append(str(path))
     keep = np.asarray(keep, dtype=np.int64)
     indptr, indices = take_csr_rows(enc['indptr'], enc['indices'], keep)
     ids = enc['item_id'][keep]
-    report['examples'] = len(keep)
-    return Examples(ids, paths, created.loc[ids].to_numpy(np.int64), indptr, indices, len(vocab), report)
+    report = {'no_vocabulary_tags': 0} | reason_counts(left_out) | {'examples': len(keep)}
+    return Examples(ids, paths, created.loc[ids].to_numpy(np.int64), indptr, indices, len(vocab), report, left_out)
+
+# %% ../nbs/10_data.ipynb #1e0f0002
+def write_left_out(path:str|Path, # the CSV to write (atomically)
+                   stages:dict, # stage name -> {item id: reason}
+                  ) -> int:
+    "Write `stage,id,reason` rows, in stage order and by id; returns how many items it lists."
+    rows = [(stage, int(i), reason) for stage, left in stages.items() for i, reason in sorted(left.items())]
+    write_csv(path, pd.DataFrame(rows, columns=['stage', 'id', 'reason']))
+    return len(rows)
 
 # %% ../nbs/10_data.ipynb #6e483c12
 SPLITS = ('train', 'val', 'test')
@@ -84,15 +98,18 @@ def split_items(item_id, # item ids
                 seed:int=0, # changes the hash split
                ) -> tuple[np.ndarray, dict]:
     "Split code per item (0 train, 1 val, 2 test) and a report."
-    ids = np.asarray(item_id, dtype=np.int64); n = len(ids)
+    ids = np.asarray(item_id, dtype=np.int64)
+    n = len(ids)
     f = np.asarray(fractions, dtype=float)
-    if f.shape != (3,) or (f < 0).any() or abs(f.sum() - 1) > 1e-6: raise ValueError(f"fractions must be three non-negative numbers summing to 1, got {fractions}")
+    if f.shape != (3,) or (f < 0).any() or abs(f.sum() - 1) > 1e-6:
+        raise ValueError(f"fractions must be three non-negative numbers summing to 1, got {fractions}")
     if method == 'hash':
         u = np.array([zlib.crc32(f"{seed}:{i}".encode()) / 2**32 for i in ids.tolist()])
     elif method == 'time':
         if created is None: raise ValueError("method='time' needs `created`")
         order = np.lexsort((ids, np.asarray(created)))
-        u = np.empty(n); u[order] = (np.arange(n) + 0.5) / max(n, 1)
+        u = np.empty(n)
+        u[order] = (np.arange(n) + 0.5) / max(n, 1)
     else: raise ValueError(f"split method must be 'hash' or 'time', got {method!r}")
     split = np.searchsorted(np.cumsum(f)[:2], u, side='right').astype(np.int8)
     report = {'method': method, 'fractions': list(map(float, f))}
@@ -100,10 +117,19 @@ def split_items(item_id, # item ids
         groups = np.asarray(groups)
         # every group follows its representative: the earliest member (time) or the lowest id (hash), whose own draw is unbiased
         rep_key = np.asarray(created) if method == 'time' else ids
-        first = pd.DataFrame({'g': groups, 'k': rep_key, 'id': ids, 's': split}).sort_values(['k', 'id']).groupby('g')['s'].first()
+        first = (
+            pd.DataFrame({'g': groups, 'k': rep_key, 'id': ids, 's': split})
+            .sort_values(['k', 'id'])
+            .groupby('g')['s']
+            .first()
+        )
         new = first.loc[groups].to_numpy(np.int8)
         sizes = pd.Series(groups).value_counts()
-        report.update(repost_groups=int((sizes > 1).sum()), items_in_repost_groups=int(sizes[sizes > 1].sum()), items_moved=int((new != split).sum()))
+        report.update(
+            repost_groups=int((sizes > 1).sum()),
+            items_in_repost_groups=int(sizes[sizes > 1].sum()),
+            items_moved=int((new != split).sum()),
+        )
         split = new
     report['sizes'] = {name: int((split == k).sum()) for k, name in enumerate(SPLITS)}
     return split, report
@@ -150,7 +176,9 @@ def make_dataset(examples:Examples, # the examples table
     import tensorflow as tf
     rows = np.arange(len(examples)) if rows is None else np.asarray(rows, dtype=np.int64)
     log = skip_log if skip_log is not None else SkipLog()
-    y = examples.labels(rows); ids = examples.item_id[rows]; paths = [examples.path[r] for r in rows]
+    y = examples.labels(rows)
+    ids = examples.item_id[rows]
+    paths = [examples.path[r] for r in rows]
     blank = np.zeros((image_size, image_size, 3), np.uint8)
     def decode(k):
         k = int(k)

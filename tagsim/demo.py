@@ -8,6 +8,7 @@ import importlib.resources, io, json, os, shutil, tarfile, tempfile, zlib, datet
 from pathlib import Path
 from tqdm.auto import tqdm
 from .storage import write_pr0loader_db
+from .config import atomic_output, write_json
 
 # %% auto #0
 __all__ = ['MDI_VERSION', 'DEMO_FORMAT', 'LEET', 'FLAG_TAGS', 'mdi_tarball', 'load_mdi_meta', 'demo_post', 'alias_token_pairs',
@@ -94,44 +95,73 @@ def _created(rank:int) -> int:
     "Upload time of the `rank`-th post in version order: one post every 6 hours from 2016-01-01."
     return int(dt.datetime(2016, 1, 1, tzinfo=dt.timezone.utc).timestamp()) + rank * 6 * 3600
 
-def _version_key(m): return tuple(int(x) if x.isdigit() else 0 for x in str(m.get('version', '0')).split('.')), m['name']
+def _version_key(m):
+    return tuple(int(x) if x.isdigit() else 0 for x in str(m.get('version', '0')).split('.')), m['name']
 
+# %% ../nbs/05_demo.ipynb #b27978c1
+def _render_posts(meta:list, # MDI icon metadata
+                  tar, # the open MDI tarball
+                  media:Path, # the media folder being built
+                  size:int, # icon size in pixels
+                  progress:bool, # show a progress bar
+                 ) -> list:
+    "Render each icon into `media`, skipping those a killed build finished, and return the posts."
+    posts = []
+    for rank, m in enumerate(tqdm(sorted(meta, key=_version_key), desc='rendering icons', disable=not progress, leave=False)):
+        post, created = demo_post(m), _created(rank)
+        day = dt.datetime.fromtimestamp(created, dt.timezone.utc)
+        rel = f"{day:%Y/%m}/{m['name']}.png"
+        if not (media/rel).is_file():  # written atomically: if it is there, it is whole
+            svg = tar.extractfile(f"package/svg/{m['name']}.svg").read().decode()
+            with atomic_output(media/rel) as tmp: render_icon(svg, size).save(tmp, format='PNG')
+        chosen = post.pop('chosen')
+        posts.append(post | dict(image=rel, created=created, width=size, height=size, updated_at=day.isoformat(),
+                                 item_data={'mdi_name': m['name'], 'chosen': chosen}))
+    return posts
+
+# %% ../nbs/05_demo.ipynb #b27978c2
+def _partial_dir(out_dir:Path, # the demo folder to build
+                 manifest:dict, # what is being built
+                 force:bool, # start afresh
+                ) -> Path:
+    "The folder a build renders into: kept across a kill, emptied when it was begun for other settings."
+    partial = out_dir.with_name(out_dir.name + '.partial')
+    try: same = not force and json.loads((partial/'building.json').read_text()) == manifest
+    except (OSError, ValueError): same = False
+    if not same:
+        shutil.rmtree(partial, ignore_errors=True)
+        partial.mkdir(parents=True)
+        write_json(partial/'building.json', manifest)
+    return partial
+
+# %% ../nbs/05_demo.ipynb #b27978c4
 def build_demo(out_dir:str|Path, # folder for demo.db, media/ and ground truth
                size:int=128, # rendered icon size in pixels
                limit:int|None=None, # only the first `limit` icons by name (for quick tests)
                force:bool=False, # rebuild even if a matching demo exists
                progress:bool=False, # show a progress bar
               ) -> Path:
-    "Build the demo scrape into `out_dir`; returns the path of its database."
+    "Build the demo scrape into `out_dir` (resumable); returns the path of its database."
     out_dir = Path(out_dir)
     manifest = {'format': DEMO_FORMAT, 'mdi_version': MDI_VERSION, 'size': size, 'limit': limit}
     try:
         if not force and json.loads((out_dir/'manifest.json').read_text()) == manifest: return out_dir/'demo.db'
     except (OSError, ValueError): pass
     meta = load_mdi_meta()[:limit]
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=out_dir.name + '.', suffix='.tmp', dir=out_dir.parent))
-    try:
-        posts = []
-        with tarfile.open(mdi_tarball()) as tf:
-            for rank, m in enumerate(tqdm(sorted(meta, key=_version_key), desc='rendering icons', disable=not progress, leave=False)):
-                post = demo_post(m); created = _created(rank)
-                day = dt.datetime.fromtimestamp(created, dt.timezone.utc)
-                rel = f"{day:%Y/%m}/{m['name']}.png"
-                (tmp/'media'/rel).parent.mkdir(parents=True, exist_ok=True)
-                render_icon(tf.extractfile(f"package/svg/{m['name']}.svg").read().decode(), size).save(tmp/'media'/rel)
-                posts.append(post | dict(image=rel, created=created, width=size, height=size, updated_at=day.isoformat(),
-                                         item_data={'mdi_name': m['name'], 'chosen': post.pop('chosen')}))
-            (tmp/'LICENSE-mdi.txt').write_bytes(tf.extractfile('package/LICENSE').read())
-        for i, p in enumerate(sorted(posts, key=lambda p: p['created']), start=1): p['id'] = i
-        write_pr0loader_db(tmp/'demo.db', posts)
-        truth = {'source': f'@mdi/svg {MDI_VERSION}', 'alias_token_pairs': alias_token_pairs(meta)}
-        (tmp/'variant_truth.json').write_text(json.dumps(truth, indent=1))
-        (tmp/'manifest.json').write_text(json.dumps(manifest))
-        if out_dir.exists(): shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-    finally:
-        if tmp.exists(): shutil.rmtree(tmp)
+    partial = _partial_dir(out_dir, manifest, force)
+    with tarfile.open(mdi_tarball()) as tar:
+        posts = _render_posts(meta, tar, partial/'media', size, progress)
+        (partial/'LICENSE-mdi.txt').write_bytes(tar.extractfile('package/LICENSE').read())
+    for i, p in enumerate(sorted(posts, key=lambda p: p['created']), start=1): p['id'] = i
+    write_pr0loader_db(partial/'demo.db', posts, overwrite=True)
+    write_json(
+        partial / 'variant_truth.json',
+        {'source': f'@mdi/svg {MDI_VERSION}', 'alias_token_pairs': alias_token_pairs(meta)},
+    )
+    (partial/'building.json').unlink()
+    write_json(partial/'manifest.json', manifest)
+    if out_dir.exists(): shutil.rmtree(out_dir)
+    os.replace(partial, out_dir)
     return out_dir/'demo.db'
 
 # %% ../nbs/05_demo.ipynb #daa507a2
@@ -143,13 +173,19 @@ def squares_scrape(out_dir:str|Path, # folder for scrape.db and media/
     "A pr0loader scrape of noisy coloured squares whose tags are their colour and size; returns the database path."
     import numpy as np
     from PIL import Image
-    out_dir = Path(out_dir); media = out_dir/'media'; media.mkdir(parents=True, exist_ok=True)
+    out_dir = Path(out_dir)
+    media = out_dir/'media'
+    media.mkdir(parents=True, exist_ok=True)
     colours = {'rot': (220, 30, 30), 'blau': (30, 30, 220), 'gruen': (30, 200, 30)}
-    rng = np.random.default_rng(seed); rows = []
+    rng = np.random.default_rng(seed)
+    rows = []
     for i in range(1, n + 1):
-        name = list(colours)[i % 3]; big = (i // 3) % 2 == 0
-        side = int(size * 0.85) if big else size // 3; o = int(rng.integers(0, size - side + 1))
-        arr = np.full((size, size, 3), 255, np.int64); arr[o:o+side, o:o+side] = colours[name]
+        name = list(colours)[i % 3]
+        big = (i // 3) % 2 == 0
+        side = int(size * 0.85) if big else size // 3
+        o = int(rng.integers(0, size - side + 1))
+        arr = np.full((size, size, 3), 255, np.int64)
+        arr[o:o+side, o:o+side] = colours[name]
         Image.fromarray(np.clip(arr + rng.integers(-25, 25, arr.shape), 0, 255).astype(np.uint8)).save(media/f'{i}.png')
         rows.append(dict(id=i, image=f'{i}.png', flags=1, created=i, tags_data=[
             {'id': 1, 'confidence': 0.9, 'tag': name}, {'id': 2, 'confidence': 0.9, 'tag': 'gross' if big else 'klein'}]))

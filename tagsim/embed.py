@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from .config import Settings, atomic_output, write_json
 from .storage import Scrape
-from .media import media_table, resolve_media, require_media_dir, UnsafeMediaPath
+from .media import media_table, require_media_dir, media_file
 from .data import Examples, SkipLog, make_dataset
 
 # %% auto #0
@@ -21,7 +21,8 @@ __all__ = ['EMBEDDING_FILES', 'EmbeddingsError', 'parse_shard', 'unlabelled_exam
 
 # %% ../nbs/15_embed.ipynb #da7fa78a
 class EmbeddingsError(ValueError):
-    "Embeddings that cannot be used: files missing or damaged, lengths that differ, NaN rows, or another model's vectors."
+    """Embeddings that cannot be used: files missing or damaged, lengths that differ, NaN rows, or another model's
+    vectors."""
 
 EMBEDDING_FILES = ('embeddings.npy', 'image_ids.npy', 'manifest.json')
 
@@ -45,23 +46,17 @@ def unlabelled_examples(ids:np.ndarray, # item ids
                     indptr=np.zeros(n + 1, np.int64), indices=np.zeros(0, np.int64), n_tags=0)
 
 # %% ../nbs/15_embed.ipynb #848c74bd
-def _media_reason(kind:str, media_dir:Path, rel) -> tuple[Path|None, str|None]:
-    "The item's file, or why it is left out."
-    if kind not in ('image', 'gif'): return None, kind
-    try: path = resolve_media(media_dir, rel)
-    except UnsafeMediaPath: return None, 'refused_path'
-    return (path, None) if path.is_file() else (None, 'missing_file')
-
 def embeddable_items(settings:Settings, # the scrape and its media folder
                      shard:tuple[int, int]=(0, 1), # (index, count) from `parse_shard`
                     ) -> tuple[Examples, dict]:
-    "The shard's items with a readable image path, as an `Examples` table without labels, and id -> reason for the rest."
+    """The shard's items with a readable image path, as an `Examples` table without labels, and id -> reason for the
+    rest."""
     media_dir = require_media_dir(settings.media_path)
     with Scrape(settings.scrape_path) as s: media = media_table(s)
     media = media[media.item_id % shard[1] == shard[0]]
     ids, paths, left_out = [], [], {}
     for iid, rel, kind in zip(media.item_id.tolist(), media.path.tolist(), media.kind.tolist()):
-        path, reason = _media_reason(kind, media_dir, rel)
+        path, reason = media_file(media_dir, rel, kind)
         if reason: left_out[int(iid)] = reason
         else:
             ids.append(iid)
@@ -103,7 +98,13 @@ def backbone_embedder(arch:str='efficientnet-lite0', # a registry name
     from tagsim.models import get_backbone
     from tagsim.train import pooled_backbone
     size = image_size or get_backbone(arch).size
-    identity = {'source': 'backbone', 'arch': arch, 'layer': 'pool', 'weights': _weights_hash(arch, weights), 'image_size': size}
+    identity = {
+        'source': 'backbone',
+        'arch': arch,
+        'layer': 'pool',
+        'weights': _weights_hash(arch, weights),
+        'image_size': size,
+    }
     return Embedder(pooled_backbone(arch, size, weights), size, resize_mode, identity)
 
 # %% ../nbs/15_embed.ipynb #f0fb8492
@@ -113,8 +114,14 @@ def run_embedder(run_dir:str|Path, # a run folder written by `train_run`
     from tagsim.runs import load_run
     from tagsim.models import embedding_model
     run = load_run(run_dir)
-    identity = {'source': 'run', 'run': str(Path(run_dir).resolve()), 'arch': run.config['options']['arch'], 'layer': 'embedding',
-                'weights': file_sha256(Path(run_dir)/'model.keras'), 'image_size': run.image_size}
+    identity = {
+        'source': 'run',
+        'run': str(Path(run_dir).resolve()),
+        'arch': run.config['options']['arch'],
+        'layer': 'embedding',
+        'weights': file_sha256(Path(run_dir) / 'model.keras'),
+        'image_size': run.image_size,
+    }
     return Embedder(embedding_model(run.model), run.image_size, run.config['options'].get('resize_mode', 'pad'), identity)
 
 # %% ../nbs/15_embed.ipynb #1ec1f5a2
@@ -124,12 +131,16 @@ def vector_format(normalize:bool=True, # L2-normalise each vector
     return {'normalized': bool(normalize), 'dtype': 'float16' if normalize else 'float32'}
 
 def claim_parts(out_dir:Path, identity:dict, fmt:dict, force:bool=False) -> Path:
-    "The parts folder of `out_dir` for this model and format; another model's parts are refused (or, with `force`, removed)."
+    """The parts folder of `out_dir` for this model and format; another model's parts are refused (or, with `force`,
+    removed)."""
     parts = Path(out_dir)/'parts'
     key = {'model': identity, 'format': fmt}
     if (parts/'model.json').exists() and json.loads((parts/'model.json').read_text()) != key:
-        if not force: raise EmbeddingsError(f"{out_dir} holds embeddings of another model or format "
-                                            f"({json.loads((parts/'model.json').read_text())['model']}); use another --out, or --force")
+        if not force:
+            raise EmbeddingsError(
+                f"{out_dir} holds embeddings of another model or format "
+                f"({json.loads((parts/'model.json').read_text())['model']}); use another --out, or --force"
+            )
         import shutil
         shutil.rmtree(parts)
     parts.mkdir(parents=True, exist_ok=True)
@@ -141,7 +152,11 @@ def read_parts(parts:Path) -> tuple[list, np.ndarray, dict]:
     "Complete parts (their id files), all ids they hold, and the skip list (id -> reason)."
     files = sorted(parts.glob('part-*.ids.npy'))
     ids = np.concatenate([np.load(f, allow_pickle=False) for f in files]) if files else np.zeros(0, np.int64)
-    skipped = {int(k): v for k, v in json.loads((parts/'skipped.json').read_text()).items()} if (parts/'skipped.json').exists() else {}
+    skipped = (
+        {int(k): v for k, v in json.loads((parts / 'skipped.json').read_text()).items()}
+        if (parts / 'skipped.json').exists()
+        else {}
+    )
     return files, ids, skipped
 
 # %% ../nbs/15_embed.ipynb #140a7f1b
@@ -156,7 +171,15 @@ def embed_part(examples:Examples, rows:np.ndarray, embedder:Embedder, infer, fmt
     buffer = np.empty((len(rows), dim), fmt['dtype'])
     ids = np.empty(len(rows), np.int64)
     n = 0
-    ds = make_dataset(examples, rows, image_size=embedder.image_size, batch_size=batch_size, resize_mode=embedder.resize_mode, with_ids=True, skip_log=log)
+    ds = make_dataset(
+        examples,
+        rows,
+        image_size=embedder.image_size,
+        batch_size=batch_size,
+        resize_mode=embedder.resize_mode,
+        with_ids=True,
+        skip_log=log,
+    )
     for images, batch_ids in ds:
         v = infer(images).numpy().astype(np.float32)
         if fmt['normalized']: v /= np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
@@ -225,8 +248,18 @@ def assemble(out_dir:Path, # the embeddings folder
     parts = Path(out_dir)/'parts'
     files, ids, skipped = read_parts(parts)
     ids = np.unique(ids[np.isin(ids, wanted)])
-    dim = int(np.load(str(files[0]).replace('.ids.npy', '.vec.npy'), mmap_mode='r', allow_pickle=False).shape[1]) if files else 0
-    _write_vectors(Path(out_dir)/'embeddings.npy', files, {i: k for k, i in enumerate(ids.tolist())}, (len(ids), dim), manifest['format']['dtype'])
+    dim = (
+        int(np.load(str(files[0]).replace('.ids.npy', '.vec.npy'), mmap_mode='r', allow_pickle=False).shape[1])
+        if files
+        else 0
+    )
+    _write_vectors(
+        Path(out_dir) / 'embeddings.npy',
+        files,
+        {i: k for k, i in enumerate(ids.tolist())},
+        (len(ids), dim),
+        manifest['format']['dtype'],
+    )
     with atomic_output(Path(out_dir)/'image_ids.npy') as tmp: np.save(tmp, ids, allow_pickle=False)
     reasons = {**left_out, **{k: v for k, v in skipped.items() if k in set(wanted.tolist())}}
     manifest = manifest | {'count': int(len(ids)), 'dim': dim, 'ids_crc32': ids_checksum(ids),
@@ -251,7 +284,9 @@ def embed_scrape(settings:Settings, # the scrape and its media
     i, n = parse_shard(shard)
     examples, left_out = embeddable_items(settings, (i, n))
     parts = claim_parts(out_dir, embedder.identity, fmt, force)
-    counts = extract_parts(examples, embedder, parts, fmt, batch_size=batch_size, part_size=part_size, progress=progress)
+    counts = extract_parts(
+        examples, embedder, parts, fmt, batch_size=batch_size, part_size=part_size, progress=progress
+    )
     manifest = {'format_version': 1, 'model': embedder.identity, 'format': fmt, 'shard': f'{i}/{n}',
                 'scrape': str(settings.scrape_path.resolve()), 'media_dir': str(settings.media_path.resolve())}
     return assemble(out_dir, examples.item_id, manifest, left_out) | {'run': counts}
@@ -281,15 +316,18 @@ def _finite_check(e:Embeddings, block:int=65536):
     "Refuse rows holding NaN or infinities, naming how many and the first ids."
     bad = [s + np.flatnonzero(~np.isfinite(e.vectors[s:s + block]).all(1)) for s in range(0, len(e.ids), block)]
     bad = np.concatenate(bad) if bad else np.zeros(0, int)
-    if len(bad): raise EmbeddingsError(f"{e.path}: {len(bad):,} rows hold NaN or infinity (item ids {', '.join(map(str, e.ids[bad[:5]]))})")
+    if len(bad):
+        raise EmbeddingsError(f"{e.path}: {len(bad):,} rows hold NaN or infinity (item ids {', '.join(map(str, e.ids[bad[:5]]))})")
 
 # %% ../nbs/15_embed.ipynb #21999dbc
 def check_embeddings(e:Embeddings, expect_model:dict|None=None, expect_dim:int|None=None):
     "The checks of `load_embeddings` on a loaded folder."
     m = e.manifest
     if e.vectors.ndim != 2 or e.ids.ndim != 1: raise EmbeddingsError(f"{e.path}: expected 2-D vectors and 1-D ids")
-    if len(e.vectors) != len(e.ids): raise EmbeddingsError(f"{e.path}: {len(e.ids):,} ids but {len(e.vectors):,} vectors")
-    if not np.issubdtype(e.ids.dtype, np.integer): raise EmbeddingsError(f"{e.path}: image_ids.npy holds {e.ids.dtype}, not integers")
+    if len(e.vectors) != len(e.ids):
+        raise EmbeddingsError(f"{e.path}: {len(e.ids):,} ids but {len(e.vectors):,} vectors")
+    if not np.issubdtype(e.ids.dtype, np.integer):
+        raise EmbeddingsError(f"{e.path}: image_ids.npy holds {e.ids.dtype}, not integers")
     if m.get('count') != len(e.ids) or m.get('ids_crc32') != ids_checksum(e.ids) or m.get('dim') != e.vectors.shape[1]:
         raise EmbeddingsError(f"{e.path}: manifest.json does not match the .npy files (an interrupted write?); rerun tagsim embed")
     if expect_dim is not None and e.vectors.shape[1] != expect_dim:
@@ -308,7 +346,8 @@ def load_embeddings(path:str|Path, # an embeddings folder
     missing = [f for f in EMBEDDING_FILES if not (path/f).is_file()]
     if missing: raise EmbeddingsError(f"{path} is not an embeddings folder: missing {', '.join(missing)}")
     try: manifest = json.loads((path/'manifest.json').read_text(encoding='utf-8'))
-    except (ValueError, UnicodeDecodeError) as e: raise EmbeddingsError(f"{path/'manifest.json'} is not JSON ({e})") from None
+    except (ValueError, UnicodeDecodeError) as e:
+        raise EmbeddingsError(f"{path/'manifest.json'} is not JSON ({e})") from None
     e = Embeddings(path, _load_npy(path/'embeddings.npy', True), _load_npy(path/'image_ids.npy', False), manifest)
     check_embeddings(e, expect_model, expect_dim)
     return e
@@ -324,7 +363,8 @@ def merge_embeddings(dirs:list, # shard folders
         if (p.manifest['model'], p.manifest['format']) != (first['model'], first['format']):
             raise EmbeddingsError(f"{p.path} holds another model or format than {parts[0].path}; shards must come from one model")
     ids = np.concatenate([p.ids for p in parts])
-    if len(np.unique(ids)) != len(ids): raise EmbeddingsError(f"the folders share item ids: they are not disjoint shards")
+    if len(np.unique(ids)) != len(ids):
+        raise EmbeddingsError(f"the folders share item ids: they are not disjoint shards")
     order = np.argsort(ids, kind='stable')
     ids = ids[order]
     out_dir = Path(out_dir)
@@ -340,7 +380,12 @@ def merge_embeddings(dirs:list, # shard folders
         del out
     with atomic_output(out_dir/'image_ids.npy') as tmp: np.save(tmp, ids, allow_pickle=False)
     skipped = {k: v for p in parts for k, v in p.manifest.get('skipped', {}).items()}
-    manifest = first | {'shard': 'merged', 'merged_from': [str(Path(d).resolve()) for d in dirs], 'count': int(len(ids)),
-                        'ids_crc32': ids_checksum(ids), 'skipped': skipped}
+    manifest = first | {
+        'shard': 'merged',
+        'merged_from': [str(Path(d).resolve()) for d in dirs],
+        'count': int(len(ids)),
+        'ids_crc32': ids_checksum(ids),
+        'skipped': skipped,
+    }
     write_json(out_dir/'manifest.json', manifest)
     return manifest

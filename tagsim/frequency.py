@@ -31,12 +31,16 @@ def fit_power_law(x, # positive integer frequencies
     "Discrete power-law MLE (Clauset et al. 2009) with x_min chosen by the KS distance."
     from scipy.special import zeta
     x = np.sort(np.asarray(x, dtype=np.float64)[np.asarray(x) > 0])
-    if len(x) < min_tail: return {'alpha': float('nan'), 'x_min': None, 'n_tail': int(len(x)), 'note': f'fewer than {min_tail} values'}
-    cand = np.unique(x); cand = cand[np.searchsorted(x, cand) <= len(x) - min_tail]
-    if len(cand) > max_candidates: cand = np.unique(cand[np.round(np.geomspace(1, len(cand), max_candidates)).astype(int) - 1])
+    if len(x) < min_tail:
+        return {'alpha': float('nan'), 'x_min': None, 'n_tail': int(len(x)), 'note': f'fewer than {min_tail} values'}
+    cand = np.unique(x)
+    cand = cand[np.searchsorted(x, cand) <= len(x) - min_tail]
+    if len(cand) > max_candidates:
+        cand = np.unique(cand[np.round(np.geomspace(1, len(cand), max_candidates)).astype(int) - 1])
     best = None
     for xmin in cand:
-        tail = x[np.searchsorted(x, xmin):]; n = len(tail)
+        tail = x[np.searchsorted(x, xmin):]
+        n = len(tail)
         alpha = _alpha_mle(tail, xmin)
         vals, first = np.unique(tail, return_index=True)
         emp = 1 - first / n  # empirical P(X >= v) at each distinct tail value
@@ -71,7 +75,8 @@ def tag_frequency_summary(index, # a `TagIndex`
     g = group_tags(index, aliases, normalize)
     counts = g.counts[g.counts > 0]
     per_item = np.bincount(index.row_item[g.row_first], minlength=index.n_items)
-    s = np.sort(counts)[::-1]; total = s.sum()
+    s = np.sort(counts)[::-1]
+    total = s.sum()
     top = lambda p: float(s[:max(1, int(np.ceil(len(s) * p)))].sum() / total) if total else float('nan')
     return {'items': int(index.n_items), 'distinct_tags_as_written': int(index.n_tags), 'distinct_tags': int(len(counts)),
             'tag_assignments': int(total), 'tags_per_item_mean': float(per_item.mean()) if len(per_item) else float('nan'),
@@ -86,7 +91,9 @@ def coverage_curve(index, thresholds=DEFAULT_THRESHOLDS, k:int=3, aliases:AliasM
     "Vocabulary size, assignment share and item coverage (>=1 and >=k tags) per threshold."
     g = group_tags(index, aliases, normalize)
     rows_g, rows_i = g.row_group[g.row_first], index.row_item[g.row_first]
-    counts = g.counts; total = max(int(counts.sum()), 1); n = max(index.n_items, 1)
+    counts = g.counts
+    total = max(int(counts.sum()), 1)
+    n = max(index.n_items, 1)
     out = []
     for t in thresholds:
         keep = (counts >= t)[rows_g]
@@ -108,7 +115,8 @@ def plot_rank_frequency(counts, ax=None):
     "Tag frequency against rank on log-log axes."
     import matplotlib.pyplot as plt
     ax = ax or plt.subplots(figsize=(5, 3.5))[1]
-    s = np.sort(np.asarray(counts))[::-1]; s = s[s > 0]
+    s = np.sort(np.asarray(counts))[::-1]
+    s = s[s > 0]
     ax.loglog(np.arange(1, len(s) + 1), s, '.', ms=2)
     ax.set(xlabel='rank', ylabel='items per tag', title='rank-frequency')
     return ax
@@ -117,13 +125,16 @@ def plot_ccdf(counts, fit:dict|None=None, ax=None):
     "Complementary cumulative distribution of tag frequencies, with the power-law fit over its range."
     import matplotlib.pyplot as plt
     ax = ax or plt.subplots(figsize=(5, 3.5))[1]
-    x = np.sort(np.asarray(counts)); x = x[x > 0]
+    x = np.sort(np.asarray(counts))
+    x = x[x > 0]
     ax.loglog(x, 1 - np.arange(len(x)) / len(x), '.', ms=2, label='data')
     if fit and fit.get('x_min'):
         from scipy.special import zeta
-        xs = np.unique(np.geomspace(fit['x_min'], fit['x_max'], 50).round()); share = fit['n_tail'] / len(x)
+        xs = np.unique(np.geomspace(fit['x_min'], fit['x_max'], 50).round())
+        share = fit['n_tail'] / len(x)
         ax.loglog(xs, share * zeta(fit['alpha'], xs) / zeta(fit['alpha'], fit['x_min']), '-', label=f"power law α={fit['alpha']:.2f}, x ≥ {fit['x_min']}")
-    ax.set(xlabel='items per tag', ylabel='P(X ≥ x)', title='CCDF'); ax.legend(fontsize=8)
+    ax.set(xlabel='items per tag', ylabel='P(X ≥ x)', title='CCDF')
+    ax.legend(fontsize=8)
     return ax
 
 def plot_coverage(cov:pd.DataFrame, ax=None):
@@ -132,8 +143,11 @@ def plot_coverage(cov:pd.DataFrame, ax=None):
     ax = ax or plt.subplots(figsize=(5, 3.5))[1]
     for c in cov.columns[2:]: ax.semilogx(cov.min_occurrences, cov[c], 'o-', label=c.replace('_', ' '))
     ax.set(xlabel='minimum occurrences', ylabel='share', ylim=(0, 1.02), title='coverage')
-    ax2 = ax.twinx(); ax2.loglog(cov.min_occurrences, cov.vocabulary_size.clip(lower=1), 'k--', label='vocabulary size')
-    ax2.set_ylabel('vocabulary size'); ax.legend(fontsize=7, loc='lower left'); ax2.legend(fontsize=7, loc='upper right')
+    ax2 = ax.twinx()
+    ax2.loglog(cov.min_occurrences, cov.vocabulary_size.clip(lower=1), 'k--', label='vocabulary size')
+    ax2.set_ylabel('vocabulary size')
+    ax.legend(fontsize=7, loc='lower left')
+    ax2.legend(fontsize=7, loc='upper right')
     return ax
 
 # %% ../nbs/08_frequency.ipynb #071eef95
@@ -157,25 +171,39 @@ def plot_flags(index, ax=None):
     "Items by content flag."
     import matplotlib.pyplot as plt
     ax = ax or plt.subplots(figsize=(5, 3.5))[1]
-    fc = flag_counts(index); ax.bar(fc.index, fc.values); ax.set(ylabel='items', title='items by content flag')
+    fc = flag_counts(index)
+    ax.bar(fc.index, fc.values)
+    ax.set(ylabel='items', title='items by content flag')
     return ax
 
 # %% ../nbs/08_frequency.ipynb #5e2565b8
 def save_plots(index, out_dir:str|Path, aliases:AliasMap|None=None, normalize:bool=True, thresholds=DEFAULT_THRESHOLDS) -> list:
     "Write the frequency plots as PNG files (atomically) into `out_dir`; returns their paths."
-    import matplotlib; matplotlib.use('Agg')
+    import matplotlib
+    matplotlib.use('Agg')
     import matplotlib.pyplot as plt
-    out_dir = Path(out_dir); out_dir.mkdir(parents=True, exist_ok=True)
-    g = group_tags(index, aliases, normalize); counts = g.counts
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    g = group_tags(index, aliases, normalize)
+    counts = g.counts
     fit = fit_power_law(counts[counts > 0])
-    jobs = {'rank_frequency': lambda ax: plot_rank_frequency(counts, ax), 'ccdf': lambda ax: plot_ccdf(counts, fit, ax),
-            'coverage': lambda ax: plot_coverage(coverage_curve(index, thresholds, aliases=aliases, normalize=normalize), ax),
-            'confidence': lambda ax: plot_confidence(index, ax), 'flags': lambda ax: plot_flags(index, ax)}
+    jobs = {
+        'rank_frequency': lambda ax: plot_rank_frequency(counts, ax),
+        'ccdf': lambda ax: plot_ccdf(counts, fit, ax),
+        'coverage': lambda ax: plot_coverage(
+            coverage_curve(index, thresholds, aliases=aliases, normalize=normalize), ax
+        ),
+        'confidence': lambda ax: plot_confidence(index, ax),
+        'flags': lambda ax: plot_flags(index, ax),
+    }
     paths = []
     for name, draw in jobs.items():
-        fig, ax = plt.subplots(figsize=(6, 4)); draw(ax); fig.tight_layout()
+        fig, ax = plt.subplots(figsize=(6, 4))
+        draw(ax)
+        fig.tight_layout()
         with atomic_output(out_dir/f'{name}.png') as tmp: fig.savefig(tmp, dpi=110, format='png')
-        plt.close(fig); paths.append(out_dir/f'{name}.png')
+        plt.close(fig)
+        paths.append(out_dir/f'{name}.png')
     return paths
 
 # %% ../nbs/08_frequency.ipynb #caaee12e

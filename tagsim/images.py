@@ -20,7 +20,8 @@ DEFAULT_MAX_PIXELS = 40_000_000  # about 6300 x 6300
 class ImageError(ValueError):
     "An image that cannot be used; `reason` is a short category."
     def __init__(self, reason:str, detail:str=''):
-        super().__init__(f"{reason}: {detail}" if detail else reason); self.reason = reason
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
 
 def fit_image(im:Image.Image, size:int, mode:str='pad', fill=(0, 0, 0)) -> Image.Image:
     "Resize to `size`×`size` keeping the aspect ratio: 'pad' (letterbox with `fill`) or 'crop' (centre crop)."
@@ -42,22 +43,25 @@ def open_image(path:str|Path, max_pixels:int=DEFAULT_MAX_PIXELS) -> Image.Image:
     path = Path(path)
     if classify_media(path.name) == 'video': raise ImageError('video', path.name)
     try: n = path.stat().st_size
-    except OSError: raise ImageError('missing', str(path)) from None
-    if n == 0: raise ImageError('empty file', path.name)
+    except OSError: raise ImageError('missing_file', str(path)) from None
+    if n == 0: raise ImageError('empty_file', path.name)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('error', Image.DecompressionBombWarning)
             im = Image.open(path)
             w, h = im.size
-            if w * h > max_pixels: raise ImageError('too many pixels', f"{w}x{h} > {max_pixels:,}")
+            if w * h > max_pixels: raise ImageError('too_many_pixels', f"{w}x{h} > {max_pixels:,}")
             im.seek(0)  # first frame of a gif
             im.load()
     except ImageError: raise
-    except UnidentifiedImageError: raise ImageError('not an image', path.name) from None
-    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e: raise ImageError('too many pixels', str(e)) from None
-    except (OSError, SyntaxError, ValueError) as e: raise ImageError('truncated or corrupt', f"{path.name}: {e}") from None
+    except UnidentifiedImageError: raise ImageError('not_an_image', path.name) from None
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
+        raise ImageError('too_many_pixels', str(e)) from None
+    except (OSError, SyntaxError, ValueError) as e: raise ImageError('corrupt_image', f"{path.name}: {e}") from None
     if im.mode in ('RGBA', 'LA', 'P', 'PA'):  # transparency goes onto white
-        im = im.convert('RGBA'); bg = Image.new('RGBA', im.size, (255, 255, 255, 255)); im = Image.alpha_composite(bg, im)
+        im = im.convert('RGBA')
+        bg = Image.new('RGBA', im.size, (255, 255, 255, 255))
+        im = Image.alpha_composite(bg, im)
     return im.convert('RGB')
 
 def load_image(path:str|Path, size:int=224, mode:str='pad', max_pixels:int=DEFAULT_MAX_PIXELS) -> np.ndarray:
@@ -80,19 +84,26 @@ def hamming(a:int, b:int) -> int:
 def repost_groups(hashes, # 64-bit hashes, one per item (uint64 array or ints), in priority order (e.g. upload time)
                   max_distance:int=4, # Hamming distance at or below which an item repeats a group's first picture
                  ) -> np.ndarray:
-    "A group label per item: each item joins the nearest earlier group leader within `max_distance`, else leads a new group."
-    h = np.asarray(hashes, dtype=np.uint64); n = len(h)
+    """A group label per item: each item joins the nearest earlier group leader within `max_distance`, else leads a new
+    group."""
+    h = np.asarray(hashes, dtype=np.uint64)
+    n = len(h)
     bounds = np.linspace(0, 64, max_distance + 2).astype(int)
-    keys = [((h >> np.uint64(lo)) & np.uint64((1 << (hi - lo)) - 1)).tolist() for lo, hi in zip(bounds[:-1], bounds[1:])]
+    keys = [
+        ((h >> np.uint64(lo)) & np.uint64((1 << (hi - lo)) - 1)).tolist() for lo, hi in zip(bounds[:-1], bounds[1:])
+    ]
     buckets = [dict() for _ in keys]
-    hv = h.tolist(); label = np.empty(n, dtype=np.int64)
+    hv = h.tolist()
+    label = np.empty(n, dtype=np.int64)
     for i in range(n):
         best, best_d = -1, max_distance + 1
         for b, k in enumerate(keys):
             for j in buckets[b].get(k[i], ()):
                 dist = (hv[i] ^ hv[j]).bit_count()
                 if dist < best_d or (dist == best_d and j < best): best, best_d = j, dist
-        if best >= 0: label[i] = best; continue
+        if best >= 0:
+            label[i] = best
+            continue
         label[i] = i
         for b, k in enumerate(keys): buckets[b].setdefault(k[i], []).append(i)
     return label
@@ -113,12 +124,26 @@ def compute_dhashes(paths, cache_file:str|Path|None=None, max_pixels:int=DEFAULT
         if cache_file:
             with atomic_output(cache_file) as tmp: tmp.write_text(json.dumps(cache))
     for i, p in enumerate(tqdm(paths, desc='hashing', disable=not progress, leave=False)):
-        try: st = os.stat(p); key = f"{p}|{st.st_size}|{st.st_mtime_ns}"
-        except OSError: bad[str(p)] = 'missing'; continue
-        if key in cache: out[i] = np.uint64(int(cache[key])); ok[i] = True; continue
+        try:
+            st = os.stat(p)
+            key = f"{p}|{st.st_size}|{st.st_mtime_ns}"
+        except OSError:
+            bad[str(p)] = 'missing_file'
+            continue
+        if key in cache:
+            out[i] = np.uint64(int(cache[key]))
+            ok[i] = True
+            continue
         try: h = dhash(open_image(p, max_pixels))
-        except ImageError as e: bad[str(p)] = e.reason; continue
-        out[i] = np.uint64(h); ok[i] = True; cache[key] = str(h); dirty += 1
-        if dirty >= save_every: save(); dirty = 0
+        except ImageError as e:
+            bad[str(p)] = e.reason
+            continue
+        out[i] = np.uint64(h)
+        ok[i] = True
+        cache[key] = str(h)
+        dirty += 1
+        if dirty >= save_every:
+            save()
+            dirty = 0
     if dirty: save()
     return out, ok, bad

@@ -12,7 +12,8 @@ from .storage import Scrape, content_checksum, iter_tag_chunks, TagChunk
 from .config import atomic_output
 
 # %% auto #0
-__all__ = ['INDEX_VERSION', 'ARRAYS_ITEM', 'ARRAYS_ROW', 'index_dir_for', 'TagIndex', 'update_index', 'open_index']
+__all__ = ['INDEX_VERSION', 'ARRAYS_ITEM', 'ARRAYS_ROW', 'RACY_SECONDS', 'index_dir_for', 'TagIndex', 'file_state',
+           'trusted_state', 'update_index', 'open_index']
 
 # %% ../nbs/04_index.ipynb #0c55ad47
 INDEX_VERSION = 1
@@ -49,8 +50,17 @@ class TagIndex:
             if n == 'row_item':  # positions are per segment; shift by the items before
                 offs = np.cumsum([0] + [s['n_items'] for s in self.meta['segments']][:-1])
                 parts = [p if o == 0 else p + np.int32(o) for p, o in zip(parts, offs)]
-            empty = np.zeros(0, dtype={'item_id': np.int64, 'flags': np.int16, 'created': np.int64, 'row_item': np.int32,
-                                       'row_tag': np.int32, 'confidence': np.float32}[n])
+            empty = np.zeros(
+                0,
+                dtype={
+                    'item_id': np.int64,
+                    'flags': np.int16,
+                    'created': np.int64,
+                    'row_item': np.int32,
+                    'row_tag': np.int32,
+                    'confidence': np.float32,
+                }[n],
+            )
             setattr(self, n, parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else empty)
 
     n_items = property(lambda self: len(self.item_id), doc="Number of items.")
@@ -72,7 +82,8 @@ class TagIndex:
         "Number of tags on each item, aligned with `item_id`."
         return np.bincount(self.row_item, minlength=self.n_items)
 
-    def __repr__(self): return f"TagIndex({self.n_items:,} items, {self.n_tags:,} tags, {self.n_assignments:,} assignments)"
+    def __repr__(self):
+        return f"TagIndex({self.n_items:,} items, {self.n_tags:,} tags, {self.n_assignments:,} assignments)"
 
 # %% ../nbs/04_index.ipynb #981abb5c
 def _dedupe_rows(ch:TagChunk, codes:np.ndarray):
@@ -113,28 +124,91 @@ def _index_new_items(s:Scrape, index_dir:Path, meta:dict, chunk_size:int, segmen
     s.con.execute('BEGIN')  # one snapshot per segment, even while a scraper writes
     try:
         for ch in iter_tag_chunks(s, after=meta['max_id'], chunk_size=chunk_size):
-            codes = np.array([codes_of.setdefault(t, len(codes_of)) for t in ch.tag_values], dtype=np.int32)[ch.row_tag] \
-                    if ch.tag_values else np.zeros(0, np.int32)
+            codes = (
+                np.array([codes_of.setdefault(t, len(codes_of)) for t in ch.tag_values], dtype=np.int32)[ch.row_tag]
+                if ch.tag_values
+                else np.zeros(0, np.int32)
+            )
             keep, dups = _dedupe_rows(ch, codes)
             if dups: ch.skipped.setdefault('duplicate_tag', []).extend(dups)
             for reason, ids in ch.skipped.items(): meta['skipped'].setdefault(reason, []).extend(ids)
             offset = sum(len(p['item_id']) for p in parts)  # positions are per segment
-            parts.append(dict(item_id=ch.item_id, flags=ch.flags, created=ch.created, row_item=ch.row_item[keep] + np.int32(offset),
-                              row_tag=codes[keep], confidence=ch.confidence[keep]))
+            parts.append(
+                dict(
+                    item_id=ch.item_id,
+                    flags=ch.flags,
+                    created=ch.created,
+                    row_item=ch.row_item[keep] + np.int32(offset),
+                    row_tag=codes[keep],
+                    confidence=ch.confidence[keep],
+                )
+            )
             bar.update(len(ch.item_id))
             if sum(len(p['item_id']) for p in parts) >= segment_items:
                 tag_list[len(tag_list):] = list(codes_of)[len(tag_list):]
                 upto = int(ch.item_id[-1])
                 _commit_segment(index_dir, meta, tag_list, parts, s, after, upto)
-                s.con.execute('COMMIT'); s.con.execute('BEGIN')
+                s.con.execute('COMMIT')
+                s.con.execute('BEGIN')
                 parts, after = [], upto
         if parts:
             tag_list[len(tag_list):] = list(codes_of)[len(tag_list):]
             _commit_segment(index_dir, meta, tag_list, parts, s, after, int(parts[-1]['item_id'][-1]))
     finally:
-        s.con.execute('COMMIT'); bar.close()
+        s.con.execute('COMMIT')
+        bar.close()
+
+# %% ../nbs/04_index.ipynb #1d2e0a11
+RACY_SECONDS = 2.0
+
+# %% ../nbs/04_index.ipynb #1d2e0a13
+def file_state(path:str|Path, # a file
+               header_bytes:int, # how many bytes from its start to include
+              ) -> list|None:
+    "Device, inode, size, modification time (ns) and the first `header_bytes` (hex) of a file; None if it is absent."
+    try:
+        st = os.stat(path)
+        with open(path, 'rb') as f: head = f.read(header_bytes)
+    except FileNotFoundError: return None
+    return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, head.hex()]
+
+# %% ../nbs/04_index.ipynb #1d2e0a16
+def trusted_state(scrape_path:str|Path, # the SQLite scrape
+                  now:float|None=None, # the time of the check (default: now)
+                 ) -> dict|None:
+    """The scrape's file state (database and WAL), or None when it cannot vouch for the rows: a hot journal, or a write
+    within `RACY_SECONDS`."""
+    path = str(scrape_path)
+    state = {'db': file_state(path, header_bytes=100), 'wal': file_state(path + '-wal', header_bytes=32)}
+    if state['db'] is None or os.path.exists(path + '-journal'): return None
+    newest = max(f[3] for f in state.values() if f is not None) / 1e9
+    return state if newest < (time.time() if now is None else now) - RACY_SECONDS else None
 
 # %% ../nbs/04_index.ipynb #f62fde9a
+def _start_clean(index_dir:Path, layout:str, scrape_path:str|Path) -> dict:
+    "Empty `index_dir` and return the meta of an index with nothing in it yet."
+    for p in index_dir.iterdir():  # old segments, tags, meta
+        shutil.rmtree(p) if p.is_dir() else p.unlink()
+    return {'version': INDEX_VERSION, 'layout': layout, 'scrape': str(Path(scrape_path).resolve()),
+            'max_id': 0, 'checksum': [0, 0, 0, 0], 'segments': [], 'skipped': {}}
+
+# %% ../nbs/04_index.ipynb #1d2e0a01
+def _remove_leftovers(index_dir:Path, meta:dict):
+    "Delete what an interrupted run left: temporary files and segments that `meta.json` does not list."
+    listed = {x['name'] for x in meta['segments']}
+    for p in index_dir.iterdir():
+        if p.name.endswith('.tmp') or (p.is_dir() and p.name not in listed):
+            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+
+# %% ../nbs/04_index.ipynb #1d2e0a02
+def _refresh_action(s:Scrape, meta:dict|None, state:dict|None) -> tuple[str, str]:
+    "What an existing index needs ('unchanged', 'grown' or 'rebuild'), and how that was found out."
+    if meta is None or meta['layout'] != s.layout: return 'rebuild', 'no usable index'
+    if state is not None and state == meta.get('state'): return 'unchanged', 'file state'
+    if content_checksum(s, meta['max_id']) != meta['checksum']: return 'rebuild', 'checksum'
+    return ('grown' if s.max_id() > meta['max_id'] else 'unchanged'), 'checksum'
+
+# %% ../nbs/04_index.ipynb #1d2e0a03
 def update_index(scrape_path:str|Path, # the scrape (opened read-only)
                  index_dir:str|Path, # where the index lives (see `index_dir_for`)
                  rebuild:bool=False, # ignore an existing index
@@ -143,24 +217,23 @@ def update_index(scrape_path:str|Path, # the scrape (opened read-only)
                  progress:bool=False, # show a progress bar
                 ) -> tuple[TagIndex, str]:
     "Build, refresh or reuse the index of a scrape; returns the index and 'built', 'grown', 'rebuilt' or 'unchanged'."
-    index_dir = Path(index_dir); index_dir.mkdir(parents=True, exist_ok=True)
+    index_dir = Path(index_dir)
+    index_dir.mkdir(parents=True, exist_ok=True)
+    state = trusted_state(scrape_path)  # taken before reading, so a write during the read is seen next time
+    meta = None if rebuild else _read_meta(index_dir)
     with Scrape(scrape_path) as s:
-        meta = None if rebuild else _read_meta(index_dir)
-        if meta is not None and meta['layout'] == s.layout and content_checksum(s, meta['max_id']) == meta['checksum']:
-            action = 'grown' if s.max_id() > meta['max_id'] else 'unchanged'
-        else:
+        todo, checked = _refresh_action(s, meta, state)
+        if todo == 'rebuild':
             action = 'built' if meta is None and not rebuild else 'rebuilt'
-            meta = {'version': INDEX_VERSION, 'layout': s.layout, 'scrape': str(Path(scrape_path).resolve()),
-                    'max_id': 0, 'checksum': [0, 0, 0, 0], 'segments': [], 'skipped': {}}
-            for p in index_dir.iterdir():  # start clean: old segments, tags, meta
-                shutil.rmtree(p) if p.is_dir() else p.unlink()
-        if action != 'unchanged':
-            _index_new_items(s, index_dir, meta, chunk_size, segment_items, progress)
-            if not meta['segments']: _atomic_write_text(index_dir/'tags.json', '[]'); _atomic_write_text(index_dir/'meta.json', json.dumps(meta))
-        meta['updated'] = time.time()
-    for p in index_dir.iterdir():  # leftovers of an interrupted run
-        if p.name.endswith('.tmp') or (p.is_dir() and p.name not in {x['name'] for x in meta['segments']}):
-            shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
+            meta = _start_clean(index_dir, s.layout, scrape_path)
+        else: action = todo
+        if action != 'unchanged': _index_new_items(s, index_dir, meta, chunk_size, segment_items, progress)
+    if action != 'unchanged' or meta.get('state') != state:
+        meta['state'] = state
+        if not meta['segments']: _atomic_write_text(index_dir/'tags.json', '[]')
+        _atomic_write_text(index_dir/'meta.json', json.dumps(meta, indent=1))
+    _remove_leftovers(index_dir, meta)
+    meta['checked'] = checked
     return TagIndex(index_dir, meta), action
 
 # %% ../nbs/04_index.ipynb #901fd8be

@@ -93,13 +93,18 @@ def keras_weights_from_torch(layer:keras.layers.Layer, sd:dict, prefix:str) -> l
     get = lambda k: sd[f'{prefix}.{k}']
     if isinstance(layer, layers.DepthwiseConv2D): return [get('weight').transpose(2, 3, 0, 1)]
     if isinstance(layer, layers.Conv2D): return [get('weight').transpose(2, 3, 1, 0)]
-    if isinstance(layer, layers.BatchNormalization): return [get(k) for k in ('weight', 'bias', 'running_mean', 'running_var')]
+    if isinstance(layer, layers.BatchNormalization):
+        return [get(k) for k in ('weight', 'bias', 'running_mean', 'running_var')]
     if isinstance(layer, layers.Dense): return [get('weight').T, get('bias')]
     raise WeightsError(f"no PyTorch layout for layer {layer.name} ({type(layer).__name__})")
 
 # %% ../nbs/10b_lite0.ipynb #2a7a3987
 def _check_unused(sd:dict, used:set, source:str, include_top:bool):
-    extra = [k for k in sd if k not in used and not k.endswith('num_batches_tracked') and (include_top or not k.startswith('_fc.'))]
+    extra = [
+        k
+        for k in sd
+        if k not in used and not k.endswith('num_batches_tracked') and (include_top or not k.startswith('_fc.'))
+    ]
     if extra: raise WeightsError(f"{source} does not fit EfficientNet-Lite0: unexpected tensors {', '.join(extra[:3])}")
 
 def load_lite0_weights(model:keras.Model, # built by `efficientnet_lite0`
@@ -116,9 +121,11 @@ def load_lite0_weights(model:keras.Model, # built by `efficientnet_lite0`
     for keras_name, prefix in lite0_layer_map(include_top).items():
         layer = model.get_layer(keras_name)
         try: new = keras_weights_from_torch(layer, sd, prefix)
-        except KeyError as e: raise WeightsError(f"{source} does not fit EfficientNet-Lite0: missing {e.args[0]}") from None
+        except KeyError as e:
+            raise WeightsError(f"{source} does not fit EfficientNet-Lite0: missing {e.args[0]}") from None
         for w, v in zip(layer.get_weights(), new):
-            if w.shape != v.shape: raise WeightsError(f"{source} does not fit EfficientNet-Lite0: {prefix} has shape {v.shape}, {keras_name} needs {w.shape}")
+            if w.shape != v.shape:
+                raise WeightsError(f"{source} does not fit EfficientNet-Lite0: {prefix} has shape {v.shape}, {keras_name} needs {w.shape}")
         layer.set_weights([v.astype(np.float32) for v in new])
         used |= {k for k in sd if k.startswith(prefix + '.')}
     _check_unused(sd, used, source, include_top)

@@ -10,10 +10,10 @@ import numpy as np
 import pandas as pd
 from .config import Settings, write_json, write_csv
 from .report import JobFolder, write_report
+from .data import write_left_out
 
 # %% auto #0
-__all__ = ['job_statistics', 'job_train', 'job_embed', 'job_similar', 'tag_examples', 'job_variants', 'write_left_out',
-           'main_job']
+__all__ = ['job_statistics', 'job_train', 'job_embed', 'job_similar', 'tag_examples', 'job_variants', 'job_left_out', 'main_job']
 
 # %% ../nbs/21_mainjob.ipynb #0e2967db
 def job_statistics(job:JobFolder, # the job folder
@@ -65,7 +65,10 @@ def job_similar(job:JobFolder, # the job folder
     rows = np.linspace(0, len(e) - 1, min(queries, len(e))).astype(int)
     found, sims = index.query(np.asarray(e.vectors[rows], np.float32), k + 1)
     item = lambda i, s: {'id': int(i), 'path': view.path_of(i), 'tags': view.tags_of(i), 'similarity': float(s)}
-    shown = [item(e.ids[r], 1.0) | {'neighbours': [item(i, s) for i, s in zip(f, s_) if i != e.ids[r]][:k]} for r, f, s_ in zip(rows, found, sims)]
+    shown = [
+        item(e.ids[r], 1.0) | {'neighbours': [item(i, s) for i, s in zip(f, s_) if i != e.ids[r]][:k]}
+        for r, f, s_ in zip(rows, found, sims)
+    ]
     write_json(job.similar, shown)
     pairs = near_duplicates(e, index, view, cache_file=job.root/'dhash.json')
     write_csv(job.duplicates, pairs)
@@ -98,19 +101,25 @@ def job_variants(job:JobFolder, # the job folder
     write_pairs(job.variants/'pairs.csv', ranked)
     groups = variant_groups(ranked, table)
     write_proposals(job.variants/'proposals.yaml', groups)
-    write_json(job.variants/'examples.json', tag_examples(table, view, set(ranked.tag_a.head(25)) | set(ranked.tag_b.head(25))))
-    if truth_file is not None: write_json(job.variants/'evaluation.json', variant_evaluation(table, ranked, truth_file, e))
+    write_json(
+        job.variants / 'examples.json',
+        tag_examples(table, view, set(ranked.tag_a.head(25)) | set(ranked.tag_b.head(25))),
+    )
+    if truth_file is not None:
+        write_json(job.variants/'evaluation.json', variant_evaluation(table, ranked, truth_file, e))
     return table, groups
 
 # %% ../nbs/21_mainjob.ipynb #ddb2f259
-def write_left_out(job:JobFolder, # the job folder
-                   e, # loaded `Embeddings`: their manifest names every item left out and why
-                  ) -> int:
-    "Write left_out.csv (stage, id, reason) from the embeddings' manifest; returns how many items it lists."
-    skipped = e.manifest.get('skipped', {})
-    table = pd.DataFrame({'stage': 'embed', 'id': [int(i) for i in skipped], 'reason': list(skipped.values())})
-    write_csv(job.left_out, table)
-    return len(table)
+def job_left_out(job:JobFolder, # the job folder
+                 e, # loaded `Embeddings`: their manifest names every item left out and why
+                ) -> int:
+    "Write left_out.csv (stage, id, reason): the training run's rows, then the embeddings'; returns how many it lists."
+    stages = {}
+    if (job.run/'left_out.csv').is_file():
+        run = pd.read_csv(job.run/'left_out.csv', keep_default_na=False)
+        stages = {stage: dict(zip(rows.id, rows.reason)) for stage, rows in run.groupby('stage', sort=False)}
+    stages['embed'] = {int(i): reason for i, reason in e.manifest.get('skipped', {}).items()}
+    return write_left_out(job.left_out, stages)
 
 # %% ../nbs/21_mainjob.ipynb #59cf51f0
 def _timed(job:JobFolder, timings:dict, name:str, say, stage):
@@ -137,15 +146,20 @@ def main_job(settings:Settings, # the scrape and where tagsim writes
     from tagsim.runs import TrainOptions
     from tagsim.viz import write_maps
     job, timings = JobFolder(out_dir), {}
-    opts = opts or TrainOptions(arch=settings.model_architecture, image_size=settings.image_size, weights=settings.model_weights)
+    opts = opts or TrainOptions(
+        arch=settings.model_architecture, image_size=settings.image_size, weights=settings.model_weights
+    )
     index, _ = open_index(settings, progress=verbose > 0)
     stage = lambda name, run: _timed(job, timings, name, say, run)
     stage('statistics', lambda: job_statistics(job, index, settings.min_tag_occurrences))
-    stage('vocabulary, training and evaluation', lambda: job_train(job, settings, opts, baseline=baseline, verbose=verbose))
+    stage(
+        'vocabulary, training and evaluation',
+        lambda: job_train(job, settings, opts, baseline=baseline, verbose=verbose),
+    )
     e = stage('embeddings', lambda: job_embed(job, settings, opts, progress=verbose > 0))
     view = ScrapeView(e, settings.work_dir, index=index)
     stage('similar items and near-duplicates', lambda: job_similar(job, e, view))
     table, groups = stage('tag variants', lambda: job_variants(job, index, e, view, truth_file=truth_file))
     stage('maps', lambda: write_maps(e, view, table, job.maps, groups=groups, projector_dir=job.run/'tensorboard'))
-    write_left_out(job, e)
+    job_left_out(job, e)
     return write_report(job.root, title=f"tagsim report: {Path(settings.scrape_path).name}")

@@ -10,8 +10,8 @@ import pandas as pd
 from .storage import Scrape
 
 # %% auto #0
-__all__ = ['MEDIA_KINDS', 'UnsafeMediaPath', 'resolve_media', 'classify_media', 'media_table', 'MediaReport', 'require_media_dir',
-           'check_media']
+__all__ = ['MEDIA_KINDS', 'LEFT_OUT_REASONS', 'UnsafeMediaPath', 'resolve_media', 'classify_media', 'media_table', 'media_file',
+           'reason_counts', 'MediaReport', 'require_media_dir', 'check_media']
 
 # %% ../nbs/02_media.ipynb #48357de3
 class UnsafeMediaPath(ValueError):
@@ -30,7 +30,8 @@ def resolve_media(media_dir:str|Path, # the media folder
     if '..' in p.parts or '..' in w.parts: raise UnsafeMediaPath(f"media path escapes the media folder: {rel!r}")
     root = Path(media_dir).resolve()
     full = (root/p).resolve()
-    if full != root and root not in full.parents: raise UnsafeMediaPath(f"media path escapes the media folder via a link: {rel!r}")
+    if full != root and root not in full.parents:
+        raise UnsafeMediaPath(f"media path escapes the media folder via a link: {rel!r}")
     return full
 
 # %% ../nbs/02_media.ipynb #b6ac4472
@@ -51,39 +52,77 @@ def media_table(s:Scrape) -> pd.DataFrame:
     else:
         rows = s.con.execute("SELECT id, image FROM items ORDER BY id").fetchall()
         paths = [r[1] for r in rows]
-    df = pd.DataFrame({'item_id': pd.array([r[0] for r in rows], dtype='int64'), 'path': pd.Series(paths, dtype=object)})
+    df = pd.DataFrame(
+        {'item_id': pd.array([r[0] for r in rows], dtype='int64'), 'path': pd.Series(paths, dtype=object)}
+    )
     df['kind'] = df['path'].map(classify_media)
     return df
+
+# %% ../nbs/02_media.ipynb #5e1a0002
+LEFT_OUT_REASONS = {
+    'no_vocabulary_tags': 'none of its tags is in the vocabulary (training only)',
+    'refused_path': 'its media path is absolute or leaves the media folder',
+    'video': 'its media is a video; tagsim reads images and gifs',
+    'other': 'its media path has no image, gif or video extension',
+    'missing_file': 'no file at its media path',
+    'empty_file': 'its file is empty',
+    'not_an_image': 'its file is not an image Pillow can read',
+    'too_many_pixels': 'its image is larger than the decompression-bomb limit',
+    'corrupt_image': 'its image is truncated or corrupt',
+}
+
+# %% ../nbs/02_media.ipynb #5e1a0004
+def media_file(media_dir:str|Path, # the media folder
+               rel:str, # the path stored in the scrape
+               kind:str|None=None, # its media kind; None accepts every kind
+              ) -> tuple[Path|None, str|None]:
+    "The item's file and None, or None and the reason (from `LEFT_OUT_REASONS`) that it is left out."
+    try: path = resolve_media(media_dir, rel)
+    except UnsafeMediaPath: return None, 'refused_path'
+    if kind is not None and kind not in ('image', 'gif'): return None, kind
+    return (path, None) if path.is_file() else (None, 'missing_file')
+
+# %% ../nbs/02_media.ipynb #5e1a0007
+def reason_counts(left_out:dict, # item id -> reason
+                 ) -> dict:
+    "Number of items per reason, in the order of `LEFT_OUT_REASONS`."
+    counts = pd.Series(list(left_out.values()), dtype=object).value_counts().to_dict() if left_out else {}
+    return {r: counts[r] for r in [*LEFT_OUT_REASONS, *sorted(set(counts) - set(LEFT_OUT_REASONS))] if r in counts}
 
 # %% ../nbs/02_media.ipynb #9152cb77
 @dataclass
 class MediaReport:
     "What `check_media` found."
     kinds:dict # kind -> number of items
-    missing:list # item ids whose file does not exist
-    refused:list # item ids whose path would escape the media folder
+    left_out:dict # item id -> reason ('refused_path' or 'missing_file')
     media_dir:str = ''
     def as_dict(self, shown:int=100) -> dict:
-        "Counts, and the first `shown` ids of each list; a cut list says so in `*_ids_shown`."
-        out = dict(media_dir=self.media_dir, kinds=self.kinds, missing=len(self.missing), refused=len(self.refused))
-        for name, ids in (('missing', self.missing), ('refused', self.refused)):
-            out[f'{name}_ids'] = ids[:shown]
-            if len(ids) > shown: out[f'{name}_ids_shown'] = f"first {shown} of {len(ids):,}"
+        "Counts by reason, and the first `shown` ids of each reason; a cut list says so in `*_ids_shown`."
+        out = dict(media_dir=self.media_dir, kinds=self.kinds) | {r: 0 for r in ('refused_path', 'missing_file')}
+        out |= reason_counts(self.left_out)
+        for reason in ('refused_path', 'missing_file'):
+            ids = [i for i, r in self.left_out.items() if r == reason]
+            out[f'{reason}_ids'] = ids[:shown]
+            if len(ids) > shown: out[f'{reason}_ids_shown'] = f"first {shown} of {len(ids):,}"
         return out
 
+# %% ../nbs/02_media.ipynb #9152cb78
 def require_media_dir(media_dir:str|Path) -> Path:
     "The media folder, or a `FileNotFoundError` saying it is not there."
     path = Path(media_dir)
-    if not path.is_dir(): raise FileNotFoundError(f"media folder not found: {path}" + (' (it is a file)' if path.exists() else ''))
+    if not path.is_dir():
+        raise FileNotFoundError(f"media folder not found: {path}" + (' (it is a file)' if path.exists() else ''))
     return path
 
-def check_media(s:Scrape, media_dir:str|Path) -> MediaReport:
-    "Count media kinds and list items whose file is missing or whose path is refused."
+# %% ../nbs/02_media.ipynb #9152cb79
+def check_media(s:Scrape, # the scrape
+                media_dir:str|Path, # its media folder
+               ) -> MediaReport:
+    "Count media kinds and name the items whose path is refused or whose file is missing."
     require_media_dir(media_dir)
     df = media_table(s)
-    missing, refused = [], []
+    left_out = {}
     for iid, rel in zip(df['item_id'].tolist(), df['path'].tolist()):
-        try: p = resolve_media(media_dir, rel)
-        except UnsafeMediaPath: refused.append(iid); continue
-        if not p.is_file(): missing.append(iid)
-    return MediaReport(df['kind'].value_counts().to_dict(), missing, refused, str(media_dir))
+        reason = media_file(media_dir, rel)[1]
+        if reason: left_out[iid] = reason
+    return MediaReport(df['kind'].value_counts().to_dict(), left_out, str(media_dir))

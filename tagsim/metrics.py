@@ -13,7 +13,8 @@ __all__ = ['average_precision', 'f1_scores', 'f1_at_equal_pr', 'tune_thresholds'
 # %% ../nbs/12_metrics.ipynb #3c9a3703
 def _ranked_counts(t, s) -> tuple:
     "Ranking by score (descending): the score, true positives and items taken at the end of each group of tied scores."
-    order = np.argsort(-s, kind='stable'); ts, ss = t[order], s[order]
+    order = np.argsort(-s, kind='stable')
+    ts, ss = t[order], s[order]
     last = np.r_[ss[1:] != ss[:-1], True]  # a threshold takes every item tied with it
     return ss[last], np.cumsum(ts)[last], np.arange(1, len(ts) + 1)[last]
 
@@ -21,10 +22,12 @@ def average_precision(y_true, # (n_items, n_tags) 0/1
                       y_score, # (n_items, n_tags) scores
                      ) -> np.ndarray:
     "Average precision per tag (NaN where a tag has no positives)."
-    y_true = np.asarray(y_true, dtype=bool); y_score = np.asarray(y_score, dtype=np.float64)
+    y_true = np.asarray(y_true, dtype=bool)
+    y_score = np.asarray(y_score, dtype=np.float64)
     out = np.full(y_true.shape[1], np.nan)
     for j in range(y_true.shape[1]):
-        t = y_true[:, j]; npos = int(t.sum())
+        t = y_true[:, j]
+        npos = int(t.sum())
         if npos == 0: continue
         _, tp, k = _ranked_counts(t, y_score[:, j])
         out[j] = float((np.diff(np.r_[0, tp]) * tp / k).sum() / npos)
@@ -33,14 +36,19 @@ def average_precision(y_true, # (n_items, n_tags) 0/1
 # %% ../nbs/12_metrics.ipynb #f4c49bf8
 def f1_scores(y_true, y_pred, supported=None) -> dict:
     "Micro and macro precision, recall and F1 of binary predictions (macro over `supported` tags)."
-    y_true = np.asarray(y_true, bool); y_pred = np.asarray(y_pred, bool)
-    tp = (y_true & y_pred).sum(0); fp = (~y_true & y_pred).sum(0); fn = (y_true & ~y_pred).sum(0)
+    y_true = np.asarray(y_true, bool)
+    y_pred = np.asarray(y_pred, bool)
+    tp = (y_true & y_pred).sum(0)
+    fp = (~y_true & y_pred).sum(0)
+    fn = (y_true & ~y_pred).sum(0)
     with np.errstate(invalid='ignore', divide='ignore'):
-        p_t = np.where(tp + fp > 0, tp / (tp + fp), 0.0); r_t = np.where(tp + fn > 0, tp / (tp + fn), 0.0)
+        p_t = np.where(tp + fp > 0, tp / (tp + fp), 0.0)
+        r_t = np.where(tp + fn > 0, tp / (tp + fn), 0.0)
         f_t = np.where(p_t + r_t > 0, 2 * p_t * r_t / (p_t + r_t), 0.0)
     sup = np.ones(y_true.shape[1], bool) if supported is None else np.asarray(supported, bool)
     TP, FP, FN = tp.sum(), fp.sum(), fn.sum()
-    P = TP / (TP + FP) if TP + FP else 0.0; R = TP / (TP + FN) if TP + FN else 0.0
+    P = TP / (TP + FP) if TP + FP else 0.0
+    R = TP / (TP + FN) if TP + FN else 0.0
     return {'micro_precision': float(P), 'micro_recall': float(R), 'micro_f1': float(2 * P * R / (P + R)) if P + R else 0.0,
             'macro_precision': float(p_t[sup].mean()) if sup.any() else float('nan'),
             'macro_recall': float(r_t[sup].mean()) if sup.any() else float('nan'),
@@ -48,7 +56,8 @@ def f1_scores(y_true, y_pred, supported=None) -> dict:
 
 def f1_at_equal_pr(y_true, y_score) -> dict:
     "The global threshold where micro precision equals micro recall (the break-even point), and the F1 there."
-    t = np.asarray(y_true, bool).ravel(); s = np.asarray(y_score, np.float64).ravel()
+    t = np.asarray(y_true, bool).ravel()
+    s = np.asarray(y_score, np.float64).ravel()
     npos = int(t.sum())
     if npos == 0: return {'f1': float('nan'), 'threshold': float('nan')}
     th, tp, k = _ranked_counts(t, s)
@@ -66,7 +75,8 @@ def _best_f1_threshold(t, s) -> float:
 
 def tune_thresholds(y_true, y_score, min_positives:int=5, default:float=0.5) -> np.ndarray:
     "Per-tag F1-optimal thresholds on validation data, the global micro-F1 threshold for tags with few positives."
-    y_true = np.asarray(y_true, bool); y_score = np.asarray(y_score, np.float64)
+    y_true = np.asarray(y_true, bool)
+    y_score = np.asarray(y_score, np.float64)
     glob = _best_f1_threshold(y_true.ravel(), y_score.ravel()) if y_true.any() else default
     th = np.full(y_true.shape[1], glob)
     for j in np.flatnonzero(y_true.sum(0) >= min_positives): th[j] = _best_f1_threshold(y_true[:, j], y_score[:, j])
@@ -80,8 +90,10 @@ def evaluate_predictions(y_true, # (n, n_tags) 0/1 on the evaluated (test) split
                          min_support:int=3, # tags with fewer positives are reported as too rare
                         ) -> dict:
     "Macro mAP, F1 at thresholds and at P=R, and per-tag AP with support, on held-out data."
-    y_true = np.asarray(y_true, bool); y_score = np.asarray(y_score, np.float64)
-    support = y_true.sum(0); ok = support >= min_support
+    y_true = np.asarray(y_true, bool)
+    y_score = np.asarray(y_score, np.float64)
+    support = y_true.sum(0)
+    ok = support >= min_support
     ap = average_precision(y_true, y_score)
     th = np.broadcast_to(np.asarray(thresholds, np.float64), (y_true.shape[1],))
     f = f1_scores(y_true, y_score >= th, ok)
@@ -96,19 +108,24 @@ def plot_precision_recall(y_true, y_score, tags:list, which=None, ax=None):
     "Precision-recall curves for the chosen tags (default: the 5 most frequent) and the micro average."
     import matplotlib.pyplot as plt
     from sklearn.metrics import precision_recall_curve
-    y_true = np.asarray(y_true, bool); y_score = np.asarray(y_score)
+    y_true = np.asarray(y_true, bool)
+    y_score = np.asarray(y_score)
     ax = ax or plt.subplots(figsize=(5.5, 4))[1]
     which = which if which is not None else np.argsort(-y_true.sum(0))[:5]
     for j in which:
         if y_true[:, j].any():
-            p, r, _ = precision_recall_curve(y_true[:, j], y_score[:, j]); ax.plot(r, p, label=f"{tags[j]} (n={int(y_true[:, j].sum())})")
-    p, r, _ = precision_recall_curve(y_true.ravel(), y_score.ravel()); ax.plot(r, p, 'k--', label='micro average')
-    ax.set(xlabel='recall', ylabel='precision', xlim=(0, 1), ylim=(0, 1.02), title='precision-recall (test split)'); ax.legend(fontsize=7)
+            p, r, _ = precision_recall_curve(y_true[:, j], y_score[:, j])
+            ax.plot(r, p, label=f"{tags[j]} (n={int(y_true[:, j].sum())})")
+    p, r, _ = precision_recall_curve(y_true.ravel(), y_score.ravel())
+    ax.plot(r, p, 'k--', label='micro average')
+    ax.set(xlabel='recall', ylabel='precision', xlim=(0, 1), ylim=(0, 1.02), title='precision-recall (test split)')
+    ax.legend(fontsize=7)
     return ax
 
 def best_and_worst(evaluation:dict, n:int=10) -> tuple:
     "The `n` best and worst tags by AP among those with enough support."
-    pt = evaluation['per_tag']; pt = pt[pt.support >= evaluation['min_support']].sort_values('ap', ascending=False)
+    pt = evaluation['per_tag']
+    pt = pt[pt.support >= evaluation['min_support']].sort_values('ap', ascending=False)
     return pt.head(n).reset_index(drop=True), pt.tail(n).iloc[::-1].reset_index(drop=True)
 
 # %% ../nbs/12_metrics.ipynb #c3b70002

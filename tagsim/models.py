@@ -64,9 +64,11 @@ def small_cnn(input_shape, width:int=32, blocks:int=4, name:str='small_cnn') -> 
     for b in range(blocks):
         f = width * 2**b
         x = layers.Conv2D(f, 3, padding='same', use_bias=False, name=f'block{b}_conv1')(x)
-        x = layers.BatchNormalization(name=f'block{b}_bn1')(x); x = layers.ReLU(name=f'block{b}_relu1')(x)
+        x = layers.BatchNormalization(name=f'block{b}_bn1')(x)
+        x = layers.ReLU(name=f'block{b}_relu1')(x)
         x = layers.Conv2D(f, 3, strides=2, padding='same', use_bias=False, name=f'block{b}_conv2')(x)
-        x = layers.BatchNormalization(name=f'block{b}_bn2')(x); x = layers.ReLU(name=f'block{b}_relu2')(x)
+        x = layers.BatchNormalization(name=f'block{b}_bn2')(x)
+        x = layers.ReLU(name=f'block{b}_relu2')(x)
     return keras.Model(inp, x, name=name)
 
 # %% ../nbs/11_models.ipynb #9a0c0622
@@ -92,8 +94,13 @@ def load_keras_weights(model:keras.Model, path:Path, arch:str, size:int):
         try: model.load_weights(str(path))
         except Exception as e:
             raise WeightsError(f"weights file {path} does not fit {arch} at {size}px: {type(e).__name__}: {str(e)[:300]}") from None
-    skipped = [str(w.message) for w in caught if 'skipping' in str(w.message).lower() or 'freshly-initialized' in str(w.message)]
-    if skipped: raise WeightsError(f"weights file {path} does not fit {arch} at {size}px: Keras skipped parts of it ({skipped[0][:200]})")
+    skipped = [
+        str(w.message)
+        for w in caught
+        if 'skipping' in str(w.message).lower() or 'freshly-initialized' in str(w.message)
+    ]
+    if skipped:
+        raise WeightsError(f"weights file {path} does not fit {arch} at {size}px: Keras skipped parts of it ({skipped[0][:200]})")
 
 # %% ../nbs/11_models.ipynb #b2c0de03
 def constructor_weights(b:Backbone, weights, path:Path|None):
@@ -118,7 +125,8 @@ def build_backbone(arch:str, # a registry name
                    include_top:bool=False, # keep the ImageNet classifier (to check a port, not for tagging)
                   ) -> keras.Model:
     "The backbone without its classifier (outputting the last feature map), or with it."
-    b = get_backbone(arch); size = image_size or b.size
+    b = get_backbone(arch)
+    size = image_size or b.size
     if size < 32: raise ValueError(f"image_size must be at least 32, got {size}")
     path = weights_file(arch, weights)
     built_in = constructor_weights(b, weights, path)
@@ -151,19 +159,32 @@ def build_tagger(arch:str, # a registry name
                  unfreeze_top:int=0, # with a frozen backbone: unfreeze its top N blocks
                 ) -> keras.Model:
     "Backbone -> pooling -> `embedding` -> dropout -> sigmoid tags."
-    b = get_backbone(arch); size = image_size or b.size
+    b = get_backbone(arch)
+    size = image_size or b.size
     backbone = build_backbone(arch, weights, size)
     inp = keras.Input((size, size, 3), name='image')
-    x = {'caffe': CaffePreprocess(name='preprocess'), 'rescale': layers.Rescaling(1 / 255, name='preprocess')}.get(b.preprocessing, lambda t: t)(inp)
+    x = {'caffe': CaffePreprocess(name='preprocess'), 'rescale': layers.Rescaling(1 / 255, name='preprocess')}.get(
+        b.preprocessing, lambda t: t
+    )(inp)
     if freeze_backbone: backbone.trainable = False
     if freeze_backbone and unfreeze_top: set_trainable_top_blocks(backbone, arch, unfreeze_top)
     x = backbone(x, training=False)
     x = layers.GlobalAveragePooling2D(name='pool')(x)
-    x = layers.Dense(embedding_dim, activation='relu', name='embedding')(x) if embedding_dim else layers.Identity(name='embedding')(x)
+    x = (
+        layers.Dense(embedding_dim, activation='relu', name='embedding')(x)
+        if embedding_dim
+        else layers.Identity(name='embedding')(x)
+    )
     x = layers.Dropout(dropout, name='dropout')(x)
     out = layers.Dense(n_tags, activation='sigmoid', dtype='float32', name='tags')(x)
     model = keras.Model(inp, out, name=f"tagger_{arch.replace('-', '_')}")
-    model.tagsim_config = {'arch': arch, 'image_size': size, 'n_tags': n_tags, 'embedding_dim': embedding_dim, 'dropout': dropout}
+    model.tagsim_config = {
+        'arch': arch,
+        'image_size': size,
+        'n_tags': n_tags,
+        'embedding_dim': embedding_dim,
+        'dropout': dropout,
+    }
     return model
 
 def embedding_model(model:keras.Model) -> keras.Model:

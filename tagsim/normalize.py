@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
 import numpy as np, pandas as pd
+from .config import atomic_output
 
 # %% auto #0
-__all__ = ['UMLAUTS', 'LEET_DIGITS', 'normalize_tag', 'AliasError', 'read_alias_pairs', 'AliasMap', 'TagGroups', 'group_tags']
+__all__ = ['UMLAUTS', 'LEET_DIGITS', 'NORMALIZE_VERSION', 'normalize_tag', 'AliasError', 'read_alias_pairs', 'AliasMap',
+           'normalized_keys', 'TagGroups', 'group_tags']
 
 # %% ../nbs/06_normalize.ipynb #ec7cb1cd
 UMLAUTS = str.maketrans({'ä': 'ae', 'ö': 'oe', 'ü': 'ue'})
@@ -27,7 +29,9 @@ def _fold_leet(word:str) -> str:
 def normalize_tag(tag:str) -> str:
     "The variant key of a tag: NFKC, casefold, umlauts, separators, leetspeak inside words."
     key = unicodedata.normalize('NFKC', unicodedata.normalize('NFKC', str(tag)).casefold())
-    key = ''.join(c for c in key if unicodedata.category(c) not in ('Cc', 'Cf') or c in '\t\n\r')  # NUL, zero-width, bidi marks
+    key = ''.join(
+        c for c in key if unicodedata.category(c) not in ('Cc', 'Cf') or c in '\t\n\r'
+    )  # NUL, zero-width, bidi marks
     key = key.translate(UMLAUTS)
     key = _SEPARATORS.sub(' ', key).strip()
     return ' '.join(_fold_leet(w) for w in key.split(' '))
@@ -43,12 +47,14 @@ def _proposal_pairs(groups, source) -> list:
     for g in groups:
         if not (isinstance(g, dict) and isinstance(g.get('canonical'), str) and isinstance(g.get('variants'), list)):
             raise AliasError(f"{source}: each group needs 'canonical' (a tag) and 'variants' (a list of tags), got {str(g)[:80]}")
-        if g.get('accept') not in (True, False): raise AliasError(f"{source}: group {g['canonical']!r}: 'accept' must be true or false")
+        if g.get('accept') not in (True, False):
+            raise AliasError(f"{source}: group {g['canonical']!r}: 'accept' must be true or false")
         if g['accept']: pairs += [(str(v), g['canonical']) for v in g['variants']]
     return pairs
 
 def _pairs_from_obj(obj, source) -> list:
-    if not isinstance(obj, dict): raise AliasError(f"{source}: expected a mapping of variant -> canonical tag, got {type(obj).__name__}")
+    if not isinstance(obj, dict):
+        raise AliasError(f"{source}: expected a mapping of variant -> canonical tag, got {type(obj).__name__}")
     if 'groups' in obj: return _proposal_pairs(obj['groups'], source)
     pairs = []
     for k, v in obj.items():
@@ -71,7 +77,8 @@ def read_alias_pairs(path:str|Path) -> list:
             rows = [r for r in csv.reader(io.StringIO(text)) if r and any(c.strip() for c in r)]
             if rows and [c.strip().lower() for c in rows[0]] == ['variant', 'canonical']: rows = rows[1:]
             bad = [i for i, r in enumerate(rows, 1) if len(r) != 2]
-            if bad: raise AliasError(f"{path}: CSV rows must be 'variant,canonical'; row {bad[0]} has {len(rows[bad[0]-1])} fields")
+            if bad:
+                raise AliasError(f"{path}: CSV rows must be 'variant,canonical'; row {bad[0]} has {len(rows[bad[0]-1])} fields")
             return [(a, b) for a, b in rows]
     except (ValueError, yaml.YAMLError) as e:
         if isinstance(e, AliasError): raise
@@ -108,7 +115,9 @@ class AliasMap:
     @classmethod
     def from_resolved(cls, mapping:dict):
         "An alias map from an already resolved `mapping` (as saved in a vocabulary)."
-        am = cls(); am.mapping = dict(mapping); return am
+        am = cls()
+        am.mapping = dict(mapping)
+        return am
 
     def resolve(self, key:str) -> str:
         "The canonical key for a variant key."
@@ -121,6 +130,29 @@ class AliasMap:
 
     def __len__(self): return len(self.mapping)
     def __repr__(self): return f"AliasMap({len(self)} variants)"
+
+# %% ../nbs/06_normalize.ipynb #a7b1c001
+NORMALIZE_VERSION = 1
+
+# %% ../nbs/06_normalize.ipynb #a7b1c005
+def _keep_json(path:Path, obj):
+    "Write `obj` as JSON to `path` atomically, or not at all where the folder cannot be written."
+    try:
+        with atomic_output(path) as tmp: tmp.write_text(json.dumps(obj, ensure_ascii=False), encoding='utf-8')
+    except OSError: pass
+
+# %% ../nbs/06_normalize.ipynb #a7b1c003
+def normalized_keys(index, # a `TagIndex`
+                   ) -> list:
+    "`normalize_tag` of each of the index's tags, kept in the index folder so that later commands skip the work."
+    path = index.path/'normalized.json'
+    try: kept = json.loads(path.read_text(encoding='utf-8'))
+    except (OSError, ValueError): kept = {}
+    keys = kept.get('keys', []) if isinstance(kept, dict) and kept.get('version') == NORMALIZE_VERSION else []
+    if not (isinstance(keys, list) and len(keys) <= index.n_tags): keys = []
+    new = [normalize_tag(t) for t in index.tags[len(keys):]]
+    if new: _keep_json(path, {'version': NORMALIZE_VERSION, 'keys': keys + new})
+    return keys + new
 
 # %% ../nbs/06_normalize.ipynb #0f9e238d
 @dataclass
@@ -152,7 +184,7 @@ def group_tags(index, # a `TagIndex`
     cache_key = (normalize, aliases.fingerprint)
     cache = index.__dict__.setdefault('_group_cache', {})
     if cache_key in cache: return cache[cache_key]
-    keys_of = [aliases.resolve(normalize_tag(t) if normalize else t) for t in index.tags]
+    keys_of = [aliases.resolve(k) for k in (normalized_keys(index) if normalize else index.tags)]
     tag_group, keys = pd.factorize(pd.Series(keys_of, dtype=object)) if keys_of else (np.zeros(0, np.int64), [])
     tag_group = tag_group.astype(np.int32)
     counts = index.tag_counts()
@@ -166,6 +198,8 @@ def group_tags(index, # a `TagIndex`
     if len(cand):
         key = index.row_item[cand].astype(np.int64) * len(keys) + row_group[cand]
         row_first[cand[pd.Series(key).duplicated().to_numpy()]] = False
-    g = TagGroups(list(keys), [m[0] for m in members], members, tag_group, row_group, row_first, normalize, aliases.fingerprint)
+    g = TagGroups(
+        list(keys), [m[0] for m in members], members, tag_group, row_group, row_first, normalize, aliases.fingerprint
+    )
     cache[cache_key] = g
     return g

@@ -96,7 +96,11 @@ def tag_centroids(e:Embeddings, view:ScrapeView, min_support:int=5) -> tuple[lis
     for row, iid in enumerate(e.ids.tolist()):
         for t in view.tags_of(iid): rows_of.setdefault(t, []).append(row)
     tags = sorted(t for t, r in rows_of.items() if len(r) >= min_support)
-    c = np.stack([np.asarray(e.vectors[rows_of[t]], np.float32).mean(0) for t in tags]) if tags else np.zeros((0, e.vectors.shape[1]), np.float32)
+    c = (
+        np.stack([np.asarray(e.vectors[rows_of[t]], np.float32).mean(0) for t in tags])
+        if tags
+        else np.zeros((0, e.vectors.shape[1]), np.float32)
+    )
     return tags, c / np.maximum(np.linalg.norm(c, axis=1, keepdims=True), 1e-12), rows_of
 
 # %% ../nbs/17_quality.ipynb #7d34c2da
@@ -106,7 +110,8 @@ def _rank(x:np.ndarray) -> np.ndarray:
     return ((s.rank(ascending=False) - 1) / max(s.notna().sum() - 1, 1)).to_numpy()
 
 def outliers(e:Embeddings, index:VectorIndex, view:ScrapeView, k:int=10, min_support:int=5) -> pd.DataFrame:
-    "Every item with its neighbour similarity, its similarity to its tags' centroids, and an outlier score, most unusual first."
+    """Every item with its neighbour similarity, its similarity to its tags' centroids, and an outlier score, most
+    unusual first."""
     _, sims = neighbours(e, index, k)
     density = np.nanmean(np.where(np.isnan(sims), np.nan, sims), axis=1)
     tags, cents, _ = tag_centroids(e, view, min_support)

@@ -98,7 +98,10 @@ def thumbs_html(paths:list, # image files
                 size:int=96, # thumbnail side
                ) -> Html:
     "A row of item thumbnails with captions below them."
-    cells = [f'<figure>{image_html(thumbnail_uri(p, size), alt=c)}<figcaption>{esc(c)}</figcaption></figure>' for p, c in zip(paths, captions)]
+    cells = [
+        f'<figure>{image_html(thumbnail_uri(p, size), alt=c)}<figcaption>{esc(c)}</figcaption></figure>'
+        for p, c in zip(paths, captions)
+    ]
     return Html('<div class="thumbs">' + ''.join(cells) + '</div>')
 
 # %% ../nbs/20_report.ipynb #0117357f
@@ -110,18 +113,35 @@ def section_html(title:str, # the heading (escaped)
     return Html(f'<section><h2>{esc(title)}</h2>{body}</section>')
 
 # %% ../nbs/20_report.ipynb #082c1027
-STATISTICS_SHOWN = {'items': 'items', 'distinct_tags': 'distinct tags (variants merged)', 'tag_assignments': 'tag assignments',
-                    'tags_per_item_mean': 'tags per item (mean)', 'items_without_tags': 'items without tags',
-                    'singleton_share': 'share of tags used once', 'top_1pct_share': 'assignments held by the top 1% of tags'}
+STATISTICS_SHOWN = {
+    'items': 'items',
+    'distinct_tags': 'distinct tags (variants merged)',
+    'tag_assignments': 'tag assignments',
+    'tags_per_item_mean': 'tags per item (mean)',
+    'items_without_tags': 'items without tags',
+    'singleton_share': 'share of tags used once',
+    'top_1pct_share': 'assignments held by the top 1% of tags',
+}
 
 def statistics_section(job:JobFolder) -> Html|None:
     "The scrape's counts, the threshold reduction and the frequency plots."
     if not job.statistics.is_file(): return None
     s = json.loads(job.statistics.read_text())
-    rows = [{'what': label, 'value': s['summary'][key]} for key, label in STATISTICS_SHOWN.items() if key in s['summary']]
+    rows = [
+        {'what': label, 'value': s['summary'][key]} for key, label in STATISTICS_SHOWN.items() if key in s['summary']
+    ]
     r = s['threshold']
-    rows.append({'what': f"tags left by the min-{r['min_occurrences']} filter", 'value': f"{r['tags_after']:,} of {r['tags_before']:,} ({r['reduction']:.1f}× fewer)"})
-    plots = [image_html(png_uri(job.plots/f'{n}.png'), alt=n, width=420) for n in ('rank_frequency', 'ccdf', 'coverage') if (job.plots/f'{n}.png').is_file()]
+    rows.append(
+        {
+            'what': f"tags left by the min-{r['min_occurrences']} filter",
+            'value': f"{r['tags_after']:,} of {r['tags_before']:,} ({r['reduction']:.1f}× fewer)",
+        }
+    )
+    plots = [
+        image_html(png_uri(job.plots / f'{n}.png'), alt=n, width=420)
+        for n in ('rank_frequency', 'ccdf', 'coverage')
+        if (job.plots / f'{n}.png').is_file()
+    ]
     return section_html('Statistics', f"Scrape: {s['scrape']}", table_html(rows), Html('<div class="row">' + ''.join(plots) + '</div>'))
 
 # %% ../nbs/20_report.ipynb #c956279d
@@ -147,10 +167,13 @@ def training_section(job:JobFolder) -> Html|None:
     if not (job.run/'metrics.json').is_file(): return None
     m = json.loads((job.run/'metrics.json').read_text())
     t = m['test']
-    text = (f"{m['options']['arch']} ({m['options']['mode']}), {m['epochs_run']} epochs in {m['train_seconds']:.0f} s; "
-            f"tested on {t['items']:,} held-out items and the {t['tags_evaluated']:,} tags with at least {t['min_support']} of them.")
+    text = (
+        f"{m['options']['arch']} ({m['options']['mode']}), {m['epochs_run']} epochs in {m['train_seconds']:.0f} s; "
+        f"tested on {t['items']:,} held-out items and the {t['tags_evaluated']:,} tags with at least {t['min_support']} of them."
+    )
     parts = [text, table_html(_score_rows(m))]
-    if (job.run/'history.csv').is_file(): parts.append(image_html(_curve_uri(pd.read_csv(job.run/'history.csv')), alt='training curves', width=560))
+    if (job.run/'history.csv').is_file():
+        parts.append(image_html(_curve_uri(pd.read_csv(job.run/'history.csv')), alt='training curves', width=560))
     return section_html('The tagger', *parts)
 
 # %% ../nbs/20_report.ipynb #eb9465ea
@@ -158,8 +181,13 @@ def similar_section(job:JobFolder) -> Html|None:
     "A few items and their nearest neighbours, with cosine similarities."
     if not job.similar.is_file(): return None
     queries = json.loads(job.similar.read_text())
-    rows = [thumbs_html([q['path']] + [n['path'] for n in q['neighbours']],
-                        [f"item {q['id']}"] + [f"{n['similarity']:.2f} · {', '.join(n['tags'][:3])}" for n in q['neighbours']]) for q in queries]
+    rows = [
+        thumbs_html(
+            [q['path']] + [n['path'] for n in q['neighbours']],
+            [f"item {q['id']}"] + [f"{n['similarity']:.2f} · {', '.join(n['tags'][:3])}" for n in q['neighbours']],
+        )
+        for q in queries
+    ]
     return section_html('Similar items', 'Each row: an item, then its nearest neighbours by cosine similarity of the embeddings.', *rows)
 
 # %% ../nbs/20_report.ipynb #38746291
@@ -168,7 +196,10 @@ def duplicates_section(job:JobFolder, shown:int=8) -> Html|None:
     if not job.duplicates.is_file(): return None
     pairs = pd.read_csv(job.duplicates, keep_default_na=False)
     text = f"{len(pairs):,} near-duplicate pairs (cosine ≥ 0.95) in {pairs.group.nunique() if len(pairs) else 0:,} groups; all in {job.duplicates.name}."
-    rows = [thumbs_html([r.path_a, r.path_b], [f'item {r.id_a}', f'item {r.id_b} · cosine {r.cosine:.3f}']) for r in pairs.head(shown).itertuples()]
+    rows = [
+        thumbs_html([r.path_a, r.path_b], [f'item {r.id_a}', f'item {r.id_b} · cosine {r.cosine:.3f}'])
+        for r in pairs.head(shown).itertuples()
+    ]
     return section_html('Near-duplicates', text, *rows)
 
 # %% ../nbs/20_report.ipynb #47514d65
@@ -186,13 +217,25 @@ def variants_section(job:JobFolder, shown:int=25) -> Html|None:
     pairs_file = job.variants/'pairs.csv'
     if not pairs_file.is_file(): return None
     pairs = pd.read_csv(pairs_file, keep_default_na=False).head(shown)
-    examples = json.loads((job.variants/'examples.json').read_text()) if (job.variants/'examples.json').is_file() else {}
+    examples = (
+        json.loads((job.variants / 'examples.json').read_text()) if (job.variants / 'examples.json').is_file() else {}
+    )
     pics = lambda tag: thumbs_html(examples.get(tag, []), [tag] * len(examples.get(tag, [])), size=56)
     cols = [c for c in ('score', 'visual', 'context', 'string', 'count_a', 'count_b', 'together') if c in pairs]
     whole = lambda c, v: int(v) if c.startswith('count') else v
-    rows = [{'tag_a': r['tag_a'], 'tag_b': r['tag_b'], **{c: whole(c, r[c]) for c in cols}, 'items of a': pics(r['tag_a']), 'items of b': pics(r['tag_b'])}
-            for _, r in pairs.iterrows()]
-    parts = [f"The {len(pairs)} best-scored pairs of {pairs_file.name}; the reviewable proposal is proposals.yaml beside it."]
+    rows = [
+        {
+            'tag_a': r['tag_a'],
+            'tag_b': r['tag_b'],
+            **{c: whole(c, r[c]) for c in cols},
+            'items of a': pics(r['tag_a']),
+            'items of b': pics(r['tag_b']),
+        }
+        for _, r in pairs.iterrows()
+    ]
+    parts = [
+        f"The {len(pairs)} best-scored pairs of {pairs_file.name}; the reviewable proposal is proposals.yaml beside it."
+    ]
     if (job.variants/'evaluation.json').is_file():
         ev = json.loads((job.variants/'evaluation.json').read_text())
         parts += [table_html(_evaluation_rows(ev), caption=f"test half of the ground truth ({ev['truth pairs (dev/test)']} dev/test pairs); chance precision {ev['chance precision']:.4f}")]
@@ -202,9 +245,15 @@ def variants_section(job:JobFolder, shown:int=25) -> Html|None:
 def maps_section(job:JobFolder) -> Html|None:
     "The item and tag maps, with links to their interactive pages."
     if not (job.maps/'items.png').is_file(): return None
-    links = Html('<p>Interactive: <a href="maps/items.html">items</a> · <a href="maps/tags.html">tags</a>; TensorBoard projector: '
-                 f'<code>tensorboard --logdir {esc(job.run/"tensorboard")}</code></p>')
-    pics = [image_html(png_uri(job.maps/f'{n}.png'), alt=n, width=560) for n in ('items', 'tags') if (job.maps/f'{n}.png').is_file()]
+    links = Html(
+        '<p>Interactive: <a href="maps/items.html">items</a> · <a href="maps/tags.html">tags</a>; TensorBoard projector: '
+        f'<code>tensorboard --logdir {esc(job.run/"tensorboard")}</code></p>'
+    )
+    pics = [
+        image_html(png_uri(job.maps / f'{n}.png'), alt=n, width=560)
+        for n in ('items', 'tags')
+        if (job.maps / f'{n}.png').is_file()
+    ]
     return section_html('Maps', Html('<div class="row">' + ''.join(pics) + '</div>'), links)
 
 # %% ../nbs/20_report.ipynb #03b16eec
@@ -214,7 +263,7 @@ def left_out_section(job:JobFolder) -> Html|None:
     left = pd.read_csv(job.left_out, keep_default_na=False)
     if not len(left): return section_html('Left out', 'No item was left out.')
     counts = left.groupby(['stage', 'reason']).size().reset_index(name='items')
-    return section_html('Left out', f"{len(left):,} items, each listed with its reason in {job.left_out.name}.", table_html(counts))
+    return section_html('Left out', f"{left.id.nunique():,} items, each listed with its stage and reason in {job.left_out.name}.", table_html(counts))
 
 # %% ../nbs/20_report.ipynb #5eba9e32
 STYLE = """body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
@@ -222,7 +271,15 @@ table{border-collapse:collapse;margin:.5em 0}td,th{border-bottom:1px solid #ddd;
 caption{text-align:left;color:#555}.thumbs{display:flex;flex-wrap:wrap;gap:6px}figure{margin:0;font-size:11px;max-width:110px}
 .row{display:flex;flex-wrap:wrap;gap:12px}h2{border-bottom:2px solid #eee;margin-top:2em}"""
 
-SECTIONS = (statistics_section, training_section, similar_section, duplicates_section, variants_section, maps_section, left_out_section)
+SECTIONS = (
+    statistics_section,
+    training_section,
+    similar_section,
+    duplicates_section,
+    variants_section,
+    maps_section,
+    left_out_section,
+)
 
 def timings_html(job:JobFolder) -> Html:
     "The stages and their wall times."

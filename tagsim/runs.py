@@ -13,10 +13,19 @@ from .config import Settings, atomic_output, write_json
 from .index import open_index
 from .vocabulary import Vocabulary, build_vocabulary
 from .images import compute_dhashes, repost_groups, load_image, ImageError
-from .data import build_examples, split_items, make_dataset, Examples, SPLITS
+from .data import build_examples, split_items, make_dataset, Examples, SPLITS, write_left_out
+from .media import reason_counts
 from .models import build_tagger, get_backbone, describe_hardware, setup_precision
 from .metrics import evaluate_predictions, tune_thresholds
-from .train import cache_features, fit_head, fit_tagger, copy_head_weights, feature_cache_dir, build_head, make_loss
+from tagsim.train import (
+    cache_features,
+    fit_head,
+    fit_tagger,
+    copy_head_weights,
+    feature_cache_dir,
+    build_head,
+    make_loss,
+)
 
 # %% auto #0
 __all__ = ['BASELINE', 'FIT_OPTIONS', 'RUN_STATE', 'RUN_FILES', 'TrainOptions', 'repost_safe_split', 'epochs_logged',
@@ -51,13 +60,16 @@ class TrainOptions:
 
     def __post_init__(self):
         get_backbone(self.arch)
-        if self.mode not in ('cached', 'finetune'): raise ValueError(f"mode must be 'cached' or 'finetune', got {self.mode!r}")
+        if self.mode not in ('cached', 'finetune'):
+            raise ValueError(f"mode must be 'cached' or 'finetune', got {self.mode!r}")
         self.fractions = tuple(self.fractions)
     @property
     def size(self): return self.image_size or get_backbone(self.arch).size
 
 # %% ../nbs/14_runs.ipynb #82f0f168
-BASELINE = TrainOptions(mode='cached', image_size=224, epochs=5, loss='bce', embedding_dim=None, dropout=0.5, learning_rate=1e-3, patience=5)
+BASELINE = TrainOptions(
+    mode='cached', image_size=224, epochs=5, loss='bce', embedding_dim=None, dropout=0.5, learning_rate=1e-3, patience=5
+)
 
 # %% ../nbs/14_runs.ipynb #c48b925b
 def repost_safe_split(examples:Examples, opts:TrainOptions, cache_file:Path|None=None, progress:bool=False) -> tuple[np.ndarray, dict]:
@@ -87,30 +99,64 @@ def _predict_features(head, feats): return head.predict(np.asarray(feats, np.flo
 
 def _predict_rows(model, ex, rows, opts, batch_size=64):
     "Scores for `rows` of the examples through the full image model, and the rows actually read."
-    ds = make_dataset(ex, rows, image_size=opts.size, batch_size=batch_size, resize_mode=opts.resize_mode, with_ids=True)
+    ds = make_dataset(
+        ex, rows, image_size=opts.size, batch_size=batch_size, resize_mode=opts.resize_mode, with_ids=True
+    )
     preds, ids = [], []
-    for im, iid in ds: preds.append(model.predict_on_batch(im)); ids.append(iid.numpy())
+    for im, iid in ds:
+        preds.append(model.predict_on_batch(im))
+        ids.append(iid.numpy())
     ids = np.concatenate(ids) if ids else np.zeros(0, np.int64)
     pos = {int(i): r for r, i in zip(rows, ex.item_id[rows])}
     return (np.concatenate(preds) if preds else np.zeros((0, ex.n_tags))), np.array([pos[int(i)] for i in ids], dtype=np.int64)
 
-FIT_OPTIONS = ('embedding_dim', 'dropout', 'loss', 'label_weighting', 'epochs', 'batch_size', 'learning_rate', 'patience')
+FIT_OPTIONS = (
+    'embedding_dim',
+    'dropout',
+    'loss',
+    'label_weighting',
+    'epochs',
+    'batch_size',
+    'learning_rate',
+    'patience',
+)
 
 def fit_options(opts:TrainOptions) -> dict:
     "The options that `fit_head` and `fit_tagger` share, as keyword arguments."
     return {name: getattr(opts, name) for name in FIT_OPTIONS}
 
 def _train_cached(ex, train_rows, val_rows, opts, run_dir, cache_root, verbose):
-    feats, frows, _ = cache_features(ex, opts.arch, opts.size, cache_root, weights=opts.weights, resize_mode=opts.resize_mode,
-                                     batch_size=opts.batch_size, seed=opts.seed, progress=verbose > 0)
+    feats, frows, _ = cache_features(
+        ex,
+        opts.arch,
+        opts.size,
+        cache_root,
+        weights=opts.weights,
+        resize_mode=opts.resize_mode,
+        batch_size=opts.batch_size,
+        seed=opts.seed,
+        progress=verbose > 0,
+    )
     where = {int(r): k for k, r in enumerate(frows)}
-    tr = np.array([where[r] for r in train_rows if r in where]); va = np.array([where[r] for r in val_rows if r in where])
-    head, hist = fit_head(feats[tr], ex.labels(frows[tr]), feats[va], ex.labels(frows[va]), run_dir, verbose=verbose, **fit_options(opts))
-    model = build_tagger(opts.arch, ex.n_tags, image_size=opts.size, embedding_dim=opts.embedding_dim, dropout=opts.dropout)
-    backbone_weights = feature_cache_dir(cache_root, opts.arch, opts.size, opts.weights, opts.resize_mode, opts.seed)/'backbone.weights.h5'
-    pooled = keras.Model(model.inputs, model.get_layer('pool').output); pooled.load_weights(backbone_weights)
+    tr = np.array([where[r] for r in train_rows if r in where])
+    va = np.array([where[r] for r in val_rows if r in where])
+    head, hist = fit_head(
+        feats[tr], ex.labels(frows[tr]), feats[va], ex.labels(frows[va]), run_dir, verbose=verbose, **fit_options(opts)
+    )
+    model = build_tagger(
+        opts.arch, ex.n_tags, image_size=opts.size, embedding_dim=opts.embedding_dim, dropout=opts.dropout
+    )
+    backbone_weights = (
+        feature_cache_dir(cache_root, opts.arch, opts.size, opts.weights, opts.resize_mode, opts.seed)
+        / 'backbone.weights.h5'
+    )
+    pooled = keras.Model(model.inputs, model.get_layer('pool').output)
+    pooled.load_weights(backbone_weights)
     copy_head_weights(head, model)
-    predict = lambda rows: (_predict_features(head, feats[[where[r] for r in rows if r in where]]), np.array([r for r in rows if r in where], np.int64))
+    predict = lambda rows: (
+        _predict_features(head, feats[[where[r] for r in rows if r in where]]),
+        np.array([r for r in rows if r in where], np.int64),
+    )
     return model, head, hist, predict
 
 def run_identity(settings:Settings, # the scrape the run trains on
@@ -120,21 +166,40 @@ def run_identity(settings:Settings, # the scrape the run trains on
     "What a run folder belongs to: the scrape (absolute path and content fingerprint) and the vocabulary."
     return {'scrape': str(settings.scrape_path.resolve()), 'scrape_fingerprint': index.fingerprint, 'vocabulary': vocab.fingerprint}
 
-RUN_STATE = ('identity.json', 'split.json', 'history.csv', 'backup', 'warm_start', 'tensorboard', 'metrics.json', 'model.keras',
-             'thresholds.json', 'per_tag.csv', 'report.md', 'settings.json', 'vocab.json', 'skipped.csv')
+RUN_STATE = (
+    'identity.json',
+    'split.json',
+    'history.csv',
+    'backup',
+    'warm_start',
+    'tensorboard',
+    'metrics.json',
+    'model.keras',
+    'thresholds.json',
+    'per_tag.csv',
+    'report.md',
+    'settings.json',
+    'vocab.json',
+    'left_out.csv',
+)
 
 def claim_run_dir(run_dir:Path, # the run folder
                   identity:dict, # `run_identity` of this run
                   force:bool=False, # start afresh where the folder belongs to another scrape or vocabulary
                  ):
-    "Make `run_dir` this run's: resume only a run of the same scrape and vocabulary, else refuse (or, with `force`, clear it)."
+    """Make `run_dir` this run's: resume only a run of the same scrape and vocabulary, else refuse (or, with `force`,
+    clear it)."""
     import shutil
     saved = run_dir/'identity.json'
     started = [n for n in RUN_STATE if (run_dir/n).exists()]
     mine = saved.exists() and json.loads(saved.read_text()) == identity
     if started and not mine:
         if not force:
-            what = json.loads(saved.read_text()) if saved.exists() else {'scrape': 'unknown (a run folder without identity.json)'}
+            what = (
+                json.loads(saved.read_text())
+                if saved.exists()
+                else {'scrape': 'unknown (a run folder without identity.json)'}
+            )
             raise RunError(f"run folder {run_dir} belongs to another run (scrape {what.get('scrape')}, vocabulary "
                            f"{what.get('vocabulary', '?')}); this run is scrape {identity['scrape']}, vocabulary {identity['vocabulary']}: "
                            f"use another --out, or --force to start it afresh")
@@ -144,7 +209,8 @@ def claim_run_dir(run_dir:Path, # the run folder
 
 def _load_split(split_file:Path, ex:Examples) -> tuple[np.ndarray, dict]:
     "The split a resumed run started with."
-    saved = json.loads(split_file.read_text()); code = {int(i): SPLITS.index(s) for s in SPLITS for i in saved[s]}
+    saved = json.loads(split_file.read_text())
+    code = {int(i): SPLITS.index(s) for s in SPLITS for i in saved[s]}
     return np.array([code.get(int(i), 0) for i in ex.item_id], np.int8), saved['report']
 
 def check_splits(split:np.ndarray, report:dict, opts:TrainOptions):
@@ -179,7 +245,8 @@ def train_run(settings:Settings, # the scrape and where to write
               force:bool=False, # start afresh where `run_dir` holds a run of another scrape or vocabulary
              ) -> dict:
     "Train, evaluate on the held-out test split, and write the run folder; returns the metrics."
-    opts = opts or TrainOptions(); run_dir = Path(run_dir)
+    opts = opts or TrainOptions()
+    run_dir = Path(run_dir)
     setup_precision('auto')  # mixed precision on GPUs, float32 on CPUs
     t0 = time.perf_counter()
     idx, _ = open_index(settings, progress=verbose > 0)
@@ -189,29 +256,60 @@ def train_run(settings:Settings, # the scrape and where to write
     ex = build_examples(idx, vocab, settings.scrape_path, settings.media_path)
     if len(ex) < 10: raise ValueError(f"only {len(ex)} usable examples ({_reasons(ex.report)}); need at least 10")
     claim_run_dir(run_dir, run_identity(settings, idx, vocab), force)
+    write_left_out(run_dir/'left_out.csv', {'train': ex.left_out})
     split, split_rep = run_split(ex, opts, run_dir, settings.work_dir/'dhash'/f'{idx.path.name}.json', verbose > 0)
     vocab.save(run_dir/'vocab.json')
-    write_json(run_dir/'settings.json', {'options': opts.__dict__, 'settings': settings.resolved().as_dict(), 'hardware': describe_hardware(),
-                                          'examples': ex.report, 'vocabulary': {'tags': len(vocab), 'fingerprint': vocab.fingerprint}})
+    write_json(
+        run_dir / 'settings.json',
+        {
+            'options': opts.__dict__,
+            'settings': settings.resolved().as_dict(),
+            'hardware': describe_hardware(),
+            'examples': ex.report,
+            'vocabulary': {'tags': len(vocab), 'fingerprint': vocab.fingerprint},
+        },
+    )
     train_rows, val_rows, test_rows = (np.flatnonzero(split == k) for k in range(3))
     cache_root = settings.work_dir/'features'
     if opts.mode == 'cached':
         model, head, hist, predict = _train_cached(ex, train_rows, val_rows, opts, run_dir, cache_root, verbose)
     else:
         warm = None
-        if opts.warm_start: warm = _train_cached(ex, train_rows, val_rows, opts, run_dir/'warm_start', cache_root, verbose)[1]
-        model, hist, log = fit_tagger(ex, train_rows, val_rows, opts.arch, run_dir, image_size=opts.size, weights=opts.weights,
-                                      unfreeze_top=opts.unfreeze_top, warm_head=warm, resize_mode=opts.resize_mode, verbose=verbose,
-                                      seed=opts.seed, **fit_options(opts))
+        if opts.warm_start:
+            warm = _train_cached(ex, train_rows, val_rows, opts, run_dir/'warm_start', cache_root, verbose)[1]
+        model, hist, log = fit_tagger(
+            ex,
+            train_rows,
+            val_rows,
+            opts.arch,
+            run_dir,
+            image_size=opts.size,
+            weights=opts.weights,
+            unfreeze_top=opts.unfreeze_top,
+            warm_head=warm,
+            resize_mode=opts.resize_mode,
+            verbose=verbose,
+            seed=opts.seed,
+            **fit_options(opts)
+        )
         predict = lambda rows: _predict_rows(model, ex, rows, opts)
     train_seconds = time.perf_counter() - t0
-    p_val, r_val = predict(val_rows); p_test, r_test = predict(test_rows)
+    p_val, r_val = predict(val_rows)
+    p_test, r_test = predict(test_rows)
     thresholds = tune_thresholds(ex.labels(r_val), p_val)
     y_test = ex.labels(r_test)
     ev = evaluate_predictions(y_test, p_test, vocab.tags, thresholds, opts.min_support)
     ev05 = evaluate_predictions(y_test, p_test, vocab.tags, 0.5, opts.min_support)
-    metrics = {'recipe': 'tagsim', 'options': opts.__dict__, 'train_seconds': round(train_seconds, 1), 'split': split_rep,
-               'test': _public(ev), 'test_at_0.5': _public(ev05), 'epochs_run': epochs_logged(run_dir, len(hist.get('loss', [])))}
+    metrics = {
+        'recipe': 'tagsim',
+        'options': opts.__dict__,
+        'train_seconds': round(train_seconds, 1),
+        'split': split_rep,
+        'test': _public(ev),
+        'test_at_0.5': _public(ev05),
+        'epochs_run': epochs_logged(run_dir, len(hist.get('loss', []))),
+        'left_out': reason_counts(ex.left_out),
+    }
     model.save(run_dir/'model.keras')
     write_json(run_dir/'thresholds.json', dict(zip(vocab.tags, map(float, thresholds))))
     ev['per_tag'].to_csv(run_dir/'per_tag.csv', index=False)
@@ -231,22 +329,41 @@ def train_or_reuse(settings:Settings, # the scrape and where to write
                    baseline:bool=True, # also train and score the pr0loader baseline
                    verbose:int=1, # 0 silent, 1 progress
                   ) -> dict:
-    "The metrics of the finished run in `run_dir` when it was trained with `opts` (and a baseline, if asked); else `train_run`."
+    """The metrics of the finished run in `run_dir` when it was trained with `opts` (and a baseline, if asked); else
+    `train_run`."""
     from tagsim.config import to_json
-    opts = opts or TrainOptions(); done = Path(run_dir)/'metrics.json'
+    opts = opts or TrainOptions()
+    done = Path(run_dir)/'metrics.json'
     if done.is_file():
         metrics = json.loads(done.read_text())
-        if metrics['options'] == json.loads(to_json(opts.__dict__)) and ('baseline' in metrics or not baseline): return metrics
+        if metrics['options'] == json.loads(to_json(opts.__dict__)) and ('baseline' in metrics or not baseline):
+            return metrics
     return train_run(settings, run_dir, opts, baseline=baseline, verbose=verbose)
 
 # %% ../nbs/14_runs.ipynb #65acea38
 def train_baseline(ex:Examples, split, opts:TrainOptions, cache_root:Path, vocab:Vocabulary) -> dict:
     "The pr0loader recipe on the same backbone, scored on the same test split."
-    b = TrainOptions(**(BASELINE.__dict__ | {'arch': opts.arch, 'weights': opts.weights, 'batch_size': opts.batch_size, 'seed': opts.seed}))
+    b = TrainOptions(
+        **(
+            BASELINE.__dict__
+            | {'arch': opts.arch, 'weights': opts.weights, 'batch_size': opts.batch_size, 'seed': opts.seed}
+        )
+    )
     t0 = time.perf_counter()
-    feats, frows, frep = cache_features(ex, b.arch, b.size, cache_root, weights=b.weights, resize_mode=b.resize_mode, batch_size=b.batch_size, seed=b.seed)
+    feats, frows, frep = cache_features(
+        ex,
+        b.arch,
+        b.size,
+        cache_root,
+        weights=b.weights,
+        resize_mode=b.resize_mode,
+        batch_size=b.batch_size,
+        seed=b.seed,
+    )
     test = split[frows] == 2
-    rest = np.flatnonzero(~test); rng = np.random.default_rng(b.seed); rng.shuffle(rest)
+    rest = np.flatnonzero(~test)
+    rng = np.random.default_rng(b.seed)
+    rng.shuffle(rest)
     tr = rest[: int(0.8 * len(rest))]  # the recipe's random 80 %; its 20 % is not used for anything
     head = _fit_baseline_head(feats, frows, tr, ex, b)
     seconds = time.perf_counter() - t0
@@ -261,23 +378,42 @@ def _fit_baseline_head(feats, frows, tr, ex, b):
     keras.utils.set_random_seed(b.seed)
     head = build_head(feats.shape[1], ex.n_tags, None, 0.5)
     head.compile(optimizer=keras.optimizers.Adam(b.learning_rate), loss=make_loss('bce'))
-    head.fit(np.asarray(feats[tr], np.float32), ex.labels(frows[tr]), epochs=b.epochs, batch_size=b.batch_size, verbose=0)
+    head.fit(
+        np.asarray(feats[tr], np.float32), ex.labels(frows[tr]), epochs=b.epochs, batch_size=b.batch_size, verbose=0
+    )
     return head
 
 # %% ../nbs/14_runs.ipynb #317713de
 def run_report(metrics:dict, ev:dict, vocab:Vocabulary) -> str:
     "A short markdown report of a run."
-    t = metrics['test']; o = metrics['options']
-    lines = [f"# tagsim run: {o['arch']} ({o['mode']}, {metrics.get('epochs_run')} epochs, {o.get('image_size')} px)", '',
-             f"Test split: {t['items']} items, {t['tags_evaluated']} tags evaluated, {t['tags_too_rare']} too rare (< {t['min_support']} positives).", '',
-             '| recipe | macro mAP | F1 at P=R | micro F1 | macro F1 | train time (s) |', '|---|---|---|---|---|---|',
-             f"| tagsim (per-tag thresholds) | {t['macro_map']:.4f} | {t['f1_at_equal_pr']['f1']:.4f} | {t['micro_f1']:.4f} | {t['macro_f1']:.4f} | {metrics['train_seconds']} |"]
+    t = metrics['test']
+    o = metrics['options']
+    lines = [
+        f"# tagsim run: {o['arch']} ({o['mode']}, {metrics.get('epochs_run')} epochs, {o.get('image_size')} px)",
+        '',
+        f"Test split: {t['items']} items, {t['tags_evaluated']} tags evaluated, {t['tags_too_rare']} too rare (< {t['min_support']} positives).",
+        '',
+        '| recipe | macro mAP | F1 at P=R | micro F1 | macro F1 | train time (s) |',
+        '|---|---|---|---|---|---|',
+        f"| tagsim (per-tag thresholds) | {t['macro_map']:.4f} | {t['f1_at_equal_pr']['f1']:.4f} | {t['micro_f1']:.4f} | {t['macro_f1']:.4f} | {metrics['train_seconds']} |",
+    ]
     if 'baseline' in metrics:
         b = metrics['baseline']['test']
         lines.append(f"| pr0loader baseline (0.5) | {b['macro_map']:.4f} | {b['f1_at_equal_pr']['f1']:.4f} | {b['micro_f1']:.4f} | {b['macro_f1']:.4f} | {metrics['baseline']['train_seconds_with_cached_features']} |")
-    pt = ev['per_tag']; pt = pt[pt.support >= t['min_support']].sort_values('ap', ascending=False)
+    pt = ev['per_tag']
+    pt = pt[pt.support >= t['min_support']].sort_values('ap', ascending=False)
     table = lambda df: '```\n' + df.to_string(index=False, float_format=lambda v: f'{v:.3f}') + '\n```'
-    lines += ['', '## Best tags (AP)', '', table(pt.head(10)), '', '## Worst tags (AP)', '', table(pt.tail(10).iloc[::-1]), '']
+    lines += [
+        '',
+        '## Best tags (AP)',
+        '',
+        table(pt.head(10)),
+        '',
+        '## Worst tags (AP)',
+        '',
+        table(pt.tail(10).iloc[::-1]),
+        '',
+    ]
     return '\n'.join(lines)
 
 # %% ../nbs/14_runs.ipynb #a0fc9efa
@@ -305,11 +441,15 @@ def load_run(run_dir:str|Path) -> Run:
     if missing: raise RunError(f"{run_dir} is not a finished tagsim run: missing {', '.join(missing)}")
     import tagsim.models, tagsim.train  # noqa: F401 (registers tagsim's Keras layers and losses)
     try: model = keras.models.load_model(run_dir/'model.keras', compile=False, safe_mode=True)
-    except Exception as e: raise RunError(f"cannot load {run_dir/'model.keras'}: {type(e).__name__}: {str(e)[:200]}") from None
+    except Exception as e:
+        raise RunError(f"cannot load {run_dir/'model.keras'}: {type(e).__name__}: {str(e)[:200]}") from None
     try:
-        vocab = Vocabulary.load(run_dir/'vocab.json'); th = json.loads((run_dir/'thresholds.json').read_text()); cfg = json.loads((run_dir/'settings.json').read_text())
+        vocab = Vocabulary.load(run_dir/'vocab.json')
+        th = json.loads((run_dir/'thresholds.json').read_text())
+        cfg = json.loads((run_dir/'settings.json').read_text())
     except ValueError as e: raise RunError(f"{run_dir}: {e}") from None
-    if model.output_shape[-1] != len(vocab): raise RunError(f"{run_dir}: the model has {model.output_shape[-1]} outputs but the vocabulary {len(vocab)} tags")
+    if model.output_shape[-1] != len(vocab):
+        raise RunError(f"{run_dir}: the model has {model.output_shape[-1]} outputs but the vocabulary {len(vocab)} tags")
     return Run(run_dir, model, vocab, np.array([th.get(t, 0.5) for t in vocab.tags], np.float64), cfg)
 
 # %% ../nbs/14_runs.ipynb #71afaa46
@@ -324,13 +464,15 @@ def predict_images(run:Run, paths, top_k:int=5, batch_size:int=32, errors:str='r
             top = np.argsort(-p)[:top_k]
             out[k]['tags'] = [{'tag': run.vocab.tags[j], 'probability': float(p[j]), 'threshold': float(run.thresholds[j]),
                                'passes': bool(p[j] >= run.thresholds[j])} for j in top]
-        batch.clear(); where.clear()
+        batch.clear()
+        where.clear()
     for p in map(Path, paths):
         out.append({'path': str(p)})
         try: batch.append(load_image(p, run.image_size, mode))
         except ImageError as e:
             if errors == 'raise': raise ImageError(e.reason, f"{p}") from None
-            out[-1]['error'] = str(e); continue
+            out[-1]['error'] = str(e)
+            continue
         where.append(len(out) - 1)
         if len(batch) == batch_size: flush()
     flush()
@@ -356,10 +498,16 @@ def show_predictions(run:Run, examples:Examples, rows, top_k:int=3, cols:int=4):
     import matplotlib.pyplot as plt
     rows = list(rows)[:cols * 2]
     preds = predict_images(run, [examples.path[r] for r in rows], top_k=top_k, errors='skip')
-    fig, axs = plt.subplots((len(rows) + cols - 1) // cols, cols, figsize=(3.2 * cols, 3.6 * ((len(rows) + cols - 1) // cols)), squeeze=False)
+    fig, axs = plt.subplots(
+        (len(rows) + cols - 1) // cols,
+        cols,
+        figsize=(3.2 * cols, 3.6 * ((len(rows) + cols - 1) // cols)),
+        squeeze=False,
+    )
     for ax in axs.flat: ax.axis('off')
     for ax, r, p in zip(axs.flat, rows, preds):
-        ax.imshow(load_image(examples.path[r], 128)); true = [run.vocab.tags[j] for j in examples.indices[examples.indptr[r]:examples.indptr[r + 1]]]
+        ax.imshow(load_image(examples.path[r], 128))
+        true = [run.vocab.tags[j] for j in examples.indices[examples.indptr[r]:examples.indptr[r + 1]]]
         pred = [f"{t['tag']} {t['probability']:.2f}{'' if t['passes'] else '?'}" for t in p.get('tags', [])]
         ax.set_title('true: ' + ', '.join(true)[:40] + '\npred: ' + ', '.join(pred)[:40], fontsize=7)
     fig.tight_layout()

@@ -85,7 +85,8 @@ def _check_vectors(index:VectorIndex, vectors, what:str='vectors') -> np.ndarray
     "Vectors as a 2-D array of the index's dimension, with no NaN."
     v = np.asarray(vectors)
     if v.ndim == 1: v = v[None]
-    if v.ndim != 2 or v.shape[1] != index.dim: raise EmbeddingsError(f"{what} have shape {v.shape}; the index holds {index.dim} dimensions")
+    if v.ndim != 2 or v.shape[1] != index.dim:
+        raise EmbeddingsError(f"{what} have shape {v.shape}; the index holds {index.dim} dimensions")
     if not np.isfinite(v).all(): raise EmbeddingsError(f"{what} hold NaN or infinity")
     return v
 
@@ -95,8 +96,12 @@ def _add(self:VectorIndex, ids, vectors):
     ids = np.asarray(ids, np.int64).ravel()
     v = _check_vectors(self, vectors)
     if len(ids) != len(v): raise EmbeddingsError(f"{len(ids):,} ids but {len(v):,} vectors")
-    if len(np.unique(ids)) != len(ids) or np.isin(ids, self.ids).any(): raise EmbeddingsError("ids must be new and unique")
-    if self.hnsw is not None: self.hnsw.add(ids, np.asarray(v, np.float32 if self.quantization == 'f32' else np.float16), threads=os.cpu_count())
+    if len(np.unique(ids)) != len(ids) or np.isin(ids, self.ids).any():
+        raise EmbeddingsError("ids must be new and unique")
+    if self.hnsw is not None:
+        self.hnsw.add(
+            ids, np.asarray(v, np.float32 if self.quantization == 'f32' else np.float16), threads=os.cpu_count()
+        )
     else: self.vectors = v if not len(self.ids) else np.concatenate([self.vectors, v])
     self.ids = np.concatenate([self.ids, ids])
     return self
@@ -137,7 +142,9 @@ def open_vector_index(e:Embeddings, # loaded embeddings
                       memory_budget:int|None=None, # bytes; default 60% of RAM
                      ) -> VectorIndex:
     "The search index of an embeddings folder: loaded from `DIR/ann` when current, else built (and saved)."
-    auto_backend, auto_quant = choose_backend(len(e), e.vectors.shape[1], memory_budget) if backend == 'auto' else (backend, 'f16')
+    auto_backend, auto_quant = (
+        choose_backend(len(e), e.vectors.shape[1], memory_budget) if backend == 'auto' else (backend, 'f16')
+    )
     backend, quantization = auto_backend, quantization or auto_quant
     if backend == 'exact':
         index = VectorIndex(e.vectors.shape[1])
@@ -188,7 +195,9 @@ def tag_centroid(e:Embeddings, view:ScrapeView, tag:str) -> np.ndarray:
     "The normalised mean vector of the embedded items that carry `tag` (compared by variant key)."
     from tagsim.normalize import normalize_tag
     key = normalize_tag(tag)
-    carriers = np.array([i for i, tags in zip(view.ids, view.tags) if any(normalize_tag(t) == key for t in tags)], np.int64)
+    carriers = np.array(
+        [i for i, tags in zip(view.ids, view.tags) if any(normalize_tag(t) == key for t in tags)], np.int64
+    )
     rows = e.rows_of(carriers)
     rows = rows[rows >= 0]
     if not len(rows): raise ValueError(f"no embedded item carries the tag {tag!r}")
@@ -201,13 +210,20 @@ def image_vector(e:Embeddings, path:str|Path) -> np.ndarray:
     from tagsim.embed import backbone_embedder, run_embedder
     from tagsim.images import load_image
     m = e.manifest['model']
-    emb = run_embedder(m['run']) if m['source'] == 'run' else backbone_embedder(m['arch'], _weights_for(m), m['image_size'])
+    emb = (
+        run_embedder(m['run'])
+        if m['source'] == 'run'
+        else backbone_embedder(m['arch'], _weights_for(m), m['image_size'])
+    )
     if emb.identity != m: raise EmbeddingsError(f"the model that made {e.path} is no longer available as it was ({m})")
-    v = emb.model.predict(load_image(path, emb.image_size, emb.resize_mode)[None].astype(np.float32), verbose=0)[0].astype(np.float32)
+    v = emb.model.predict(load_image(path, emb.image_size, emb.resize_mode)[None].astype(np.float32), verbose=0)[
+        0
+    ].astype(np.float32)
     return v / max(np.linalg.norm(v), 1e-12) if e.manifest['format']['normalized'] else v
 
 def _weights_for(model:dict):
-    "The `weights` argument that reproduces a backbone identity: 'imagenet' or random (files cannot be located from a hash)."
+    """The `weights` argument that reproduces a backbone identity: 'imagenet' or random (files cannot be located from a
+    hash)."""
     return None if model['weights'].startswith('random') else 'imagenet'
 
 # %% ../nbs/16_search.ipynb #fd630075

@@ -99,7 +99,13 @@ def write_pr0loader_db(path:str|Path, # the database to create; must not exist u
         try:
             con.execute(PR0LOADER_SCHEMA)
             sql = f"INSERT INTO items ({', '.join(PR0LOADER_COLUMNS)}) VALUES ({', '.join('?'*len(PR0LOADER_COLUMNS))})"
-            con.executemany(sql, ([_json_text(it.get(c)) if c.endswith('_data') else it.get(c) for c in PR0LOADER_COLUMNS] for it in items))
+            con.executemany(
+                sql,
+                (
+                    [_json_text(it.get(c)) if c.endswith('_data') else it.get(c) for c in PR0LOADER_COLUMNS]
+                    for it in items
+                ),
+            )
             con.commit()
         finally: con.close()
     return path
@@ -142,7 +148,8 @@ def finish_chunk(item_id, flags, created, n_tags, tags, confidence, skipped) -> 
         if bad.any(): skipped.setdefault(reason, []).extend(np.unique(item_id[row_item[bad]]).tolist())
     keep = is_text & ~empty
     good = np.flatnonzero(u_text & ~u_empty)
-    remap = np.full(len(uniques) + 1, -1, dtype=np.int32); remap[good] = np.arange(len(good), dtype=np.int32)
+    remap = np.full(len(uniques) + 1, -1, dtype=np.int32)
+    remap[good] = np.arange(len(good), dtype=np.int32)
     conf = _confidences(confidence) if len(codes) else np.zeros(0, np.float32)
     flags = np.asarray([f if -2**15 <= f < 2**15 else 0 for f in flags], dtype=np.int16)  # out-of-range flags mean none
     return TagChunk(item_id, flags, np.asarray(created, dtype=np.int64),
@@ -165,18 +172,30 @@ def parse_pr0loader_rows(rows) -> TagChunk:
     "A `TagChunk` from `(id, flags, created, tags_data)` rows of a pr0loader scrape."
     ids, flags, created, n_tags, tags, confs, skipped = [], [], [], [], [], [], {}
     for iid, fl, cr, raw in rows:
-        ids.append(iid); flags.append(_int_or_zero(fl)); created.append(_int_or_zero(cr))
-        if raw is None: skipped.setdefault('null_tags', []).append(iid); n_tags.append(0); continue
+        ids.append(iid)
+        flags.append(_int_or_zero(fl))
+        created.append(_int_or_zero(cr))
+        if raw is None:
+            skipped.setdefault('null_tags', []).append(iid)
+            n_tags.append(0)
+            continue
         try: xs = _loads(raw)
-        except orjson.JSONDecodeError: skipped.setdefault('malformed_json', []).append(iid); n_tags.append(0); continue
+        except orjson.JSONDecodeError:
+            skipped.setdefault('malformed_json', []).append(iid)
+            n_tags.append(0)
+            continue
         try:
-            t = [x['tag'] for x in xs]; c = [x.get('confidence') for x in xs]
+            t = [x['tag'] for x in xs]
+            c = [x.get('confidence') for x in xs]
         except (TypeError, KeyError, AttributeError):
             if not isinstance(xs, list): xs = []
             good = [x for x in xs if isinstance(x, dict) and 'tag' in x]
             skipped.setdefault('bad_tag_entries', []).append(iid)
-            t = [x['tag'] for x in good]; c = [x.get('confidence') for x in good]
-        tags += t; confs += c; n_tags.append(len(t))
+            t = [x['tag'] for x in good]
+            c = [x.get('confidence') for x in good]
+        tags += t
+        confs += c
+        n_tags.append(len(t))
     return finish_chunk(ids, flags, created, n_tags, tags, confs, skipped)
 
 # %% ../nbs/01_storage.ipynb #ed0204cd
@@ -219,7 +238,8 @@ def _joined(cols) -> str:
     return "CAST(" + " || char(31) || ".join(f"ifnull(CAST({c} AS TEXT), '')" for c in cols) + " AS BLOB)"
 
 def content_checksum(s:Scrape, upto:int, after:int=0) -> list:
-    "Order-independent checksum `[items, sum of item CRCs, tag rows, sum of tag CRCs]` of everything with `after < id <= upto`."
+    """Order-independent checksum `[items, sum of item CRCs, tag rows, sum of tag CRCs]` of everything with `after < id
+    <= upto`."""
     fl, cr = _item_cols(s)
     cols = ['id', fl, cr] + {'pr0loader': ['tags_data'], 'pr0gramm': [], 'danbooru': ['tag_string']}[s.layout]
     cols += ['updated_at'] if s._has('updated_at') else []
@@ -239,11 +259,15 @@ def _read_pr0loader(s:Scrape, after:int, limit:int) -> TagChunk:
 
 def _read_pr0gramm(s:Scrape, after:int, limit:int) -> TagChunk:
     fl, cr = _item_cols(s)
-    items = s.con.execute(f"SELECT id, {fl}, {cr} FROM items WHERE id > ? ORDER BY id LIMIT ?", (after, limit)).fetchall()
+    items = s.con.execute(
+        f"SELECT id, {fl}, {cr} FROM items WHERE id > ? ORDER BY id LIMIT ?", (after, limit)
+    ).fetchall()
     if not items: return finish_chunk([], [], [], [], [], [], {})
     ids = np.array([r[0] for r in items], dtype=np.int64)
-    rows = s.con.execute("SELECT item_id, tag, confidence FROM tags WHERE item_id > ? AND item_id <= ? ORDER BY item_id, id",
-                         (after, int(ids[-1]))).fetchall()
+    rows = s.con.execute(
+        "SELECT item_id, tag, confidence FROM tags WHERE item_id > ? AND item_id <= ? ORDER BY item_id, id",
+        (after, int(ids[-1])),
+    ).fetchall()
     owner = np.array([r[0] for r in rows], dtype=np.int64)
     pos = np.searchsorted(ids, owner)
     known = (pos < len(ids)) & (ids[np.minimum(pos, len(ids)-1)] == owner) if len(rows) else np.zeros(0, bool)
@@ -256,13 +280,24 @@ def _read_pr0gramm(s:Scrape, after:int, limit:int) -> TagChunk:
 
 def _read_danbooru(s:Scrape, after:int, limit:int) -> TagChunk:
     fl, cr = _item_cols(s)
-    rows = s.con.execute(f"SELECT id, {fl}, {cr}, tag_string FROM posts WHERE id > ? ORDER BY id LIMIT ?", (after, limit)).fetchall()
+    rows = s.con.execute(
+        f"SELECT id, {fl}, {cr}, tag_string FROM posts WHERE id > ? ORDER BY id LIMIT ?", (after, limit)
+    ).fetchall()
     skipped, tags, n_tags = {}, [], []
     for iid, _, _, ts in rows:
-        if ts is None: skipped.setdefault('null_tags', []).append(iid); n_tags.append(0); continue
-        t = str(ts).split(); tags += t; n_tags.append(len(t))
+        if ts is None:
+            skipped.setdefault('null_tags', []).append(iid)
+            n_tags.append(0)
+            continue
+        t = str(ts).split()
+        tags += t
+        n_tags.append(len(t))
     created = pd.to_datetime(pd.Series([r[2] for r in rows], dtype=object), errors='coerce', utc=True)
-    created = ((created - pd.Timestamp(0, tz='UTC')) // pd.Timedelta(seconds=1)).fillna(0).astype('int64').to_numpy() if len(rows) else []
+    created = (
+        ((created - pd.Timestamp(0, tz='UTC')) // pd.Timedelta(seconds=1)).fillna(0).astype('int64').to_numpy()
+        if len(rows)
+        else []
+    )
     flags = [_DANBOORU_RATING_FLAGS.get(str(r[1]).lower()[:1], 0) for r in rows]
     return finish_chunk([r[0] for r in rows], flags, created, n_tags, tags, [None]*len(tags), skipped)
 

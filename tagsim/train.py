@@ -26,8 +26,11 @@ def label_weights(y, # (n, n_tags) training labels
                  ) -> np.ndarray|None:
     "Per-tag positive weights from training label frequencies, or None."
     if label_weighting == 'none': return None
-    if label_weighting != 'inverse_sqrt': raise ValueError(f"label weighting must be 'none' or 'inverse_sqrt', got {label_weighting!r}")
-    y = np.asarray(y, np.float64); pos = y.sum(0); neg = len(y) - pos
+    if label_weighting != 'inverse_sqrt':
+        raise ValueError(f"label weighting must be 'none' or 'inverse_sqrt', got {label_weighting!r}")
+    y = np.asarray(y, np.float64)
+    pos = y.sum(0)
+    neg = len(y) - pos
     w = np.sqrt(np.where(pos > 0, neg / np.maximum(pos, 1), 1.0))
     return np.clip(w / w.mean(), 1 / max_weight, max_weight).astype(np.float32)
 
@@ -40,7 +43,8 @@ class AsymmetricLoss(keras.losses.Loss):
         self.pos_weight = None if pos_weight is None else [float(w) for w in np.asarray(pos_weight).ravel()]
     def call(self, y_true, y_pred):
         ops = keras.ops
-        y = ops.cast(y_true, 'float32'); p = ops.clip(ops.cast(y_pred, 'float32'), self.eps, 1 - self.eps)
+        y = ops.cast(y_true, 'float32')
+        p = ops.clip(ops.cast(y_pred, 'float32'), self.eps, 1 - self.eps)
         p_m = ops.maximum(p - self.clip, 0.0) if self.clip else p
         pos = y * ops.power(1 - p, self.gamma_pos) * ops.log(p)
         if self.pos_weight is not None: pos = pos * ops.convert_to_tensor(self.pos_weight, 'float32')
@@ -54,10 +58,12 @@ class WeightedBinaryCrossentropy(keras.losses.Loss):
     "Binary cross-entropy on probabilities with optional per-tag positive weights."
     def __init__(self, pos_weight=None, eps:float=1e-7, name='weighted_bce', **kw):
         super().__init__(name=name, **kw)
-        self.pos_weight = None if pos_weight is None else [float(w) for w in np.asarray(pos_weight).ravel()]; self.eps = eps
+        self.pos_weight = None if pos_weight is None else [float(w) for w in np.asarray(pos_weight).ravel()]
+        self.eps = eps
     def call(self, y_true, y_pred):
         ops = keras.ops
-        y = ops.cast(y_true, 'float32'); p = ops.clip(ops.cast(y_pred, 'float32'), self.eps, 1 - self.eps)
+        y = ops.cast(y_true, 'float32')
+        p = ops.clip(ops.cast(y_pred, 'float32'), self.eps, 1 - self.eps)
         pos = y * ops.log(p)
         if self.pos_weight is not None: pos = pos * ops.convert_to_tensor(self.pos_weight, 'float32')
         return -ops.mean(pos + (1 - y) * ops.log(1 - p), axis=-1)
@@ -72,12 +78,15 @@ def make_loss(name:str='asl', pos_weight=None) -> keras.losses.Loss:
 # %% ../nbs/13_train.ipynb #b1477a95
 def _weights_id(weights) -> str:
     if weights in (None, 'imagenet'): return str(weights)
-    p = Path(weights); st = p.stat()
+    p = Path(weights)
+    st = p.stat()
     return f"{p.resolve()}|{st.st_size}|{st.st_mtime_ns}"
 
 def feature_cache_dir(root:str|Path, arch:str, image_size:int, weights=None, resize_mode:str='pad', seed:int=0) -> Path:
     "The cache folder for one backbone configuration."
-    key = hashlib.sha1(json.dumps([arch, image_size, _weights_id(weights), resize_mode, seed]).encode()).hexdigest()[:12]
+    key = hashlib.sha1(json.dumps([arch, image_size, _weights_id(weights), resize_mode, seed]).encode()).hexdigest()[
+        :12
+    ]
     return Path(root)/f"{arch}-{image_size}-{key}"
 
 def pooled_backbone(arch:str, image_size:int, weights=None, cache:Path|None=None, seed:int=0) -> keras.Model:
@@ -91,7 +100,8 @@ def pooled_backbone(arch:str, image_size:int, weights=None, cache:Path|None=None
         else:
             cache.mkdir(parents=True, exist_ok=True)
             tmp = cache/f'.backbone-{os.getpid()}.weights.h5'  # Keras wants the .weights.h5 ending
-            model.save_weights(tmp); os.replace(tmp, wfile)
+            model.save_weights(tmp)
+            os.replace(tmp, wfile)
     return model
 
 # %% ../nbs/13_train.ipynb #5fbd1d2c
@@ -113,7 +123,8 @@ def cache_features(examples:Examples, # the items to featurise
                   ) -> tuple[np.ndarray, np.ndarray, dict]:
     "Pooled features (float16) for the examples that could be read, their rows, and a report; resumable."
     from tqdm.auto import tqdm
-    cache = feature_cache_dir(cache_root, arch, image_size, weights, resize_mode, seed); cache.mkdir(parents=True, exist_ok=True)
+    cache = feature_cache_dir(cache_root, arch, image_size, weights, resize_mode, seed)
+    cache.mkdir(parents=True, exist_ok=True)
     done_ids, _ = _cached_parts(cache)
     skipped = json.loads((cache/'skipped.json').read_text()) if (cache/'skipped.json').exists() else {}
     known = set(done_ids.tolist()) | {int(k) for k in skipped}
@@ -122,25 +133,48 @@ def cache_features(examples:Examples, # the items to featurise
     if len(todo):
         import tensorflow as tf
         model = pooled_backbone(arch, image_size, weights, cache, seed)
-        infer = tf.function(lambda x: model(x, training=False), reduce_retracing=True)  # compiled once, not eager per batch
+        infer = tf.function(
+            lambda x: model(x, training=False), reduce_retracing=True
+        )  # compiled once, not eager per batch
         bar = tqdm(total=len(todo), desc=f'features {arch}', unit='img', disable=not progress, leave=False)
         n_parts = len(list(cache.glob('part-*.ids.npy')))
         for start in range(0, len(todo), part_size):
-            rows = todo[start:start + part_size]; log = SkipLog()
-            ds = make_dataset(examples, rows, image_size=image_size, batch_size=batch_size, resize_mode=resize_mode, with_ids=True, skip_log=log)
+            rows = todo[start:start + part_size]
+            log = SkipLog()
+            ds = make_dataset(
+                examples,
+                rows,
+                image_size=image_size,
+                batch_size=batch_size,
+                resize_mode=resize_mode,
+                with_ids=True,
+                skip_log=log,
+            )
             feats, ids = [], []
-            for im, iid in ds: feats.append(infer(im).numpy().astype(np.float16)); ids.append(iid.numpy())
+            for im, iid in ds:
+                feats.append(infer(im).numpy().astype(np.float16))
+                ids.append(iid.numpy())
             if feats:
-                name = f'part-{n_parts:06d}'; n_parts += 1
-                with atomic_output(cache/f'{name}.feat.npy') as tmp: np.save(tmp, np.concatenate(feats), allow_pickle=False)
-                with atomic_output(cache/f'{name}.ids.npy') as tmp: np.save(tmp, np.concatenate(ids).astype(np.int64), allow_pickle=False)  # written last: marks the part done
+                name = f'part-{n_parts:06d}'
+                n_parts += 1
+                with atomic_output(cache/f'{name}.feat.npy') as tmp:
+                    np.save(tmp, np.concatenate(feats), allow_pickle=False)
+                with atomic_output(cache/f'{name}.ids.npy') as tmp:
+                    np.save(tmp, np.concatenate(ids).astype(np.int64), allow_pickle=False)  # written last: marks the part done
             if log.items:
                 skipped.update({str(k): v for k, v in log.items.items()})
                 with atomic_output(cache/'skipped.json') as tmp: tmp.write_text(json.dumps(skipped))
-            report['computed'] += len(rows); bar.update(len(rows))
+            report['computed'] += len(rows)
+            bar.update(len(rows))
         bar.close()
     ids, parts = _cached_parts(cache)
-    feats = np.concatenate([np.load(str(p).replace('.ids.npy', '.feat.npy'), mmap_mode='r', allow_pickle=False) for p in parts]) if parts else np.zeros((0, 0), np.float16)
+    feats = (
+        np.concatenate(
+            [np.load(str(p).replace('.ids.npy', '.feat.npy'), mmap_mode='r', allow_pickle=False) for p in parts]
+        )
+        if parts
+        else np.zeros((0, 0), np.float16)
+    )
     pos = {int(i): k for k, i in enumerate(ids.tolist())}
     rows = np.array([r for r, i in enumerate(examples.item_id.tolist()) if int(i) in pos], dtype=np.int64)
     out = feats[[pos[int(examples.item_id[r])] for r in rows]] if len(rows) else feats[:0]
@@ -152,7 +186,8 @@ def cache_features(examples:Examples, # the items to featurise
 class ValidationMAP(keras.callbacks.Callback):
     "Adds `val_map` (macro mAP over validation tags with enough positives) to each epoch's logs."
     def __init__(self, x_val, y_val, min_support:int=1, batch_size:int=256):
-        super().__init__(); self.x_val, self.y_val, self.batch_size = x_val, np.asarray(y_val), batch_size
+        super().__init__()
+        self.x_val, self.y_val, self.batch_size = x_val, np.asarray(y_val), batch_size
         self.ok = self.y_val.sum(0) >= min_support
     def on_epoch_end(self, epoch, logs=None):
         p = self.model.predict(self.x_val, batch_size=self.batch_size, verbose=0)
@@ -161,7 +196,8 @@ class ValidationMAP(keras.callbacks.Callback):
 
 def training_callbacks(run_dir:Path, x_val, y_val, patience:int=5) -> list:
     "Checkpoint-every-epoch (resumable), validation mAP, early stopping on it, TensorBoard and CSV logs."
-    run_dir = Path(run_dir); run_dir.mkdir(parents=True, exist_ok=True)
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
     return [keras.callbacks.BackupAndRestore(str(run_dir/'backup'), save_freq='epoch', delete_checkpoint=True, double_checkpoint=True),
             ValidationMAP(x_val, y_val),
             keras.callbacks.EarlyStopping(monitor='val_map', mode='max', patience=patience, restore_best_weights=True),
@@ -172,7 +208,11 @@ def training_callbacks(run_dir:Path, x_val, y_val, patience:int=5) -> list:
 def build_head(feature_dim:int, n_tags:int, embedding_dim:int|None=256, dropout:float=0.2) -> keras.Model:
     "The tagger's head alone: features -> `embedding` -> dropout -> `tags`."
     inp = keras.Input((feature_dim,), name='features')
-    x = layers.Dense(embedding_dim, activation='relu', name='embedding')(inp) if embedding_dim else layers.Identity(name='embedding')(inp)
+    x = (
+        layers.Dense(embedding_dim, activation='relu', name='embedding')(inp)
+        if embedding_dim
+        else layers.Identity(name='embedding')(inp)
+    )
     x = layers.Dropout(dropout, name='dropout')(x)
     return keras.Model(inp, layers.Dense(n_tags, activation='sigmoid', dtype='float32', name='tags')(x), name='head')
 
@@ -237,16 +277,46 @@ def fit_tagger(examples:Examples, # the items and their labels
     keras.utils.set_random_seed(seed)
     with get_strategy().scope():
         full = unfreeze_top is None  # train everything (from scratch or all layers)
-        model = build_tagger(arch, examples.n_tags, weights=weights, image_size=size, embedding_dim=embedding_dim, dropout=dropout,
-                             freeze_backbone=not full, unfreeze_top=unfreeze_top or 0)
+        model = build_tagger(
+            arch,
+            examples.n_tags,
+            weights=weights,
+            image_size=size,
+            embedding_dim=embedding_dim,
+            dropout=dropout,
+            freeze_backbone=not full,
+            unfreeze_top=unfreeze_top or 0,
+        )
         if warm_head is not None: copy_head_weights(warm_head, model)
         y_train = examples.labels(train_rows)
         model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=make_loss(loss, label_weights(y_train, label_weighting)))
     log = SkipLog()
-    train = make_dataset(examples, train_rows, image_size=size, batch_size=batch_size, resize_mode=resize_mode, augment=augment, shuffle=True,
-                         cache=True, skip_log=log, seed=seed)
-    val_ds = make_dataset(examples, val_rows, image_size=size, batch_size=batch_size, resize_mode=resize_mode, cache=True, skip_log=log)
-    x_val = np.concatenate([b[0].numpy() for b in val_ds]) if len(val_rows) else np.zeros((0, size, size, 3), np.float32)
-    y_val = np.concatenate([b[1].numpy() for b in val_ds]) if len(val_rows) else np.zeros((0, examples.n_tags), np.float32)
-    h = model.fit(train, validation_data=(x_val, y_val), epochs=epochs, callbacks=training_callbacks(run_dir, x_val, y_val, patience), verbose=verbose)
+    train = make_dataset(
+        examples,
+        train_rows,
+        image_size=size,
+        batch_size=batch_size,
+        resize_mode=resize_mode,
+        augment=augment,
+        shuffle=True,
+        cache=True,
+        skip_log=log,
+        seed=seed,
+    )
+    val_ds = make_dataset(
+        examples, val_rows, image_size=size, batch_size=batch_size, resize_mode=resize_mode, cache=True, skip_log=log
+    )
+    x_val = (
+        np.concatenate([b[0].numpy() for b in val_ds]) if len(val_rows) else np.zeros((0, size, size, 3), np.float32)
+    )
+    y_val = (
+        np.concatenate([b[1].numpy() for b in val_ds]) if len(val_rows) else np.zeros((0, examples.n_tags), np.float32)
+    )
+    h = model.fit(
+        train,
+        validation_data=(x_val, y_val),
+        epochs=epochs,
+        callbacks=training_callbacks(run_dir, x_val, y_val, patience),
+        verbose=verbose,
+    )
     return model, h.history, log

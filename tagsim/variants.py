@@ -42,10 +42,14 @@ def tag_table(index, # a `TagIndex`
     keys = sorted(set(key_of))
     pos = {k: j for j, k in enumerate(keys)}
     cols = np.array([pos[k] for k in key_of], np.int64)[np.asarray(index.row_tag)]
-    Y = sparse.csr_matrix((np.ones(len(cols), np.float32), (np.asarray(index.row_item), cols)), shape=(index.n_items, len(keys)))
+    Y = sparse.csr_matrix(
+        (np.ones(len(cols), np.float32), (np.asarray(index.row_item), cols)), shape=(index.n_items, len(keys))
+    )
     Y.data[:] = 1
     counts = np.asarray(Y.sum(0)).ravel()
-    written = pd.DataFrame({'key': key_of, 'tag': index.tags, 'n': index.tag_counts()}).sort_values('n', ascending=False, kind='stable')
+    written = pd.DataFrame({'key': key_of, 'tag': index.tags, 'n': index.tag_counts()}).sort_values(
+        'n', ascending=False, kind='stable'
+    )
     name = written.drop_duplicates('key').set_index('key').tag
     keep = np.flatnonzero(counts >= min_support)
     return TagTable([keys[j] for j in keep], [name[keys[j]] for j in keep], counts[keep], np.asarray(index.item_id), Y[:, keep].tocsr())
@@ -126,7 +130,9 @@ def string_similarity(keys:list, # all keys
     "Levenshtein similarity (0-1, rapidfuzz, in C on all cores) and 3-gram Jaccard of paired keys."
     from rapidfuzz.distance import Levenshtein
     from rapidfuzz.process import cpdist
-    edit = cpdist([keys[i] for i in a], [keys[j] for j in b], scorer=Levenshtein.normalized_similarity, workers=-1).astype(np.float32)
+    edit = cpdist(
+        [keys[i] for i in a], [keys[j] for j in b], scorer=Levenshtein.normalized_similarity, workers=-1
+    ).astype(np.float32)
     G = ngram_matrix(keys)
     size = np.asarray(G.sum(1)).ravel()
     shared = sparse_row_dot(G, a, b)
@@ -143,7 +149,8 @@ def reduced(vectors:np.ndarray, dims:int=64, seed:int=0) -> np.ndarray:
     return _unit_rows(out)
 
 def nearest_rows(vectors:np.ndarray, k:int=10) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    "The finite rows, and for each its k+1 nearest finite rows (itself first) and their inner products; one search serves pairs and hubness."
+    """The finite rows, and for each its k+1 nearest finite rows (itself first) and their inner products; one search
+    serves pairs and hubness."""
     ok = np.flatnonzero(np.isfinite(vectors).all(1))
     if len(ok) < 2: return ok, np.zeros((len(ok), 0), np.int64), np.zeros((len(ok), 0), np.float32)
     rows, sims = chunked_search(vectors[ok], min(k + 1, len(ok)))
@@ -161,7 +168,8 @@ def chunked_search(vectors:np.ndarray, k:int, chunk:int=2048) -> tuple[np.ndarra
 
 # %% ../nbs/18_variants.ipynb #ecab2f5a
 def ngram_pairs(keys:list, k:int=10, max_postings:int=300) -> set:
-    "Pairs of each key and its k keys of highest 3-gram Jaccard, through an inverted index of 3-grams (common 3-grams skipped)."
+    """Pairs of each key and its k keys of highest 3-gram Jaccard, through an inverted index of 3-grams (common 3-grams
+    skipped)."""
     grams = [ngrams(x) for x in keys]
     postings = {}
     for j, g in enumerate(grams):
@@ -185,7 +193,8 @@ def context_vectors(P:sparse.csr_matrix, dims:int=64, seed:int=0) -> np.ndarray:
     return _unit_rows(TruncatedSVD(dims, random_state=seed).fit_transform(P).astype(np.float32))
 
 def candidate_pairs(table:TagTable, P:sparse.csr_matrix, k:int=10, visual_found:tuple|None=None) -> np.ndarray:
-    "Unordered key pairs (m x 2) proposed by the context and 3-gram neighbours, and the visual ones (`nearest_rows` of the reduced visual vectors)."
+    """Unordered key pairs (m x 2) proposed by the context and 3-gram neighbours, and the visual ones (`nearest_rows` of
+    the reduced visual vectors)."""
     found = ngram_pairs(table.keys, k) | neighbour_pairs(nearest_rows(context_vectors(P), k))
     if visual_found is not None: found |= neighbour_pairs(visual_found)
     return np.array(sorted(found), np.int64).reshape(-1, 2)
@@ -267,7 +276,8 @@ def write_proposals(path:str|Path, groups:list, pairs:pd.DataFrame|None=None) ->
     doc = {'groups': [g | {'accept': False} for g in groups]}
     head = ("# tagsim variant proposals. Set accept: true on each group that is right, then use this file with\n"
             "#   tagsim vocab --aliases THIS_FILE   (or tagsim train --vocab built from it)\n")
-    with atomic_output(path) as tmp: tmp.write_text(head + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding='utf-8')
+    with atomic_output(path) as tmp:
+        tmp.write_text(head + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding='utf-8')
     return Path(path)
 
 def request_lines(groups:list) -> str:
@@ -312,7 +322,10 @@ def truth_pairs(path:str|Path, table:TagTable) -> pd.DataFrame:
         ka, kb = pos.get(normalize_tag(a)), pos.get(normalize_tag(b))
         if ka is not None and kb is not None and ka != kb: rows.add((min(ka, kb), max(ka, kb)))
     df = pd.DataFrame(sorted(rows), columns=['key_a', 'key_b'])
-    df['half'] = ['dev' if zlib.crc32(f'{table.keys[a]}|{table.keys[b]}'.encode()) % 2 == 0 else 'test' for a, b in zip(df.key_a, df.key_b)]
+    df['half'] = [
+        'dev' if zlib.crc32(f'{table.keys[a]}|{table.keys[b]}'.encode()) % 2 == 0 else 'test'
+        for a, b in zip(df.key_a, df.key_b)
+    ]
     return df
 
 # %% ../nbs/18_variants.ipynb #f8dcebeb

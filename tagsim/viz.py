@@ -146,7 +146,9 @@ def map_figure(title:str, # the map's heading (bokeh draws it as text)
               ):
     "An empty bokeh plot for a map: pan, wheel zoom, box zoom, reset and save; no axes, since UMAP's have no units."
     from bokeh.plotting import figure
-    fig = figure(title=title, width=900, height=750, tools='pan,wheel_zoom,box_zoom,reset,save', active_scroll='wheel_zoom')
+    fig = figure(
+        title=title, width=900, height=750, tools='pan,wheel_zoom,box_zoom,reset,save', active_scroll='wheel_zoom'
+    )
     fig.axis.visible = False
     return fig
 
@@ -173,7 +175,9 @@ def item_map_html(xy:np.ndarray, # (n, 2) map positions
     data = dict(x=xy[:, 0], y=xy[:, 1], group=list(groups), colour=[colours[g] for g in groups],
                 item_id=hover.item_id.tolist(), tags=hover.tags.tolist(), thumb=hover.thumb.tolist())
     fig = map_figure(title)
-    fig.scatter('x', 'y', source=ColumnDataSource(data), size=5, color='colour', alpha=0.7, legend_field='group', name='items')
+    fig.scatter(
+        'x', 'y', source=ColumnDataSource(data), size=5, color='colour', alpha=0.7, legend_field='group', name='items'
+    )
     fig.add_tools(HoverTool(tooltips=ITEM_TOOLTIP, renderers=fig.renderers[-1:]))
     fig.legend.click_policy, fig.legend.label_text_font_size = 'hide', '8pt'
     return write_html(fig, path, title)
@@ -216,7 +220,9 @@ def tag_map_figure(points:pd.DataFrame, # `tag_points`
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(9, 8))
     for r in links.itertuples(): ax.plot([r.x0, r.x1], [r.y0, r.y1], color='tab:red', lw=1.2, zorder=1)
-    ax.scatter(points.x, points.y, s=_marker_sizes(points['count'], 6, 160), c='tab:blue', alpha=0.5, linewidths=0, zorder=2)
+    ax.scatter(
+        points.x, points.y, s=_marker_sizes(points['count'], 6, 160), c='tab:blue', alpha=0.5, linewidths=0, zorder=2
+    )
     for r in points.nlargest(label_top, 'count').itertuples(): ax.annotate(r.name, (r.x, r.y), fontsize=7, zorder=3)
     ax.set_title(title)
     ax.set_xticks([]), ax.set_yticks([])
@@ -238,7 +244,15 @@ def tag_map_html(points:pd.DataFrame, # `tag_points`
     data = points.assign(size=_marker_sizes(points['count'], 4, 30))
     fig.scatter('x', 'y', source=ColumnDataSource(data), size='size', alpha=0.5, name='tags')
     fig.add_tools(HoverTool(tooltips=TAG_TOOLTIP, renderers=fig.renderers[-1:]))
-    fig.add_layout(LabelSet(x='x', y='y', text='name', source=ColumnDataSource(points.nlargest(label_top, 'count')), text_font_size='8pt'))
+    fig.add_layout(
+        LabelSet(
+            x='x',
+            y='y',
+            text='name',
+            source=ColumnDataSource(points.nlargest(label_top, 'count')),
+            text_font_size='8pt',
+        )
+    )
     return write_html(fig, path, title)
 
 # %% ../nbs/19_viz.ipynb #889dd320
@@ -312,7 +326,9 @@ def projector_export(vectors:np.ndarray, # (n, dim) rows to show
         if image_paths is not None:
             sprite, side = sprite_image(image_paths, thumb)
             sprite.save(work/'sprite.png')
-        (work/'checkpoint').write_text('model_checkpoint_path: "embedding.ckpt"\nall_model_checkpoint_paths: "embedding.ckpt"\n')
+        (work / 'checkpoint').write_text(
+            'model_checkpoint_path: "embedding.ckpt"\nall_model_checkpoint_paths: "embedding.ckpt"\n'
+        )
         (work/'projector_config.pbtxt').write_text(_projector_config(side))
         for f in sorted(work.iterdir(), key=lambda f: f.name == 'projector_config.pbtxt'): f.replace(log_dir/f.name)
     finally: shutil.rmtree(work, ignore_errors=True)
@@ -339,7 +355,9 @@ def write_item_maps(e, # loaded `Embeddings`
     ids = e.ids[rows]
     xy = umap_projection(np.asarray(e.vectors[rows], np.float32), cache_dir=out_dir/'cache', seed=seed)
     groups = item_groups(xy, [view.tags_of(i) for i in ids], colour_tag, seed=seed)
-    title = f"{len(rows):,} of {len(e):,} items" + (f", coloured by '{colour_tag}'" if colour_tag else ', coloured by cluster')
+    title = f"{len(rows):,} of {len(e):,} items" + (
+        f", coloured by '{colour_tag}'" if colour_tag else ', coloured by cluster'
+    )
     save_png(item_map_figure(xy, groups, title), out_dir/'items.png')
     item_map_html(xy, groups, item_hover(view, ids), out_dir/'items.html', title)
     return {'items on the map': len(rows), 'items.png': str(out_dir/'items.png'), 'items.html': str(out_dir/'items.html')}

@@ -41,7 +41,16 @@ def is_blocked(key:str, block:set, meta_tags:bool=True) -> bool:
     return key in block or (meta_tags and bool(META_TAG.match(key)))
 
 # %% ../nbs/07_vocabulary.ipynb #vp0c0002
-_FIELD_TYPES = {'tags': list, 'keys': list, 'counts': list, 'params': dict, 'fingerprint': str, 'report': dict, 'aliases': dict, 'members': dict}
+_FIELD_TYPES = {
+    'tags': list,
+    'keys': list,
+    'counts': list,
+    'params': dict,
+    'fingerprint': str,
+    'report': dict,
+    'aliases': dict,
+    'members': dict,
+}
 
 def vocabulary_problem(d:dict, # the fields of a vocabulary file (without 'format')
                       ) -> str|None:
@@ -49,13 +58,19 @@ def vocabulary_problem(d:dict, # the fields of a vocabulary file (without 'forma
     missing = [k for k in ('tags', 'keys', 'counts', 'params', 'fingerprint', 'report') if k not in d]
     unknown = sorted(set(d) - set(_FIELD_TYPES))
     wrong = [k for k, t in _FIELD_TYPES.items() if k in d and not isinstance(d[k], t)]
-    parts = [f"{what}: {', '.join(keys)}" for what, keys in (('missing', missing), ('unknown', unknown), ('wrong type', wrong)) if keys]
+    parts = [
+        f"{what}: {', '.join(keys)}"
+        for what, keys in (('missing', missing), ('unknown', unknown), ('wrong type', wrong))
+        if keys
+    ]
     if parts: return '; '.join(parts)
     if not all(isinstance(x, str) for x in d['tags'] + d['keys']): return 'tags and keys must be text'
-    if not all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in d['counts']): return 'counts must be whole numbers'
+    if not all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in d['counts']):
+        return 'counts must be whole numbers'
     if not len(d['tags']) == len(d['keys']) == len(d['counts']): return 'tags, keys and counts differ in length'
     if len(set(d['keys'])) != len(d['keys']): return 'keys repeat'
-    if not all(isinstance(a, str) and isinstance(b, str) for a, b in d.get('aliases', {}).items()): return 'aliases must map text to text'
+    if not all(isinstance(a, str) and isinstance(b, str) for a, b in d.get('aliases', {}).items()):
+        return 'aliases must map text to text'
     return None
 
 # %% ../nbs/07_vocabulary.ipynb #51a2e308
@@ -100,7 +115,8 @@ class Vocabulary:
         "Read a vocabulary saved with `save`."
         try: d = json.loads(Path(path).read_text(encoding='utf-8'))
         except (OSError, ValueError) as e: raise ValueError(f"cannot read vocabulary {path}: {e}") from None
-        if not isinstance(d, dict) or d.pop('format', None) != 'tagsim.vocabulary/1': raise ValueError(f"{path} is not a tagsim vocabulary")
+        if not isinstance(d, dict) or d.pop('format', None) != 'tagsim.vocabulary/1':
+            raise ValueError(f"{path} is not a tagsim vocabulary")
         problem = vocabulary_problem(d)
         if problem: raise ValueError(f"vocabulary {path}: {problem}")
         return cls(**d)
@@ -157,7 +173,8 @@ def build_vocabulary(index, # a `TagIndex`
             low = keep & (conf < min_confidence)  # NaN compares False: missing confidence passes
             report['low_confidence'] = {'assignments': int(low.sum())}
             keep = keep & ~low
-        else: report['low_confidence'] = {'assignments': 0, 'note': 'the scrape has no confidences; min_confidence was not applied'}
+        else:
+            report['low_confidence'] = {'assignments': 0, 'note': 'the scrape has no confidences; min_confidence was not applied'}
     blockset = {normalize_tag(t) if normalize else t for t in [*(block or ()), *extra_block]}
     blocked = _blocked_groups(g, blockset, block_meta_tags)
     filtered = mask is not None or min_confidence is not None
@@ -173,7 +190,8 @@ def build_vocabulary(index, # a `TagIndex`
         cut = chosen[max_size:]
         report['over_max_size'] = {'tags': len(cut), 'assignments': int(counts[cut].sum())}
         chosen = chosen[:max_size]
-    in_vocab = np.zeros(n_groups, bool); in_vocab[chosen] = True
+    in_vocab = np.zeros(n_groups, bool)
+    in_vocab[chosen] = True
     kept_rows = keep & in_vocab[g.row_group]
     per_item = np.bincount(index.row_item[kept_rows], minlength=index.n_items)
     eligible = items_with_flags(index, mask)
@@ -181,9 +199,17 @@ def build_vocabulary(index, # a `TagIndex`
     report['items_without_tags'] = int((eligible & (per_item == 0)).sum())
     report['items_below_min_tags'] = int((eligible & (per_item < min_tags_per_item)).sum())
     report['training_items'] = int((eligible & (per_item >= min_tags_per_item)).sum())
-    params = dict(min_occurrences=int(min_occurrences), max_size=max_size, min_confidence=min_confidence,
-                  min_tags_per_item=int(min_tags_per_item), flags=mask, block=sorted(blockset), block_meta_tags=block_meta_tags,
-                  normalize=normalize, alias_fingerprint=aliases.fingerprint)
+    params = dict(
+        min_occurrences=int(min_occurrences),
+        max_size=max_size,
+        min_confidence=min_confidence,
+        min_tags_per_item=int(min_tags_per_item),
+        flags=mask,
+        block=sorted(blockset),
+        block_meta_tags=block_meta_tags,
+        normalize=normalize,
+        alias_fingerprint=aliases.fingerprint,
+    )
     display, keys = _cached(g, 'arrays', lambda: (np.array(g.display, dtype=object), np.array(g.keys, dtype=object)))
     multi = _cached(g, 'multi', lambda: {i: m for i, m in enumerate(g.members) if len(m) > 1})
     return Vocabulary(display[chosen].tolist(), keys[chosen].tolist(), counts[chosen].tolist(), params, index.fingerprint,

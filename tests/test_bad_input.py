@@ -40,7 +40,7 @@ def test_media_checks(tmp_path):
                                               pr0_item(3, [('a', 1)], image='2024/01/3.gif'), pr0_item(4, [('a', 1)], image='../outside.png'),
                                               pr0_item(5, [('a', 1)], image='/etc/passwd'), pr0_item(6, [('a', 1)], image='2024/01/missing.jpg')])
     with Scrape(db) as s: r = check_media(s, media)
-    assert r.missing == [2, 6] and r.refused == [4, 5]
+    assert r.left_out == {2: 'missing_file', 4: 'refused_path', 5: 'refused_path', 6: 'missing_file'}
     assert r.kinds == {'image': 3, 'video': 1, 'gif': 1, 'other': 1}
     with pytest.raises(UnsafeMediaPath): resolve_media(media, '2024/../../x.png')
     assert [classify_media(x) for x in ('a.MP4', 'a.webm', 'b.GIF', 'c.webp')] == ['video', 'video', 'gif', 'image']

@@ -156,7 +156,7 @@ def test_13_missing_media_folder(tmp_path):
     items = [pr0_item(i, [('a', 0.5)], image=f'{i}.png') for i in range(1, 150)]
     db2 = write_pr0loader_db(tmp_path/'many.db', items); (tmp_path/'empty').mkdir()
     report = json.loads(run_cli('check-media', '--db', db2, '--media-dir', tmp_path/'empty', '--json').stdout)
-    assert report['missing'] == 149 and len(report['missing_ids']) == 100 and report['missing_ids_shown'] == 'first 100 of 149'
+    assert report['missing_file'] == 149 and len(report['missing_file_ids']) == 100 and report['missing_file_ids_shown'] == 'first 100 of 149'
 
 def test_smaller_things(tmp_path, pr0loader_db):
     import tagsim

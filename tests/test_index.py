@@ -70,3 +70,41 @@ def test_empty_scrape(tmp_path):
     db = write_pr0loader_db(tmp_path/'e.db', [])
     idx, action = update_index(db, tmp_path/'idx')
     assert (action, idx.n_items, idx.n_tags, idx.tag_counts().tolist()) == ('built', 0, 0, [])
+
+def quiet(*paths):
+    "Set the files' times an hour back, as if nobody had written them lately."
+    import os, time
+    for p in paths: os.utime(p, (time.time() - 3600,) * 2)
+
+def test_change_detection_in_wal_mode(tmp_path):
+    "The file-state check sees an edit of the same size that sits only in the WAL, appended rows, and a VACUUM."
+    db = write_pr0loader_db(tmp_path/'s.db', [pr0_item(i, [('katze', 0.5)]) for i in range(1, 50)])
+    writer = sqlite3.connect(db, isolation_level=None)
+    writer.execute('PRAGMA journal_mode=WAL'); writer.execute('PRAGMA wal_autocheckpoint=0')  # edits stay in the WAL
+    writer.execute("UPDATE items SET up = 1 WHERE id = 1")
+    wal = tmp_path/'s.db-wal'
+    quiet(db, wal)
+    assert update_index(db, tmp_path/'idx')[0].meta['checked'] == 'no usable index'
+    assert update_index(db, tmp_path/'idx')[0].meta['checked'] == 'file state'
+    size = db.stat().st_size
+    writer.execute("UPDATE items SET tags_data = replace(tags_data, 'katze', 'kater') WHERE id = 7")  # same size, same id
+    quiet(db, wal)  # even with the times put back, the WAL's size and header differ
+    idx, action = update_index(db, tmp_path/'idx')
+    assert (action, idx.meta['checked'], db.stat().st_size) == ('rebuilt', 'checksum', size)
+    assert idx.tags[idx.row_tag[6]] == 'kater'
+    writer.execute("INSERT INTO items (id, image, tags_data) VALUES (50, '50.png', '[]')")
+    idx, action = update_index(db, tmp_path/'idx')
+    assert (action, idx.n_items) == ('grown', 50)
+    writer.execute('PRAGMA wal_checkpoint(TRUNCATE)'); writer.execute('VACUUM')
+    quiet(db, wal)
+    idx, action = update_index(db, tmp_path/'idx')
+    assert (action, idx.meta['checked'], idx.n_items) == ('unchanged', 'checksum', 50)
+    assert update_index(db, tmp_path/'idx')[0].meta['checked'] == 'file state'
+    writer.close()
+
+def test_recent_writes_are_never_trusted(tmp_path):
+    "A scrape written within RACY_SECONDS is checked row by row, so an edit in the same clock tick cannot hide."
+    db = write_pr0loader_db(tmp_path/'s.db', [pr0_item(1, [('a', 0.5)])])
+    update_index(db, tmp_path/'idx')
+    idx, _ = update_index(db, tmp_path/'idx')
+    assert idx.meta['checked'] == 'checksum' and idx.meta.get('state') is None

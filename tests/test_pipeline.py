@@ -19,7 +19,7 @@ def test_pipeline_skips_every_bad_input(tmp_path):
     log = SkipLog()
     batches = list(make_dataset(ex, image_size=24, batch_size=4, skip_log=log, max_pixels=10_000_000))
     assert sum(int(b[0].shape[0]) for b in batches) == 3
-    assert log.items == {4: 'empty file', 5: 'not an image', 6: 'truncated or corrupt', 7: 'video', 8: 'too many pixels', 9: 'missing'}
+    assert log.items == {4: 'empty_file', 5: 'not_an_image', 6: 'corrupt_image', 7: 'video', 8: 'too_many_pixels', 9: 'missing_file'}
     assert all(b[1].shape[1] == 1 for b in batches)
 
 def test_time_split_and_reposts_stay_together(tmp_path):

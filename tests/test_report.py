@@ -14,6 +14,9 @@ def hostile_scrape(root):
     for k, tag in enumerate(HOSTILE):
         rows = json.dumps([{'id': 1, 'tag': tag, 'confidence': 0.9}, {'id': 2, 'tag': 'rot', 'confidence': 0.9}])
         con.execute("UPDATE items SET tags_data = ? WHERE id % 7 = ?", (rows, k))
+    for i, image in ((81, '../../../../etc/passwd'), (82, '/etc/hostname')):  # paths out of the media folder
+        con.execute("INSERT INTO items (id, image, flags, created, tags_data) VALUES (?, ?, 1, ?, ?)",
+                    (i, image, i, '[{"id": 1, "confidence": 0.9, "tag": "rot"}]'))
     con.commit(); con.close()
     return db
 
@@ -34,6 +37,9 @@ def test_run_writes_every_stage_and_ends_with_the_report(job):
               'maps/items.html', 'run/metrics.json', 'run/tensorboard/projector_config.pbtxt', 'left_out.csv', 'timings.json'):
         assert (d/'job'/f).is_file(), f
     assert not (d/'job/variants/evaluation.json').exists()  # no ground truth given
+    left = (d/'job/left_out.csv').read_text().splitlines()
+    for stage in ('train', 'embed'):  # named by id, in the words check-media uses
+        assert f'{stage},81,refused_path' in left and f'{stage},82,refused_path' in left, left
 
 def test_report_renders_offline_with_hostile_tags_as_text(job, browser):
     d, _, _ = job
@@ -43,6 +49,7 @@ def test_report_renders_offline_with_hostile_tags_as_text(job, browser):
     assert page.evaluate("document.querySelectorAll('script, iframe, object, img[src=\"x\"]').length") == 0
     text = page.inner_text('body')
     assert HOSTILE[0] in text and page.title().startswith('tagsim report')
+    assert 'refused_path' in text.split('Left out')[-1]
     assert not errors, errors
     page.close()
 
@@ -62,3 +69,15 @@ def test_killed_job_resumes_and_gives_the_same_report_data(job, tmp_path):
     for f in ('variants/pairs.csv', 'duplicates.csv', 'similar.json', 'left_out.csv'):
         assert (tmp_path/'job'/f).read_bytes() == (d/'job'/f).read_bytes(), f
     assert not list((tmp_path/'job').rglob('*.tmp*'))
+
+def test_killed_report_writing_leaves_the_previous_report_or_none(job, tmp_path):
+    "kill -9 at random points while only the report is written: no half-written report.html; the rerun's is byte-identical."
+    import random, stages
+    from test_kills import SEED
+    d, _, _ = job
+    took = stages.timed_run('report', d/'job', tmp_path/'reference')
+    want = stages.read('report', tmp_path/'reference')
+    rng = random.Random(f'{SEED}-report')
+    delays = sorted(rng.uniform(0.2, 0.9) * took for _ in range(3))
+    print(f"report: seed {SEED}, uninterrupted {took:.1f} s, kills at {', '.join(f'{x:.2f}' for x in delays)} s")
+    assert stages.kill_and_resume('report', d/'job', tmp_path/'killed', want, delays)['kills'] >= 2

@@ -1,5 +1,5 @@
 """Training runs: both modes train, a killed run resumes, and the CLI trains, evaluates and predicts."""
-import csv, json, os, signal, subprocess, sys, time
+import csv, json, os, signal, sqlite3, subprocess, sys, time
 from pathlib import Path
 import pytest
 from conftest import make_image_scrape, run_cli
@@ -40,12 +40,28 @@ def test_killed_run_resumes(tmp_path, mode):
     m = json.loads((run/'metrics.json').read_text())
     assert m['test']['items'] > 0 and not (run/'backup').exists()
 
+HOSTILE_PATHS = {151: '../../../../etc/passwd', 152: '/etc/hostname'}
+
+def add_hostile_rows(db):
+    "Two posts whose media paths point outside the media folder, tagged like the others."
+    con = sqlite3.connect(db)
+    for i, image in HOSTILE_PATHS.items():
+        con.execute("INSERT INTO items (id, image, flags, created, tags_data) VALUES (?, ?, 1, ?, ?)",
+                    (i, image, i, '[{"id": 1, "confidence": 0.9, "tag": "rot"}]'))
+    con.commit(); con.close()
+
 def test_cli_train_evaluate_predict(tmp_path):
     db = make_image_scrape(tmp_path, 150)
+    add_hostile_rows(db)
     env = {'TAGSIM_MIN_TAG_OCCURRENCES': '5'}
     r = run_cli('train', '--db', db, '--work-dir', tmp_path/'w', '--out', tmp_path/'run', '--image-size', '32', '--batch-size', '16',
                 '--epochs', '10', '--json', env=env)
     summary = json.loads(r.stdout[r.stdout.index('{'):])
+    # what training leaves out is named with id and reason, in the same words as check-media
+    assert summary['left out (each named in left_out.csv)'] == {'refused_path': 2}
+    assert (tmp_path/'run/left_out.csv').read_text().splitlines() == ['stage,id,reason', 'train,151,refused_path', 'train,152,refused_path']
+    media = json.loads(run_cli('check-media', '--db', db, '--media-dir', tmp_path/'media', '--json').stdout)
+    assert media['refused_path_ids'] == [151, 152] and media['refused_path'] == 2
     t, b = summary['tagsim (test split)'], summary['pr0loader baseline (same test split)']
     assert 0 <= b['macro mAP'] <= 1 and 0 <= t['macro mAP'] <= 1
     ev = json.loads(run_cli('evaluate', '--run', tmp_path/'run', '--json', env=env).stdout)
