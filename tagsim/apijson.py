@@ -15,12 +15,15 @@ __all__ = ['ITEM_FIELDS', 'INFO_FILE_NAME', 'ApiJsonError', 'read_api_json', 'im
 class ApiJsonError(ValueError):
     "A saved API response that cannot be imported."
 
+# %% ../nbs/03_apijson.ipynb #85aa8621
 ITEM_FIELDS = {'id': 'id', 'image': 'image', 'promoted': 'promoted', 'up': 'up', 'down': 'down', 'created': 'created',
                'width': 'width', 'height': 'height', 'audio': 'audio', 'source': 'source', 'flags': 'flags',
                'user': 'user_name', 'mark': 'mark', 'gift': 'gift'}
 
+# %% ../nbs/03_apijson.ipynb #3b86ec31
 INFO_FILE_NAME = re.compile(r'(?:.*[-_.]|item|info)?(\d+)')
 
+# %% ../nbs/03_apijson.ipynb #f325c2d6
 def _info_item_id(path:Path, data:dict) -> int:
     "The item an items/info answer belongs to: its `itemId`/`item_id`/`id`, else the documented file-name pattern."
     for k in ('itemId', 'item_id', 'id'):
@@ -58,7 +61,8 @@ def import_api_json(paths, # JSON files (pages and info answers, in any order)
     items, tags = read_api_json(paths)
     if not items: raise ApiJsonError("no items found: pass at least one items/get page")
     if tags and not set(tags) & set(items):
-        raise ApiJsonError(f"no items/info answer matches an item: info answers for ids {sorted(tags)[:5]}, items {sorted(items)[:5]}")
+        raise ApiJsonError(f"no items/info answer matches an item: info answers for ids {sorted(tags)[:5]}, items "
+                           f"{sorted(items)[:5]}")
     rows = [it | {'tags_data': tags.get(i)} for i, it in sorted(items.items())]
     write_pr0loader_db(out_db, rows, overwrite=overwrite)
     return {'items': len(rows), 'items_with_tags': sum(i in tags for i in items),

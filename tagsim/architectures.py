@@ -34,6 +34,7 @@ def count_flops(model, # a Keras model taking square RGB images
 # %% ../nbs/22_architectures.ipynb #fd844a2d
 MEASURED_TAGS = 500  # output tags of the measured tagger
 
+# %% ../nbs/22_architectures.ipynb #8a3f4c9b
 def random_images(batch:int, # images
                   image_size:int, # pixels per side
                  ) -> np.ndarray:
@@ -163,13 +164,8 @@ def measure_in_child(job:dict, # a measurement, as for `measure`
     if path.is_file(): return json.loads(path.read_text())
     env = os.environ | {'TF_CPP_MIN_LOG_LEVEL': '3', 'PYTHONUNBUFFERED': '1'}
     try:
-        r = subprocess.run(
-            [sys.executable, '-m', 'tagsim.architectures', json.dumps(job)],
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=timeout,
-        )
+        r = subprocess.run([sys.executable, '-m', 'tagsim.architectures', json.dumps(job)], capture_output=True,
+                           text=True, env=env, timeout=timeout)
         lines = [l for l in r.stdout.splitlines() if l.startswith('RESULT ')]
         result = json.loads(lines[-1][7:]) if lines and r.returncode == 0 else {'error': _child_error(r)}
     except subprocess.TimeoutExpired: result = {'error': f'stopped after {timeout:.0f} s'}
@@ -181,16 +177,10 @@ if __name__ == '__main__' and len(sys.argv) == 2:
     print('RESULT ' + json.dumps(measure(json.loads(sys.argv[1]))), flush=True)
 
 # %% ../nbs/22_architectures.ipynb #1a9ab7c2
-COMPARED = (
-    'small-cnn',
-    'efficientnet-lite0',
-    'resnet50',
-    'efficientnetv2-s',
-    'efficientnetv2-l',
-    'convnext-tiny',
-    'convnext-large',
-)
+COMPARED = ('small-cnn', 'efficientnet-lite0', 'resnet50', 'efficientnetv2-s', 'efficientnetv2-l', 'convnext-tiny',
+            'convnext-large')
 
+# %% ../nbs/22_architectures.ipynb #f413be2d
 def comparison_jobs(archs=COMPARED, # registry names
                     threads=(1, 2), # thread counts for inference (None: the backend's default)
                     train_batches=(2, 8), # batch sizes for a training step
@@ -291,11 +281,8 @@ def min_occurrence_ablation(settings, # the scrape (`Settings`)
     widest = vocabs[min(vocabs)]
     ex = build_examples(index, widest, settings.scrape_path, settings.media_path)
     feats, rows, _ = cache_features(ex, arch, get_backbone(arch).size, settings.work_dir/'features', weights=weights)
-    split, _ = repost_safe_split(
-        ex.subset(rows),
-        TrainOptions(arch=arch, repost_distance=repost_distance, seed=seed),
-        settings.work_dir / 'dhash' / f'{index.path.name}.json',
-    )
+    split, _ = repost_safe_split(ex.subset(rows), TrainOptions(arch=arch, repost_distance=repost_distance, seed=seed),
+                                 settings.work_dir / 'dhash' / f'{index.path.name}.json')
     y_all = ex.labels(rows)
     eval_cols = np.array([widest.tags.index(t) for t in vocabs[max(vocabs)].tags])
     eval_cols = eval_cols[y_all[split == 2][:, eval_cols].sum(0) >= 3]  # tags with at least 3 test positives

@@ -10,13 +10,13 @@ import numpy as np
 from .config import load_settings, Settings, SettingsError, to_json
 
 # %% auto #0
-__all__ = ['IMAGE_SUFFIXES', 'MODEL_COMMANDS', 'whole', 'number', 'screen_text', 'show', 'settings_from_args', 'cmd_demo_build',
-           'run_main_job', 'cmd_demo_run', 'cmd_run', 'scrape_stats', 'cmd_stats', 'cmd_index', 'cmd_check_media',
-           'cmd_import_json', 'filters_that_removed', 'cmd_vocab', 'cmd_plots', 'model_choice', 'train_choices',
-           'run_summary', 'cmd_train', 'cmd_evaluate', 'expand_image_args', 'cmd_predict', 'cmd_config', 'cmd_embed',
-           'reason_counts', 'cmd_embed_merge', 'cmd_similar', 'cmd_duplicates', 'cmd_outliers', 'cmd_suggest',
-           'cmd_mislabelled', 'cmd_variants', 'cmd_umap', 'OneLineParser', 'build_parser', 'load_tensorflow_quietly',
-           'device_line', 'main']
+__all__ = ['IMAGE_SUFFIXES', 'QUALITY_COMMANDS', 'MODEL_COMMANDS', 'whole', 'number', 'screen_text', 'show', 'settings_from_args',
+           'cmd_demo_build', 'run_main_job', 'cmd_demo_run', 'cmd_run', 'scrape_stats', 'cmd_stats', 'cmd_index',
+           'cmd_check_media', 'cmd_import_json', 'filters_that_removed', 'cmd_vocab', 'cmd_plots', 'model_choice',
+           'train_choices', 'run_summary', 'cmd_train', 'cmd_evaluate', 'expand_image_args', 'cmd_predict',
+           'cmd_config', 'cmd_embed', 'reason_counts', 'cmd_embed_merge', 'cmd_similar', 'cmd_duplicates',
+           'cmd_outliers', 'cmd_suggest', 'cmd_mislabelled', 'cmd_variants', 'cmd_umap', 'OneLineParser',
+           'build_parser', 'load_tensorflow_quietly', 'device_line', 'main']
 
 # %% ../nbs/99_cli.ipynb #ad118383
 def whole(minimum:int=1, # the smallest value allowed
@@ -95,32 +95,26 @@ def settings_from_args(a:argparse.Namespace) -> Settings:
 def cmd_demo_build(a):
     "Render the demo scrape."
     from tagsim.demo import build_demo
-    s = settings_from_args(a)
-    db = build_demo(s.demo_dir, size=a.size, force=a.force, progress=not a.quiet)
-    print(f"demo scrape: {db}\nmedia: {s.demo_dir/'media'}\nvariant ground truth: {s.demo_dir/'variant_truth.json'}")
+    settings = settings_from_args(a)
+    db = build_demo(settings.demo_dir, size=a.size, force=a.force, progress=not a.quiet)
+    print(f"demo scrape: {db}\nmedia: {settings.demo_dir/'media'}\nvariant ground truth: "
+          f"{settings.demo_dir/'variant_truth.json'}")
 
 # %% ../nbs/99_cli.ipynb #16d3d2a4
 def run_main_job(a, # parsed `demo run` or `run` arguments
-                 s:Settings, # the scrape
+                 settings:Settings, # the scrape
                  out:Path, # the job folder
                  truth:Path|None=None, # variant ground truth, or None
                 ):
     "Print the scrape's statistics, run every stage of the main job, and end with the line `report: PATH`."
     from tagsim.mainjob import main_job
     from tagsim.runs import TrainOptions
-    show(scrape_stats(s, progress=not a.quiet))
-    opts = TrainOptions(**train_choices(a, s))
+    show(scrape_stats(settings, progress=not a.quiet))
+    opts = TrainOptions(**train_choices(a, settings))
     print(device_line())
     verbose = 0 if a.quiet else 1 if sys.stdout.isatty() else 2  # 2: one line per epoch in log files
-    report = main_job(
-        s,
-        out,
-        opts,
-        truth_file=truth,
-        baseline=not a.no_baseline,
-        verbose=verbose,
-        say=lambda line: print(line, flush=True),
-    )
+    report = main_job(settings, out, opts, truth_file=truth, baseline=not a.no_baseline, verbose=verbose,
+                      say=lambda line: print(line, flush=True))
     show(run_summary(json.loads((out/'run'/'metrics.json').read_text())))
     print(f"report: {report.resolve()}")
 
@@ -130,18 +124,18 @@ def cmd_demo_run(a):
     a.force = False
     cmd_demo_build(a)
     a.db = a.media_dir = None
-    s = settings_from_args(a)
-    if a.skip_training: return show(scrape_stats(s, progress=not a.quiet))
-    run_main_job(a, s, Path(a.out) if a.out else s.work_dir/'jobs'/'demo', s.demo_dir/'variant_truth.json')
+    settings = settings_from_args(a)
+    if a.skip_training: return show(scrape_stats(settings, progress=not a.quiet))
+    run_main_job(a, settings, Path(a.out) if a.out else settings.work_dir/'jobs'/'demo', settings.demo_dir/'variant_truth.json')
 
 # %% ../nbs/99_cli.ipynb #a1f0c006
 def cmd_run(a):
     "The main job on the user's scrape; variants are scored only when --truth names ground truth."
-    s = settings_from_args(a)
-    if s.db_path is None:
+    settings = settings_from_args(a)
+    if settings.db_path is None:
         raise ValueError("tagsim run needs --db (or db_path in the settings); for the demo use tagsim demo run")
-    out = Path(a.out) if a.out else s.work_dir/'jobs'/Path(s.scrape_path).stem
-    run_main_job(a, s, out, Path(a.truth) if a.truth else None)
+    out = Path(a.out) if a.out else settings.work_dir/'jobs'/Path(settings.scrape_path).stem
+    run_main_job(a, settings, out, Path(a.truth) if a.truth else None)
 
 # %% ../nbs/99_cli.ipynb #e4d0792b
 def _aliases(a):
@@ -162,9 +156,10 @@ def scrape_stats(settings:Settings, # the scrape
     "Item, tag and tag-assignment counts of the configured scrape, what was skipped, and the frequency summary."
     from tagsim.index import open_index
     from tagsim.frequency import tag_frequency_summary
+    from tagsim.normalize import group_tags
     index, action = open_index(settings, rebuild=rebuild, progress=progress)
     per_item = index.tags_per_item()
-    summary = tag_frequency_summary(index, aliases, normalize)
+    summary = tag_frequency_summary(index, group_tags(index, aliases, normalize))
     return {'scrape': str(settings.scrape_path), 'layout': index.layout, 'index': f"{action} ({index.path})",
             'items': index.n_items, 'tags': index.n_tags, 'tag_assignments': index.n_assignments,
             'items_without_tags': int((per_item == 0).sum()),
@@ -180,21 +175,24 @@ def cmd_stats(a):
     )
     show(stats, a.json)
 
+# %% ../nbs/99_cli.ipynb #3b9de6c2
 def cmd_index(a):
     "Build or refresh the index."
     from tagsim.index import open_index
     index, action = open_index(settings_from_args(a), rebuild=a.rebuild, progress=True)
-    print(f"index {action}: {index.n_items:,} items, {index.n_tags:,} tags, {index.n_assignments:,} tag assignments at {index.path}")
+    print(f"index {action}: {index.n_items:,} items, {index.n_tags:,} tags, {index.n_assignments:,} tag assignments at "
+          f"{index.path}")
 
 # %% ../nbs/99_cli.ipynb #94771a23
 def cmd_check_media(a):
     "Report media kinds, missing files and refused paths."
     from tagsim.storage import Scrape
     from tagsim.media import check_media
-    s = settings_from_args(a)
-    with Scrape(s.scrape_path) as sc: report = check_media(sc, s.media_path)
+    settings = settings_from_args(a)
+    with Scrape(settings.scrape_path) as sc: report = check_media(sc, settings.media_path)
     show(report.as_dict(), a.json)
 
+# %% ../nbs/99_cli.ipynb #05fb0d18
 def cmd_import_json(a):
     "Import saved pr0gramm API responses into a new pr0loader-layout scrape."
     from tagsim.apijson import import_api_json
@@ -212,9 +210,9 @@ def filters_that_removed(report:dict, # a vocabulary's drop report
     return '; '.join(said) or 'the scrape has no tags'
 
 # %% ../nbs/99_cli.ipynb #e5bd4635
-def _vocab_out(a, s:Settings) -> Path:
+def _vocab_out(a, settings:Settings) -> Path:
     "Where `vocab` writes: `--out` (a folder gets `vocab.json` inside), else `work_dir/vocab.json`."
-    if not a.out: return s.work_dir/'vocab.json'
+    if not a.out: return settings.work_dir/'vocab.json'
     out = Path(a.out)
     return out/'vocab.json' if out.is_dir() or a.out.endswith(('/', '\\')) else out
 
@@ -226,17 +224,17 @@ def cmd_vocab(a):
     "Build a vocabulary and save it as JSON."
     from tagsim.index import open_index
     from tagsim.vocabulary import build_vocabulary, DEFAULT_BLOCKLIST
-    s = settings_from_args(a)
-    index, _ = open_index(s, progress=True)
+    settings = settings_from_args(a)
+    index, _ = open_index(settings, progress=True)
     block = DEFAULT_BLOCKLIST if a.block is None else _comma_list(a.block)
-    v = build_vocabulary(index, min_occurrences=a.min_occurrences or s.min_tag_occurrences, max_size=a.max_size,
+    v = build_vocabulary(index, min_occurrences=a.min_occurrences or settings.min_tag_occurrences, max_size=a.max_size,
                          min_confidence=a.min_confidence, min_tags_per_item=a.min_tags_per_item,
                          flags=_comma_list(a.flags) or None, block=block, extra_block=_comma_list(a.extra_block),
                          aliases=_aliases(a), normalize=not a.no_normalize)
     note = v.report.get('low_confidence', {}).get('note')
     if note: warnings.warn(note.replace('min_confidence', '--min-confidence'))
     if not len(v): raise ValueError(f"every tag was filtered out: {filters_that_removed(v.report, v.params)}")
-    out = v.save(_vocab_out(a, s))
+    out = v.save(_vocab_out(a, settings))
     print(f"{len(v):,} tags -> {out}")
     show({'top tags': ', '.join(f"{screen_text(t, 30)} ({c:,})" for t, c in list(zip(v.tags, v.counts))[:10])} | v.report)
 
@@ -245,48 +243,41 @@ def cmd_plots(a):
     "Write the tag-frequency plots as PNG files."
     from tagsim.index import open_index
     from tagsim.frequency import save_plots
+    from tagsim.normalize import group_tags
     index, _ = open_index(settings_from_args(a), progress=True)
-    for p in save_plots(index, a.out, aliases=_aliases(a), normalize=not a.no_normalize): print(p)
+    groups = group_tags(index, _aliases(a), normalize=not a.no_normalize)
+    for p in save_plots(index, a.out, groups=groups): print(p)
 
 # %% ../nbs/99_cli.ipynb #ebad69d4
 def model_choice(a, # parsed arguments with `arch` and `weights`
-                 s:Settings, # the settings, whose model fields are the defaults
+                 settings:Settings, # the settings, whose model fields are the defaults
                 ) -> tuple[str, str|None]:
     """The architecture and weights named on the command line, else in the settings (random weights where nothing is
     pretrained)."""
     from tagsim.models import get_backbone
-    arch = a.arch or s.model_architecture
+    arch = a.arch or settings.model_architecture
     backbone = get_backbone(arch, field=None if a.arch else 'model_architecture')
-    weights = s.model_weights if a.weights is None else (None if a.weights.lower() == 'none' else a.weights)
+    weights = settings.model_weights if a.weights is None else (None if a.weights.lower() == 'none' else a.weights)
     if weights == 'imagenet' and a.weights is None and backbone.app == 'small_cnn': weights = None  # nothing pretrained
     return arch, weights
 
+# %% ../nbs/99_cli.ipynb #6d2f0969
 def train_choices(a, # parsed `train` or `demo run` arguments
-                  s:Settings, # the settings, whose model fields are the defaults
+                  settings:Settings, # the settings, whose model fields are the defaults
                  ) -> dict:
     "Training options given on the command line, with the settings' model fields where a flag is absent."
-    arch, weights = model_choice(a, s)
-    given = dict(
-        image_size=a.image_size or s.image_size,
-        epochs=a.epochs,
-        batch_size=a.batch_size,
-        loss=a.loss,
-        split=a.split,
-        unfreeze_top=a.unfreeze_top,
-        repost_distance=getattr(a, 'repost_distance', None),
-        mode=a.mode or ('cached' if weights else 'finetune'),
-    )
+    arch, weights = model_choice(a, settings)
+    given = dict(image_size=a.image_size or settings.image_size, epochs=a.epochs, batch_size=a.batch_size, loss=a.loss,
+                 split=a.split, unfreeze_top=a.unfreeze_top, repost_distance=getattr(a, 'repost_distance', None),
+                 mode=a.mode or ('cached' if weights else 'finetune'))
     return {k: v for k, v in given.items() if v is not None} | {'arch': arch, 'weights': weights, 'warm_start': bool(a.warm_start)}
 
 # %% ../nbs/99_cli.ipynb #fa0b785c
 def run_summary(m:dict) -> dict:
     "The headline test figures of a run (and its baseline)."
     from tagsim.metrics import headline_figures
-    pick = lambda t: headline_figures(t) | {
-        'test items': t['items'],
-        'tags evaluated': t['tags_evaluated'],
-        'tags too rare': t['tags_too_rare'],
-    }
+    pick = lambda t: headline_figures(t) | {'test items': t['items'], 'tags evaluated': t['tags_evaluated'],
+                                            'tags too rare': t['tags_too_rare']}
     out = {'tagsim (test split)': pick(m['test']), 'train seconds': m['train_seconds']}
     if 'baseline' in m: out['pr0loader baseline (same test split)'] = pick(m['baseline']['test'])
     if m.get('left_out'): out['left out (each named in left_out.csv)'] = m['left_out']
@@ -296,17 +287,16 @@ def run_summary(m:dict) -> dict:
 def cmd_train(a):
     "Train a tagger and write a run folder."
     from tagsim.runs import train_run, TrainOptions
-    s = settings_from_args(a)
-    opts = TrainOptions(**train_choices(a, s))
-    if s.db_path is None:  # the demo scrape: build it first if needed
+    settings = settings_from_args(a)
+    opts = TrainOptions(**train_choices(a, settings))
+    if settings.db_path is None:  # the demo scrape: build it first if needed
         from tagsim.demo import build_demo
-        build_demo(s.demo_dir, progress=True)
-    out = Path(a.out) if a.out else s.work_dir/'runs'/f"{opts.arch}-{opts.mode}"
+        build_demo(settings.demo_dir, progress=True)
+    out = Path(a.out) if a.out else settings.work_dir/'runs'/f"{opts.arch}-{opts.mode}"
     print(device_line())
     verbose = 1 if sys.stdout.isatty() or getattr(a, 'verbose', False) else 2  # 2: one line per epoch in log files
-    m = train_run(
-        s, out, opts, vocab=a.vocab, baseline=not a.no_baseline, verbose=verbose, force=getattr(a, 'force', False)
-    )
+    m = train_run(settings, out, opts, vocab=a.vocab, baseline=not a.no_baseline, verbose=verbose,
+                  force=getattr(a, 'force', False))
     show(run_summary(m) | {'run folder': str(out.resolve())}, a.json)
 
 # %% ../nbs/99_cli.ipynb #3572e936
@@ -314,16 +304,17 @@ def cmd_evaluate(a):
     "Evaluate a run on its held-out test split."
     from tagsim.runs import load_run, evaluate_run
     run = load_run(a.run)
-    s = None
+    settings = None
     if a.db or a.media_dir or a.work_dir:
         cfg = run.config['settings']
-        s = load_settings(a.config, db_path=a.db or cfg['db_path'], media_dir=a.media_dir or cfg['media_dir'], work_dir=a.work_dir or cfg['work_dir'])
-    ev = evaluate_run(run, s, a.split)
+        settings = load_settings(a.config, db_path=a.db or cfg['db_path'], media_dir=a.media_dir or cfg['media_dir'], work_dir=a.work_dir or cfg['work_dir'])
+    ev = evaluate_run(run, settings, a.split)
     show({k: v for k, v in ev.items() if k != 'f1_at_equal_pr'} | {'f1_at_equal_pr': ev['f1_at_equal_pr']['f1']}, a.json)
 
 # %% ../nbs/99_cli.ipynb #c3b416d2
 IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.gif', '.webp', '.bmp')
 
+# %% ../nbs/99_cli.ipynb #d8276fe1
 def expand_image_args(paths:list, # files and folders from the command line
                      ) -> list[Path]:
     "Files as given; folders replaced by the image files inside them, sorted."
@@ -358,49 +349,42 @@ def cmd_predict(a) -> int:
 # %% ../nbs/99_cli.ipynb #1e949e12
 def cmd_config(a):
     "Print the effective settings, and the scrape and media folder they lead to."
-    s = settings_from_args(a)
-    show(s.as_dict() | {'scrape in use': str(s.scrape_path), 'media folder in use': str(s.media_path)}, a.json)
+    settings = settings_from_args(a)
+    show(settings.as_dict() | {'scrape in use': str(settings.scrape_path), 'media folder in use': str(settings.media_path)}, a.json)
 
 # %% ../nbs/99_cli.ipynb #87b6700a
 def _run_settings(a) -> Settings:
     "The command line's settings; with --run and no --db, the run's scrape and media."
-    s = settings_from_args(a)
+    settings = settings_from_args(a)
     if getattr(a, 'run', None) and not a.db:
         cfg = json.loads((Path(a.run)/'settings.json').read_text())['settings']
-        s = load_settings(a.config, db_path=cfg['db_path'], media_dir=a.media_dir or cfg['media_dir'], work_dir=a.work_dir)
-    return s
+        settings = load_settings(a.config, db_path=cfg['db_path'], media_dir=a.media_dir or cfg['media_dir'], work_dir=a.work_dir)
+    return settings
 
 # %% ../nbs/99_cli.ipynb #4b4597ab
 def cmd_embed(a):
     "Embed every image of the scrape into an embeddings folder."
     from tagsim.embed import embed_scrape, backbone_embedder, run_embedder
     if a.run and (a.arch or a.weights): raise ValueError("give --run or --arch/--weights, not both")
-    s = _run_settings(a)
+    settings = _run_settings(a)
     if a.run: embedder = run_embedder(a.run)
     else:
-        arch, weights = model_choice(a, s)
-        embedder = backbone_embedder(arch, weights, a.image_size or s.image_size)
+        arch, weights = model_choice(a, settings)
+        embedder = backbone_embedder(arch, weights, a.image_size or settings.image_size)
     print(device_line())
-    m = embed_scrape(
-        s,
-        embedder,
-        a.out,
-        shard=a.shard,
-        normalize=not a.raw,
-        batch_size=a.batch_size,
-        part_size=a.part_size,
-        progress=not a.quiet,
-        force=a.force,
-    )
+    m = embed_scrape(settings, embedder, a.out, shard=a.shard, normalize=not a.raw, batch_size=a.batch_size,
+                     part_size=a.part_size, progress=not a.quiet, force=a.force)
     reasons = reason_counts(m['skipped'])
     show({'embeddings': str(Path(a.out).resolve()), 'items': m['count'], 'dimensions': m['dim'], 'shard': m['shard'],
           'embedded now': m['run']['embedded'], 'reused': m['run']['reused'], 'left out': reasons or None})
 
+# %% ../nbs/99_cli.ipynb #f6b2e81f
 def reason_counts(reasons:dict) -> dict:
     "Reason -> number of items, from id -> reason."
     from collections import Counter
     return dict(sorted(Counter(reasons.values()).items()))
 
+# %% ../nbs/99_cli.ipynb #539c8895
 def cmd_embed_merge(a):
     "Join shard folders into one."
     from tagsim.embed import merge_embeddings
@@ -451,6 +435,7 @@ def cmd_duplicates(a):
           'pairs within 4 dHash bits': int(pairs.dhash_repost.sum()) if len(pairs) else 0,
           'against the dHash repost groups of the split': dhash_agreement(e, view, pairs, cache), 'written to': str(a.out)})
 
+# %% ../nbs/99_cli.ipynb #d47d4d48
 def cmd_outliers(a):
     "Items ranked by how unusual they are, as CSV."
     from tagsim.config import write_csv
@@ -491,16 +476,14 @@ def cmd_suggest(a):
     table = suggestions(e.ids, scores, have, names, top=a.top, min_score=a.min_score, parts=parts)
     write_csv(a.out, table)
     show(
-        {
-            'suggestions': len(table),
-            'items with suggestions': int(table.id.nunique()) if len(table) else 0,
-            'written to': str(a.out),
-        }
+        {'suggestions': len(table), 'items with suggestions': int(table.id.nunique()) if len(table) else 0,
+         'written to': str(a.out)}
     )
     if recovery is not None:
         print('hidden-tag recovery on the run\'s test split (macro mAP):')
         for r in recovery.itertuples(): print(f"  {r.source}: {r.macro_mAP:.4f}")
 
+# %% ../nbs/99_cli.ipynb #ccf85e0b
 def cmd_mislabelled(a):
     "Tag assignments that the neighbours (and the tagger) doubt, as CSV."
     from tagsim.config import write_csv
@@ -518,14 +501,14 @@ def _variant_sources(a):
     from tagsim.embed import load_embeddings
     from tagsim.runs import load_run
     e = load_embeddings(a.embeddings) if a.embeddings else None
-    s = settings_from_args(a)
+    settings = settings_from_args(a)
     if not a.db and e is not None:
-        s = load_settings(
+        settings = load_settings(
             a.config, db_path=e.manifest['scrape'], media_dir=e.manifest['media_dir'], work_dir=a.work_dir
         )
-    elif not a.db and a.run: s = _run_settings(a)
-    index, _ = open_index(s, progress=True)
-    return s, index, e, (load_run(a.run) if a.run else None)
+    elif not a.db and a.run: settings = _run_settings(a)
+    index, _ = open_index(settings, progress=True)
+    return settings, index, e, (load_run(a.run) if a.run else None)
 
 # %% ../nbs/99_cli.ipynb #8365c7e4
 def _variant_ranking(a, index, e, run):
@@ -537,11 +520,15 @@ def _variant_ranking(a, index, e, run):
     return table, dbscan_pairs(table, visual_vectors(table, e, center=False))
 
 # %% ../nbs/99_cli.ipynb #dad6c08e
-def _truth_file(a, s:Settings) -> Path:
+def _truth_file(a, settings:Settings) -> Path:
     path = (
         Path(a.truth)
         if a.truth
-        else s.demo_dir / 'variant_truth.json' if s.db_path is None or s.scrape_path == s.demo_dir / 'demo.db' else None
+        else (
+            settings.demo_dir / 'variant_truth.json'
+            if settings.db_path is None or settings.scrape_path == settings.demo_dir / 'demo.db'
+            else None
+        )
     )
     if path is None or not path.is_file():
         raise FileNotFoundError("--evaluate needs ground truth: pass --truth FILE (pairs), or use the demo scrape")
@@ -550,7 +537,7 @@ def _truth_file(a, s:Settings) -> Path:
 def cmd_variants(a):
     "Rank candidate variant pairs, write them with their evidence, propose alias groups, and optionally evaluate."
     from tagsim.variants import variant_groups, write_proposals, write_pairs, request_lines, variant_evaluation
-    s, index, e, run = _variant_sources(a)
+    settings, index, e, run = _variant_sources(a)
     table, ranked = _variant_ranking(a, index, e, run)
     write_pairs(a.out, ranked)
     summary = {'tags judged': len(table), 'pairs': len(ranked), 'pairs written to': str(a.out)}
@@ -562,7 +549,7 @@ def cmd_variants(a):
         if a.requests_out:
             from tagsim.config import atomic_output
             with atomic_output(a.requests_out) as tmp: tmp.write_text(request_lines(groups), encoding='utf-8')
-    if a.evaluate: summary['evaluation (test half)'] = variant_evaluation(table, ranked, _truth_file(a, s), e)
+    if a.evaluate: summary['evaluation (test half)'] = variant_evaluation(table, ranked, _truth_file(a, settings), e)
     show(summary, a.json)
 
 # %% ../nbs/99_cli.ipynb #a1f0c002
@@ -573,7 +560,8 @@ def _map_sources(a):
     if not a.embeddings and not a.run: raise ValueError("pass --embeddings DIR (made by tagsim embed) or --run DIR")
     path = Path(a.embeddings or Path(a.run)/'embeddings')
     if not a.embeddings and not (path/'manifest.json').is_file():
-        raise FileNotFoundError(f"the run has no embeddings folder {path}: make it with tagsim embed --run {a.run} --out {path}")
+        raise FileNotFoundError(f"the run has no embeddings folder {path}: make it with tagsim embed --run {a.run} "
+                                f"--out {path}")
     e = load_embeddings(path)
     return e, ScrapeView(e, settings_from_args(a).work_dir)
 
@@ -600,11 +588,8 @@ def _main_job_options(c):
     "The options that `demo run` and `run` share."
     c.add_argument('--out', help='the job folder (default: WORK_DIR/jobs/NAME)')
     c.add_argument('--epochs', type=whole(1), help='training epochs (default 30, with early stopping)')
-    c.add_argument(
-        '--image-size',
-        type=whole(32),
-        help="image size (default: settings image_size, else the architecture's native size)",
-    )
+    c.add_argument('--image-size', type=whole(32),
+                   help="image size (default: settings image_size, else the architecture's native size)")
     c.add_argument('--arch', help='backbone (default: settings model_architecture, efficientnet-lite0)')
     c.add_argument('--weights', help="backbone weights: 'imagenet' (default), 'none' or a local file")
     c.add_argument('--no-baseline', action='store_true', help='skip the pr0loader baseline')
@@ -629,7 +614,8 @@ def _add_demo(sub):
         dest='demo_command', metavar='ACTION', required=True
     )
     for name, fn, doc in (('build', cmd_demo_build, 'render the demo scrape into work_dir/demo'),
-                          ('run', cmd_demo_run, 'the main job on the demo: statistics, training, embeddings, similar items, variants, maps, and an HTML report')):
+                          ('run', cmd_demo_run, 'the main job on the demo: statistics, training, embeddings, similar '
+                                                'items, variants, maps, and an HTML report')):
         d = demo.add_parser(name, help=doc, description=doc)
         d.add_argument('--size', type=whole(8), default=128, help='icon size in pixels (default 128)')
         d.add_argument('--force', action='store_true', help='rebuild even if it exists')
@@ -676,6 +662,33 @@ def _add_scrape_commands(sub):
         c.set_defaults(func=fn)
 
 # %% ../nbs/99_cli.ipynb #ee75c86e
+def _add_model_args(tr):
+    "What `train` trains: backbone, mode, epochs, input size, batch size, weights and loss."
+    tr.add_argument(
+        '--arch',
+        help='backbone: efficientnet-lite0, resnet50, efficientnetv2-b0/-s/-l, convnext-tiny/-large, '
+        'small-cnn (default: settings model_architecture, efficientnet-lite0)',
+    )
+    tr.add_argument(
+        '--mode',
+        choices=['cached', 'finetune'],
+        help='cached features of the frozen backbone, or fine-tune on '
+        'images (default: cached with pretrained weights, else finetune)',
+    )
+    tr.add_argument(
+        '--epochs', type=whole(1), help='at most this many epochs, with early stopping on validation mAP (default 30)'
+    )
+    tr.add_argument('--image-size', type=whole(32),
+                    help="input size in pixels (default: settings image_size, else the architecture's native size)")
+    tr.add_argument('--batch-size', type=whole(1), help='images per training batch (default 64)')
+    tr.add_argument(
+        '--weights',
+        help="backbone weights: 'imagenet' (efficientnet-lite0: the packaged file, offline; others: "
+        "Keras downloads), 'none', or a local weights file (default: settings model_weights, imagenet)",
+    )
+    tr.add_argument('--loss', choices=['asl', 'bce'], help='asymmetric loss or binary cross-entropy (default asl)')
+
+# %% ../nbs/99_cli.ipynb #ee75c86f
 def _add_train(sub):
     "The `train` command."
     tr = _scrape_args(
@@ -685,39 +698,12 @@ def _add_train(sub):
             description='Train a multi-label tagger; without arguments, on the demo scrape with the default recipe.',
         )
     )
-    tr.add_argument(
-        '--arch',
-        help='backbone: efficientnet-lite0, resnet50, efficientnetv2-b0/-s/-l, convnext-tiny/-large, small-cnn '
-        '(default: settings model_architecture, efficientnet-lite0)',
-    )
-    tr.add_argument(
-        '--mode',
-        choices=['cached', 'finetune'],
-        help='cached features of the frozen backbone, or fine-tune on images (default: cached with pretrained weights, else finetune)',
-    )
-    tr.add_argument(
-        '--epochs', type=whole(1), help='at most this many epochs, with early stopping on validation mAP (default 30)'
-    )
-    tr.add_argument(
-        '--image-size',
-        type=whole(32),
-        help="input size in pixels (default: settings image_size, else the architecture's native size)",
-    )
-    tr.add_argument('--batch-size', type=whole(1), help='images per training batch (default 64)')
-    tr.add_argument(
-        '--weights',
-        help="backbone weights: 'imagenet' (efficientnet-lite0: the packaged file, offline; others: Keras downloads), "
-        "'none', or a local weights file (default: settings model_weights, imagenet)",
-    )
-    tr.add_argument('--loss', choices=['asl', 'bce'], help='asymmetric loss or binary cross-entropy (default asl)')
+    _add_model_args(tr)
     tr.add_argument(
         '--split', choices=['hash', 'time'], help='repost-safe split by item hash or by upload time (default hash)'
     )
-    tr.add_argument(
-        '--repost-distance',
-        type=whole(-1),
-        help='dHash distance that makes two images one repost group; -1 turns grouping off (default 4)',
-    )
+    tr.add_argument('--repost-distance', type=whole(-1),
+                    help='dHash distance that makes two images one repost group; -1 turns grouping off (default 4)')
     tr.add_argument(
         '--unfreeze-top', type=whole(0), help='finetune a pretrained backbone: unfreeze only its top N blocks'
     )
@@ -743,11 +729,8 @@ def _add_run_commands(sub):
     ev.add_argument('--split', default='test', choices=['train', 'val', 'test'])
     ev.add_argument('--json', action='store_true', help='print JSON')
     ev.set_defaults(func=cmd_evaluate)
-    pr = sub.add_parser(
-        'predict',
-        help='tag images with a trained run',
-        description='Print the top tags of images, using per-tag thresholds.',
-    )
+    pr = sub.add_parser('predict', help='tag images with a trained run',
+                        description='Print the top tags of images, using per-tag thresholds.')
     pr.add_argument('images', nargs='+', help='image files, or folders of images')
     pr.add_argument('--run', required=True, help='run folder')
     pr.add_argument('--top-k', type=whole(1), default=5, help='tags shown per image (default 5)')
@@ -781,11 +764,8 @@ def _add_embed(sub):
     em.add_argument(
         '--weights', help="backbone weights: 'imagenet', 'none' or a file (default: settings model_weights)"
     )
-    em.add_argument(
-        '--image-size',
-        type=whole(32),
-        help="input size (default: settings image_size, else the architecture's native size)",
-    )
+    em.add_argument('--image-size', type=whole(32),
+                    help="input size (default: settings image_size, else the architecture's native size)")
     em.add_argument('--out', help='the embeddings folder to write')
     em.add_argument('--shard', help='embed only shard I of N (items whose id %% N == I), e.g. 0/4')
     em.add_argument('--raw', action='store_true', help='raw float32 vectors instead of L2-normalised float16')
@@ -805,9 +785,8 @@ def _embed_or_merge(a):
     return cmd_embed(a)
 
 # %% ../nbs/99_cli.ipynb #95bc2d6e
-def _add_embedding_commands(sub):
-    "`embed`, `similar` and the quality-control commands."
-    _add_embed(sub)
+def _add_similar(sub):
+    "The `similar` command."
     si = _scrape_args(sub.add_parser('similar', help='items most similar to an item, image, tag or vector',
                                      description='Nearest neighbours by cosine similarity.'))
     si.add_argument('--embeddings', required=True, help='an embeddings folder (tagsim embed)')
@@ -817,39 +796,47 @@ def _add_embedding_commands(sub):
     q.add_argument('--tag', help="a tag: the centroid of its items")
     q.add_argument('--vector', help='a .npy file holding one vector')
     si.add_argument('--k', type=whole(1), default=10, help='results (default 10)')
-    si.add_argument(
-        '--backend',
-        choices=['auto', 'exact', 'hnsw'],
-        default='auto',
-        help='search backend (default: by size and memory)',
-    )
+    si.add_argument('--backend', choices=['auto', 'exact', 'hnsw'], default='auto',
+                    help='search backend (default: by size and memory)')
     si.add_argument('--json', action='store_true', help='print JSON: [{"id", "score", "path", "tags"}], best first')
     si.set_defaults(func=cmd_similar)
-    for name, fn, doc in (('duplicates', cmd_duplicates, 'near-duplicate pairs (cosine and dHash) as CSV'),
-                          ('outliers', cmd_outliers, 'items ranked by how unusual they are, as CSV'),
-                          ('suggest', cmd_suggest, 'missing-tag suggestions as CSV'),
-                          ('mislabelled', cmd_mislabelled, 'tag assignments the neighbours and the tagger doubt, as CSV')):
+
+# %% ../nbs/99_cli.ipynb #95bc2d6f
+QUALITY_COMMANDS = (('duplicates', cmd_duplicates, 'near-duplicate pairs (cosine and dHash) as CSV'),
+                    ('outliers', cmd_outliers, 'items ranked by how unusual they are, as CSV'),
+                    ('suggest', cmd_suggest, 'missing-tag suggestions as CSV'),
+                    ('mislabelled', cmd_mislabelled, 'tag assignments the neighbours and the tagger doubt, as CSV'))
+
+# %% ../nbs/99_cli.ipynb #9bce137f
+def _add_quality_args(c, name:str):
+    "The options that only one quality-control command has."
+    if name == 'duplicates':
+        c.add_argument('--threshold', type=number(0), default=0.95, help='cosine similarity that makes a pair (default '
+                                                                         '0.95)')
+    if name == 'outliers':
+        c.add_argument('--top', type=whole(0), default=0, help='write only the N most unusual items (default all)')
+    if name == 'suggest':
+        c.add_argument('--top', type=whole(1), default=5, help='suggestions per item at most (default 5)')
+        c.add_argument('--min-score', type=number(0), default=0.3, help='lowest score suggested (default 0.3)')
+    if name == 'mislabelled':
+        c.add_argument('--max-score', type=number(0), default=0.2, help='highest score still doubted (default 0.2)')
+
+# %% ../nbs/99_cli.ipynb #95bc2d70
+def _add_embedding_commands(sub):
+    "`embed`, `similar` and the quality-control commands."
+    _add_embed(sub)
+    _add_similar(sub)
+    for name, command, doc in QUALITY_COMMANDS:
         c = _scrape_args(
-            sub.add_parser(
-                name,
-                help=doc,
-                description=doc + '. Text cells that could start a spreadsheet formula get a leading quote.',
-            )
+            sub.add_parser(name, help=doc,
+                           description=doc + '. Text cells that could start a spreadsheet formula get a leading quote.')
         )
         c.add_argument('--embeddings', required=True, help='an embeddings folder (tagsim embed)')
         c.add_argument('--run', help='a run folder: its tagger scores join the neighbours (suggest, mislabelled)')
         c.add_argument('--out', required=True, help='the CSV file to write')
         c.add_argument('--k', type=whole(1), default=10, help='neighbours per item (default 10)')
-        if name == 'duplicates':
-            c.add_argument('--threshold', type=number(0), default=0.95, help='cosine similarity that makes a pair (default 0.95)')
-        if name == 'outliers':
-            c.add_argument('--top', type=whole(0), default=0, help='write only the N most unusual items (default all)')
-        if name == 'suggest':
-            c.add_argument('--top', type=whole(1), default=5, help='suggestions per item at most (default 5)')
-            c.add_argument('--min-score', type=number(0), default=0.3, help='lowest score suggested (default 0.3)')
-        if name == 'mislabelled':
-            c.add_argument('--max-score', type=number(0), default=0.2, help='highest score still doubted (default 0.2)')
-        c.set_defaults(func=fn)
+        _add_quality_args(c, name)
+        c.set_defaults(func=command)
 
 # %% ../nbs/99_cli.ipynb #b3e131cb
 def _add_variants(sub):
@@ -859,32 +846,22 @@ def _add_variants(sub):
         sub.add_parser(
             'variants',
             help='discover tag variants: ranked pairs with evidence, and alias proposals',
-            description='Rank tag pairs that may name the same thing; write them as CSV, optionally as a reviewable alias proposal.',
+            description='Rank tag pairs that may name the same thing; write them as CSV, optionally as a reviewable '
+                        'alias proposal.',
         )
     )
     va.add_argument('--embeddings', help='an embeddings folder: the visual signal (and the default scrape)')
     va.add_argument('--run', help="a run folder: its tagger's output weights as the model signal")
-    va.add_argument(
-        '--method',
-        choices=['tagsim', 'dbscan'],
-        default='tagsim',
-        help="tagsim's fused score, or the seed's DBSCAN(eps=0.3) baseline",
-    )
+    va.add_argument('--method', choices=['tagsim', 'dbscan'], default='tagsim',
+                    help="tagsim's fused score, or the seed's DBSCAN(eps=0.3) baseline")
     va.add_argument('--out', required=True, help='pairs CSV: tag_a, tag_b, score, then the evidence')
     va.add_argument('--aliases-out', help='write groups as an alias proposal (YAML, accept: false) for review')
     va.add_argument('--requests-out', help='write Danbooru-style lines (create alias a -> b) for the groups')
     va.add_argument('--min-support', type=whole(2), default=5, help='judge tags on at least N items (default 5)')
-    va.add_argument(
-        '--min-score',
-        type=number(-1),
-        default=GROUP_SCORE,
-        help=f'group pairs scoring at least this (default {GROUP_SCORE})',
-    )
-    va.add_argument(
-        '--evaluate',
-        action='store_true',
-        help='score against ground truth (the demo\'s, or --truth): P@k, R@k, AP on the test half',
-    )
+    va.add_argument('--min-score', type=number(-1), default=GROUP_SCORE,
+                    help=f'group pairs scoring at least this (default {GROUP_SCORE})')
+    va.add_argument('--evaluate', action='store_true',
+                    help='score against ground truth (the demo\'s, or --truth): P@k, R@k, AP on the test half')
     va.add_argument('--truth', help='ground-truth pairs (JSON list of [a, b] or the demo format)')
     va.add_argument('--json', action='store_true', help='print JSON')
     va.set_defaults(func=cmd_variants)
@@ -894,28 +871,18 @@ def _add_umap(sub):
     "The `umap` command."
     from tagsim.viz import MAX_POINTS
     from tagsim.variants import GROUP_SCORE
-    um = sub.add_parser(
-        'umap',
-        help='UMAP maps of items and tags (PNG, interactive HTML) and a TensorBoard projector export',
-        description='Draw the items and the tags of an embeddings folder on a plane with UMAP.',
-    )
+    um = sub.add_parser('umap',
+                        help='UMAP maps of items and tags (PNG, interactive HTML) and a TensorBoard projector export',
+                        description='Draw the items and the tags of an embeddings folder on a plane with UMAP.')
     um.add_argument('--embeddings', help='an embeddings folder (default: the embeddings/ folder of --run)')
     um.add_argument('--run', help="a run folder: its embeddings/ folder, and its tensorboard/ folder for the projector")
     um.add_argument('--out', required=True, help='folder for items.png, items.html, tags.png, tags.html')
     um.add_argument('--colour-tag', help='colour the item map by this tag (default: by cluster)')
-    um.add_argument(
-        '--max-points',
-        type=whole(5),
-        default=MAX_POINTS,
-        help=f'draw a random subsample beyond this many items (default {MAX_POINTS:,})',
-    )
+    um.add_argument('--max-points', type=whole(5), default=MAX_POINTS,
+                    help=f'draw a random subsample beyond this many items (default {MAX_POINTS:,})')
     um.add_argument('--min-support', type=whole(2), default=5, help='map tags on at least N items (default 5)')
-    um.add_argument(
-        '--min-score',
-        type=number(-1),
-        default=GROUP_SCORE,
-        help=f'link variant groups scoring at least this (default {GROUP_SCORE})',
-    )
+    um.add_argument('--min-score', type=number(-1), default=GROUP_SCORE,
+                    help=f'link variant groups scoring at least this (default {GROUP_SCORE})')
     um.add_argument(
         '--seed', type=whole(0), default=0, help='random seed of the subsample, UMAP and k-means (default 0)'
     )
@@ -978,6 +945,7 @@ MODEL_COMMANDS = (
     'run',
 )
 
+# %% ../nbs/99_cli.ipynb #2c664798
 def load_tensorflow_quietly():
     "Import TensorFlow and Keras with their start-up lines on stderr held back (shown only if the import fails)."
     import os, tempfile
@@ -1022,19 +990,8 @@ def main(argv:list|None=None) -> int:
         load_tensorflow_quietly()
     try:
         return a.func(a) or 0
-    except (
-        ScrapeError,
-        SettingsError,
-        ApiJsonError,
-        AliasError,
-        UnsafeMediaPath,
-        ImageError,
-        EmbeddingsError,
-        FileExistsError,
-        FileNotFoundError,
-        ValueError,
-        MemoryError,
-    ) as e:
+    except (ScrapeError, SettingsError, ApiJsonError, AliasError, UnsafeMediaPath, ImageError, EmbeddingsError,
+            FileExistsError, FileNotFoundError, ValueError, MemoryError) as e:
         print(f"tagsim: error: {e}", file=sys.stderr)
     except sqlite3.DatabaseError as e:
         print(f"tagsim: error: cannot read the scrape {_scrape_name(a)}: {e}", file=sys.stderr)

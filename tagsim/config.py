@@ -13,7 +13,8 @@ from pathlib import Path
 # %% auto #0
 __all__ = ['ENV_PREFIX', 'FIELD_NAMES', 'FORMULA_STARTS', 'SettingsError', 'default_work_dir', 'as_path', 'as_whole_number',
            'Settings', 'find_config_file', 'read_config_file', 'SettingsWarning', 'env_settings', 'load_settings',
-           'remove_stale_temporaries', 'atomic_output', 'json_safe', 'to_json', 'write_json', 'csv_safe', 'write_csv']
+           'remove_stale_temporaries', 'atomic_output', 'json_safe', 'to_json', 'write_json', 'csv_safe', 'write_csv',
+           'memo']
 
 # %% ../nbs/00_config.ipynb #e40410b7
 class SettingsError(ValueError):
@@ -74,7 +75,8 @@ class Settings:
         size = _optional(self.image_size)
         set_('image_size', None if size is None else as_whole_number('image_size', size, 32))
         if not isinstance(self.model_architecture, str) or not self.model_architecture.strip():
-            raise SettingsError(f"settings field 'model_architecture': expected a registry name, got {self.model_architecture!r}")
+            raise SettingsError(f"settings field 'model_architecture': expected a registry name, got "
+                                f"{self.model_architecture!r}")
         weights = _optional(self.model_weights)
         set_('model_weights', None if weights is None else str(as_path('model_weights', weights)) if weights != 'imagenet' else weights)
 
@@ -106,8 +108,11 @@ class Settings:
 
 # %% ../nbs/00_config.ipynb #b3d25c55
 ENV_PREFIX = 'TAGSIM_'
+
+# %% ../nbs/00_config.ipynb #732dad94
 FIELD_NAMES = tuple(f.name for f in fields(Settings))
 
+# %% ../nbs/00_config.ipynb #f42d1e45
 def find_config_file(config_file=None, env:dict|None=None) -> Path|None:
     "The config file to read, or None; an explicitly named file must exist."
     explicit = config_file or (os.environ if env is None else env).get(ENV_PREFIX+'CONFIG')
@@ -130,13 +135,15 @@ def read_config_file(path:Path) -> dict:
         raise SettingsError(f"config file {path}: 'tagsim' must be a table ([tagsim]), got {data!r}")
     unknown = sorted(set(data) - set(FIELD_NAMES))
     if unknown:
-        raise SettingsError(f"config file {path}: unknown settings field(s) {', '.join(unknown)}; known: {', '.join(FIELD_NAMES)}")
+        raise SettingsError(f"config file {path}: unknown settings field(s) {', '.join(unknown)}; known: "
+                            f"{', '.join(FIELD_NAMES)}")
     return data
 
 # %% ../nbs/00_config.ipynb #c0f1e004
 class SettingsWarning(UserWarning):
     "A setting that is probably a mistake but not an error, such as a misspelt `TAGSIM_*` variable."
 
+# %% ../nbs/00_config.ipynb #e6f8fc54
 def env_settings(env:dict, # the environment to read
                 ) -> dict:
     "Settings from `TAGSIM_*` variables; unknown `TAGSIM_*` names get a `SettingsWarning`."
@@ -215,6 +222,7 @@ def to_json(obj, indent:int|None=1) -> str:
     import json
     return json.dumps(json_safe(obj), indent=indent, ensure_ascii=False, allow_nan=False, default=str)
 
+# %% ../nbs/00_config.ipynb #313f3d81
 def write_json(path:str|Path, # the file to write, atomically
                obj, # what to write; NaN and infinities become null
               ) -> Path:
@@ -225,10 +233,12 @@ def write_json(path:str|Path, # the file to write, atomically
 # %% ../nbs/00_config.ipynb #c0f1e021
 FORMULA_STARTS = ('=', '+', '-', '@', '\t', '\r')
 
+# %% ../nbs/00_config.ipynb #4be3728d
 def csv_safe(value):
     "A text cell that cannot start a spreadsheet formula (OWASP): a leading quote where it would."
     return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 
+# %% ../nbs/00_config.ipynb #bd2f050c
 def write_csv(path:str|Path, # the file to write, atomically
               table, # a pandas DataFrame
              ) -> Path:
@@ -239,3 +249,13 @@ def write_csv(path:str|Path, # the file to write, atomically
         if safe[col].dtype == object or pd.api.types.is_string_dtype(safe[col]): safe[col] = safe[col].map(csv_safe)
     with atomic_output(path) as tmp: safe.to_csv(tmp, index=False)
     return Path(path)
+
+# %% ../nbs/00_config.ipynb #memo0002
+def memo(obj, # the object the value belongs to (it must have a `__dict__`)
+         key, # a hashable name for the value, including any arguments it depends on
+         compute, # `compute()` makes the value the first time
+        ):
+    "`compute()` once per `key` and object; later calls return the kept value."
+    kept = obj.__dict__.setdefault('_memo', {})
+    if key not in kept: kept[key] = compute()
+    return kept[key]

@@ -19,7 +19,10 @@ __all__ = ['SPLITS', 'take_csr_rows', 'Examples', 'build_examples', 'write_left_
            'show_examples']
 
 # %% ../nbs/10_data.ipynb #956713ab
-def take_csr_rows(indptr, indices, rows) -> tuple:
+def take_csr_rows(indptr, # CSR row pointers
+                  indices, # CSR column indices
+                  rows, # the rows to keep, in order
+                 ) -> tuple:
     "The CSR arrays `(indptr, indices)` of the chosen rows."
     rows = np.asarray(rows, dtype=np.int64)
     if not len(rows): return np.zeros(1, np.int64), np.zeros(0, np.int32)
@@ -50,8 +53,9 @@ class Examples:
         "The examples at `rows`, as a new table."
         rows = np.asarray(rows, dtype=np.int64)
         indptr, indices = take_csr_rows(self.indptr, self.indices, rows)
-        return Examples(self.item_id[rows], [self.path[r] for r in rows], self.created[rows], indptr, indices, self.n_tags,
-                        dict(self.report), dict(self.left_out))
+        return Examples(item_id=self.item_id[rows], path=[self.path[r] for r in rows], created=self.created[rows],
+                        indptr=indptr, indices=indices, n_tags=self.n_tags, report=dict(self.report),
+                        left_out=dict(self.left_out))
 
 # %% ../nbs/10_data.ipynb #e2b6bddf
 def build_examples(index, # a `TagIndex`
@@ -76,7 +80,8 @@ def build_examples(index, # a `TagIndex`
     indptr, indices = take_csr_rows(enc['indptr'], enc['indices'], keep)
     ids = enc['item_id'][keep]
     report = {'no_vocabulary_tags': 0} | reason_counts(left_out) | {'examples': len(keep)}
-    return Examples(ids, paths, created.loc[ids].to_numpy(np.int64), indptr, indices, len(vocab), report, left_out)
+    return Examples(item_id=ids, path=paths, created=created.loc[ids].to_numpy(np.int64), indptr=indptr, indices=indices,
+                    n_tags=len(vocab), report=report, left_out=left_out)
 
 # %% ../nbs/10_data.ipynb #1e0f0002
 def write_left_out(path:str|Path, # the CSV to write (atomically)
@@ -90,6 +95,34 @@ def write_left_out(path:str|Path, # the CSV to write (atomically)
 # %% ../nbs/10_data.ipynb #6e483c12
 SPLITS = ('train', 'val', 'test')
 
+# %% ../nbs/10_data.ipynb #50901133
+def _split_draws(ids:np.ndarray, # item ids
+                 created, # upload times (method 'time')
+                 method:str, # 'hash' or 'time'
+                 seed:int, # changes the hash split
+                ) -> np.ndarray:
+    "A number in [0, 1) per item: a hash of its id, or its rank in upload time."
+    if method == 'hash': return np.array([zlib.crc32(f"{seed}:{i}".encode()) / 2**32 for i in ids.tolist()])
+    if method != 'time': raise ValueError(f"split method must be 'hash' or 'time', got {method!r}")
+    if created is None: raise ValueError("method='time' needs `created`")
+    u = np.empty(len(ids))
+    u[np.lexsort((ids, np.asarray(created)))] = (np.arange(len(ids)) + 0.5) / max(len(ids), 1)
+    return u
+
+def _split_groups(split:np.ndarray, # split code per item
+                  groups:np.ndarray, # group label per item
+                  rep_key:np.ndarray, # order that picks each group's representative (upload time or id)
+                  ids:np.ndarray, # item ids, to break ties
+                  report:dict, # the split report, extended here
+                 ) -> np.ndarray:
+    "Every item takes the split of its group's representative, the first by `rep_key`, whose own draw is unbiased."
+    frame = pd.DataFrame({'g': groups, 'k': rep_key, 'id': ids, 's': split})
+    new = frame.sort_values(['k', 'id']).groupby('g')['s'].first().loc[groups].to_numpy(np.int8)
+    sizes = pd.Series(groups).value_counts()
+    report.update(repost_groups=int((sizes > 1).sum()), items_in_repost_groups=int(sizes[sizes > 1].sum()),
+                  items_moved=int((new != split).sum()))
+    return new
+
 def split_items(item_id, # item ids
                 created=None, # upload times (needed for method='time')
                 method:str='hash', # 'hash' or 'time'
@@ -99,38 +132,13 @@ def split_items(item_id, # item ids
                ) -> tuple[np.ndarray, dict]:
     "Split code per item (0 train, 1 val, 2 test) and a report."
     ids = np.asarray(item_id, dtype=np.int64)
-    n = len(ids)
     f = np.asarray(fractions, dtype=float)
     if f.shape != (3,) or (f < 0).any() or abs(f.sum() - 1) > 1e-6:
         raise ValueError(f"fractions must be three non-negative numbers summing to 1, got {fractions}")
-    if method == 'hash':
-        u = np.array([zlib.crc32(f"{seed}:{i}".encode()) / 2**32 for i in ids.tolist()])
-    elif method == 'time':
-        if created is None: raise ValueError("method='time' needs `created`")
-        order = np.lexsort((ids, np.asarray(created)))
-        u = np.empty(n)
-        u[order] = (np.arange(n) + 0.5) / max(n, 1)
-    else: raise ValueError(f"split method must be 'hash' or 'time', got {method!r}")
-    split = np.searchsorted(np.cumsum(f)[:2], u, side='right').astype(np.int8)
+    split = np.searchsorted(np.cumsum(f)[:2], _split_draws(ids, created, method, seed), side='right').astype(np.int8)
     report = {'method': method, 'fractions': list(map(float, f))}
     if groups is not None:
-        groups = np.asarray(groups)
-        # every group follows its representative: the earliest member (time) or the lowest id (hash), whose own draw is unbiased
-        rep_key = np.asarray(created) if method == 'time' else ids
-        first = (
-            pd.DataFrame({'g': groups, 'k': rep_key, 'id': ids, 's': split})
-            .sort_values(['k', 'id'])
-            .groupby('g')['s']
-            .first()
-        )
-        new = first.loc[groups].to_numpy(np.int8)
-        sizes = pd.Series(groups).value_counts()
-        report.update(
-            repost_groups=int((sizes > 1).sum()),
-            items_in_repost_groups=int(sizes[sizes > 1].sum()),
-            items_moved=int((new != split).sum()),
-        )
-        split = new
+        split = _split_groups(split, np.asarray(groups), np.asarray(created) if method == 'time' else ids, ids, report)
     report['sizes'] = {name: int((split == k).sum()) for k, name in enumerate(SPLITS)}
     return split, report
 
@@ -159,6 +167,21 @@ def _augment(image, size:int, seed:int):
     image = tf.image.random_saturation(image, 0.85, 1.15, seed=seed)
     return tf.clip_by_value(image, 0, 255)
 
+def _decoder(paths:list, # image file per position
+             ids:np.ndarray, # item id per position
+             log:SkipLog, # where unreadable items are recorded
+             **load, # image_size, resize_mode and max_pixels of `load_image`
+            ):
+    "`decode(position) -> (image, ok)`; an unreadable image is logged with its reason and replaced by a blank one."
+    blank = np.zeros((load['image_size'], load['image_size'], 3), np.uint8)
+    def decode(k):
+        k = int(k)
+        try: return load_image(paths[k], load['image_size'], load['resize_mode'], load['max_pixels']), True
+        except ImageError as e: log.add(ids[k], e.reason)
+        except Exception: log.add(ids[k], 'corrupt_image')  # a decoder failure Pillow does not name
+        return blank, False
+    return decode
+
 def make_dataset(examples:Examples, # the examples table
                  rows=None, # which rows to use (default all), e.g. one split
                  image_size:int=224, # output size (the architecture's)
@@ -170,7 +193,7 @@ def make_dataset(examples:Examples, # the examples table
                  with_ids:bool=False, # yield (image, item_id) instead of (image, labels)
                  skip_log:SkipLog|None=None, # where skipped items are recorded
                  max_pixels:int=DEFAULT_MAX_PIXELS, # refuse images with more pixels
-                 seed:int=0,
+                 seed:int=0, # seed of the shuffle and the augmentation
                 ):
     "A `tf.data.Dataset` of `(image, multi-hot labels)` batches."
     import tensorflow as tf
@@ -178,14 +201,8 @@ def make_dataset(examples:Examples, # the examples table
     log = skip_log if skip_log is not None else SkipLog()
     y = examples.labels(rows)
     ids = examples.item_id[rows]
-    paths = [examples.path[r] for r in rows]
-    blank = np.zeros((image_size, image_size, 3), np.uint8)
-    def decode(k):
-        k = int(k)
-        try: return load_image(paths[k], image_size, resize_mode, max_pixels), True
-        except ImageError as e: log.add(ids[k], e.reason)
-        except Exception as e: log.add(ids[k], f'unreadable ({type(e).__name__})')
-        return blank, False
+    decode = _decoder([examples.path[r] for r in rows], ids, log, image_size=image_size, resize_mode=resize_mode,
+                      max_pixels=max_pixels)
     ds = tf.data.Dataset.from_tensor_slices(np.arange(len(rows), dtype=np.int64))
     if shuffle: ds = ds.shuffle(len(rows), seed=seed, reshuffle_each_iteration=True)
     ds = ds.map(lambda k: (k, *tf.numpy_function(decode, [k], [tf.uint8, tf.bool], stateful=False)),
@@ -203,7 +220,13 @@ def make_dataset(examples:Examples, # the examples table
     return ds
 
 # %% ../nbs/10_data.ipynb #408b2a89
-def show_examples(examples:Examples, rows, tags:list, size:int=96, cols:int=6, resize_mode:str='pad'):
+def show_examples(examples:Examples, # the examples table
+                  rows, # which rows to show
+                  tags:list, # the vocabulary, for the labels
+                  size:int=96, # thumbnail size in pixels
+                  cols:int=6, # thumbnails per row
+                  resize_mode:str='pad', # 'pad' or 'crop'
+                 ):
     "A grid of decoded images with their tags."
     import matplotlib.pyplot as plt
     rows = list(rows)

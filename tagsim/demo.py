@@ -16,12 +16,16 @@ __all__ = ['MDI_VERSION', 'DEMO_FORMAT', 'LEET', 'FLAG_TAGS', 'mdi_tarball', 'lo
 
 # %% ../nbs/05_demo.ipynb #63e7b4eb
 MDI_VERSION = '7.4.47'
+
+# %% ../nbs/05_demo.ipynb #1e59ba94
 DEMO_FORMAT = 1  # bump when the demo's content changes
 
+# %% ../nbs/05_demo.ipynb #f1a15563
 def mdi_tarball() -> Path:
     "Path of the vendored `@mdi/svg` npm tarball."
     return Path(str(importlib.resources.files('tagsim')))/'assets'/f'mdi-svg-{MDI_VERSION}.tgz'
 
+# %% ../nbs/05_demo.ipynb #6aa8e1e7
 def load_mdi_meta(tarball:str|Path|None=None) -> list:
     "The icons' metadata from the tarball, deprecated ones removed, sorted by name."
     with tarfile.open(tarball or mdi_tarball()) as tf: meta = json.load(tf.extractfile('package/meta.json'))
@@ -34,6 +38,7 @@ def _unit(*key) -> float:
 
 LEET = str.maketrans({'o': '0', 'e': '3', 'i': '1', 'a': '4'})
 
+# %% ../nbs/05_demo.ipynb #a0d26f81
 def _noisy(token:str, name:str) -> str:
     "An uploader's spelling of a token: usually as is, sometimes capitalised or in leetspeak."
     u = _unit('spell', name, token)
@@ -43,6 +48,7 @@ def _noisy(token:str, name:str) -> str:
 
 FLAG_TAGS = {1: 'sfw', 2: 'nsfw', 4: 'nsfl', 16: 'pol'}
 
+# %% ../nbs/05_demo.ipynb #0b87c2ce
 def _flags(name:str) -> int:
     u = _unit('flags', name)
     return 1 if u < 0.85 else 2 if u < 0.95 else 4 if u < 0.98 else 16
@@ -154,10 +160,8 @@ def build_demo(out_dir:str|Path, # folder for demo.db, media/ and ground truth
         (partial/'LICENSE-mdi.txt').write_bytes(tar.extractfile('package/LICENSE').read())
     for i, p in enumerate(sorted(posts, key=lambda p: p['created']), start=1): p['id'] = i
     write_pr0loader_db(partial/'demo.db', posts, overwrite=True)
-    write_json(
-        partial / 'variant_truth.json',
-        {'source': f'@mdi/svg {MDI_VERSION}', 'alias_token_pairs': alias_token_pairs(meta)},
-    )
+    write_json(partial / 'variant_truth.json',
+               {'source': f'@mdi/svg {MDI_VERSION}', 'alias_token_pairs': alias_token_pairs(meta)})
     (partial/'building.json').unlink()
     write_json(partial/'manifest.json', manifest)
     if out_dir.exists(): shutil.rmtree(out_dir)
@@ -168,7 +172,7 @@ def build_demo(out_dir:str|Path, # folder for demo.db, media/ and ground truth
 def squares_scrape(out_dir:str|Path, # folder for scrape.db and media/
                    n:int=150, # number of posts
                    size:int=40, # image size in pixels
-                   seed:int=0,
+                   seed:int=0, # seed of the noise and the square positions
                   ) -> Path:
     "A pr0loader scrape of noisy coloured squares whose tags are their colour and size; returns the database path."
     import numpy as np

@@ -24,6 +24,7 @@ class EmbeddingsError(ValueError):
     """Embeddings that cannot be used: files missing or damaged, lengths that differ, NaN rows, or another model's
     vectors."""
 
+# %% ../nbs/15_embed.ipynb #13a22623
 EMBEDDING_FILES = ('embeddings.npy', 'image_ids.npy', 'manifest.json')
 
 # %% ../nbs/15_embed.ipynb #08fad4b5
@@ -72,6 +73,7 @@ class Embedder:
     resize_mode:str # 'pad' or 'crop'
     identity:dict # source, arch or run, layer, weights hash, image size
 
+# %% ../nbs/15_embed.ipynb #55a6c159
 def file_sha256(path:str|Path) -> str:
     "SHA-256 of a file, read in 1 MiB blocks."
     h = hashlib.sha256()
@@ -98,13 +100,8 @@ def backbone_embedder(arch:str='efficientnet-lite0', # a registry name
     from tagsim.models import get_backbone
     from tagsim.train import pooled_backbone
     size = image_size or get_backbone(arch).size
-    identity = {
-        'source': 'backbone',
-        'arch': arch,
-        'layer': 'pool',
-        'weights': _weights_hash(arch, weights),
-        'image_size': size,
-    }
+    identity = {'source': 'backbone', 'arch': arch, 'layer': 'pool', 'weights': _weights_hash(arch, weights),
+                'image_size': size}
     return Embedder(pooled_backbone(arch, size, weights), size, resize_mode, identity)
 
 # %% ../nbs/15_embed.ipynb #f0fb8492
@@ -114,14 +111,9 @@ def run_embedder(run_dir:str|Path, # a run folder written by `train_run`
     from tagsim.runs import load_run
     from tagsim.models import embedding_model
     run = load_run(run_dir)
-    identity = {
-        'source': 'run',
-        'run': str(Path(run_dir).resolve()),
-        'arch': run.config['options']['arch'],
-        'layer': 'embedding',
-        'weights': file_sha256(Path(run_dir) / 'model.keras'),
-        'image_size': run.image_size,
-    }
+    identity = {'source': 'run', 'run': str(Path(run_dir).resolve()), 'arch': run.config['options']['arch'],
+                'layer': 'embedding', 'weights': file_sha256(Path(run_dir) / 'model.keras'),
+                'image_size': run.image_size}
     return Embedder(embedding_model(run.model), run.image_size, run.config['options'].get('resize_mode', 'pad'), identity)
 
 # %% ../nbs/15_embed.ipynb #1ec1f5a2
@@ -130,7 +122,12 @@ def vector_format(normalize:bool=True, # L2-normalise each vector
     "How vectors are stored: normalised float16 (the default), or raw float32."
     return {'normalized': bool(normalize), 'dtype': 'float16' if normalize else 'float32'}
 
-def claim_parts(out_dir:Path, identity:dict, fmt:dict, force:bool=False) -> Path:
+# %% ../nbs/15_embed.ipynb #0da275c0
+def claim_parts(out_dir:Path, # the embeddings folder
+                identity:dict, # the embedder's identity
+                fmt:dict, # `vector_format` of the vectors
+                force:bool=False, # remove another model's parts instead of refusing
+               ) -> Path:
     """The parts folder of `out_dir` for this model and format; another model's parts are refused (or, with `force`,
     removed)."""
     parts = Path(out_dir)/'parts'
@@ -164,22 +161,21 @@ def _compiled(model):
     import tensorflow as tf
     return tf.function(lambda x: model(x, training=False), reduce_retracing=True)
 
-def embed_part(examples:Examples, rows:np.ndarray, embedder:Embedder, infer, fmt:dict, batch_size:int) -> tuple[np.ndarray, np.ndarray, dict]:
+def embed_part(examples:Examples, # the items to embed
+               rows:np.ndarray, # rows of `examples` in this part
+               embedder:Embedder, # the model
+               infer, # its compiled forward pass
+               fmt:dict, # `vector_format`
+               batch_size:int, # images per forward pass
+              ) -> tuple[np.ndarray, np.ndarray, dict]:
     "Vectors and ids of one part's readable rows (in one preallocated buffer), and what could not be read."
     log = SkipLog()
     dim = int(embedder.model.output_shape[-1])
     buffer = np.empty((len(rows), dim), fmt['dtype'])
     ids = np.empty(len(rows), np.int64)
     n = 0
-    ds = make_dataset(
-        examples,
-        rows,
-        image_size=embedder.image_size,
-        batch_size=batch_size,
-        resize_mode=embedder.resize_mode,
-        with_ids=True,
-        skip_log=log,
-    )
+    ds = make_dataset(examples, rows, image_size=embedder.image_size, batch_size=batch_size,
+                      resize_mode=embedder.resize_mode, with_ids=True, skip_log=log)
     for images, batch_ids in ds:
         v = infer(images).numpy().astype(np.float32)
         if fmt['normalized']: v /= np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
@@ -226,6 +222,7 @@ def ids_checksum(ids:np.ndarray) -> int:
     "CRC32 of the ids as little-endian int64: ties `image_ids.npy` to its manifest."
     return zlib.crc32(np.ascontiguousarray(ids, '<i8').tobytes())
 
+# %% ../nbs/15_embed.ipynb #372aa312
 def _write_vectors(path:Path, parts_files:list, positions:dict, shape:tuple, dtype:str):
     "Fill a new .npy at `path` through a memory map, one part at a time."
     with atomic_output(path) as tmp:
@@ -253,13 +250,8 @@ def assemble(out_dir:Path, # the embeddings folder
         if files
         else 0
     )
-    _write_vectors(
-        Path(out_dir) / 'embeddings.npy',
-        files,
-        {i: k for k, i in enumerate(ids.tolist())},
-        (len(ids), dim),
-        manifest['format']['dtype'],
-    )
+    _write_vectors(Path(out_dir) / 'embeddings.npy', files, {i: k for k, i in enumerate(ids.tolist())}, (len(ids), dim),
+                   manifest['format']['dtype'])
     with atomic_output(Path(out_dir)/'image_ids.npy') as tmp: np.save(tmp, ids, allow_pickle=False)
     reasons = {**left_out, **{k: v for k, v in skipped.items() if k in set(wanted.tolist())}}
     manifest = manifest | {'count': int(len(ids)), 'dim': dim, 'ids_crc32': ids_checksum(ids),
@@ -317,10 +309,14 @@ def _finite_check(e:Embeddings, block:int=65536):
     bad = [s + np.flatnonzero(~np.isfinite(e.vectors[s:s + block]).all(1)) for s in range(0, len(e.ids), block)]
     bad = np.concatenate(bad) if bad else np.zeros(0, int)
     if len(bad):
-        raise EmbeddingsError(f"{e.path}: {len(bad):,} rows hold NaN or infinity (item ids {', '.join(map(str, e.ids[bad[:5]]))})")
+        raise EmbeddingsError(f"{e.path}: {len(bad):,} rows hold NaN or infinity (item ids "
+                              f"{', '.join(map(str, e.ids[bad[:5]]))})")
 
 # %% ../nbs/15_embed.ipynb #21999dbc
-def check_embeddings(e:Embeddings, expect_model:dict|None=None, expect_dim:int|None=None):
+def check_embeddings(e:Embeddings, # loaded embeddings
+                     expect_model:dict|None=None, # refuse vectors from another model than this identity
+                     expect_dim:int|None=None, # refuse another dimension
+                    ):
     "The checks of `load_embeddings` on a loaded folder."
     m = e.manifest
     if e.vectors.ndim != 2 or e.ids.ndim != 1: raise EmbeddingsError(f"{e.path}: expected 2-D vectors and 1-D ids")
@@ -329,7 +325,8 @@ def check_embeddings(e:Embeddings, expect_model:dict|None=None, expect_dim:int|N
     if not np.issubdtype(e.ids.dtype, np.integer):
         raise EmbeddingsError(f"{e.path}: image_ids.npy holds {e.ids.dtype}, not integers")
     if m.get('count') != len(e.ids) or m.get('ids_crc32') != ids_checksum(e.ids) or m.get('dim') != e.vectors.shape[1]:
-        raise EmbeddingsError(f"{e.path}: manifest.json does not match the .npy files (an interrupted write?); rerun tagsim embed")
+        raise EmbeddingsError(f"{e.path}: manifest.json does not match the .npy files (an interrupted write?); rerun "
+                              f"tagsim embed")
     if expect_dim is not None and e.vectors.shape[1] != expect_dim:
         raise EmbeddingsError(f"{e.path}: vectors have {e.vectors.shape[1]} dimensions, expected {expect_dim}")
     if expect_model is not None and m.get('model') != expect_model:
@@ -361,7 +358,8 @@ def merge_embeddings(dirs:list, # shard folders
     first = parts[0].manifest
     for p in parts[1:]:
         if (p.manifest['model'], p.manifest['format']) != (first['model'], first['format']):
-            raise EmbeddingsError(f"{p.path} holds another model or format than {parts[0].path}; shards must come from one model")
+            raise EmbeddingsError(f"{p.path} holds another model or format than {parts[0].path}; shards must come from "
+                                  f"one model")
     ids = np.concatenate([p.ids for p in parts])
     if len(np.unique(ids)) != len(ids):
         raise EmbeddingsError(f"the folders share item ids: they are not disjoint shards")

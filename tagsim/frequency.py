@@ -6,7 +6,7 @@
 from __future__ import annotations
 from pathlib import Path
 import numpy as np, pandas as pd
-from .normalize import AliasMap, group_tags
+from .normalize import TagGroups, group_tags
 from .vocabulary import FLAGS
 from .config import atomic_output
 
@@ -68,11 +68,10 @@ def power_law_tests(counts, # positive integer frequencies (items per tag)
 
 # %% ../nbs/08_frequency.ipynb #b2d1d8ee
 def tag_frequency_summary(index, # a `TagIndex`
-                          aliases:AliasMap|None=None, # alias map for merging variants
-                          normalize:bool=True, # merge variants by `normalize_tag`
+                          groups:TagGroups|None=None, # merged tags (`group_tags`); None: by variant key, no aliases
                          ) -> dict:
     "Items, tags, assignments, tags per item, long-tail shares and the power-law fit."
-    g = group_tags(index, aliases, normalize)
+    g = groups if groups is not None else group_tags(index)
     counts = g.counts[g.counts > 0]
     per_item = np.bincount(index.row_item[g.row_first], minlength=index.n_items)
     s = np.sort(counts)[::-1]
@@ -87,9 +86,14 @@ def tag_frequency_summary(index, # a `TagIndex`
 # %% ../nbs/08_frequency.ipynb #e2703c1c
 DEFAULT_THRESHOLDS = (1, 2, 3, 5, 10, 20, 50, 100, 200, 500, 1000)
 
-def coverage_curve(index, thresholds=DEFAULT_THRESHOLDS, k:int=3, aliases:AliasMap|None=None, normalize:bool=True) -> pd.DataFrame:
+# %% ../nbs/08_frequency.ipynb #18d16abc
+def coverage_curve(index, # a `TagIndex`
+                   thresholds=DEFAULT_THRESHOLDS, # minimum occurrences to try
+                   k:int=3, # an item counts as well covered with at least k tags
+                   groups:TagGroups|None=None, # merged tags (`group_tags`); None: by variant key, no aliases
+                  ) -> pd.DataFrame:
     "Vocabulary size, assignment share and item coverage (>=1 and >=k tags) per threshold."
-    g = group_tags(index, aliases, normalize)
+    g = groups if groups is not None else group_tags(index)
     rows_g, rows_i = g.row_group[g.row_first], index.row_item[g.row_first]
     counts = g.counts
     total = max(int(counts.sum()), 1)
@@ -103,9 +107,12 @@ def coverage_curve(index, thresholds=DEFAULT_THRESHOLDS, k:int=3, aliases:AliasM
     return pd.DataFrame(out)
 
 # %% ../nbs/08_frequency.ipynb #86939206
-def threshold_reduction(index, min_occurrences:int=10, aliases:AliasMap|None=None, normalize:bool=True) -> dict:
+def threshold_reduction(index, # a `TagIndex`
+                        min_occurrences:int=10, # the threshold
+                        groups:TagGroups|None=None, # merged tags (`group_tags`); None: by variant key, no aliases
+                       ) -> dict:
     "Distinct tags before and after a minimum-occurrence threshold, and their ratio."
-    cov = coverage_curve(index, (1, min_occurrences), aliases=aliases, normalize=normalize)
+    cov = coverage_curve(index, (1, min_occurrences), groups=groups)
     before, after = int(cov.vocabulary_size.iloc[0]), int(cov.vocabulary_size.iloc[1])
     return {'min_occurrences': min_occurrences, 'tags_before': before, 'tags_after': after,
             'reduction': before / after if after else float('inf'), 'assignment_share_kept': float(cov.assignment_share.iloc[1])}
@@ -121,7 +128,11 @@ def plot_rank_frequency(counts, ax=None):
     ax.set(xlabel='rank', ylabel='items per tag', title='rank-frequency')
     return ax
 
-def plot_ccdf(counts, fit:dict|None=None, ax=None):
+# %% ../nbs/08_frequency.ipynb #3d8d98ee
+def plot_ccdf(counts, # items per tag
+              fit:dict|None=None, # `fit_power_law` result to draw, or None
+              ax=None, # matplotlib axes (default: a new figure)
+             ):
     "Complementary cumulative distribution of tag frequencies, with the power-law fit over its range."
     import matplotlib.pyplot as plt
     ax = ax or plt.subplots(figsize=(5, 3.5))[1]
@@ -137,6 +148,7 @@ def plot_ccdf(counts, fit:dict|None=None, ax=None):
     ax.legend(fontsize=8)
     return ax
 
+# %% ../nbs/08_frequency.ipynb #312dba82
 def plot_coverage(cov:pd.DataFrame, ax=None):
     "Vocabulary size and coverage shares against the minimum-occurrence threshold."
     import matplotlib.pyplot as plt
@@ -161,12 +173,14 @@ def plot_confidence(index, ax=None):
     ax.set(xlabel='confidence', ylabel='tag assignments', title='tag confidence')
     return ax
 
+# %% ../nbs/08_frequency.ipynb #12aeff2e
 def flag_counts(index) -> pd.Series:
     "Items per content flag (bits may combine; 0 = unknown)."
     names = {v: k for k, v in FLAGS.items()}
     vc = pd.Series(index.flags).value_counts().sort_index()
     return pd.Series(vc.values, index=[names.get(int(f), f'flags={int(f)}') for f in vc.index], name='items')
 
+# %% ../nbs/08_frequency.ipynb #90f49d40
 def plot_flags(index, ax=None):
     "Items by content flag."
     import matplotlib.pyplot as plt
@@ -177,21 +191,25 @@ def plot_flags(index, ax=None):
     return ax
 
 # %% ../nbs/08_frequency.ipynb #5e2565b8
-def save_plots(index, out_dir:str|Path, aliases:AliasMap|None=None, normalize:bool=True, thresholds=DEFAULT_THRESHOLDS) -> list:
+def save_plots(index, # a `TagIndex`
+               out_dir:str|Path, # folder for the PNG files
+               groups:TagGroups|None=None, # merged tags (`group_tags`); None: by variant key, no aliases
+               thresholds=DEFAULT_THRESHOLDS, # thresholds of the coverage plot
+              ) -> list:
     "Write the frequency plots as PNG files (atomically) into `out_dir`; returns their paths."
     import matplotlib
     matplotlib.use('Agg')
     import matplotlib.pyplot as plt
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
-    g = group_tags(index, aliases, normalize)
+    g = groups if groups is not None else group_tags(index)
     counts = g.counts
     fit = fit_power_law(counts[counts > 0])
     jobs = {
         'rank_frequency': lambda ax: plot_rank_frequency(counts, ax),
         'ccdf': lambda ax: plot_ccdf(counts, fit, ax),
         'coverage': lambda ax: plot_coverage(
-            coverage_curve(index, thresholds, aliases=aliases, normalize=normalize), ax
+            coverage_curve(index, thresholds, groups=groups), ax
         ),
         'confidence': lambda ax: plot_confidence(index, ax),
         'flags': lambda ax: plot_flags(index, ax),
@@ -207,9 +225,11 @@ def save_plots(index, out_dir:str|Path, aliases:AliasMap|None=None, normalize:bo
     return paths
 
 # %% ../nbs/08_frequency.ipynb #caaee12e
-def merged_groups(index, aliases:AliasMap|None=None, normalize:bool=True) -> pd.DataFrame:
+def merged_groups(index, # a `TagIndex`
+                  groups:TagGroups|None=None, # merged tags (`group_tags`); None: by variant key, no aliases
+                 ) -> pd.DataFrame:
     "Groups with more than one written form, biggest first."
-    g = group_tags(index, aliases, normalize)
+    g = groups if groups is not None else group_tags(index)
     counts = g.counts
     rows = [{'tag': g.display[i], 'key': g.keys[i], 'forms': ', '.join(g.members[i]), 'items': int(counts[i])}
             for i in range(len(g)) if len(g.members[i]) > 1]

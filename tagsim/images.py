@@ -17,20 +17,26 @@ __all__ = ['DEFAULT_MAX_PIXELS', 'ImageError', 'fit_image', 'open_image', 'load_
 # %% ../nbs/09_images.ipynb #b88a2858
 DEFAULT_MAX_PIXELS = 40_000_000  # about 6300 x 6300
 
+# %% ../nbs/09_images.ipynb #201bc27e
 class ImageError(ValueError):
     "An image that cannot be used; `reason` is a short category."
     def __init__(self, reason:str, detail:str=''):
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason = reason
 
-def fit_image(im:Image.Image, size:int, mode:str='pad', fill=(0, 0, 0)) -> Image.Image:
+# %% ../nbs/09_images.ipynb #a60fd1bf
+def fit_image(im:Image.Image, # a decoded image
+              size:int, # output side in pixels
+              resize_mode:str='pad', # 'pad' (letterbox) or 'crop' (centre crop)
+              fill=(0, 0, 0), # the letterbox colour
+             ) -> Image.Image:
     "Resize to `size`×`size` keeping the aspect ratio: 'pad' (letterbox with `fill`) or 'crop' (centre crop)."
-    if mode not in ('pad', 'crop'): raise ValueError(f"resize mode must be 'pad' or 'crop', got {mode!r}")
+    if resize_mode not in ('pad', 'crop'): raise ValueError(f"resize mode must be 'pad' or 'crop', got {resize_mode!r}")
     w, h = im.size
-    scale = (min if mode == 'pad' else max)(size / w, size / h)
+    scale = (min if resize_mode == 'pad' else max)(size / w, size / h)
     nw, nh = max(1, round(w * scale)), max(1, round(h * scale))
     im = im.resize((nw, nh), Image.BILINEAR, reducing_gap=2.0 if scale < 0.5 else None)
-    if mode == 'crop':
+    if resize_mode == 'crop':
         l, t = (nw - size) // 2, (nh - size) // 2
         return im.crop((l, t, l + size, t + size))
     canvas = Image.new('RGB', (size, size), fill)
@@ -64,9 +70,14 @@ def open_image(path:str|Path, max_pixels:int=DEFAULT_MAX_PIXELS) -> Image.Image:
         im = Image.alpha_composite(bg, im)
     return im.convert('RGB')
 
-def load_image(path:str|Path, size:int=224, mode:str='pad', max_pixels:int=DEFAULT_MAX_PIXELS) -> np.ndarray:
+# %% ../nbs/09_images.ipynb #3dbc97a2
+def load_image(path:str|Path, # an image file
+               size:int=224, # output side in pixels
+               resize_mode:str='pad', # 'pad' or 'crop'
+               max_pixels:int=DEFAULT_MAX_PIXELS, # refuse images with more pixels
+              ) -> np.ndarray:
     "An RGB uint8 array of `size`×`size` from an image file, or `ImageError`."
-    return np.asarray(fit_image(open_image(path, max_pixels), size, mode), dtype=np.uint8)
+    return np.asarray(fit_image(open_image(path, max_pixels), size, resize_mode), dtype=np.uint8)
 
 # %% ../nbs/09_images.ipynb #54c5abfe
 def dhash(im:Image.Image|np.ndarray) -> int:
@@ -76,6 +87,7 @@ def dhash(im:Image.Image|np.ndarray) -> int:
     bits = (g[:, 1:] > g[:, :-1]).flatten()
     return int(np.packbits(bits).view('>u8')[0])
 
+# %% ../nbs/09_images.ipynb #e6338c97
 def hamming(a:int, b:int) -> int:
     "Number of differing bits."
     return (int(a) ^ int(b)).bit_count()
@@ -109,39 +121,48 @@ def repost_groups(hashes, # 64-bit hashes, one per item (uint64 array or ints), 
     return label
 
 # %% ../nbs/09_images.ipynb #d5ee7c38
-def compute_dhashes(paths, cache_file:str|Path|None=None, max_pixels:int=DEFAULT_MAX_PIXELS, progress:bool=False,
-                    save_every:int=2000) -> tuple[np.ndarray, np.ndarray, dict]:
+def _dhash_cache(cache_file:str|Path|None) -> dict:
+    "The saved hashes (`path|size|mtime` -> hash), or none where the file is absent or unreadable."
+    import json
+    try: return json.loads(Path(cache_file).read_text()) if cache_file else {}
+    except (OSError, ValueError): return {}
+
+def _hash_one(p, # an image file
+              cache:dict, # saved hashes, extended here
+              max_pixels:int, # refuse images with more pixels
+             ) -> tuple:
+    "The file's dHash and whether it was newly computed, or None and why not."
+    try: st = os.stat(p)
+    except OSError: return None, 'missing_file'
+    key = f"{p}|{st.st_size}|{st.st_mtime_ns}"
+    if key in cache: return int(cache[key]), None
+    try: h = dhash(open_image(p, max_pixels))
+    except ImageError as e: return None, e.reason
+    cache[key] = str(h)
+    return h, 'new'
+
+def compute_dhashes(paths, # image files
+                    cache_file:str|Path|None=None, # JSON cache of earlier hashes (path, size, mtime), or None
+                    max_pixels:int=DEFAULT_MAX_PIXELS, # refuse images with more pixels
+                    progress:bool=False, # show a progress bar
+                    save_every:int=2000, # write the cache after this many new hashes
+                   ) -> tuple[np.ndarray, np.ndarray, dict]:
     "dHash per path, a mask of the paths that could be hashed, and path -> reason for the others."
     import json
     from tqdm.auto import tqdm
     from tagsim.config import atomic_output
-    cache = {}
-    if cache_file and Path(cache_file).exists():
-        try: cache = json.loads(Path(cache_file).read_text())
-        except ValueError: cache = {}
+    cache = _dhash_cache(cache_file)
     out, ok, bad, dirty = np.zeros(len(paths), np.uint64), np.zeros(len(paths), bool), {}, 0
     def save():
         if cache_file:
             with atomic_output(cache_file) as tmp: tmp.write_text(json.dumps(cache))
     for i, p in enumerate(tqdm(paths, desc='hashing', disable=not progress, leave=False)):
-        try:
-            st = os.stat(p)
-            key = f"{p}|{st.st_size}|{st.st_mtime_ns}"
-        except OSError:
-            bad[str(p)] = 'missing_file'
+        h, note = _hash_one(p, cache, max_pixels)
+        if h is None:
+            bad[str(p)] = note
             continue
-        if key in cache:
-            out[i] = np.uint64(int(cache[key]))
-            ok[i] = True
-            continue
-        try: h = dhash(open_image(p, max_pixels))
-        except ImageError as e:
-            bad[str(p)] = e.reason
-            continue
-        out[i] = np.uint64(h)
-        ok[i] = True
-        cache[key] = str(h)
-        dirty += 1
+        out[i], ok[i] = np.uint64(h), True
+        dirty += note == 'new'
         if dirty >= save_every:
             save()
             dirty = 0

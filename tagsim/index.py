@@ -17,9 +17,14 @@ __all__ = ['INDEX_VERSION', 'ARRAYS_ITEM', 'ARRAYS_ROW', 'RACY_SECONDS', 'index_
 
 # %% ../nbs/04_index.ipynb #0c55ad47
 INDEX_VERSION = 1
+
+# %% ../nbs/04_index.ipynb #9b249066
 ARRAYS_ITEM = ('item_id', 'flags', 'created')
+
+# %% ../nbs/04_index.ipynb #be906667
 ARRAYS_ROW = ('row_item', 'row_tag', 'confidence')
 
+# %% ../nbs/04_index.ipynb #ed86b766
 def index_dir_for(work_dir:str|Path, scrape_path:str|Path) -> Path:
     "The index folder for a scrape under `work_dir`, keyed by the scrape's absolute path."
     p = Path(scrape_path).resolve()
@@ -43,23 +48,17 @@ class TagIndex:
         self.meta = meta or _read_meta(self.path)
         if self.meta is None: raise FileNotFoundError(f"no tag index at {self.path}")
         self.tags = json.loads((self.path/'tags.json').read_text(encoding='utf-8'))
-        segs = [self.path/s['name'] for s in self.meta['segments']]
+        segs = [self.path/seg['name'] for seg in self.meta['segments']]
         load = lambda d, n: np.load(d/f'{n}.npy', mmap_mode='r', allow_pickle=False)
         for n in ARRAYS_ITEM + ARRAYS_ROW:
             parts = [load(d, n) for d in segs]
             if n == 'row_item':  # positions are per segment; shift by the items before
-                offs = np.cumsum([0] + [s['n_items'] for s in self.meta['segments']][:-1])
+                offs = np.cumsum([0] + [seg['n_items'] for seg in self.meta['segments']][:-1])
                 parts = [p if o == 0 else p + np.int32(o) for p, o in zip(parts, offs)]
             empty = np.zeros(
                 0,
-                dtype={
-                    'item_id': np.int64,
-                    'flags': np.int16,
-                    'created': np.int64,
-                    'row_item': np.int32,
-                    'row_tag': np.int32,
-                    'confidence': np.float32,
-                }[n],
+                dtype={'item_id': np.int64, 'flags': np.int16, 'created': np.int64, 'row_item': np.int32,
+                       'row_tag': np.int32, 'confidence': np.float32}[n],
             )
             setattr(self, n, parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else empty)
 
@@ -101,12 +100,12 @@ def _write_segment(index_dir:Path, name:str, arrays:dict):
 # %% ../nbs/04_index.ipynb #2fcca75c
 def _add_checksums(a, b): return [x + y for x, y in zip(a, b)]
 
-def _commit_segment(index_dir, meta, tag_list, parts, s, after, upto):
+def _commit_segment(index_dir, meta, tag_list, parts, scrape, after, upto):
     "Write the collected chunks as a segment and record it in `meta.json`."
     arrays = {n: np.concatenate([p[n] for p in parts]) for n in ARRAYS_ITEM + ARRAYS_ROW}
     name = f"seg-{len(meta['segments']):05d}"
     _write_segment(index_dir, name, arrays)
-    checksum = content_checksum(s, upto, after)
+    checksum = content_checksum(scrape, upto, after)
     meta['segments'].append({'name': name, 'after': after, 'upto': upto, 'n_items': len(arrays['item_id']),
                              'n_rows': len(arrays['row_tag']), 'checksum': checksum})
     meta['max_id'], meta['checksum'] = upto, _add_checksums(meta['checksum'], checksum)
@@ -114,48 +113,43 @@ def _commit_segment(index_dir, meta, tag_list, parts, s, after, upto):
     _atomic_write_text(index_dir/'meta.json', json.dumps(meta, indent=1))
 
 # %% ../nbs/04_index.ipynb #db31da1f
-def _index_new_items(s:Scrape, index_dir:Path, meta:dict, chunk_size:int, segment_items:int, progress:bool):
+def _chunk_arrays(ch:TagChunk, # a chunk read from the scrape
+                  codes_of:dict, # tag -> code, extended with the chunk's new tags
+                  skipped:dict, # reason -> item ids, extended with the chunk's
+                  offset:int, # items already in the segment before this chunk
+                 ) -> dict:
+    "The chunk's index arrays, with its tags coded and repeated (item, tag) rows dropped."
+    codes = np.array([codes_of.setdefault(t, len(codes_of)) for t in ch.tag_values], dtype=np.int32)
+    codes = codes[ch.row_tag] if ch.tag_values else np.zeros(0, np.int32)
+    keep, dups = _dedupe_rows(ch, codes)
+    if dups: ch.skipped.setdefault('duplicate_tag', []).extend(dups)
+    for reason, ids in ch.skipped.items(): skipped.setdefault(reason, []).extend(ids)
+    return dict(item_id=ch.item_id, flags=ch.flags, created=ch.created, row_item=ch.row_item[keep] + np.int32(offset),
+                row_tag=codes[keep], confidence=ch.confidence[keep])
+
+def _index_new_items(scrape:Scrape, index_dir:Path, meta:dict, chunk_size:int, segment_items:int, progress:bool):
     "Read the items after `meta['max_id']` into new segments."
     tag_list = json.loads((index_dir/'tags.json').read_text(encoding='utf-8')) if meta['segments'] else []
     codes_of = {t: i for i, t in enumerate(tag_list)}
-    total = s.item_count() - s.item_count(meta['max_id'])
+    total = scrape.item_count() - scrape.item_count(meta['max_id'])
     bar = tqdm(total=total, unit='item', desc='indexing', disable=not progress, leave=False)
     parts, after = [], meta['max_id']
-    s.con.execute('BEGIN')  # one snapshot per segment, even while a scraper writes
+    def commit(upto):
+        tag_list[len(tag_list):] = list(codes_of)[len(tag_list):]
+        _commit_segment(index_dir, meta, tag_list=tag_list, parts=parts, scrape=scrape, after=after, upto=upto)
+    scrape.con.execute('BEGIN')  # one snapshot per segment, even while a scraper writes
     try:
-        for ch in iter_tag_chunks(s, after=meta['max_id'], chunk_size=chunk_size):
-            codes = (
-                np.array([codes_of.setdefault(t, len(codes_of)) for t in ch.tag_values], dtype=np.int32)[ch.row_tag]
-                if ch.tag_values
-                else np.zeros(0, np.int32)
-            )
-            keep, dups = _dedupe_rows(ch, codes)
-            if dups: ch.skipped.setdefault('duplicate_tag', []).extend(dups)
-            for reason, ids in ch.skipped.items(): meta['skipped'].setdefault(reason, []).extend(ids)
-            offset = sum(len(p['item_id']) for p in parts)  # positions are per segment
-            parts.append(
-                dict(
-                    item_id=ch.item_id,
-                    flags=ch.flags,
-                    created=ch.created,
-                    row_item=ch.row_item[keep] + np.int32(offset),
-                    row_tag=codes[keep],
-                    confidence=ch.confidence[keep],
-                )
-            )
+        for ch in iter_tag_chunks(scrape, after=meta['max_id'], chunk_size=chunk_size):
+            parts.append(_chunk_arrays(ch, codes_of, meta['skipped'], offset=sum(len(p['item_id']) for p in parts)))
             bar.update(len(ch.item_id))
             if sum(len(p['item_id']) for p in parts) >= segment_items:
-                tag_list[len(tag_list):] = list(codes_of)[len(tag_list):]
-                upto = int(ch.item_id[-1])
-                _commit_segment(index_dir, meta, tag_list, parts, s, after, upto)
-                s.con.execute('COMMIT')
-                s.con.execute('BEGIN')
-                parts, after = [], upto
-        if parts:
-            tag_list[len(tag_list):] = list(codes_of)[len(tag_list):]
-            _commit_segment(index_dir, meta, tag_list, parts, s, after, int(parts[-1]['item_id'][-1]))
+                commit(int(ch.item_id[-1]))
+                scrape.con.execute('COMMIT')
+                scrape.con.execute('BEGIN')
+                parts, after = [], int(ch.item_id[-1])
+        if parts: commit(int(parts[-1]['item_id'][-1]))
     finally:
-        s.con.execute('COMMIT')
+        scrape.con.execute('COMMIT')
         bar.close()
 
 # %% ../nbs/04_index.ipynb #1d2e0a11
@@ -201,12 +195,12 @@ def _remove_leftovers(index_dir:Path, meta:dict):
             shutil.rmtree(p, ignore_errors=True) if p.is_dir() else p.unlink(missing_ok=True)
 
 # %% ../nbs/04_index.ipynb #1d2e0a02
-def _refresh_action(s:Scrape, meta:dict|None, state:dict|None) -> tuple[str, str]:
+def _refresh_action(scrape:Scrape, meta:dict|None, state:dict|None) -> tuple[str, str]:
     "What an existing index needs ('unchanged', 'grown' or 'rebuild'), and how that was found out."
-    if meta is None or meta['layout'] != s.layout: return 'rebuild', 'no usable index'
+    if meta is None or meta['layout'] != scrape.layout: return 'rebuild', 'no usable index'
     if state is not None and state == meta.get('state'): return 'unchanged', 'file state'
-    if content_checksum(s, meta['max_id']) != meta['checksum']: return 'rebuild', 'checksum'
-    return ('grown' if s.max_id() > meta['max_id'] else 'unchanged'), 'checksum'
+    if content_checksum(scrape, meta['max_id']) != meta['checksum']: return 'rebuild', 'checksum'
+    return ('grown' if scrape.max_id() > meta['max_id'] else 'unchanged'), 'checksum'
 
 # %% ../nbs/04_index.ipynb #1d2e0a03
 def update_index(scrape_path:str|Path, # the scrape (opened read-only)
@@ -221,13 +215,14 @@ def update_index(scrape_path:str|Path, # the scrape (opened read-only)
     index_dir.mkdir(parents=True, exist_ok=True)
     state = trusted_state(scrape_path)  # taken before reading, so a write during the read is seen next time
     meta = None if rebuild else _read_meta(index_dir)
-    with Scrape(scrape_path) as s:
-        todo, checked = _refresh_action(s, meta, state)
+    with Scrape(scrape_path) as scrape:
+        todo, checked = _refresh_action(scrape, meta, state)
         if todo == 'rebuild':
             action = 'built' if meta is None and not rebuild else 'rebuilt'
-            meta = _start_clean(index_dir, s.layout, scrape_path)
+            meta = _start_clean(index_dir, scrape.layout, scrape_path)
         else: action = todo
-        if action != 'unchanged': _index_new_items(s, index_dir, meta, chunk_size, segment_items, progress)
+        if action != 'unchanged':
+            _index_new_items(scrape, index_dir, meta, chunk_size=chunk_size, segment_items=segment_items, progress=progress)
     if action != 'unchanged' or meta.get('state') != state:
         meta['state'] = state
         if not meta['segments']: _atomic_write_text(index_dir/'tags.json', '[]')

@@ -32,6 +32,7 @@ def lite0_blocks() -> list[dict]:
 # %% ../nbs/10b_lite0.ipynb #6c78e25b
 BN_EPSILON = 1e-3
 
+# %% ../nbs/10b_lite0.ipynb #34982dbc
 def _conv_bn(x, filters:int, kernel:int, stride:int, name:str, relu:bool=True, depthwise:bool=False):
     "Convolution (or depthwise convolution) -> batch norm -> optional ReLU6."
     if depthwise: x = layers.DepthwiseConv2D(kernel, stride, padding='same', use_bias=False, name=f'{name}conv')(x)
@@ -58,7 +59,7 @@ def efficientnet_lite0(input_shape=(224, 224, 3), # height, width, 3
                        include_top:bool=False, # add pooling, dropout and the 1000-class ImageNet classifier
                        weights=None, # None, 'imagenet' (the packaged file), a PyTorch state-dict file, or a loaded state dict
                        drop_connect_rate:float=0.2, # stochastic depth, scaled up linearly over the blocks
-                       name:str='efficientnet_lite0',
+                       name:str='efficientnet_lite0', # the Keras model name
                       ) -> keras.Model:
     "EfficientNet-Lite0; without the top it outputs the 1280-channel feature map."
     inp = keras.Input(input_shape, name='image')
@@ -88,7 +89,10 @@ def lite0_layer_map(include_top:bool=False) -> dict:
     return m
 
 # %% ../nbs/10b_lite0.ipynb #8cb620e3
-def keras_weights_from_torch(layer:keras.layers.Layer, sd:dict, prefix:str) -> list[np.ndarray]:
+def keras_weights_from_torch(layer:keras.layers.Layer, # a Keras layer of the Lite0 port
+                             sd:dict, # PyTorch state dict (name -> array)
+                             prefix:str, # the layer's name prefix in `sd`
+                            ) -> list[np.ndarray]:
     "The weights of one Keras layer, in Keras's order and layout, from a PyTorch state dict."
     get = lambda k: sd[f'{prefix}.{k}']
     if isinstance(layer, layers.DepthwiseConv2D): return [get('weight').transpose(2, 3, 0, 1)]
@@ -125,7 +129,8 @@ def load_lite0_weights(model:keras.Model, # built by `efficientnet_lite0`
             raise WeightsError(f"{source} does not fit EfficientNet-Lite0: missing {e.args[0]}") from None
         for w, v in zip(layer.get_weights(), new):
             if w.shape != v.shape:
-                raise WeightsError(f"{source} does not fit EfficientNet-Lite0: {prefix} has shape {v.shape}, {keras_name} needs {w.shape}")
+                raise WeightsError(f"{source} does not fit EfficientNet-Lite0: {prefix} has shape {v.shape}, "
+                                   f"{keras_name} needs {w.shape}")
         layer.set_weights([v.astype(np.float32) for v in new])
         used |= {k for k in sd if k.startswith(prefix + '.')}
     _check_unused(sd, used, source, include_top)

@@ -101,10 +101,8 @@ def job_variants(job:JobFolder, # the job folder
     write_pairs(job.variants/'pairs.csv', ranked)
     groups = variant_groups(ranked, table)
     write_proposals(job.variants/'proposals.yaml', groups)
-    write_json(
-        job.variants / 'examples.json',
-        tag_examples(table, view, set(ranked.tag_a.head(25)) | set(ranked.tag_b.head(25))),
-    )
+    write_json(job.variants / 'examples.json',
+               tag_examples(table, view, set(ranked.tag_a.head(25)) | set(ranked.tag_b.head(25))))
     if truth_file is not None:
         write_json(job.variants/'evaluation.json', variant_evaluation(table, ranked, truth_file, e))
     return table, groups
@@ -152,10 +150,8 @@ def main_job(settings:Settings, # the scrape and where tagsim writes
     index, _ = open_index(settings, progress=verbose > 0)
     stage = lambda name, run: _timed(job, timings, name, say, run)
     stage('statistics', lambda: job_statistics(job, index, settings.min_tag_occurrences))
-    stage(
-        'vocabulary, training and evaluation',
-        lambda: job_train(job, settings, opts, baseline=baseline, verbose=verbose),
-    )
+    stage('vocabulary, training and evaluation',
+          lambda: job_train(job, settings, opts, baseline=baseline, verbose=verbose))
     e = stage('embeddings', lambda: job_embed(job, settings, opts, progress=verbose > 0))
     view = ScrapeView(e, settings.work_dir, index=index)
     stage('similar items and near-duplicates', lambda: job_similar(job, e, view))

@@ -17,6 +17,7 @@ __all__ = ['MEDIA_KINDS', 'LEFT_OUT_REASONS', 'UnsafeMediaPath', 'resolve_media'
 class UnsafeMediaPath(ValueError):
     "A media path that would escape the media folder."
 
+# %% ../nbs/02_media.ipynb #769330a4
 def resolve_media(media_dir:str|Path, # the media folder
                   rel:str, # the path stored in the scrape
                  ) -> Path:
@@ -38,6 +39,7 @@ def resolve_media(media_dir:str|Path, # the media folder
 MEDIA_KINDS = {'image': {'.jpg', '.jpeg', '.png', '.webp', '.bmp'}, 'gif': {'.gif'},
                'video': {'.mp4', '.webm', '.mov', '.mkv', '.avi', '.m4v'}}
 
+# %% ../nbs/02_media.ipynb #6c1f9161
 def classify_media(rel:str) -> str:
     "'image', 'gif', 'video' or 'other', from the file extension."
     ext = PurePosixPath(str(rel or '')).suffix.lower()
@@ -59,17 +61,14 @@ def media_table(s:Scrape) -> pd.DataFrame:
     return df
 
 # %% ../nbs/02_media.ipynb #5e1a0002
-LEFT_OUT_REASONS = {
-    'no_vocabulary_tags': 'none of its tags is in the vocabulary (training only)',
-    'refused_path': 'its media path is absolute or leaves the media folder',
-    'video': 'its media is a video; tagsim reads images and gifs',
-    'other': 'its media path has no image, gif or video extension',
-    'missing_file': 'no file at its media path',
-    'empty_file': 'its file is empty',
-    'not_an_image': 'its file is not an image Pillow can read',
-    'too_many_pixels': 'its image is larger than the decompression-bomb limit',
-    'corrupt_image': 'its image is truncated or corrupt',
-}
+LEFT_OUT_REASONS = {'no_vocabulary_tags': 'none of its tags is in the vocabulary (training only)',
+                    'refused_path': 'its media path is absolute or leaves the media folder',
+                    'video': 'its media is a video; tagsim reads images and gifs',
+                    'other': 'its media path has no image, gif or video extension',
+                    'missing_file': 'no file at its media path', 'empty_file': 'its file is empty',
+                    'not_an_image': 'its file is not an image Pillow can read',
+                    'too_many_pixels': 'its image is larger than the decompression-bomb limit',
+                    'corrupt_image': 'its image is truncated or corrupt'}
 
 # %% ../nbs/02_media.ipynb #5e1a0004
 def media_file(media_dir:str|Path, # the media folder

@@ -34,7 +34,10 @@ def average_precision(y_true, # (n_items, n_tags) 0/1
     return out
 
 # %% ../nbs/12_metrics.ipynb #f4c49bf8
-def f1_scores(y_true, y_pred, supported=None) -> dict:
+def f1_scores(y_true, # (n, n_tags) 0/1 labels
+              y_pred, # (n, n_tags) 0/1 predictions
+              supported=None, # mask of the tags the macro average covers (default all)
+             ) -> dict:
     "Micro and macro precision, recall and F1 of binary predictions (macro over `supported` tags)."
     y_true = np.asarray(y_true, bool)
     y_pred = np.asarray(y_pred, bool)
@@ -54,6 +57,7 @@ def f1_scores(y_true, y_pred, supported=None) -> dict:
             'macro_recall': float(r_t[sup].mean()) if sup.any() else float('nan'),
             'macro_f1': float(f_t[sup].mean()) if sup.any() else float('nan'), 'per_tag_f1': f_t}
 
+# %% ../nbs/12_metrics.ipynb #701b0a42
 def f1_at_equal_pr(y_true, y_score) -> dict:
     "The global threshold where micro precision equals micro recall (the break-even point), and the F1 there."
     t = np.asarray(y_true, bool).ravel()
@@ -73,7 +77,11 @@ def _best_f1_threshold(t, s) -> float:
     th, tp, k = _ranked_counts(t, s)
     return float(th[int(np.argmax(2 * tp / (k + t.sum())))])
 
-def tune_thresholds(y_true, y_score, min_positives:int=5, default:float=0.5) -> np.ndarray:
+def tune_thresholds(y_true, # (n, n_tags) validation labels
+                    y_score, # (n, n_tags) predicted probabilities
+                    min_positives:int=5, # tags with fewer positives get the global threshold
+                    default:float=0.5, # the threshold when nothing can be tuned
+                   ) -> np.ndarray:
     "Per-tag F1-optimal thresholds on validation data, the global micro-F1 threshold for tags with few positives."
     y_true = np.asarray(y_true, bool)
     y_score = np.asarray(y_score, np.float64)
@@ -104,7 +112,12 @@ def evaluate_predictions(y_true, # (n, n_tags) 0/1 on the evaluated (test) split
             **f, 'per_tag': per_tag}
 
 # %% ../nbs/12_metrics.ipynb #ba3fdcf9
-def plot_precision_recall(y_true, y_score, tags:list, which=None, ax=None):
+def plot_precision_recall(y_true, # (n, n_tags) labels
+                          y_score, # (n, n_tags) predicted probabilities
+                          tags:list, # the vocabulary
+                          which=None, # tag indices to draw (default: the 5 most frequent)
+                          ax=None, # matplotlib axes (default: a new figure)
+                         ):
     "Precision-recall curves for the chosen tags (default: the 5 most frequent) and the micro average."
     import matplotlib.pyplot as plt
     from sklearn.metrics import precision_recall_curve
@@ -122,6 +135,7 @@ def plot_precision_recall(y_true, y_score, tags:list, which=None, ax=None):
     ax.legend(fontsize=7)
     return ax
 
+# %% ../nbs/12_metrics.ipynb #1a0ac681
 def best_and_worst(evaluation:dict, n:int=10) -> tuple:
     "The `n` best and worst tags by AP among those with enough support."
     pt = evaluation['per_tag']

@@ -36,6 +36,7 @@ class Backbone:
     preprocessing:str # 'caffe', 'builtin' (inside the application) or 'rescale'
     block_pattern:str # regex whose first group names a layer's block, for unfreezing the top N blocks
 
+# %% ../nbs/11_models.ipynb #d9623582
 BACKBONES = {b.name: b for b in [
     Backbone('efficientnet-lite0', 'efficientnet_lite0', 224, 'builtin', r'^(block\d+[a-z]|top)_'),
     Backbone('resnet50', 'ResNet50', 224, 'caffe', r'^(conv\d_block\d+)_'),
@@ -57,7 +58,11 @@ def get_backbone(name:str, # a registry name
     raise SettingsError(f"settings field '{field}': {msg}") if field else ValueError(msg)
 
 # %% ../nbs/11_models.ipynb #7e4d0227
-def small_cnn(input_shape, width:int=32, blocks:int=4, name:str='small_cnn') -> keras.Model:
+def small_cnn(input_shape, # (height, width, 3)
+              width:int=32, # filters of the first block, doubled per block
+              blocks:int=4, # conv blocks
+              name:str='small_cnn', # the Keras model name
+             ) -> keras.Model:
     "A small from-scratch CNN backbone (conv-BN-ReLU blocks, each halving the resolution)."
     inp = keras.Input(input_shape)
     x = inp
@@ -87,27 +92,37 @@ def is_keras_weights_file(path:Path) -> bool:
     with open(path, 'rb') as f: return f.read(8) == b'\x89HDF\r\n\x1a\n'
 
 # %% ../nbs/11_models.ipynb #b2c0de02
-def load_keras_weights(model:keras.Model, path:Path, arch:str, size:int):
+def load_keras_weights(model:keras.Model, # the built network
+                       path:Path, # a Keras `.weights.h5` file
+                       arch:str, # its registry name, for messages
+                       size:int, # its input size, for messages
+                      ):
     "Load a Keras weights file into `model`, refusing a file that Keras loads only in part."
     with warnings.catch_warnings(record=True) as caught:  # Keras only warns when it skips parts of a file
         warnings.simplefilter('always')
         try: model.load_weights(str(path))
         except Exception as e:
-            raise WeightsError(f"weights file {path} does not fit {arch} at {size}px: {type(e).__name__}: {str(e)[:300]}") from None
+            raise WeightsError(f"weights file {path} does not fit {arch} at {size}px: {type(e).__name__}: "
+                               f"{str(e)[:300]}") from None
     skipped = [
         str(w.message)
         for w in caught
         if 'skipping' in str(w.message).lower() or 'freshly-initialized' in str(w.message)
     ]
     if skipped:
-        raise WeightsError(f"weights file {path} does not fit {arch} at {size}px: Keras skipped parts of it ({skipped[0][:200]})")
+        raise WeightsError(f"weights file {path} does not fit {arch} at {size}px: Keras skipped parts of it "
+                           f"({skipped[0][:200]})")
 
 # %% ../nbs/11_models.ipynb #b2c0de03
-def constructor_weights(b:Backbone, weights, path:Path|None):
+def constructor_weights(b:Backbone, # the registry entry
+                        weights, # 'imagenet', None or a file
+                        path:Path|None, # the resolved weights file, or None
+                       ):
     "What the network's constructor loads itself: 'imagenet', a PyTorch file (Lite0 only), or None."
     if path is None: return weights
     return path if b.app == 'efficientnet_lite0' and not is_keras_weights_file(path) else None
 
+# %% ../nbs/11_models.ipynb #7277e8b6
 def _application(b:Backbone, shape:tuple, weights, include_top:bool) -> keras.Model:
     "The bare network of a registry entry, with the weights its constructor loads."
     if b.app == 'small_cnn':
@@ -135,7 +150,10 @@ def build_backbone(arch:str, # a registry name
     return model
 
 # %% ../nbs/11_models.ipynb #e47b1e75
-def set_trainable_top_blocks(backbone:keras.Model, arch:str, n:int) -> list:
+def set_trainable_top_blocks(backbone:keras.Model, # the backbone model
+                             arch:str, # its registry name
+                             n:int, # blocks to unfreeze, counted from the top
+                            ) -> list:
     "Freeze the backbone except its last `n` blocks (batch norm stays frozen); returns the unfrozen block names."
     pattern = re.compile(get_backbone(arch).block_pattern)
     blocks = []
@@ -149,6 +167,7 @@ def set_trainable_top_blocks(backbone:keras.Model, arch:str, n:int) -> list:
         l.trainable = bool(m and m.group(1) in top) and not isinstance(l, layers.BatchNormalization)
     return [b for b in blocks if b in top]
 
+# %% ../nbs/11_models.ipynb #6e530eb9
 def build_tagger(arch:str, # a registry name
                  n_tags:int, # vocabulary size
                  weights:str|Path|None=None, # 'imagenet', None or a weights file for the backbone
@@ -178,15 +197,11 @@ def build_tagger(arch:str, # a registry name
     x = layers.Dropout(dropout, name='dropout')(x)
     out = layers.Dense(n_tags, activation='sigmoid', dtype='float32', name='tags')(x)
     model = keras.Model(inp, out, name=f"tagger_{arch.replace('-', '_')}")
-    model.tagsim_config = {
-        'arch': arch,
-        'image_size': size,
-        'n_tags': n_tags,
-        'embedding_dim': embedding_dim,
-        'dropout': dropout,
-    }
+    model.tagsim_config = {'arch': arch, 'image_size': size, 'n_tags': n_tags, 'embedding_dim': embedding_dim,
+                           'dropout': dropout}
     return model
 
+# %% ../nbs/11_models.ipynb #707b98bf
 def embedding_model(model:keras.Model) -> keras.Model:
     "The tagger up to its `embedding` layer."
     try: emb = model.get_layer('embedding')
@@ -208,6 +223,7 @@ def describe_hardware() -> dict:
             'gpus': gpus, 'logical_cpus': len(tf.config.list_logical_devices('CPU')), 'tensorflow': tf.__version__,
             'keras': keras.__version__, 'precision_policy': keras.mixed_precision.global_policy().name}
 
+# %% ../nbs/11_models.ipynb #67dcd660
 def setup_precision(policy:str='auto') -> str:
     "Set Keras's global precision policy: 'auto' (mixed_float16 on GPUs, else float32) or a policy name."
     import tensorflow as tf
@@ -215,6 +231,7 @@ def setup_precision(policy:str='auto') -> str:
     keras.mixed_precision.set_global_policy(policy)
     return policy
 
+# %% ../nbs/11_models.ipynb #fda46b92
 def get_strategy():
     "A `tf.distribute` strategy for this machine: multi-worker, mirrored over GPUs or logical CPUs, or the default."
     import tensorflow as tf

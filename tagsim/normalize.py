@@ -7,10 +7,9 @@ from __future__ import annotations
 import csv, hashlib, io, json, re, unicodedata
 import yaml
 from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path
 import numpy as np, pandas as pd
-from .config import atomic_output
+from .config import atomic_output, memo
 
 # %% auto #0
 __all__ = ['UMLAUTS', 'LEET_DIGITS', 'NORMALIZE_VERSION', 'normalize_tag', 'AliasError', 'read_alias_pairs', 'AliasMap',
@@ -18,7 +17,11 @@ __all__ = ['UMLAUTS', 'LEET_DIGITS', 'NORMALIZE_VERSION', 'normalize_tag', 'Alia
 
 # %% ../nbs/06_normalize.ipynb #ec7cb1cd
 UMLAUTS = str.maketrans({'ä': 'ae', 'ö': 'oe', 'ü': 'ue'})
+
+# %% ../nbs/06_normalize.ipynb #1b34814d
 LEET_DIGITS = str.maketrans('013457', 'oieast')
+
+# %% ../nbs/06_normalize.ipynb #cf36ebc3
 _SEPARATORS = re.compile(r'[\s\-_]+')
 _LEET_INSIDE = re.compile(r'(?<=[^\W\d_])[013457]+(?=[^\W\d_])')
 
@@ -40,13 +43,15 @@ def normalize_tag(tag:str) -> str:
 class AliasError(ValueError):
     "An alias map that cannot be used: unreadable, a cycle, or a conflict."
 
+# %% ../nbs/06_normalize.ipynb #07d3bdf1
 def _proposal_pairs(groups, source) -> list:
     "(variant, canonical) pairs of the accepted groups of a `tagsim variants` proposal file."
     if not isinstance(groups, list): raise AliasError(f"{source}: 'groups' must be a list")
     pairs = []
     for g in groups:
         if not (isinstance(g, dict) and isinstance(g.get('canonical'), str) and isinstance(g.get('variants'), list)):
-            raise AliasError(f"{source}: each group needs 'canonical' (a tag) and 'variants' (a list of tags), got {str(g)[:80]}")
+            raise AliasError(f"{source}: each group needs 'canonical' (a tag) and 'variants' (a list of tags), got "
+                             f"{str(g)[:80]}")
         if g.get('accept') not in (True, False):
             raise AliasError(f"{source}: group {g['canonical']!r}: 'accept' must be true or false")
         if g['accept']: pairs += [(str(v), g['canonical']) for v in g['variants']]
@@ -78,7 +83,8 @@ def read_alias_pairs(path:str|Path) -> list:
             if rows and [c.strip().lower() for c in rows[0]] == ['variant', 'canonical']: rows = rows[1:]
             bad = [i for i, r in enumerate(rows, 1) if len(r) != 2]
             if bad:
-                raise AliasError(f"{path}: CSV rows must be 'variant,canonical'; row {bad[0]} has {len(rows[bad[0]-1])} fields")
+                raise AliasError(f"{path}: CSV rows must be 'variant,canonical'; row {bad[0]} has "
+                                 f"{len(rows[bad[0]-1])} fields")
             return [(a, b) for a, b in rows]
     except (ValueError, yaml.YAMLError) as e:
         if isinstance(e, AliasError): raise
@@ -169,37 +175,46 @@ class TagGroups:
 
     def __len__(self): return len(self.keys)
 
-    @cached_property
+    @property
     def counts(self) -> np.ndarray:
         "Items carrying each group, before any filter."
-        return np.bincount(self.row_group[self.row_first], minlength=len(self.keys))
+        return memo(self, 'counts', lambda: np.bincount(self.row_group[self.row_first], minlength=len(self.keys)))
 
 # %% ../nbs/06_normalize.ipynb #94a12933
-def group_tags(index, # a `TagIndex`
-               aliases:AliasMap|None=None, # alias map applied after the key rules
-               normalize:bool=True, # apply `normalize_tag`; False keeps tags as written (aliases still apply)
-              ) -> TagGroups:
-    "Merge an index's tags into groups by variant key and aliases (cached on the index)."
-    aliases = aliases or AliasMap()
-    cache_key = (normalize, aliases.fingerprint)
-    cache = index.__dict__.setdefault('_group_cache', {})
-    if cache_key in cache: return cache[cache_key]
+def _first_rows(index, # a `TagIndex`
+                row_group:np.ndarray, # group of each assignment
+                tag_group:np.ndarray, # group of each written tag
+                n_groups:int, # number of groups
+               ) -> np.ndarray:
+    "False for an assignment whose item already carries its group through another written form."
+    row_first = np.ones(len(row_group), bool)
+    multi = np.bincount(tag_group, minlength=n_groups) > 1  # only groups with several forms can repeat on an item
+    cand = np.flatnonzero(multi[row_group]) if len(row_group) else np.zeros(0, np.int64)
+    if len(cand):
+        key = index.row_item[cand].astype(np.int64) * n_groups + row_group[cand]
+        row_first[cand[pd.Series(key).duplicated().to_numpy()]] = False
+    return row_first
+
+def _group(index, # a `TagIndex`
+           aliases:AliasMap, # alias map applied after the key rules
+           normalize:bool, # apply `normalize_tag`
+          ) -> TagGroups:
+    "The merged groups of an index, computed."
     keys_of = [aliases.resolve(k) for k in (normalized_keys(index) if normalize else index.tags)]
     tag_group, keys = pd.factorize(pd.Series(keys_of, dtype=object)) if keys_of else (np.zeros(0, np.int64), [])
     tag_group = tag_group.astype(np.int32)
     counts = index.tag_counts()
-    order = np.lexsort((np.arange(len(counts)), -counts))  # most frequent written form first
     members = [[] for _ in range(len(keys))]
-    for t in order: members[tag_group[t]].append(index.tags[t])
+    for t in np.lexsort((np.arange(len(counts)), -counts)): members[tag_group[t]].append(index.tags[t])  # most frequent first
     row_group = tag_group[index.row_tag] if len(index.row_tag) else np.zeros(0, np.int32)
-    row_first = np.ones(len(row_group), bool)
-    multi = np.bincount(tag_group, minlength=len(keys)) > 1  # only groups with several forms can repeat on an item
-    cand = np.flatnonzero(multi[row_group]) if len(row_group) else np.zeros(0, np.int64)
-    if len(cand):
-        key = index.row_item[cand].astype(np.int64) * len(keys) + row_group[cand]
-        row_first[cand[pd.Series(key).duplicated().to_numpy()]] = False
-    g = TagGroups(
-        list(keys), [m[0] for m in members], members, tag_group, row_group, row_first, normalize, aliases.fingerprint
-    )
-    cache[cache_key] = g
-    return g
+    return TagGroups(keys=list(keys), display=[m[0] for m in members], members=members, tag_group=tag_group,
+                     row_group=row_group, row_first=_first_rows(index, row_group, tag_group, len(keys)),
+                     normalized=normalize, alias_fingerprint=aliases.fingerprint)
+
+def group_tags(index, # a `TagIndex`
+               aliases:AliasMap|None=None, # alias map applied after the key rules
+               normalize:bool=True, # apply `normalize_tag`; False keeps tags as written (aliases still apply)
+              ) -> TagGroups:
+    "Merge an index's tags into groups by variant key and aliases (computed once per index, aliases and rule)."
+    aliases = aliases or AliasMap()
+    return memo(index, ('groups', normalize, aliases.fingerprint), lambda: _group(index, aliases, normalize))

@@ -37,7 +37,11 @@ def neighbours(e:Embeddings, # the embeddings
     return ids, sims
 
 # %% ../nbs/17_quality.ipynb #398025bd
-def near_duplicate_pairs(e:Embeddings, nbr_ids:np.ndarray, nbr_sims:np.ndarray, threshold:float=0.95) -> pd.DataFrame:
+def near_duplicate_pairs(e:Embeddings, # loaded embeddings
+                         nbr_ids:np.ndarray, # (n, k) neighbour ids per item
+                         nbr_sims:np.ndarray, # (n, k) their cosine similarities
+                         threshold:float=0.95, # minimum cosine similarity of a pair
+                        ) -> pd.DataFrame:
     "Each unordered pair of items whose cosine similarity is at least `threshold`, once."
     rows, cols = np.nonzero(nbr_sims >= threshold)
     a, b = e.ids[rows], nbr_ids[rows, cols]
@@ -54,7 +58,11 @@ def leader_groups(pairs:pd.DataFrame) -> dict:
     return leader
 
 # %% ../nbs/17_quality.ipynb #fcde5ada
-def add_dhash(pairs:pd.DataFrame, view:ScrapeView, cache_file:Path|None=None, repost_bits:int=4) -> pd.DataFrame:
+def add_dhash(pairs:pd.DataFrame, # pairs with `id_a` and `id_b`
+              view:ScrapeView, # `ScrapeView` for the media paths
+              cache_file:Path|None=None, # dHash cache file, or None
+              repost_bits:int=4, # largest Hamming distance dHash calls a repost
+             ) -> pd.DataFrame:
     "Add both items' dHash distance and whether dHash alone calls the pair a repost."
     from tagsim.images import compute_dhashes, hamming
     ids = np.unique(np.concatenate([pairs.id_a, pairs.id_b])) if len(pairs) else np.zeros(0, np.int64)
@@ -77,7 +85,12 @@ def near_duplicates(e:Embeddings, index:VectorIndex, view:ScrapeView, # embeddin
                         tags_a=pairs.id_a.map(lambda i: ' '.join(view.tags_of(i))), tags_b=pairs.id_b.map(lambda i: ' '.join(view.tags_of(i))))
 
 # %% ../nbs/17_quality.ipynb #05c4c1f5
-def dhash_agreement(e:Embeddings, view:ScrapeView, pairs:pd.DataFrame, cache_file:Path|None=None, bits:int=4) -> dict:
+def dhash_agreement(e:Embeddings, # loaded embeddings
+                    view:ScrapeView, # `ScrapeView` for the media paths
+                    pairs:pd.DataFrame, # the embeddings' near-duplicate pairs
+                    cache_file:Path|None=None, # dHash cache file, or None
+                    bits:int=4, # largest Hamming distance of a dHash repost group
+                   ) -> dict:
     "Pairs found by the embeddings, by the dHash repost groups (leader-member pairs), and by both."
     from tagsim.images import compute_dhashes, repost_groups
     hashes, ok, _ = compute_dhashes([view.path_of(i) for i in e.ids], cache_file)
@@ -90,7 +103,10 @@ def dhash_agreement(e:Embeddings, view:ScrapeView, pairs:pd.DataFrame, cache_fil
             'dHash groups': int(len(np.unique(group))), 'items in dHash groups of 2+': int((np.bincount(group)[group] > 1).sum())}
 
 # %% ../nbs/17_quality.ipynb #4cec569c
-def tag_centroids(e:Embeddings, view:ScrapeView, min_support:int=5) -> tuple[list, np.ndarray, dict]:
+def tag_centroids(e:Embeddings, # loaded embeddings
+                  view:ScrapeView, # `ScrapeView` for the tags
+                  min_support:int=5, # tags with fewer embedded items are left out
+                 ) -> tuple[list, np.ndarray, dict]:
     "Tags with enough embedded items, their normalised centroids, and tag -> rows of the items carrying it."
     rows_of = {}
     for row, iid in enumerate(e.ids.tolist()):
@@ -109,7 +125,12 @@ def _rank(x:np.ndarray) -> np.ndarray:
     s = pd.Series(x)
     return ((s.rank(ascending=False) - 1) / max(s.notna().sum() - 1, 1)).to_numpy()
 
-def outliers(e:Embeddings, index:VectorIndex, view:ScrapeView, k:int=10, min_support:int=5) -> pd.DataFrame:
+def outliers(e:Embeddings, # loaded embeddings
+             index:VectorIndex, # their `VectorIndex`
+             view:ScrapeView, # `ScrapeView` for the tags
+             k:int=10, # neighbours per item
+             min_support:int=5, # tags with fewer embedded items get no centroid
+            ) -> pd.DataFrame:
     """Every item with its neighbour similarity, its similarity to its tags' centroids, and an outlier score, most
     unusual first."""
     _, sims = neighbours(e, index, k)
@@ -140,19 +161,33 @@ def label_matrix(ids:np.ndarray, # item ids, one row each
     for r, iid in enumerate(ids.tolist()): y[r, encode(view.tags_of(iid))] = 1
     return y
 
-def knn_scores(nbr_rows:np.ndarray, nbr_sims:np.ndarray, y_ref:np.ndarray) -> np.ndarray:
+# %% ../nbs/17_quality.ipynb #4d1118cb
+def knn_scores(nbr_rows:np.ndarray, # (q, k) neighbour rows of `y_ref`, -1 for none
+               nbr_sims:np.ndarray, # (q, k) their similarities
+               y_ref:np.ndarray, # (n, n_tags) 0/1 labels of the reference items
+              ) -> np.ndarray:
     "Similarity-weighted share of neighbours carrying each tag; `nbr_rows` index the rows of `y_ref` (-1: none)."
     w = np.where(nbr_rows >= 0, np.clip(np.nan_to_num(nbr_sims), 0, None), 0).astype(np.float32)
     votes = np.einsum('qk,qkt->qt', w, y_ref[np.maximum(nbr_rows, 0)])
     return votes / np.maximum(w.sum(1, keepdims=True), 1e-12)
 
 # %% ../nbs/17_quality.ipynb #ae190934
-def blend(knn:np.ndarray, tagger:np.ndarray|None, alpha:float) -> np.ndarray:
+def blend(knn:np.ndarray, # kNN scores
+          tagger:np.ndarray|None, # the tagger's probabilities, or None
+          alpha:float, # weight of the kNN scores
+         ) -> np.ndarray:
     "alpha x knn + (1 - alpha) x tagger; the knn scores alone without a tagger."
     return knn if tagger is None else alpha * knn + (1 - alpha) * tagger
 
-def suggestions(ids:np.ndarray, scores:np.ndarray, have:np.ndarray, vocab:list, top:int=5, min_score:float=0.3,
-                parts:dict|None=None) -> pd.DataFrame:
+# %% ../nbs/17_quality.ipynb #e4fd7d95
+def suggestions(ids:np.ndarray, # item ids
+                scores:np.ndarray, # (n, n_tags) blended scores
+                have:np.ndarray, # (n, n_tags) 0/1 tags the items carry
+                vocab:list, # the tags of the columns
+                top:int=5, # suggestions per item at most
+                min_score:float=0.3, # lowest score suggested
+                parts:dict|None=None, # source name -> (n, n_tags) scores, shown beside the blend
+               ) -> pd.DataFrame:
     "Per item, its best-scoring tags it does not carry yet (score at least `min_score`), with each source's score."
     s = np.where(have > 0, -np.inf, scores)
     best = np.argsort(-s, axis=1)[:, :top]
@@ -161,8 +196,13 @@ def suggestions(ids:np.ndarray, scores:np.ndarray, have:np.ndarray, vocab:list, 
     return pd.DataFrame(rows, columns=['id', 'tag', 'score', *(parts or {})])
 
 # %% ../nbs/17_quality.ipynb #d6932edf
-def mislabelled(ids:np.ndarray, scores:np.ndarray, have:np.ndarray, vocab:list, max_score:float=0.2,
-                parts:dict|None=None) -> pd.DataFrame:
+def mislabelled(ids:np.ndarray, # item ids
+                scores:np.ndarray, # (n, n_tags) blended scores
+                have:np.ndarray, # (n, n_tags) 0/1 tags the items carry
+                vocab:list, # the tags of the columns
+                max_score:float=0.2, # highest score still doubted
+                parts:dict|None=None, # source name -> (n, n_tags) scores, shown beside the blend
+               ) -> pd.DataFrame:
     "Tag assignments whose blended score is at most `max_score`, most doubtful first."
     r, j = np.nonzero((have > 0) & (scores <= max_score))
     out = pd.DataFrame({'id': ids[r], 'tag': [vocab[x] for x in j], 'doubt': 1 - scores[r, j]})
@@ -170,7 +210,12 @@ def mislabelled(ids:np.ndarray, scores:np.ndarray, have:np.ndarray, vocab:list, 
     return out.sort_values('doubt', ascending=False, kind='stable').reset_index(drop=True)
 
 # %% ../nbs/17_quality.ipynb #86ba5972
-def split_scores(e:Embeddings, ref_ids:np.ndarray, query_ids:np.ndarray, y_ref:np.ndarray, k:int=10) -> np.ndarray:
+def split_scores(e:Embeddings, # loaded embeddings
+                 ref_ids:np.ndarray, # item ids searched as neighbours
+                 query_ids:np.ndarray, # item ids to score
+                 y_ref:np.ndarray, # (len(ref_ids), n_tags) labels of the reference items
+                 k:int=10, # neighbours per query
+                ) -> np.ndarray:
     "kNN scores of the query items, with neighbours searched among `ref_ids` only (rows of `y_ref`)."
     ref_rows, q_rows = e.rows_of(ref_ids), e.rows_of(query_ids)
     index = VectorIndex(e.vectors.shape[1]).add(np.arange(len(ref_rows)), e.vectors[ref_rows])
@@ -199,7 +244,12 @@ def suggestion_recovery(e:Embeddings, # embeddings of the run's scrape
     return pd.DataFrame(rows)
 
 # %% ../nbs/17_quality.ipynb #9c68f14c
-def tagger_scores(run_dir:str|Path, e:Embeddings, view:ScrapeView, batch_size:int=64, progress:bool=False) -> np.ndarray:
+def tagger_scores(run_dir:str|Path, # a run folder
+                  e:Embeddings, # loaded embeddings
+                  view:ScrapeView, # `ScrapeView` for the media paths
+                  batch_size:int=64, # images per forward pass
+                  progress:bool=False, # show a progress bar
+                 ) -> np.ndarray:
     "The run's tag probabilities for every embedded item (rows follow `e.ids`), cached in the embeddings folder."
     from tagsim.config import atomic_output
     from tagsim.data import make_dataset
@@ -218,7 +268,10 @@ def tagger_scores(run_dir:str|Path, e:Embeddings, view:ScrapeView, batch_size:in
     return out
 
 # %% ../nbs/17_quality.ipynb #5f2dfcd2
-def run_split_labels(run_dir:str|Path, e:Embeddings, view:ScrapeView) -> dict:
+def run_split_labels(run_dir:str|Path, # a run folder
+                     e:Embeddings, # loaded embeddings
+                     view:ScrapeView, # `ScrapeView` for the tags
+                    ) -> dict:
     "split -> (embedded item ids, 0/1 labels over the run's vocabulary), for the run's train, val and test items."
     from tagsim.runs import load_run
     run = load_run(run_dir)
@@ -230,7 +283,13 @@ def run_split_labels(run_dir:str|Path, e:Embeddings, view:ScrapeView) -> dict:
         out[s] = (ids, label_matrix(ids, view, run.vocab))
     return out
 
-def recovery_from_run(run_dir:str|Path, e:Embeddings, view:ScrapeView, k:int=10, progress:bool=False) -> pd.DataFrame:
+# %% ../nbs/17_quality.ipynb #b58236c0
+def recovery_from_run(run_dir:str|Path, # a run folder
+                      e:Embeddings, # loaded embeddings
+                      view:ScrapeView, # `ScrapeView` for the tags
+                      k:int=10, # neighbours per item
+                      progress:bool=False, # show a progress bar
+                     ) -> pd.DataFrame:
     "`suggestion_recovery` on a run's split, with the run as the tagger."
     y = run_split_labels(run_dir, e, view)
     scores = tagger_scores(run_dir, e, view, progress=progress)

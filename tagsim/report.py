@@ -50,6 +50,7 @@ class JobFolder:
 class Html(str):
     "Text that is already HTML; the builders below insert it as it is."
 
+# %% ../nbs/20_report.ipynb #f25f56a9
 def esc(value) -> Html:
     "A value as HTML text: `<`, `>`, `&` and quotes escaped; floats with 3 decimals, whole numbers with separators."
     if isinstance(value, Html): return value
@@ -80,10 +81,12 @@ def image_html(uri:str, # a data URI
     size = f' width="{int(width)}"' if width else ''
     return Html(f'<img src="{esc(uri)}" alt="{esc(alt)}"{size}>')
 
+# %% ../nbs/20_report.ipynb #4a3427bd
 def png_uri(path:str|Path) -> str:
     "A PNG file as a data URI."
     return data_uri(Path(path).read_bytes())
 
+# %% ../nbs/20_report.ipynb #267a4795
 def figure_uri(fig) -> str:
     "A matplotlib figure as a PNG data URI; the figure is closed."
     import matplotlib.pyplot as plt
@@ -113,16 +116,12 @@ def section_html(title:str, # the heading (escaped)
     return Html(f'<section><h2>{esc(title)}</h2>{body}</section>')
 
 # %% ../nbs/20_report.ipynb #082c1027
-STATISTICS_SHOWN = {
-    'items': 'items',
-    'distinct_tags': 'distinct tags (variants merged)',
-    'tag_assignments': 'tag assignments',
-    'tags_per_item_mean': 'tags per item (mean)',
-    'items_without_tags': 'items without tags',
-    'singleton_share': 'share of tags used once',
-    'top_1pct_share': 'assignments held by the top 1% of tags',
-}
+STATISTICS_SHOWN = {'items': 'items', 'distinct_tags': 'distinct tags (variants merged)',
+                    'tag_assignments': 'tag assignments', 'tags_per_item_mean': 'tags per item (mean)',
+                    'items_without_tags': 'items without tags', 'singleton_share': 'share of tags used once',
+                    'top_1pct_share': 'assignments held by the top 1% of tags'}
 
+# %% ../nbs/20_report.ipynb #14b82e1d
 def statistics_section(job:JobFolder) -> Html|None:
     "The scrape's counts, the threshold reduction and the frequency plots."
     if not job.statistics.is_file(): return None
@@ -132,10 +131,8 @@ def statistics_section(job:JobFolder) -> Html|None:
     ]
     r = s['threshold']
     rows.append(
-        {
-            'what': f"tags left by the min-{r['min_occurrences']} filter",
-            'value': f"{r['tags_after']:,} of {r['tags_before']:,} ({r['reduction']:.1f}× fewer)",
-        }
+        {'what': f"tags left by the min-{r['min_occurrences']} filter",
+         'value': f"{r['tags_after']:,} of {r['tags_before']:,} ({r['reduction']:.1f}× fewer)"}
     )
     plots = [
         image_html(png_uri(job.plots / f'{n}.png'), alt=n, width=420)
@@ -169,7 +166,8 @@ def training_section(job:JobFolder) -> Html|None:
     t = m['test']
     text = (
         f"{m['options']['arch']} ({m['options']['mode']}), {m['epochs_run']} epochs in {m['train_seconds']:.0f} s; "
-        f"tested on {t['items']:,} held-out items and the {t['tags_evaluated']:,} tags with at least {t['min_support']} of them."
+        f"tested on {t['items']:,} held-out items and the {t['tags_evaluated']:,} tags with at least "
+        f"{t['min_support']} of them."
     )
     parts = [text, table_html(_score_rows(m))]
     if (job.run/'history.csv').is_file():
@@ -188,7 +186,8 @@ def similar_section(job:JobFolder) -> Html|None:
         )
         for q in queries
     ]
-    return section_html('Similar items', 'Each row: an item, then its nearest neighbours by cosine similarity of the embeddings.', *rows)
+    return section_html('Similar items', 'Each row: an item, then its nearest neighbours by cosine similarity of the '
+                                         'embeddings.', *rows)
 
 # %% ../nbs/20_report.ipynb #38746291
 def duplicates_section(job:JobFolder, shown:int=8) -> Html|None:
@@ -224,13 +223,8 @@ def variants_section(job:JobFolder, shown:int=25) -> Html|None:
     cols = [c for c in ('score', 'visual', 'context', 'string', 'count_a', 'count_b', 'together') if c in pairs]
     whole = lambda c, v: int(v) if c.startswith('count') else v
     rows = [
-        {
-            'tag_a': r['tag_a'],
-            'tag_b': r['tag_b'],
-            **{c: whole(c, r[c]) for c in cols},
-            'items of a': pics(r['tag_a']),
-            'items of b': pics(r['tag_b']),
-        }
+        {'tag_a': r['tag_a'], 'tag_b': r['tag_b'], **{c: whole(c, r[c]) for c in cols}, 'items of a': pics(r['tag_a']),
+         'items of b': pics(r['tag_b'])}
         for _, r in pairs.iterrows()
     ]
     parts = [
@@ -238,7 +232,8 @@ def variants_section(job:JobFolder, shown:int=25) -> Html|None:
     ]
     if (job.variants/'evaluation.json').is_file():
         ev = json.loads((job.variants/'evaluation.json').read_text())
-        parts += [table_html(_evaluation_rows(ev), caption=f"test half of the ground truth ({ev['truth pairs (dev/test)']} dev/test pairs); chance precision {ev['chance precision']:.4f}")]
+        parts += [table_html(_evaluation_rows(ev), caption=f"test half of the ground truth "
+                                                           f"({ev['truth pairs (dev/test)']} dev/test pairs); chance precision {ev['chance precision']:.4f}")]
     return section_html('Tag variants', *parts, table_html(rows))
 
 # %% ../nbs/20_report.ipynb #392f25d2
@@ -246,7 +241,8 @@ def maps_section(job:JobFolder) -> Html|None:
     "The item and tag maps, with links to their interactive pages."
     if not (job.maps/'items.png').is_file(): return None
     links = Html(
-        '<p>Interactive: <a href="maps/items.html">items</a> · <a href="maps/tags.html">tags</a>; TensorBoard projector: '
+        '<p>Interactive: <a href="maps/items.html">items</a> · <a href="maps/tags.html">tags</a>; TensorBoard '
+        'projector: '
         f'<code>tensorboard --logdir {esc(job.run/"tensorboard")}</code></p>'
     )
     pics = [
@@ -263,7 +259,8 @@ def left_out_section(job:JobFolder) -> Html|None:
     left = pd.read_csv(job.left_out, keep_default_na=False)
     if not len(left): return section_html('Left out', 'No item was left out.')
     counts = left.groupby(['stage', 'reason']).size().reset_index(name='items')
-    return section_html('Left out', f"{left.id.nunique():,} items, each listed with its stage and reason in {job.left_out.name}.", table_html(counts))
+    return section_html('Left out', f"{left.id.nunique():,} items, each listed with its stage and reason in "
+                                    f"{job.left_out.name}.", table_html(counts))
 
 # %% ../nbs/20_report.ipynb #5eba9e32
 STYLE = """body{font-family:system-ui,sans-serif;max-width:1200px;margin:2em auto;padding:0 1em;color:#222}
@@ -271,16 +268,11 @@ table{border-collapse:collapse;margin:.5em 0}td,th{border-bottom:1px solid #ddd;
 caption{text-align:left;color:#555}.thumbs{display:flex;flex-wrap:wrap;gap:6px}figure{margin:0;font-size:11px;max-width:110px}
 .row{display:flex;flex-wrap:wrap;gap:12px}h2{border-bottom:2px solid #eee;margin-top:2em}"""
 
-SECTIONS = (
-    statistics_section,
-    training_section,
-    similar_section,
-    duplicates_section,
-    variants_section,
-    maps_section,
-    left_out_section,
-)
+# %% ../nbs/20_report.ipynb #08f7280c
+SECTIONS = (statistics_section, training_section, similar_section, duplicates_section, variants_section, maps_section,
+            left_out_section)
 
+# %% ../nbs/20_report.ipynb #36a0398a
 def timings_html(job:JobFolder) -> Html:
     "The stages and their wall times."
     if not job.timings.is_file(): return Html('')

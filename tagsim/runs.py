@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import keras
-from .config import Settings, atomic_output, write_json
+from .config import Settings, atomic_output, write_json, write_csv
 from .index import open_index
 from .vocabulary import Vocabulary, build_vocabulary
 from .images import compute_dhashes, repost_groups, load_image, ImageError
@@ -17,15 +17,8 @@ from .data import build_examples, split_items, make_dataset, Examples, SPLITS, w
 from .media import reason_counts
 from .models import build_tagger, get_backbone, describe_hardware, setup_precision
 from .metrics import evaluate_predictions, tune_thresholds
-from tagsim.train import (
-    cache_features,
-    fit_head,
-    fit_tagger,
-    copy_head_weights,
-    feature_cache_dir,
-    build_head,
-    make_loss,
-)
+from .train import (cache_features, fit_head, fit_tagger, copy_head_weights, feature_cache_dir, build_head,
+                          make_loss)
 
 # %% auto #0
 __all__ = ['BASELINE', 'FIT_OPTIONS', 'RUN_STATE', 'RUN_FILES', 'TrainOptions', 'repost_safe_split', 'epochs_logged',
@@ -72,7 +65,11 @@ BASELINE = TrainOptions(
 )
 
 # %% ../nbs/14_runs.ipynb #c48b925b
-def repost_safe_split(examples:Examples, opts:TrainOptions, cache_file:Path|None=None, progress:bool=False) -> tuple[np.ndarray, dict]:
+def repost_safe_split(examples:Examples, # the examples table
+                      opts:TrainOptions, # training options (split method, fractions, repost distance)
+                      cache_file:Path|None=None, # dHash cache file, or None
+                      progress:bool=False, # show a progress bar
+                     ) -> tuple[np.ndarray, dict]:
     "Split codes per example (0 train, 1 val, 2 test), with reposts kept together."
     groups = None
     rep = {}
@@ -81,7 +78,9 @@ def repost_safe_split(examples:Examples, opts:TrainOptions, cache_file:Path|None
         groups = np.arange(len(examples))
         if ok.any(): groups[ok] = np.flatnonzero(ok)[repost_groups(hashes[ok], opts.repost_distance)]
         rep['unhashable'] = len(bad)
-    split, r = split_items(examples.item_id, examples.created, opts.split, opts.fractions, groups, opts.seed)
+    split, r = split_items(
+        examples.item_id, examples.created, method=opts.split, fractions=opts.fractions, groups=groups, seed=opts.seed
+    )
     return split, r | rep
 
 # %% ../nbs/14_runs.ipynb #ep0c0002
@@ -110,33 +109,19 @@ def _predict_rows(model, ex, rows, opts, batch_size=64):
     pos = {int(i): r for r, i in zip(rows, ex.item_id[rows])}
     return (np.concatenate(preds) if preds else np.zeros((0, ex.n_tags))), np.array([pos[int(i)] for i in ids], dtype=np.int64)
 
-FIT_OPTIONS = (
-    'embedding_dim',
-    'dropout',
-    'loss',
-    'label_weighting',
-    'epochs',
-    'batch_size',
-    'learning_rate',
-    'patience',
-)
+FIT_OPTIONS = ('embedding_dim', 'dropout', 'loss', 'label_weighting', 'epochs', 'batch_size', 'learning_rate',
+               'patience')
 
+# %% ../nbs/14_runs.ipynb #c8cc7d1a
 def fit_options(opts:TrainOptions) -> dict:
     "The options that `fit_head` and `fit_tagger` share, as keyword arguments."
     return {name: getattr(opts, name) for name in FIT_OPTIONS}
 
+# %% ../nbs/14_runs.ipynb #42da6fa4
 def _train_cached(ex, train_rows, val_rows, opts, run_dir, cache_root, verbose):
-    feats, frows, _ = cache_features(
-        ex,
-        opts.arch,
-        opts.size,
-        cache_root,
-        weights=opts.weights,
-        resize_mode=opts.resize_mode,
-        batch_size=opts.batch_size,
-        seed=opts.seed,
-        progress=verbose > 0,
-    )
+    feats, frows, _ = cache_features(ex, opts.arch, opts.size, cache_root, weights=opts.weights,
+                                     resize_mode=opts.resize_mode, batch_size=opts.batch_size, seed=opts.seed,
+                                     progress=verbose > 0)
     where = {int(r): k for k, r in enumerate(frows)}
     tr = np.array([where[r] for r in train_rows if r in where])
     va = np.array([where[r] for r in val_rows if r in where])
@@ -147,16 +132,16 @@ def _train_cached(ex, train_rows, val_rows, opts, run_dir, cache_root, verbose):
         opts.arch, ex.n_tags, image_size=opts.size, embedding_dim=opts.embedding_dim, dropout=opts.dropout
     )
     backbone_weights = (
-        feature_cache_dir(cache_root, opts.arch, opts.size, opts.weights, opts.resize_mode, opts.seed)
+        feature_cache_dir(
+            cache_root, opts.arch, opts.size, weights=opts.weights, resize_mode=opts.resize_mode, seed=opts.seed
+        )
         / 'backbone.weights.h5'
     )
     pooled = keras.Model(model.inputs, model.get_layer('pool').output)
     pooled.load_weights(backbone_weights)
     copy_head_weights(head, model)
-    predict = lambda rows: (
-        _predict_features(head, feats[[where[r] for r in rows if r in where]]),
-        np.array([r for r in rows if r in where], np.int64),
-    )
+    predict = lambda rows: (_predict_features(head, feats[[where[r] for r in rows if r in where]]),
+                            np.array([r for r in rows if r in where], np.int64))
     return model, head, hist, predict
 
 def run_identity(settings:Settings, # the scrape the run trains on
@@ -166,6 +151,7 @@ def run_identity(settings:Settings, # the scrape the run trains on
     "What a run folder belongs to: the scrape (absolute path and content fingerprint) and the vocabulary."
     return {'scrape': str(settings.scrape_path.resolve()), 'scrape_fingerprint': index.fingerprint, 'vocabulary': vocab.fingerprint}
 
+# %% ../nbs/14_runs.ipynb #c87aaab5
 RUN_STATE = (
     'identity.json',
     'split.json',
@@ -183,6 +169,7 @@ RUN_STATE = (
     'left_out.csv',
 )
 
+# %% ../nbs/14_runs.ipynb #abd861a5
 def claim_run_dir(run_dir:Path, # the run folder
                   identity:dict, # `run_identity` of this run
                   force:bool=False, # start afresh where the folder belongs to another scrape or vocabulary
@@ -201,29 +188,42 @@ def claim_run_dir(run_dir:Path, # the run folder
                 else {'scrape': 'unknown (a run folder without identity.json)'}
             )
             raise RunError(f"run folder {run_dir} belongs to another run (scrape {what.get('scrape')}, vocabulary "
-                           f"{what.get('vocabulary', '?')}); this run is scrape {identity['scrape']}, vocabulary {identity['vocabulary']}: "
+                           f"{what.get('vocabulary', '?')}); this run is scrape {identity['scrape']}, vocabulary "
+                           f"{identity['vocabulary']}: "
                            f"use another --out, or --force to start it afresh")
         for n in started: shutil.rmtree(run_dir/n) if (run_dir/n).is_dir() else (run_dir/n).unlink()
     run_dir.mkdir(parents=True, exist_ok=True)
     write_json(saved, identity)
 
+# %% ../nbs/14_runs.ipynb #3d3fe6ac
 def _load_split(split_file:Path, ex:Examples) -> tuple[np.ndarray, dict]:
     "The split a resumed run started with."
     saved = json.loads(split_file.read_text())
     code = {int(i): SPLITS.index(s) for s in SPLITS for i in saved[s]}
     return np.array([code.get(int(i), 0) for i in ex.item_id], np.int8), saved['report']
 
-def check_splits(split:np.ndarray, report:dict, opts:TrainOptions):
+def check_splits(split:np.ndarray, # split code per example
+                 report:dict, # `split_items`'s report
+                 opts:TrainOptions, # the training options, for the advice
+                ):
     "Refuse a split with an empty part, saying why and what to change."
     empty = [s for k, s in enumerate(SPLITS) if not (split == k).any()]
     if not empty: return
     groups = report.get('repost_groups', report.get('groups'))
     why = f"{len(split)} examples in {groups} repost group(s)" if groups is not None else f"{len(split)} examples"
-    raise ValueError(f"the {' and '.join(empty)} split{'s are' if len(empty) > 1 else ' is'} empty: {why}, split {opts.split} "
-                     f"{list(opts.fractions)}; near-identical images stay together. Use more distinct images, or --repost-distance -1 "
+    raise ValueError(f"the {' and '.join(empty)} split{'s are' if len(empty) > 1 else ' is'} empty: {why}, split "
+                     f"{opts.split} "
+                     f"{list(opts.fractions)}; near-identical images stay together. Use more distinct images, or "
+                     f"--repost-distance -1 "
                      f"to split reposts apart")
 
-def run_split(ex:Examples, opts:TrainOptions, run_dir:Path, hash_cache:Path, progress:bool) -> tuple[np.ndarray, dict]:
+# %% ../nbs/14_runs.ipynb #69a6d07d
+def run_split(ex:Examples, # the examples table
+              opts:TrainOptions, # training options
+              run_dir:Path, # the run folder
+              hash_cache:Path, # dHash cache file
+              progress:bool, # show a progress bar
+             ) -> tuple[np.ndarray, dict]:
     "The run's split: the saved one when resuming, else a new repost-safe split, checked and saved."
     split_file = run_dir/'split.json'
     if split_file.exists(): return _load_split(split_file, ex)
@@ -232,9 +232,85 @@ def run_split(ex:Examples, opts:TrainOptions, run_dir:Path, hash_cache:Path, pro
     write_json(split_file, {s: ex.item_id[split == k].tolist() for k, s in enumerate(SPLITS)} | {'report': report})
     return split, report
 
+# %% ../nbs/14_runs.ipynb #27cc0d11
 def _reasons(report:dict) -> str:
     "An examples report as words: 'no_vocabulary_tags: 3, missing_file: 2'."
     return ', '.join(f"{k}: {v:,}" for k, v in report.items() if v) or 'none left out'
+
+def _run_examples(settings:Settings, # the scrape
+                  vocab:Vocabulary|str|Path|None, # a vocabulary, a saved one, or None to build one
+                  verbose:int, # 0 silent, 1 progress
+                 ) -> tuple:
+    "The scrape's index, the run's vocabulary and its examples; refuses an empty vocabulary or too few examples."
+    index, _ = open_index(settings, progress=verbose > 0)
+    if vocab is None: vocab = build_vocabulary(index, min_occurrences=settings.min_tag_occurrences)
+    elif not isinstance(vocab, Vocabulary): vocab = Vocabulary.load(vocab)
+    if not len(vocab): raise ValueError("the vocabulary is empty: lower min_occurrences or check the scrape")
+    ex = build_examples(index, vocab, settings.scrape_path, settings.media_path)
+    if len(ex) < 10: raise ValueError(f"only {len(ex)} usable examples ({_reasons(ex.report)}); need at least 10")
+    return index, vocab, ex
+
+def _write_run_inputs(run_dir:Path, # the run folder
+                      settings:Settings, # the scrape
+                      opts:TrainOptions, # training options
+                      vocab:Vocabulary, # the run's vocabulary
+                      ex:Examples, # the run's examples
+                     ):
+    "Write what the run trains on: vocab.json, settings.json and left_out.csv."
+    write_left_out(run_dir/'left_out.csv', {'train': ex.left_out})
+    vocab.save(run_dir/'vocab.json')
+    write_json(run_dir/'settings.json', {'options': opts.__dict__, 'settings': settings.resolved().as_dict(),
+                                         'hardware': describe_hardware(), 'examples': ex.report,
+                                         'vocabulary': {'tags': len(vocab), 'fingerprint': vocab.fingerprint}})
+
+def _fit(ex:Examples, # the run's examples
+         split:np.ndarray, # split code per example
+         opts:TrainOptions, # training options
+         run_dir:Path, # the run folder
+         cache_root:Path, # folder of the feature caches
+         verbose:int, # 0 silent, 1 progress
+        ) -> tuple:
+    "Train in the chosen mode; returns the tagger, its history and `predict(rows) -> (scores, rows read)`."
+    train_rows, val_rows = np.flatnonzero(split == 0), np.flatnonzero(split == 1)
+    common = dict(opts=opts, cache_root=cache_root, verbose=verbose)
+    if opts.mode == 'cached':
+        model, _, hist, predict = _train_cached(ex, train_rows, val_rows, run_dir=run_dir, **common)
+        return model, hist, predict
+    warm = (
+        _train_cached(ex, train_rows, val_rows, run_dir=run_dir / 'warm_start', **common)[1]
+        if opts.warm_start
+        else None
+    )
+    model, hist, _ = fit_tagger(
+        ex,
+        train_rows,
+        val_rows,
+        opts.arch,
+        run_dir,
+        image_size=opts.size,
+        weights=opts.weights,
+        unfreeze_top=opts.unfreeze_top,
+        warm_head=warm,
+        resize_mode=opts.resize_mode,
+        verbose=verbose,
+        seed=opts.seed,
+        **fit_options(opts)
+    )
+    return model, hist, lambda rows: _predict_rows(model, ex, rows, opts)
+
+def _evaluate(predict, # `predict(rows) -> (scores, rows read)`
+              ex:Examples, # the run's examples
+              split:np.ndarray, # split code per example
+              vocab:Vocabulary, # the run's vocabulary
+              min_support:int, # tags with fewer test positives are not scored
+             ) -> tuple:
+    "Thresholds tuned on the validation split; the test evaluation at them and at 0.5."
+    p_val, r_val = predict(np.flatnonzero(split == 1))
+    p_test, r_test = predict(np.flatnonzero(split == 2))
+    thresholds = tune_thresholds(ex.labels(r_val), p_val)
+    y_test = ex.labels(r_test)
+    return (thresholds, evaluate_predictions(y_test, p_test, vocab.tags, thresholds, min_support),
+            evaluate_predictions(y_test, p_test, vocab.tags, 0.5, min_support))
 
 def train_run(settings:Settings, # the scrape and where to write
               run_dir:str|Path, # the run folder (a killed run resumes when started again with it)
@@ -245,79 +321,27 @@ def train_run(settings:Settings, # the scrape and where to write
               force:bool=False, # start afresh where `run_dir` holds a run of another scrape or vocabulary
              ) -> dict:
     "Train, evaluate on the held-out test split, and write the run folder; returns the metrics."
-    opts = opts or TrainOptions()
-    run_dir = Path(run_dir)
+    opts, run_dir, t0 = opts or TrainOptions(), Path(run_dir), time.perf_counter()
     setup_precision('auto')  # mixed precision on GPUs, float32 on CPUs
-    t0 = time.perf_counter()
-    idx, _ = open_index(settings, progress=verbose > 0)
-    if vocab is None: vocab = build_vocabulary(idx, min_occurrences=settings.min_tag_occurrences)
-    elif not isinstance(vocab, Vocabulary): vocab = Vocabulary.load(vocab)
-    if not len(vocab): raise ValueError("the vocabulary is empty: lower min_occurrences or check the scrape")
-    ex = build_examples(idx, vocab, settings.scrape_path, settings.media_path)
-    if len(ex) < 10: raise ValueError(f"only {len(ex)} usable examples ({_reasons(ex.report)}); need at least 10")
-    claim_run_dir(run_dir, run_identity(settings, idx, vocab), force)
-    write_left_out(run_dir/'left_out.csv', {'train': ex.left_out})
-    split, split_rep = run_split(ex, opts, run_dir, settings.work_dir/'dhash'/f'{idx.path.name}.json', verbose > 0)
-    vocab.save(run_dir/'vocab.json')
-    write_json(
-        run_dir / 'settings.json',
-        {
-            'options': opts.__dict__,
-            'settings': settings.resolved().as_dict(),
-            'hardware': describe_hardware(),
-            'examples': ex.report,
-            'vocabulary': {'tags': len(vocab), 'fingerprint': vocab.fingerprint},
-        },
-    )
-    train_rows, val_rows, test_rows = (np.flatnonzero(split == k) for k in range(3))
-    cache_root = settings.work_dir/'features'
-    if opts.mode == 'cached':
-        model, head, hist, predict = _train_cached(ex, train_rows, val_rows, opts, run_dir, cache_root, verbose)
-    else:
-        warm = None
-        if opts.warm_start:
-            warm = _train_cached(ex, train_rows, val_rows, opts, run_dir/'warm_start', cache_root, verbose)[1]
-        model, hist, log = fit_tagger(
-            ex,
-            train_rows,
-            val_rows,
-            opts.arch,
-            run_dir,
-            image_size=opts.size,
-            weights=opts.weights,
-            unfreeze_top=opts.unfreeze_top,
-            warm_head=warm,
-            resize_mode=opts.resize_mode,
-            verbose=verbose,
-            seed=opts.seed,
-            **fit_options(opts)
-        )
-        predict = lambda rows: _predict_rows(model, ex, rows, opts)
+    index, vocab, ex = _run_examples(settings, vocab, verbose)
+    claim_run_dir(run_dir, run_identity(settings, index, vocab), force)
+    split, split_rep = run_split(ex, opts, run_dir, settings.work_dir/'dhash'/f'{index.path.name}.json', verbose > 0)
+    _write_run_inputs(run_dir, settings, opts, vocab, ex)
+    model, hist, predict = _fit(ex, split, opts, run_dir, cache_root=settings.work_dir/'features', verbose=verbose)
     train_seconds = time.perf_counter() - t0
-    p_val, r_val = predict(val_rows)
-    p_test, r_test = predict(test_rows)
-    thresholds = tune_thresholds(ex.labels(r_val), p_val)
-    y_test = ex.labels(r_test)
-    ev = evaluate_predictions(y_test, p_test, vocab.tags, thresholds, opts.min_support)
-    ev05 = evaluate_predictions(y_test, p_test, vocab.tags, 0.5, opts.min_support)
-    metrics = {
-        'recipe': 'tagsim',
-        'options': opts.__dict__,
-        'train_seconds': round(train_seconds, 1),
-        'split': split_rep,
-        'test': _public(ev),
-        'test_at_0.5': _public(ev05),
-        'epochs_run': epochs_logged(run_dir, len(hist.get('loss', []))),
-        'left_out': reason_counts(ex.left_out),
-    }
+    thresholds, ev, ev05 = _evaluate(predict, ex, split, vocab, opts.min_support)
+    metrics = {'recipe': 'tagsim', 'options': opts.__dict__, 'train_seconds': round(train_seconds, 1),
+               'split': split_rep, 'test': _public(ev), 'test_at_0.5': _public(ev05),
+               'epochs_run': epochs_logged(run_dir, len(hist.get('loss', []))), 'left_out': reason_counts(ex.left_out)}
     model.save(run_dir/'model.keras')
     write_json(run_dir/'thresholds.json', dict(zip(vocab.tags, map(float, thresholds))))
-    ev['per_tag'].to_csv(run_dir/'per_tag.csv', index=False)
-    if baseline: metrics['baseline'] = train_baseline(ex, split, opts, cache_root, vocab)
+    write_csv(run_dir/'per_tag.csv', ev['per_tag'])
+    if baseline: metrics['baseline'] = train_baseline(ex, split, opts, settings.work_dir/'features', vocab)
     write_json(run_dir/'metrics.json', metrics)
     with atomic_output(run_dir/'report.md') as tmp: tmp.write_text(run_report(metrics, ev, vocab))
     return metrics
 
+# %% ../nbs/14_runs.ipynb #02a88fc7
 def _public(ev:dict) -> dict:
     "An evaluation without its per-tag table, for JSON."
     return {k: v for k, v in ev.items() if k != 'per_tag'}
@@ -341,7 +365,12 @@ def train_or_reuse(settings:Settings, # the scrape and where to write
     return train_run(settings, run_dir, opts, baseline=baseline, verbose=verbose)
 
 # %% ../nbs/14_runs.ipynb #65acea38
-def train_baseline(ex:Examples, split, opts:TrainOptions, cache_root:Path, vocab:Vocabulary) -> dict:
+def train_baseline(ex:Examples, # the examples table
+                   split, # split code per example
+                   opts:TrainOptions, # the run's options (backbone, batch size, seed)
+                   cache_root:Path, # folder of the feature caches
+                   vocab:Vocabulary, # the run's vocabulary
+                  ) -> dict:
     "The pr0loader recipe on the same backbone, scored on the same test split."
     b = TrainOptions(
         **(
@@ -350,16 +379,8 @@ def train_baseline(ex:Examples, split, opts:TrainOptions, cache_root:Path, vocab
         )
     )
     t0 = time.perf_counter()
-    feats, frows, frep = cache_features(
-        ex,
-        b.arch,
-        b.size,
-        cache_root,
-        weights=b.weights,
-        resize_mode=b.resize_mode,
-        batch_size=b.batch_size,
-        seed=b.seed,
-    )
+    feats, frows, frep = cache_features(ex, b.arch, b.size, cache_root, weights=b.weights, resize_mode=b.resize_mode,
+                                        batch_size=b.batch_size, seed=b.seed)
     test = split[frows] == 2
     rest = np.flatnonzero(~test)
     rng = np.random.default_rng(b.seed)
@@ -369,10 +390,12 @@ def train_baseline(ex:Examples, split, opts:TrainOptions, cache_root:Path, vocab
     seconds = time.perf_counter() - t0
     p = head.predict(np.asarray(feats[test], np.float32), batch_size=512, verbose=0)
     ev = evaluate_predictions(ex.labels(frows[test]), p, vocab.tags, 0.5, opts.min_support)
-    return {'recipe': 'pr0loader baseline (frozen backbone, GAP, dropout 0.5, sigmoid, BCE, 5 epochs, 224 px, threshold 0.5, random 80/20)',
+    return {'recipe': 'pr0loader baseline (frozen backbone, GAP, dropout 0.5, sigmoid, BCE, 5 epochs, 224 px, '
+                      'threshold 0.5, random 80/20)',
             'arch': b.arch, 'image_size': b.size, 'train_seconds_with_cached_features': round(seconds, 1),
             'features_computed': frep['computed'], 'features_reused': frep['reused'], 'test': _public(ev)}
 
+# %% ../nbs/14_runs.ipynb #01a96c88
 def _fit_baseline_head(feats, frows, tr, ex, b):
     "Dropout 0.5 -> sigmoid, BCE, 5 epochs, Adam, no validation."
     keras.utils.set_random_seed(b.seed)
@@ -384,44 +407,43 @@ def _fit_baseline_head(feats, frows, tr, ex, b):
     return head
 
 # %% ../nbs/14_runs.ipynb #317713de
-def run_report(metrics:dict, ev:dict, vocab:Vocabulary) -> str:
+def run_report(metrics:dict, # the run's metrics.json
+               ev:dict, # the test evaluation with its per-tag table
+               vocab:Vocabulary, # the run's vocabulary
+              ) -> str:
     "A short markdown report of a run."
     t = metrics['test']
     o = metrics['options']
     lines = [
         f"# tagsim run: {o['arch']} ({o['mode']}, {metrics.get('epochs_run')} epochs, {o.get('image_size')} px)",
         '',
-        f"Test split: {t['items']} items, {t['tags_evaluated']} tags evaluated, {t['tags_too_rare']} too rare (< {t['min_support']} positives).",
+        f"Test split: {t['items']} items, {t['tags_evaluated']} tags evaluated, {t['tags_too_rare']} too rare (< "
+        f"{t['min_support']} positives).",
         '',
         '| recipe | macro mAP | F1 at P=R | micro F1 | macro F1 | train time (s) |',
         '|---|---|---|---|---|---|',
-        f"| tagsim (per-tag thresholds) | {t['macro_map']:.4f} | {t['f1_at_equal_pr']['f1']:.4f} | {t['micro_f1']:.4f} | {t['macro_f1']:.4f} | {metrics['train_seconds']} |",
+        f"| tagsim (per-tag thresholds) | {t['macro_map']:.4f} | {t['f1_at_equal_pr']['f1']:.4f} | {t['micro_f1']:.4f} "
+        f"| {t['macro_f1']:.4f} | {metrics['train_seconds']} |",
     ]
     if 'baseline' in metrics:
         b = metrics['baseline']['test']
-        lines.append(f"| pr0loader baseline (0.5) | {b['macro_map']:.4f} | {b['f1_at_equal_pr']['f1']:.4f} | {b['micro_f1']:.4f} | {b['macro_f1']:.4f} | {metrics['baseline']['train_seconds_with_cached_features']} |")
+        lines.append(f"| pr0loader baseline (0.5) | {b['macro_map']:.4f} | {b['f1_at_equal_pr']['f1']:.4f} | "
+                     f"{b['micro_f1']:.4f} | {b['macro_f1']:.4f} | {metrics['baseline']['train_seconds_with_cached_features']} |")
     pt = ev['per_tag']
     pt = pt[pt.support >= t['min_support']].sort_values('ap', ascending=False)
     table = lambda df: '```\n' + df.to_string(index=False, float_format=lambda v: f'{v:.3f}') + '\n```'
-    lines += [
-        '',
-        '## Best tags (AP)',
-        '',
-        table(pt.head(10)),
-        '',
-        '## Worst tags (AP)',
-        '',
-        table(pt.tail(10).iloc[::-1]),
-        '',
-    ]
+    lines += ['', '## Best tags (AP)', '', table(pt.head(10)), '', '## Worst tags (AP)', '',
+              table(pt.tail(10).iloc[::-1]), '']
     return '\n'.join(lines)
 
 # %% ../nbs/14_runs.ipynb #a0fc9efa
 class RunError(ValueError):
     "A run folder that cannot be used."
 
+# %% ../nbs/14_runs.ipynb #cb56ddb2
 RUN_FILES = ('model.keras', 'vocab.json', 'thresholds.json', 'settings.json', 'split.json')
 
+# %% ../nbs/14_runs.ipynb #0dd12026
 @dataclass
 class Run:
     "A trained run, loaded."
@@ -433,6 +455,7 @@ class Run:
     @property
     def image_size(self) -> int: return int(self.model.input_shape[1])
 
+# %% ../nbs/14_runs.ipynb #14efe21f
 def load_run(run_dir:str|Path) -> Run:
     "Load a run folder written by `train_run`."
     run_dir = Path(run_dir)
@@ -453,9 +476,14 @@ def load_run(run_dir:str|Path) -> Run:
     return Run(run_dir, model, vocab, np.array([th.get(t, 0.5) for t in vocab.tags], np.float64), cfg)
 
 # %% ../nbs/14_runs.ipynb #71afaa46
-def predict_images(run:Run, paths, top_k:int=5, batch_size:int=32, errors:str='raise') -> list:
+def predict_images(run:Run, # a loaded run
+                   paths, # image files
+                   top_k:int=5, # tags per image
+                   batch_size:int=32, # images per forward pass
+                   errors:str='raise', # 'raise' on an unreadable image, or 'skip' it
+                  ) -> list:
     "Top tags per image: `[{'path', 'tags': [{'tag', 'probability', 'threshold', 'passes'}]}]`."
-    mode = run.config.get('options', {}).get('resize_mode', 'pad')
+    resize_mode = run.config.get('options', {}).get('resize_mode', 'pad')
     out, batch, where = [], [], []
     def flush():
         if not batch: return
@@ -468,7 +496,7 @@ def predict_images(run:Run, paths, top_k:int=5, batch_size:int=32, errors:str='r
         where.clear()
     for p in map(Path, paths):
         out.append({'path': str(p)})
-        try: batch.append(load_image(p, run.image_size, mode))
+        try: batch.append(load_image(p, run.image_size, resize_mode))
         except ImageError as e:
             if errors == 'raise': raise ImageError(e.reason, f"{p}") from None
             out[-1]['error'] = str(e)
@@ -479,12 +507,15 @@ def predict_images(run:Run, paths, top_k:int=5, batch_size:int=32, errors:str='r
     return out
 
 # %% ../nbs/14_runs.ipynb #aa683cf7
-def evaluate_run(run:Run, settings:Settings|None=None, split:str='test') -> dict:
+def evaluate_run(run:Run, # a loaded run
+                 settings:Settings|None=None, # where the scrape is (default: the run's own settings)
+                 split:str='test', # 'train', 'val' or 'test'
+                ) -> dict:
     "Recompute a run's metrics on one of its splits (default the held-out test split), from its scrape."
     cfg = run.config
     settings = settings or Settings(**{k: v for k, v in cfg['settings'].items()})
-    idx, _ = open_index(settings)
-    ex = build_examples(idx, run.vocab, settings.scrape_path, settings.media_path)
+    index, _ = open_index(settings)
+    ex = build_examples(index, run.vocab, settings.scrape_path, settings.media_path)
     ids = set(json.loads((run.path/'split.json').read_text())[split])
     rows = np.array([r for r, i in enumerate(ex.item_id.tolist()) if i in ids], dtype=np.int64)
     opts = TrainOptions(**{k: v for k, v in cfg['options'].items() if k in TrainOptions.__dataclass_fields__})
@@ -493,17 +524,18 @@ def evaluate_run(run:Run, settings:Settings|None=None, split:str='test') -> dict
     return _public(ev) | {'split': split, 'items_in_split': len(ids), 'items_read': len(r)}
 
 # %% ../nbs/14_runs.ipynb #339cacb8
-def show_predictions(run:Run, examples:Examples, rows, top_k:int=3, cols:int=4):
+def show_predictions(run:Run, # a loaded run
+                     examples:Examples, # the examples table
+                     rows, # which rows to show
+                     top_k:int=3, # predicted tags per image
+                     cols:int=4, # images per row
+                    ):
     "A grid of images with their true tags and the run's predicted tags."
     import matplotlib.pyplot as plt
     rows = list(rows)[:cols * 2]
     preds = predict_images(run, [examples.path[r] for r in rows], top_k=top_k, errors='skip')
-    fig, axs = plt.subplots(
-        (len(rows) + cols - 1) // cols,
-        cols,
-        figsize=(3.2 * cols, 3.6 * ((len(rows) + cols - 1) // cols)),
-        squeeze=False,
-    )
+    fig, axs = plt.subplots((len(rows) + cols - 1) // cols, cols,
+                            figsize=(3.2 * cols, 3.6 * ((len(rows) + cols - 1) // cols)), squeeze=False)
     for ax in axs.flat: ax.axis('off')
     for ax, r, p in zip(axs.flat, rows, preds):
         ax.imshow(load_image(examples.path[r], 128))

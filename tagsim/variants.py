@@ -59,7 +59,11 @@ def _unit_rows(m:np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(m, axis=1, keepdims=True)
     return np.where(norms > 0, m / np.maximum(norms, 1e-12), np.nan)
 
-def visual_vectors(table:TagTable, e, center:bool=True, block:int=65536) -> np.ndarray:
+def visual_vectors(table:TagTable, # the key table
+                   e, # loaded embeddings
+                   center:bool=True, # subtract the embeddings' mean first
+                   block:int=65536, # items per block, to bound memory
+                  ) -> np.ndarray:
     "Normalised centroid of each key's embedded items; with `center`, of the items' embeddings minus their mean."
     rows = e.rows_of(table.items)
     have = np.flatnonzero(rows >= 0)
@@ -91,6 +95,7 @@ def cooccurrence(table:TagTable) -> sparse.csr_matrix:
     C.eliminate_zeros()
     return C
 
+# %% ../nbs/18_variants.ipynb #c8ab15b1
 def ppmi(table:TagTable, C:sparse.csr_matrix) -> sparse.csr_matrix:
     "Positive PMI of key pairs, log(C_ab N / (n_a n_b)) where positive, with L2-normalised rows."
     C = C.tocoo()
@@ -102,7 +107,11 @@ def ppmi(table:TagTable, C:sparse.csr_matrix) -> sparse.csr_matrix:
     return sparse.diags(1 / np.maximum(norms, 1e-12)) @ P
 
 # %% ../nbs/18_variants.ipynb #a7539f40
-def sparse_row_dot(P:sparse.csr_matrix, a:np.ndarray, b:np.ndarray, block:int=100_000) -> np.ndarray:
+def sparse_row_dot(P:sparse.csr_matrix, # a sparse matrix
+                   a:np.ndarray, # first row of each pair
+                   b:np.ndarray, # second row of each pair
+                   block:int=100_000, # pairs per block
+                  ) -> np.ndarray:
     "Inner products of paired rows of a sparse matrix."
     return np.concatenate([np.asarray(P[a[s:s + block]].multiply(P[b[s:s + block]]).sum(1)).ravel()
                            for s in range(0, len(a), block)] or [np.zeros(0)]).astype(np.float32)
@@ -113,6 +122,7 @@ def ngrams(key:str, n:int=3) -> set:
     s = f'^{key}$'
     return {s[i:i + n] for i in range(max(1, len(s) - n + 1))}
 
+# %% ../nbs/18_variants.ipynb #47efa12b
 def ngram_matrix(keys:list, n:int=3) -> sparse.csr_matrix:
     "Keys x n-grams, 0/1."
     vocab, rows, cols = {}, [], []
@@ -124,6 +134,7 @@ def ngram_matrix(keys:list, n:int=3) -> sparse.csr_matrix:
     m.data[:] = 1
     return m
 
+# %% ../nbs/18_variants.ipynb #b9cee7f6
 def string_similarity(keys:list, # all keys
                       a:np.ndarray, b:np.ndarray, # paired positions in `keys`
                      ) -> tuple[np.ndarray, np.ndarray]:
@@ -139,7 +150,10 @@ def string_similarity(keys:list, # all keys
     return edit, (shared / np.maximum(size[a] + size[b] - shared, 1)).astype(np.float32)
 
 # %% ../nbs/18_variants.ipynb #f8b7b0ea
-def reduced(vectors:np.ndarray, dims:int=64, seed:int=0) -> np.ndarray:
+def reduced(vectors:np.ndarray, # (n, d) rows, NaN where missing
+            dims:int=64, # PCA dimensions
+            seed:int=0, # random seed of the PCA
+           ) -> np.ndarray:
     "Rows reduced by PCA to `dims` and normalised; NaN rows stay NaN."
     from sklearn.decomposition import PCA
     ok = np.isfinite(vectors).all(1)
@@ -148,6 +162,7 @@ def reduced(vectors:np.ndarray, dims:int=64, seed:int=0) -> np.ndarray:
     elif ok.any(): out[ok, :vectors.shape[1]] = vectors[ok][:, :out.shape[1]]
     return _unit_rows(out)
 
+# %% ../nbs/18_variants.ipynb #c25e8343
 def nearest_rows(vectors:np.ndarray, k:int=10) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The finite rows, and for each its k+1 nearest finite rows (itself first) and their inner products; one search
     serves pairs and hubness."""
@@ -156,18 +171,26 @@ def nearest_rows(vectors:np.ndarray, k:int=10) -> tuple[np.ndarray, np.ndarray, 
     rows, sims = chunked_search(vectors[ok], min(k + 1, len(ok)))
     return ok, ok[rows], sims
 
+# %% ../nbs/18_variants.ipynb #015c4bbd
 def neighbour_pairs(found:tuple) -> set:
     "Pairs (i < j) of each row and its nearest rows, from `nearest_rows`."
     ok, rows, _ = found
     return {(min(i, j), max(i, j)) for i, r in zip(ok, rows) for j in r if i != j}
 
-def chunked_search(vectors:np.ndarray, k:int, chunk:int=2048) -> tuple[np.ndarray, np.ndarray]:
+# %% ../nbs/18_variants.ipynb #db209f99
+def chunked_search(vectors:np.ndarray, # (n, d) normalised rows
+                   k:int, # neighbours per row
+                   chunk:int=2048, # queries per chunk
+                  ) -> tuple[np.ndarray, np.ndarray]:
     "Every row's k nearest rows (itself included), a chunk of queries at a time so that memory stays bounded."
     parts = [exact_search(vectors, vectors[s:s + chunk], k) for s in range(0, len(vectors), chunk)]
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 # %% ../nbs/18_variants.ipynb #ecab2f5a
-def ngram_pairs(keys:list, k:int=10, max_postings:int=300) -> set:
+def ngram_pairs(keys:list, # the variant keys
+                k:int=10, # neighbours per key
+                max_postings:int=300, # 3-grams in more keys than this are skipped
+               ) -> set:
     """Pairs of each key and its k keys of highest 3-gram Jaccard, through an inverted index of 3-grams (common 3-grams
     skipped)."""
     grams = [ngrams(x) for x in keys]
@@ -186,13 +209,21 @@ def ngram_pairs(keys:list, k:int=10, max_postings:int=300) -> set:
     return out
 
 # %% ../nbs/18_variants.ipynb #b3eab5fc
-def context_vectors(P:sparse.csr_matrix, dims:int=64, seed:int=0) -> np.ndarray:
+def context_vectors(P:sparse.csr_matrix, # the PPMI matrix
+                    dims:int=64, # SVD dimensions
+                    seed:int=0, # random seed of the SVD
+                   ) -> np.ndarray:
     "Dense, normalised context vectors for blocking: truncated SVD of the PPMI matrix."
     from sklearn.decomposition import TruncatedSVD
     dims = max(1, min(dims, P.shape[1] - 1))
     return _unit_rows(TruncatedSVD(dims, random_state=seed).fit_transform(P).astype(np.float32))
 
-def candidate_pairs(table:TagTable, P:sparse.csr_matrix, k:int=10, visual_found:tuple|None=None) -> np.ndarray:
+# %% ../nbs/18_variants.ipynb #6acc7268
+def candidate_pairs(table:TagTable, # the key table
+                    P:sparse.csr_matrix, # the PPMI matrix
+                    k:int=10, # neighbours per key and signal
+                    visual_found:tuple|None=None, # `nearest_rows` of the reduced visual vectors, or None
+                   ) -> np.ndarray:
     """Unordered key pairs (m x 2) proposed by the context and 3-gram neighbours, and the visual ones (`nearest_rows` of
     the reduced visual vectors)."""
     found = ngram_pairs(table.keys, k) | neighbour_pairs(nearest_rows(context_vectors(P), k))
@@ -214,8 +245,14 @@ def _cosine(v:np.ndarray|None, a:np.ndarray, b:np.ndarray) -> np.ndarray:
     return np.full(len(a), np.nan, np.float32) if v is None else np.einsum('ij,ij->i', v[a], v[b]).astype(np.float32)
 
 # %% ../nbs/18_variants.ipynb #f6c6da5b
-def pair_evidence(table:TagTable, pairs:np.ndarray, C:sparse.csr_matrix, P:sparse.csr_matrix,
-                  visual:np.ndarray|None=None, model:np.ndarray|None=None, hubs:np.ndarray|None=None) -> pd.DataFrame:
+def pair_evidence(table:TagTable, # the key table
+                  pairs:np.ndarray, # (m, 2) candidate key pairs
+                  C:sparse.csr_matrix, # the co-occurrence matrix
+                  P:sparse.csr_matrix, # the PPMI matrix
+                  visual:np.ndarray|None=None, # visual vector per key, or None
+                  model:np.ndarray|None=None, # model vector per key, or None
+                  hubs:np.ndarray|None=None, # hubness per key, or None
+                 ) -> pd.DataFrame:
     "Every signal's score for each candidate pair, both counts and their co-occurrence."
     a, b = pairs[:, 0], pairs[:, 1]
     cos = _cosine(visual, a, b)
@@ -230,11 +267,13 @@ def pair_evidence(table:TagTable, pairs:np.ndarray, C:sparse.csr_matrix, P:spars
 # %% ../nbs/18_variants.ipynb #34648385
 DEFAULT_WEIGHTS = {'visual': 1.0, 'context': 0.0, 'model': 0.0, 'string': 0.0, 'together': 0.5}
 
+# %% ../nbs/18_variants.ipynb #f9477f7e
 def percentile(x:np.ndarray) -> np.ndarray:
     "Each value's rank among the finite values, from 0 to 1; NaN stays NaN."
     s = pd.Series(x)
     return (s.rank(method='average') / max(s.notna().sum(), 1)).to_numpy()
 
+# %% ../nbs/18_variants.ipynb #43893f4c
 def fuse(evidence:pd.DataFrame, weights:dict|None=None) -> np.ndarray:
     "The fused score of each pair: weighted mean of signal percentiles minus the co-occurrence penalty."
     w = DEFAULT_WEIGHTS | (weights or {})
@@ -252,6 +291,7 @@ def fuse(evidence:pd.DataFrame, weights:dict|None=None) -> np.ndarray:
 # %% ../nbs/18_variants.ipynb #b74a91c9
 GROUP_SCORE = 0.98 # the fused score from which pairs are grouped: the top of the ranking, where precision is highest
 
+# %% ../nbs/18_variants.ipynb #2c329c0c
 def variant_groups(pairs:pd.DataFrame, # ranked pairs with key_a, key_b, score, count_a, count_b
                    table:TagTable, # for names and counts
                    min_score:float=GROUP_SCORE, # pairs below this are not grouped
@@ -269,7 +309,10 @@ def variant_groups(pairs:pd.DataFrame, # ranked pairs with key_a, key_b, score, 
              'score': round(min(s for _, s in members), 4)} for lead, members in groups.items()]
 
 # %% ../nbs/18_variants.ipynb #dd006b7e
-def write_proposals(path:str|Path, groups:list, pairs:pd.DataFrame|None=None) -> Path:
+def write_proposals(path:str|Path, # the YAML file to write
+                    groups:list, # `variant_groups` result
+                    pairs:pd.DataFrame|None=None, # the ranked pairs, for evidence lines, or None
+                   ) -> Path:
     "The groups as a reviewable alias proposal file (YAML), written atomically."
     import yaml
     from tagsim.config import atomic_output
@@ -280,6 +323,7 @@ def write_proposals(path:str|Path, groups:list, pairs:pd.DataFrame|None=None) ->
         tmp.write_text(head + yaml.safe_dump(doc, allow_unicode=True, sort_keys=False), encoding='utf-8')
     return Path(path)
 
+# %% ../nbs/18_variants.ipynb #125bb11d
 def request_lines(groups:list) -> str:
     "Danbooru/e621 bulk update request lines, one alias per variant."
     return ''.join(f"create alias {v.replace(' ', '_')} -> {g['canonical'].replace(' ', '_')}\n" for g in groups for v in g['variants'])
@@ -294,7 +338,11 @@ def write_pairs(path:str|Path, # the CSV to write, atomically
     return write_csv(path, ranked[['tag_a', 'tag_b', 'score', *evidence]])
 
 # %% ../nbs/18_variants.ipynb #74f251dd
-def dbscan_pairs(table:TagTable, visual:np.ndarray, eps:float=0.3, min_samples:int=2) -> pd.DataFrame:
+def dbscan_pairs(table:TagTable, # the key table
+                 visual:np.ndarray, # visual vector per key
+                 eps:float=0.3, # DBSCAN radius in cosine distance
+                 min_samples:int=2, # DBSCAN core size
+                ) -> pd.DataFrame:
     "All key pairs inside DBSCAN's clusters of the visual vectors, by cosine, with the cluster label."
     from sklearn.cluster import DBSCAN
     ok = np.flatnonzero(np.isfinite(visual).all(1))
@@ -350,13 +398,21 @@ def evaluate_ranking(ranked:pd.DataFrame, # pairs best first (key_a < key_b)
     return out
 
 # %% ../nbs/18_variants.ipynb #f167a94c
-def recall_at_precision(ranked:pd.DataFrame, truth:pd.DataFrame, precision:float, half:str='test') -> float:
+def recall_at_precision(ranked:pd.DataFrame, # pairs best first
+                        truth:pd.DataFrame, # ground-truth pairs with their half
+                        precision:float, # the precision to keep
+                        half:str='test', # 'dev' or 'test'
+                       ) -> float:
     "The largest recall a ranking reaches while its precision stays at least `precision`."
     ev = evaluate_ranking(ranked, truth, half, ks=range(1, len(ranked) + 1)) if len(ranked) else {}
     ok = [ev[f'R@{k}'] for k in range(1, len(ranked) + 1) if ev.get(f'P@{k}', 0) >= precision]
     return max(ok, default=0.0)
 
-def chance_precision(table:TagTable, truth:pd.DataFrame, half:str='test') -> float:
+# %% ../nbs/18_variants.ipynb #e418c23a
+def chance_precision(table:TagTable, # the key table
+                     truth:pd.DataFrame, # ground-truth pairs with their half
+                     half:str='test', # 'dev' or 'test'
+                    ) -> float:
     "Precision of random key pairs: true pairs of the half over all pairs."
     return float((truth.half == half).sum() / max(len(table) * (len(table) - 1) / 2, 1))
 
@@ -386,7 +442,11 @@ def variant_evaluation(table:TagTable, # the judged keys
     return out
 
 # %% ../nbs/18_variants.ipynb #daabdfd4
-def tune_weights(evidence:pd.DataFrame, truth:pd.DataFrame, grid=(0.0, 1.0, 2.0), penalties=(0.0, 0.5, 1.0)) -> tuple[dict, float]:
+def tune_weights(evidence:pd.DataFrame, # `pair_evidence`'s table
+                 truth:pd.DataFrame, # ground-truth pairs with their half
+                 grid=(0.0, 1.0, 2.0), # weights to try per signal
+                 penalties=(0.0, 0.5, 1.0), # hub penalties to try
+                ) -> tuple[dict, float]:
     "The fusion weights with the best dev-half average precision, and that precision."
     import itertools
     best, best_ap = None, -1.0

@@ -86,12 +86,14 @@ def item_groups(xy:np.ndarray, # (n, 2) map positions
 # %% ../nbs/19_viz.ipynb #17f48494
 PLACEHOLDER_SIZE = 8
 
+# %% ../nbs/19_viz.ipynb #3c649508
 def data_uri(data:bytes, # a file's bytes
              mime:str='image/png', # its media type
             ) -> str:
     "Bytes as a `data:` URI: how pages carry their images inline."
     return f'data:{mime};base64,' + base64.b64encode(data).decode('ascii')
 
+# %% ../nbs/19_viz.ipynb #0ea81eaf
 def _jpeg_uri(im:Image.Image) -> str:
     buf = io.BytesIO()
     im.save(buf, format='JPEG', quality=80)
@@ -142,6 +144,7 @@ def save_png(fig, # a matplotlib figure
 # %% ../nbs/19_viz.ipynb #8716002b
 ITEM_TOOLTIP = '<div style="width:220px"><img src="@thumb" width="96" height="96"><div>item @item_id · @group</div><div>@tags</div></div>'
 
+# %% ../nbs/19_viz.ipynb #f8c3c4ce
 def map_figure(title:str, # the map's heading (bokeh draws it as text)
               ):
     "An empty bokeh plot for a map: pan, wheel zoom, box zoom, reset and save; no axes, since UMAP's have no units."
@@ -152,6 +155,7 @@ def map_figure(title:str, # the map's heading (bokeh draws it as text)
     fig.axis.visible = False
     return fig
 
+# %% ../nbs/19_viz.ipynb #a99d0247
 def write_html(fig, # a bokeh figure or layout
                path:str|Path, # the HTML page to write, atomically
                title:str, # the page's title
@@ -231,6 +235,7 @@ def tag_map_figure(points:pd.DataFrame, # `tag_points`
 # %% ../nbs/19_viz.ipynb #d7f14fab
 TAG_TOOLTIP = '<div><b>@name</b> · @count items</div>'
 
+# %% ../nbs/19_viz.ipynb #9b840ffd
 def tag_map_html(points:pd.DataFrame, # `tag_points`
                  links:pd.DataFrame, # `group_links`
                  path:str|Path, # the page to write
@@ -245,13 +250,8 @@ def tag_map_html(points:pd.DataFrame, # `tag_points`
     fig.scatter('x', 'y', source=ColumnDataSource(data), size='size', alpha=0.5, name='tags')
     fig.add_tools(HoverTool(tooltips=TAG_TOOLTIP, renderers=fig.renderers[-1:]))
     fig.add_layout(
-        LabelSet(
-            x='x',
-            y='y',
-            text='name',
-            source=ColumnDataSource(points.nlargest(label_top, 'count')),
-            text_font_size='8pt',
-        )
+        LabelSet(x='x', y='y', text='name', source=ColumnDataSource(points.nlargest(label_top, 'count')),
+                 text_font_size='8pt')
     )
     return write_html(fig, path, title)
 
@@ -274,6 +274,7 @@ def write_metadata_tsv(path:str|Path, # metadata.tsv to write, atomically
 # %% ../nbs/19_viz.ipynb #70c665ad
 SPRITE_LIMIT = 8192
 
+# %% ../nbs/19_viz.ipynb #a2f0b36c
 def sprite_grid(n:int, # thumbnails to place
                 thumb:int=64, # largest thumbnail side wanted
                ) -> tuple[int, int]:
@@ -297,6 +298,7 @@ def sprite_image(paths:list, # image files, one per point, in point order
 # %% ../nbs/19_viz.ipynb #239938d9
 PROJECTOR_TENSOR = 'embedding/.ATTRIBUTES/VARIABLE_VALUE'
 
+# %% ../nbs/19_viz.ipynb #ae116ef9
 def _projector_config(thumb:int|None) -> str:
     from google.protobuf import text_format
     from tensorboard.plugins.projector.projector_config_pb2 import ProjectorConfig
@@ -380,6 +382,7 @@ def write_tag_maps(table, # `TagTable` of the tags to draw
 # %% ../nbs/19_viz.ipynb #cc00538d
 PROJECTOR_POINTS = 5000
 
+# %% ../nbs/19_viz.ipynb #5bb318e8
 def write_projector(e, # loaded `Embeddings`
                     view, # `ScrapeView`: tags and images of the items
                     out_dir:Path, # the TensorBoard log folder
@@ -396,6 +399,7 @@ def write_projector(e, # loaded `Embeddings`
 # %% ../nbs/19_viz.ipynb #a6e51712
 MAX_POINTS = 50_000
 
+# %% ../nbs/19_viz.ipynb #a6ee8ccb
 def write_maps(e, # loaded `Embeddings`
                view, # `tagsim.search.ScrapeView` of their scrape
                table, # `TagTable` of the tags to map
@@ -409,7 +413,7 @@ def write_maps(e, # loaded `Embeddings`
     "Every map of `tagsim umap`; returns what was written, saying when the item map is a subsample."
     out_dir = Path(out_dir)
     rows = subsample_rows(len(e), max_points, seed)
-    done = write_item_maps(e, view, rows, out_dir, colour_tag, seed)
+    done = write_item_maps(e, view, rows, out_dir, colour_tag=colour_tag, seed=seed)
     if len(rows) < len(e): done['subsampled'] = f"{len(rows):,} of {len(e):,} items drawn at random (seed {seed})"
     done |= write_tag_maps(table, e, list(groups), out_dir, seed)
     return done | write_projector(e, view, Path(projector_dir or out_dir/'tensorboard'), seed=seed)

@@ -8,8 +8,8 @@ import json, re
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
-from .normalize import normalize_tag, AliasMap, group_tags
-from .config import atomic_output, write_json
+from .normalize import normalize_tag, AliasMap, group_tags, TagGroups
+from .config import atomic_output, write_json, memo
 
 # %% auto #0
 __all__ = ['FLAGS', 'META_TAG', 'DEFAULT_BLOCKLIST', 'flag_mask', 'items_with_flags', 'is_blocked', 'vocabulary_problem',
@@ -17,10 +17,15 @@ __all__ = ['FLAGS', 'META_TAG', 'DEFAULT_BLOCKLIST', 'flag_mask', 'items_with_fl
 
 # %% ../nbs/07_vocabulary.ipynb #c6e0966d
 FLAGS = {'sfw': 1, 'nsfw': 2, 'nsfl': 4, 'nsfp': 8, 'pol': 16}
+
+# %% ../nbs/07_vocabulary.ipynb #1b69bf36
 _FLAG_WORD = r'(?:n?sf[wlp]|nsfp|pol)'
 META_TAG = re.compile(rf'^[\W_]*{_FLAG_WORD}(?:[\W_]+{_FLAG_WORD})*[\W_]*$')
+
+# %% ../nbs/07_vocabulary.ipynb #bc2d02ec
 DEFAULT_BLOCKLIST = ('sfw', 'nsfw', 'nsfl', 'nsfp', 'pol')
 
+# %% ../nbs/07_vocabulary.ipynb #70177de3
 def flag_mask(flags) -> int|None:
     "A bit mask from flag names or numbers (`['sfw', 'nsfw']`, `3`); None means all items."
     if flags is None: return None
@@ -32,25 +37,22 @@ def flag_mask(flags) -> int|None:
         else: raise ValueError(f"unknown content flag {f!r}; known: {', '.join(FLAGS)} or bit numbers")
     return mask
 
+# %% ../nbs/07_vocabulary.ipynb #b0c047bc
 def items_with_flags(index, mask:int|None) -> np.ndarray:
     "Boolean per item: its flags share a bit with `mask` (all True when `mask` is None)."
     return np.ones(index.n_items, bool) if mask is None else (index.flags.astype(np.int64) & mask) != 0
 
-def is_blocked(key:str, block:set, meta_tags:bool=True) -> bool:
+# %% ../nbs/07_vocabulary.ipynb #900ea5a0
+def is_blocked(key:str, # a variant key
+               block:set, # blocked variant keys
+               meta_tags:bool=True, # also block the content-flag meta tags
+              ) -> bool:
     "Whether a variant key is on the block list, or (with `meta_tags`) a content-flag meta tag."
     return key in block or (meta_tags and bool(META_TAG.match(key)))
 
 # %% ../nbs/07_vocabulary.ipynb #vp0c0002
-_FIELD_TYPES = {
-    'tags': list,
-    'keys': list,
-    'counts': list,
-    'params': dict,
-    'fingerprint': str,
-    'report': dict,
-    'aliases': dict,
-    'members': dict,
-}
+_FIELD_TYPES = {'tags': list, 'keys': list, 'counts': list, 'params': dict, 'fingerprint': str, 'report': dict,
+                'aliases': dict, 'members': dict}
 
 def vocabulary_problem(d:dict, # the fields of a vocabulary file (without 'format')
                       ) -> str|None:
@@ -122,21 +124,106 @@ class Vocabulary:
         return cls(**d)
 
 # %% ../nbs/07_vocabulary.ipynb #7d640417
-def _cached(obj, key, compute):
-    "`compute()` once per `key`, stored on `obj`."
-    cache = obj.__dict__.setdefault('_vocab_cache', {})
-    if key not in cache: cache[key] = compute()
-    return cache[key]
-
 def _has_confidence(index) -> bool:
     "Whether any assignment has a confidence above 0 (Danbooru-style scrapes have none)."
     c = index.confidence
-    return _cached(index, 'has_confidence', lambda: bool(len(c)) and bool((c > 0).any()))
+    return memo(index, 'has_confidence', lambda: bool(len(c)) and bool((c > 0).any()))
 
 def _blocked_groups(g, blockset:set, meta_tags:bool) -> np.ndarray:
     "Boolean mask of the groups that the block list (and meta-tag rule) removes."
-    return _cached(g, ('blocked', frozenset(blockset), meta_tags),
-                   lambda: np.array([is_blocked(k, blockset, meta_tags) for k in g.keys], dtype=bool))
+    return memo(g, ('blocked', frozenset(blockset), meta_tags),
+                lambda: np.array([is_blocked(k, blockset, meta_tags) for k in g.keys], dtype=bool))
+
+# %% ../nbs/07_vocabulary.ipynb #bv000002
+def _filter_flags(index, # a `TagIndex`
+                  keep:np.ndarray, # assignments still kept
+                  mask:int|None, # `flag_mask` of the wanted flags; None keeps all
+                  report:dict, # the drop report, extended here
+                 ) -> np.ndarray:
+    "The assignments kept after the content-flag filter."
+    if mask is None: return keep
+    item_ok = items_with_flags(index, mask)
+    row_ok = item_ok[index.row_item]
+    report['flag_excluded'] = {'items': int((~item_ok).sum()), 'assignments': int((keep & ~row_ok).sum())}
+    return keep & row_ok
+
+# %% ../nbs/07_vocabulary.ipynb #bv000004
+def _filter_confidence(index, # a `TagIndex`
+                       keep:np.ndarray, # assignments still kept
+                       min_confidence:float|None, # the lowest confidence that counts; None keeps all
+                       report:dict, # the drop report, extended here
+                      ) -> np.ndarray:
+    "The assignments kept after the confidence filter (a missing confidence passes)."
+    if min_confidence is None: return keep
+    if not _has_confidence(index):
+        report['low_confidence'] = {'assignments': 0,
+                                    'note': 'the scrape has no confidences; min_confidence was not applied'}
+        return keep
+    low = keep & (index.confidence < min_confidence)  # NaN compares False
+    report['low_confidence'] = {'assignments': int(low.sum())}
+    return keep & ~low
+
+# %% ../nbs/07_vocabulary.ipynb #bv000006
+def _unblocked_counts(g:TagGroups, # the merged groups
+                      keep:np.ndarray, # assignments kept by steps 1 and 2
+                      blockset:set, # blocked variant keys
+                      block_meta_tags:bool, # also block tags made only of flag words
+                      filtered:bool, # whether steps 1 or 2 dropped anything (else the cached counts serve)
+                      report:dict, # the drop report, extended here
+                     ) -> np.ndarray:
+    "Items per group after the filters, 0 for blocked groups."
+    blocked = _blocked_groups(g, blockset, block_meta_tags)
+    counts = np.bincount(g.row_group[keep], minlength=len(g)) if filtered else g.counts
+    shown = np.flatnonzero(blocked & (counts > 0))
+    report['blocked'] = {'tags': len(shown), 'assignments': int(counts[blocked].sum()),
+                         'examples': [g.display[i] for i in shown[:10]]}
+    return np.where(blocked, 0, counts)
+
+# %% ../nbs/07_vocabulary.ipynb #bv000008
+def _choose_groups(counts:np.ndarray, # items per group after steps 1 to 3
+                   min_occurrences:int, # the frequency threshold
+                   max_size:int|None, # the most tags to keep
+                   report:dict, # the drop report, extended here
+                  ) -> np.ndarray:
+    "The chosen groups, most frequent first (ties by group order)."
+    rare = (counts > 0) & (counts < min_occurrences)
+    report['rare'] = {'tags': int(rare.sum()), 'assignments': int(counts[rare].sum())}
+    chosen = np.flatnonzero(counts >= min_occurrences)
+    chosen = chosen[np.lexsort((chosen, -counts[chosen]))]
+    if max_size is None or len(chosen) <= max_size: return chosen
+    report['over_max_size'] = {'tags': len(chosen) - max_size, 'assignments': int(counts[chosen[max_size:]].sum())}
+    return chosen[:max_size]
+
+# %% ../nbs/07_vocabulary.ipynb #bv000010
+def _report_kept(index, # a `TagIndex`
+                 g:TagGroups, # the merged groups
+                 keep:np.ndarray, # assignments kept by steps 1 and 2
+                 in_vocab:np.ndarray, # bool per group: chosen
+                 mask:int|None, # the content-flag mask
+                 min_tags_per_item:int, # items with fewer vocabulary tags do not train
+                 report:dict, # the drop report, extended here
+                ):
+    "Add the kept assignments and the items with and without enough vocabulary tags to `report`."
+    kept_rows = keep & in_vocab[g.row_group]
+    per_item = np.bincount(index.row_item[kept_rows], minlength=index.n_items)
+    eligible = items_with_flags(index, mask)
+    report['kept'] = {'tags': int(in_vocab.sum()), 'assignments': int(kept_rows.sum())}
+    report['items_without_tags'] = int((eligible & (per_item == 0)).sum())
+    report['items_below_min_tags'] = int((eligible & (per_item < min_tags_per_item)).sum())
+    report['training_items'] = int((eligible & (per_item >= min_tags_per_item)).sum())
+
+# %% ../nbs/07_vocabulary.ipynb #bv000011
+def _vocabulary_of(g:TagGroups, # the merged groups
+                   chosen:np.ndarray, # the chosen groups, in vocabulary order
+                   counts:np.ndarray, # items per group
+                   **fields, # params, fingerprint, report and aliases of the `Vocabulary`
+                  ) -> Vocabulary:
+    "The `Vocabulary` of the chosen groups."
+    display, keys = memo(g, 'arrays', lambda: (np.array(g.display, dtype=object), np.array(g.keys, dtype=object)))
+    multi = memo(g, 'multi', lambda: {i: m for i, m in enumerate(g.members) if len(m) > 1})
+    in_vocab = set(chosen.tolist())
+    members = {g.keys[i]: m for i, m in multi.items() if i in in_vocab}
+    return Vocabulary(tags=display[chosen].tolist(), keys=keys[chosen].tolist(), counts=counts[chosen].tolist(), members=members, **fields)
 
 # %% ../nbs/07_vocabulary.ipynb #dfb1ad5c
 def build_vocabulary(index, # a `TagIndex`
@@ -156,67 +243,27 @@ def build_vocabulary(index, # a `TagIndex`
     if max_size is not None and int(max_size) < 1: raise ValueError(f"max_size must be >= 1, got {max_size}")
     aliases = aliases or AliasMap()
     g = group_tags(index, aliases, normalize)
-    n_groups = len(g)
-    keep = g.row_first  # copied by the first filter that narrows it
     report = {'items': index.n_items, 'assignments': int(index.n_assignments),
-              'merged_duplicates': _cached(g, 'duplicates', lambda: int((~g.row_first).sum())),
-              'distinct_tags_as_written': index.n_tags, 'distinct_tags_merged': n_groups}
+              'merged_duplicates': memo(g, 'duplicates', lambda: int((~g.row_first).sum())),
+              'distinct_tags_as_written': index.n_tags, 'distinct_tags_merged': len(g)}
     mask = flag_mask(flags)
-    if mask is not None:
-        item_ok = items_with_flags(index, mask)
-        row_ok = item_ok[index.row_item]
-        report['flag_excluded'] = {'items': int((~item_ok).sum()), 'assignments': int((keep & ~row_ok).sum())}
-        keep = keep & row_ok
-    if min_confidence is not None:
-        conf = index.confidence
-        if _has_confidence(index):
-            low = keep & (conf < min_confidence)  # NaN compares False: missing confidence passes
-            report['low_confidence'] = {'assignments': int(low.sum())}
-            keep = keep & ~low
-        else:
-            report['low_confidence'] = {'assignments': 0, 'note': 'the scrape has no confidences; min_confidence was not applied'}
+    keep = _filter_confidence(index, _filter_flags(index, g.row_first, mask, report), min_confidence, report)
     blockset = {normalize_tag(t) if normalize else t for t in [*(block or ()), *extra_block]}
-    blocked = _blocked_groups(g, blockset, block_meta_tags)
     filtered = mask is not None or min_confidence is not None
-    counts_all = np.bincount(g.row_group[keep], minlength=n_groups) if filtered else g.counts
-    report['blocked'] = {'tags': int((blocked & (counts_all > 0)).sum()), 'assignments': int(counts_all[blocked].sum()),
-                         'examples': [g.display[i] for i in np.flatnonzero(blocked & (counts_all > 0))[:10]]}
-    counts = np.where(blocked, 0, counts_all)
-    rare = (counts > 0) & (counts < min_occurrences)
-    report['rare'] = {'tags': int(rare.sum()), 'assignments': int(counts[rare].sum())}
-    chosen = np.flatnonzero(counts >= min_occurrences)
-    chosen = chosen[np.lexsort((chosen, -counts[chosen]))]
-    if max_size is not None and len(chosen) > max_size:
-        cut = chosen[max_size:]
-        report['over_max_size'] = {'tags': len(cut), 'assignments': int(counts[cut].sum())}
-        chosen = chosen[:max_size]
-    in_vocab = np.zeros(n_groups, bool)
-    in_vocab[chosen] = True
-    kept_rows = keep & in_vocab[g.row_group]
-    per_item = np.bincount(index.row_item[kept_rows], minlength=index.n_items)
-    eligible = items_with_flags(index, mask)
-    report['kept'] = {'tags': len(chosen), 'assignments': int(kept_rows.sum())}
-    report['items_without_tags'] = int((eligible & (per_item == 0)).sum())
-    report['items_below_min_tags'] = int((eligible & (per_item < min_tags_per_item)).sum())
-    report['training_items'] = int((eligible & (per_item >= min_tags_per_item)).sum())
-    params = dict(
-        min_occurrences=int(min_occurrences),
-        max_size=max_size,
-        min_confidence=min_confidence,
-        min_tags_per_item=int(min_tags_per_item),
-        flags=mask,
-        block=sorted(blockset),
-        block_meta_tags=block_meta_tags,
-        normalize=normalize,
-        alias_fingerprint=aliases.fingerprint,
-    )
-    display, keys = _cached(g, 'arrays', lambda: (np.array(g.display, dtype=object), np.array(g.keys, dtype=object)))
-    multi = _cached(g, 'multi', lambda: {i: m for i, m in enumerate(g.members) if len(m) > 1})
-    return Vocabulary(display[chosen].tolist(), keys[chosen].tolist(), counts[chosen].tolist(), params, index.fingerprint,
-                      report, dict(aliases.mapping), {g.keys[i]: m for i, m in multi.items() if in_vocab[i]})
+    counts = _unblocked_counts(g, keep, blockset, block_meta_tags, filtered=filtered, report=report)
+    chosen = _choose_groups(counts, int(min_occurrences), max_size, report)
+    in_vocab = np.isin(np.arange(len(g)), chosen)
+    _report_kept(index, g, keep, in_vocab, mask=mask, min_tags_per_item=min_tags_per_item, report=report)
+    params = dict(min_occurrences=int(min_occurrences), max_size=max_size, min_confidence=min_confidence,
+                  min_tags_per_item=int(min_tags_per_item), flags=mask, block=sorted(blockset),
+                  block_meta_tags=block_meta_tags, normalize=normalize, alias_fingerprint=aliases.fingerprint)
+    return _vocabulary_of(g, chosen, counts, params=params, fingerprint=index.fingerprint, report=report, aliases=dict(aliases.mapping))
 
 # %% ../nbs/07_vocabulary.ipynb #36f64cf1
-def encode_index(vocab:Vocabulary, index, min_tags_per_item:int|None=None) -> dict:
+def encode_index(vocab:Vocabulary, # the vocabulary
+                 index, # a `TagIndex`
+                 min_tags_per_item:int|None=None, # items with fewer vocabulary tags are left out (default: the vocabulary's)
+                ) -> dict:
     "Item ids with their vocabulary indices (CSR arrays), and the item ids left without enough tags."
     g = group_tags(index, AliasMap.from_resolved(vocab.aliases), vocab.params.get('normalize', True))
     pos = {k: i for i, k in enumerate(vocab.keys)}

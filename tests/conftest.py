@@ -2,14 +2,9 @@
 import hashlib, json, os, sqlite3, subprocess, sys
 from pathlib import Path
 import pytest
-from tagsim.storage import write_pr0loader_db
+from tagsim.storage import write_pr0loader_db, pr0_item  # noqa: F401 (pr0_item: the one toy-row helper, used by the tests)
 
 ROOT = Path(__file__).resolve().parent.parent
-
-def pr0_item(i, tags, flags=1, image=None, created=None):
-    "A pr0loader row with `tags` as (tag, confidence) pairs."
-    return dict(id=i, image=image or f'2024/01/{i}.png', flags=flags, created=created or 1_700_000_000 + i, up=1, down=0,
-                tags_data=[{'id': i * 100 + k, 'confidence': c, 'tag': t} for k, (t, c) in enumerate(tags)])
 
 def make_pr0gramm_db(path, items):
     "A normalised pr0gramm scrape: items + tags tables; `items` as (id, flags, [(tag, conf)])."
