@@ -252,9 +252,8 @@ def _threshold_result(feats, split, y_all, *, tags:list, vocab, eval_cols:np.nda
     val = np.flatnonzero(split == 1)
     test = np.flatnonzero(split == 2)
     keras.utils.set_random_seed(seed)
-    head, hist = fit_head(
-        feats[train], y_all[np.ix_(train, cols)], feats[val], y_all[np.ix_(val, cols)], work, epochs=epochs, verbose=0
-    )
+    head, hist = fit_head(feats[train], y_all[np.ix_(train, cols)], feats[val], y_all[np.ix_(val, cols)], work,
+                          epochs=epochs, verbose=0)
     scores = head.predict(np.asarray(feats[test], np.float32), batch_size=512, verbose=0)
     where = {c: k for k, c in enumerate(cols)}
     ap = average_precision(y_all[np.ix_(test, eval_cols)], scores[:, [where[c] for c in eval_cols]])

@@ -81,9 +81,8 @@ def _scrape_args(p:argparse.ArgumentParser) -> argparse.ArgumentParser:
     g.add_argument('--db', help='scrape database (SQLite); default: settings, else the demo scrape')
     g.add_argument('--media-dir', help='media folder; default: settings, else `media` beside the scrape')
     g.add_argument('--work-dir', help="where tagsim writes (index, outputs); default: settings, else ~/.cache/tagsim")
-    g.add_argument(
-        '--config', help='TOML settings file (default: $TAGSIM_CONFIG, ./tagsim.toml, ~/.config/tagsim/config.toml)'
-    )
+    g.add_argument('--config',
+                   help='TOML settings file (default: $TAGSIM_CONFIG, ./tagsim.toml, ~/.config/tagsim/config.toml)')
     return p
 
 def settings_from_args(a:argparse.Namespace) -> Settings:
@@ -170,9 +169,8 @@ def scrape_stats(settings:Settings, # the scrape
 # %% ../nbs/99_cli.ipynb #a94c6b51
 def cmd_stats(a):
     "Print the scrape's statistics."
-    stats = scrape_stats(
-        settings_from_args(a), rebuild=a.rebuild, progress=not a.json, aliases=_aliases(a), normalize=not a.no_normalize
-    )
+    stats = scrape_stats(settings_from_args(a), rebuild=a.rebuild, progress=not a.json, aliases=_aliases(a),
+                         normalize=not a.no_normalize)
     show(stats, a.json)
 
 # %% ../nbs/99_cli.ipynb #3b9de6c2
@@ -503,9 +501,8 @@ def _variant_sources(a):
     e = load_embeddings(a.embeddings) if a.embeddings else None
     settings = settings_from_args(a)
     if not a.db and e is not None:
-        settings = load_settings(
-            a.config, db_path=e.manifest['scrape'], media_dir=e.manifest['media_dir'], work_dir=a.work_dir
-        )
+        settings = load_settings(a.config, db_path=e.manifest['scrape'], media_dir=e.manifest['media_dir'],
+                                 work_dir=a.work_dir)
     elif not a.db and a.run: settings = _run_settings(a)
     index, _ = open_index(settings, progress=True)
     return settings, index, e, (load_run(a.run) if a.run else None)
@@ -610,9 +607,8 @@ def _add_main_job(sub):
 # %% ../nbs/99_cli.ipynb #cfe9c005
 def _add_demo(sub):
     "The `demo build` and `demo run` commands."
-    demo = sub.add_parser('demo', help='the embedded demo scrape').add_subparsers(
-        dest='demo_command', metavar='ACTION', required=True
-    )
+    demo = sub.add_parser('demo', help='the embedded demo scrape').add_subparsers(dest='demo_command', metavar='ACTION',
+                                                                                  required=True)
     for name, fn, doc in (('build', cmd_demo_build, 'render the demo scrape into work_dir/demo'),
                           ('run', cmd_demo_run, 'the main job on the demo: statistics, training, embeddings, similar '
                                                 'items, variants, maps, and an HTML report')):
@@ -633,9 +629,8 @@ def _add_vocab_options(c):
     c.add_argument('--min-occurrences', type=whole(1), help='keep tags on at least N items (default: settings, 10)')
     c.add_argument('--max-size', type=whole(1), help='keep at most N tags')
     c.add_argument('--min-confidence', type=number(0), help='ignore assignments below this confidence')
-    c.add_argument(
-        '--min-tags-per-item', type=whole(1), default=1, help='exclude items with fewer vocabulary tags (default 1)'
-    )
+    c.add_argument('--min-tags-per-item', type=whole(1), default=1,
+                   help='exclude items with fewer vocabulary tags (default 1)')
     c.add_argument('--flags', help='content flags to include, comma-separated: sfw,nsfw,nsfl,nsfp,pol (default all)')
     c.add_argument('--block', help='comma-separated block list replacing the default (sfw,nsfw,nsfl,nsfp,pol)')
     c.add_argument('--extra-block', help='comma-separated tags to block in addition')
@@ -675,9 +670,8 @@ def _add_model_args(tr):
         help='cached features of the frozen backbone, or fine-tune on '
         'images (default: cached with pretrained weights, else finetune)',
     )
-    tr.add_argument(
-        '--epochs', type=whole(1), help='at most this many epochs, with early stopping on validation mAP (default 30)'
-    )
+    tr.add_argument('--epochs', type=whole(1),
+                    help='at most this many epochs, with early stopping on validation mAP (default 30)')
     tr.add_argument('--image-size', type=whole(32),
                     help="input size in pixels (default: settings image_size, else the architecture's native size)")
     tr.add_argument('--batch-size', type=whole(1), help='images per training batch (default 64)')
@@ -699,20 +693,17 @@ def _add_train(sub):
         )
     )
     _add_model_args(tr)
-    tr.add_argument(
-        '--split', choices=['hash', 'time'], help='repost-safe split by item hash or by upload time (default hash)'
-    )
+    tr.add_argument('--split', choices=['hash', 'time'],
+                    help='repost-safe split by item hash or by upload time (default hash)')
     tr.add_argument('--repost-distance', type=whole(-1),
                     help='dHash distance that makes two images one repost group; -1 turns grouping off (default 4)')
-    tr.add_argument(
-        '--unfreeze-top', type=whole(0), help='finetune a pretrained backbone: unfreeze only its top N blocks'
-    )
+    tr.add_argument('--unfreeze-top', type=whole(0),
+                    help='finetune a pretrained backbone: unfreeze only its top N blocks')
     tr.add_argument('--warm-start', action='store_true', help='finetune: start from a head trained on cached features')
     tr.add_argument('--vocab', help='a saved vocabulary JSON (default: built with the settings threshold)')
     tr.add_argument('--out', help='run folder (default: work_dir/runs/ARCH-MODE); rerun with it to resume')
-    tr.add_argument(
-        '--force', action='store_true', help='start afresh when --out holds a run of another scrape or vocabulary'
-    )
+    tr.add_argument('--force', action='store_true',
+                    help='start afresh when --out holds a run of another scrape or vocabulary')
     tr.add_argument('--no-baseline', action='store_true', help='skip the pr0loader baseline')
     tr.add_argument('--json', action='store_true', help='print the summary as JSON')
     tr.set_defaults(func=cmd_train)
@@ -721,9 +712,8 @@ def _add_train(sub):
 def _add_run_commands(sub):
     "The commands that use a trained run, and the JSON import."
     ev = _scrape_args(
-        sub.add_parser(
-            'evaluate', help="evaluate a run on its held-out test split", description="Recompute a run's test metrics."
-        )
+        sub.add_parser('evaluate', help="evaluate a run on its held-out test split",
+                       description="Recompute a run's test metrics.")
     )
     ev.add_argument('--run', required=True, help='run folder')
     ev.add_argument('--split', default='test', choices=['train', 'val', 'test'])
@@ -883,9 +873,8 @@ def _add_umap(sub):
     um.add_argument('--min-support', type=whole(2), default=5, help='map tags on at least N items (default 5)')
     um.add_argument('--min-score', type=number(-1), default=GROUP_SCORE,
                     help=f'link variant groups scoring at least this (default {GROUP_SCORE})')
-    um.add_argument(
-        '--seed', type=whole(0), default=0, help='random seed of the subsample, UMAP and k-means (default 0)'
-    )
+    um.add_argument('--seed', type=whole(0), default=0,
+                    help='random seed of the subsample, UMAP and k-means (default 0)')
     um.add_argument('--work-dir', help="where tagsim keeps the tag index")
     um.add_argument('--config', help='TOML settings file')
     um.add_argument('--json', action='store_true', help='print JSON')
@@ -895,9 +884,8 @@ def _add_umap(sub):
 def build_parser() -> argparse.ArgumentParser:
     "The `tagsim` argument parser."
     from tagsim import __version__
-    p = OneLineParser(
-        prog='tagsim', description='Learn from image-board tags: scrapes, tag statistics, vocabularies, taggers.'
-    )
+    p = OneLineParser(prog='tagsim',
+                      description='Learn from image-board tags: scrapes, tag statistics, vocabularies, taggers.')
     p.add_argument('--version', action='version', version=f'tagsim {__version__}')
     p.add_argument('--verbose', action='store_true', help="show TensorFlow's own log lines and Keras's progress bars")
     sub = p.add_subparsers(dest='command', metavar='COMMAND', required=True, parser_class=OneLineParser)

@@ -208,9 +208,7 @@ def save_plots(index, # a `TagIndex`
     jobs = {
         'rank_frequency': lambda ax: plot_rank_frequency(counts, ax),
         'ccdf': lambda ax: plot_ccdf(counts, fit, ax),
-        'coverage': lambda ax: plot_coverage(
-            coverage_curve(index, thresholds, groups=groups), ax
-        ),
+        'coverage': lambda ax: plot_coverage(coverage_curve(index, thresholds, groups=groups), ax),
         'confidence': lambda ax: plot_confidence(index, ax),
         'flags': lambda ax: plot_flags(index, ax),
     }

@@ -221,6 +221,7 @@ def update_index(scrape_path:str|Path, # the scrape (opened read-only)
             action = 'built' if meta is None and not rebuild else 'rebuilt'
             meta = _start_clean(index_dir, scrape.layout, scrape_path)
         else: action = todo
+        _remove_leftovers(index_dir, meta)  # a killed build may have renamed a segment into place but not recorded it
         if action != 'unchanged':
             _index_new_items(scrape, index_dir, meta, chunk_size=chunk_size, segment_items=segment_items, progress=progress)
     if action != 'unchanged' or meta.get('state') != state:

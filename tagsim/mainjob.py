@@ -144,9 +144,8 @@ def main_job(settings:Settings, # the scrape and where tagsim writes
     from tagsim.runs import TrainOptions
     from tagsim.viz import write_maps
     job, timings = JobFolder(out_dir), {}
-    opts = opts or TrainOptions(
-        arch=settings.model_architecture, image_size=settings.image_size, weights=settings.model_weights
-    )
+    opts = opts or TrainOptions(arch=settings.model_architecture, image_size=settings.image_size,
+                                weights=settings.model_weights)
     index, _ = open_index(settings, progress=verbose > 0)
     stage = lambda name, run: _timed(job, timings, name, say, run)
     stage('statistics', lambda: job_statistics(job, index, settings.min_tag_occurrences))

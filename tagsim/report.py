@@ -126,9 +126,8 @@ def statistics_section(job:JobFolder) -> Html|None:
     "The scrape's counts, the threshold reduction and the frequency plots."
     if not job.statistics.is_file(): return None
     s = json.loads(job.statistics.read_text())
-    rows = [
-        {'what': label, 'value': s['summary'][key]} for key, label in STATISTICS_SHOWN.items() if key in s['summary']
-    ]
+    rows = [{'what': label, 'value': s['summary'][key]} for key,
+            label in STATISTICS_SHOWN.items() if key in s['summary']]
     r = s['threshold']
     rows.append(
         {'what': f"tags left by the min-{r['min_occurrences']} filter",

@@ -60,9 +60,8 @@ class TrainOptions:
     def size(self): return self.image_size or get_backbone(self.arch).size
 
 # %% ../nbs/14_runs.ipynb #82f0f168
-BASELINE = TrainOptions(
-    mode='cached', image_size=224, epochs=5, loss='bce', embedding_dim=None, dropout=0.5, learning_rate=1e-3, patience=5
-)
+BASELINE = TrainOptions(mode='cached', image_size=224, epochs=5, loss='bce', embedding_dim=None, dropout=0.5,
+                        learning_rate=1e-3, patience=5)
 
 # %% ../nbs/14_runs.ipynb #c48b925b
 def repost_safe_split(examples:Examples, # the examples table
@@ -78,9 +77,8 @@ def repost_safe_split(examples:Examples, # the examples table
         groups = np.arange(len(examples))
         if ok.any(): groups[ok] = np.flatnonzero(ok)[repost_groups(hashes[ok], opts.repost_distance)]
         rep['unhashable'] = len(bad)
-    split, r = split_items(
-        examples.item_id, examples.created, method=opts.split, fractions=opts.fractions, groups=groups, seed=opts.seed
-    )
+    split, r = split_items(examples.item_id, examples.created, method=opts.split, fractions=opts.fractions,
+                           groups=groups, seed=opts.seed)
     return split, r | rep
 
 # %% ../nbs/14_runs.ipynb #ep0c0002
@@ -125,16 +123,13 @@ def _train_cached(ex, train_rows, val_rows, opts, run_dir, cache_root, verbose):
     where = {int(r): k for k, r in enumerate(frows)}
     tr = np.array([where[r] for r in train_rows if r in where])
     va = np.array([where[r] for r in val_rows if r in where])
-    head, hist = fit_head(
-        feats[tr], ex.labels(frows[tr]), feats[va], ex.labels(frows[va]), run_dir, verbose=verbose, **fit_options(opts)
-    )
-    model = build_tagger(
-        opts.arch, ex.n_tags, image_size=opts.size, embedding_dim=opts.embedding_dim, dropout=opts.dropout
-    )
+    head, hist = fit_head(feats[tr], ex.labels(frows[tr]), feats[va], ex.labels(frows[va]), run_dir, verbose=verbose,
+                          **fit_options(opts))
+    model = build_tagger(opts.arch, ex.n_tags, image_size=opts.size, embedding_dim=opts.embedding_dim,
+                         dropout=opts.dropout)
     backbone_weights = (
-        feature_cache_dir(
-            cache_root, opts.arch, opts.size, weights=opts.weights, resize_mode=opts.resize_mode, seed=opts.seed
-        )
+        feature_cache_dir(cache_root, opts.arch, opts.size, weights=opts.weights, resize_mode=opts.resize_mode,
+                          seed=opts.seed)
         / 'backbone.weights.h5'
     )
     pooled = keras.Model(model.inputs, model.get_layer('pool').output)
@@ -401,9 +396,8 @@ def _fit_baseline_head(feats, frows, tr, ex, b):
     keras.utils.set_random_seed(b.seed)
     head = build_head(feats.shape[1], ex.n_tags, None, 0.5)
     head.compile(optimizer=keras.optimizers.Adam(b.learning_rate), loss=make_loss('bce'))
-    head.fit(
-        np.asarray(feats[tr], np.float32), ex.labels(frows[tr]), epochs=b.epochs, batch_size=b.batch_size, verbose=0
-    )
+    head.fit(np.asarray(feats[tr], np.float32), ex.labels(frows[tr]), epochs=b.epochs, batch_size=b.batch_size,
+             verbose=0)
     return head
 
 # %% ../nbs/14_runs.ipynb #317713de

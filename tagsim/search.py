@@ -107,9 +107,8 @@ def _add(self:VectorIndex, ids, vectors):
     if len(np.unique(ids)) != len(ids) or np.isin(ids, self.ids).any():
         raise EmbeddingsError("ids must be new and unique")
     if self.hnsw is not None:
-        self.hnsw.add(
-            ids, np.asarray(v, np.float32 if self.quantization == 'f32' else np.float16), threads=os.cpu_count()
-        )
+        self.hnsw.add(ids, np.asarray(v, np.float32 if self.quantization == 'f32' else np.float16),
+                      threads=os.cpu_count())
     else: self.vectors = v if not len(self.ids) else np.concatenate([self.vectors, v])
     self.ids = np.concatenate([self.ids, ids])
     return self
@@ -206,9 +205,8 @@ def tag_centroid(e:Embeddings, # loaded embeddings
     "The normalised mean vector of the embedded items that carry `tag` (compared by variant key)."
     from tagsim.normalize import normalize_tag
     key = normalize_tag(tag)
-    carriers = np.array(
-        [i for i, tags in zip(view.ids, view.tags) if any(normalize_tag(t) == key for t in tags)], np.int64
-    )
+    carriers = np.array([i for i, tags in zip(view.ids, view.tags) if any(normalize_tag(t) == key for t in tags)],
+                        np.int64)
     rows = e.rows_of(carriers)
     rows = rows[rows >= 0]
     if not len(rows): raise ValueError(f"no embedded item carries the tag {tag!r}")

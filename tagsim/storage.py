@@ -309,9 +309,8 @@ def _read_pr0gramm(scrape:Scrape, after:int, limit:int) -> TagChunk:
 
 def _read_danbooru(scrape:Scrape, after:int, limit:int) -> TagChunk:
     fl, cr = _item_cols(scrape)
-    rows = scrape.con.execute(
-        f"SELECT id, {fl}, {cr}, tag_string FROM posts WHERE id > ? ORDER BY id LIMIT ?", (after, limit)
-    ).fetchall()
+    rows = scrape.con.execute(f"SELECT id, {fl}, {cr}, tag_string FROM posts WHERE id > ? ORDER BY id LIMIT ?",
+                              (after, limit)).fetchall()
     skipped, tags, n_tags = {}, [], []
     for iid, _, _, ts in rows:
         if ts is None:

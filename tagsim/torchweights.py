@@ -88,9 +88,8 @@ def tensor_array(ref:TensorRef, buffer:np.ndarray) -> np.ndarray:
     if 0 in ref.size: return np.zeros(ref.size, buffer.dtype)
     last = ref.offset + sum((n - 1) * s for n, s in zip(ref.size, ref.stride))
     if last >= len(buffer): raise WeightsError(f"tensor of storage {ref.storage.key} reaches past its storage")
-    view = np.lib.stride_tricks.as_strided(
-        buffer[ref.offset :], ref.size, [s * buffer.itemsize for s in ref.stride], writeable=False
-    )
+    strides = [s * buffer.itemsize for s in ref.stride]
+    view = np.lib.stride_tricks.as_strided(buffer[ref.offset:], ref.size, strides, writeable=False)
     return np.array(view)
 
 # %% ../nbs/10a_torchweights.ipynb #d8be45b9

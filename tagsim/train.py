@@ -188,9 +188,8 @@ def cache_features(examples:Examples, # the items to featurise
         n_parts = len(list(cache.glob('part-*.ids.npy')))
         for start in tqdm(range(0, len(todo), part_size), desc=f'features {arch}', unit='part', disable=not progress, leave=False):
             rows = todo[start:start + part_size]
-            feats, ids, bad = _feature_part(
-                examples, rows, infer, image_size=image_size, batch_size=batch_size, resize_mode=resize_mode
-            )
+            feats, ids, bad = _feature_part(examples, rows, infer, image_size=image_size, batch_size=batch_size,
+                                            resize_mode=resize_mode)
             if feats: _save_feature_part(cache, n_parts, feats, ids)
             n_parts += bool(feats)
             if bad:

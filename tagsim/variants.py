@@ -42,9 +42,8 @@ def tag_table(index, # a `TagIndex`
     keys = sorted(set(key_of))
     pos = {k: j for j, k in enumerate(keys)}
     cols = np.array([pos[k] for k in key_of], np.int64)[np.asarray(index.row_tag)]
-    Y = sparse.csr_matrix(
-        (np.ones(len(cols), np.float32), (np.asarray(index.row_item), cols)), shape=(index.n_items, len(keys))
-    )
+    Y = sparse.csr_matrix((np.ones(len(cols), np.float32), (np.asarray(index.row_item), cols)),
+                          shape=(index.n_items, len(keys)))
     Y.data[:] = 1
     counts = np.asarray(Y.sum(0)).ravel()
     written = pd.DataFrame({'key': key_of, 'tag': index.tags, 'n': index.tag_counts()}).sort_values(

@@ -149,9 +149,8 @@ def map_figure(title:str, # the map's heading (bokeh draws it as text)
               ):
     "An empty bokeh plot for a map: pan, wheel zoom, box zoom, reset and save; no axes, since UMAP's have no units."
     from bokeh.plotting import figure
-    fig = figure(
-        title=title, width=900, height=750, tools='pan,wheel_zoom,box_zoom,reset,save', active_scroll='wheel_zoom'
-    )
+    fig = figure(title=title, width=900, height=750, tools='pan,wheel_zoom,box_zoom,reset,save',
+                 active_scroll='wheel_zoom')
     fig.axis.visible = False
     return fig
 
@@ -179,9 +178,8 @@ def item_map_html(xy:np.ndarray, # (n, 2) map positions
     data = dict(x=xy[:, 0], y=xy[:, 1], group=list(groups), colour=[colours[g] for g in groups],
                 item_id=hover.item_id.tolist(), tags=hover.tags.tolist(), thumb=hover.thumb.tolist())
     fig = map_figure(title)
-    fig.scatter(
-        'x', 'y', source=ColumnDataSource(data), size=5, color='colour', alpha=0.7, legend_field='group', name='items'
-    )
+    fig.scatter('x', 'y', source=ColumnDataSource(data), size=5, color='colour', alpha=0.7, legend_field='group',
+                name='items')
     fig.add_tools(HoverTool(tooltips=ITEM_TOOLTIP, renderers=fig.renderers[-1:]))
     fig.legend.click_policy, fig.legend.label_text_font_size = 'hide', '8pt'
     return write_html(fig, path, title)
@@ -224,9 +222,8 @@ def tag_map_figure(points:pd.DataFrame, # `tag_points`
     import matplotlib.pyplot as plt
     fig, ax = plt.subplots(figsize=(9, 8))
     for r in links.itertuples(): ax.plot([r.x0, r.x1], [r.y0, r.y1], color='tab:red', lw=1.2, zorder=1)
-    ax.scatter(
-        points.x, points.y, s=_marker_sizes(points['count'], 6, 160), c='tab:blue', alpha=0.5, linewidths=0, zorder=2
-    )
+    ax.scatter(points.x, points.y, s=_marker_sizes(points['count'], 6, 160), c='tab:blue', alpha=0.5, linewidths=0,
+               zorder=2)
     for r in points.nlargest(label_top, 'count').itertuples(): ax.annotate(r.name, (r.x, r.y), fontsize=7, zorder=3)
     ax.set_title(title)
     ax.set_xticks([]), ax.set_yticks([])

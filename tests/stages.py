@@ -10,7 +10,7 @@ import json, shutil, signal, sqlite3, subprocess, sys, time
 from pathlib import Path
 import numpy as np
 
-STAGES = ('index', 'demo', 'features', 'ann', 'variants', 'report')
+STAGES = ('index', 'demo', 'features', 'train', 'ann', 'variants', 'report')
 VARIANT_TAGS = ['katze', 'Katze', 'k4tze', 'hund', 'Hund', 'auto', 'Auto', 'haus', 'home', 'baum', 'pr0gramm', 'programm']
 
 def _pr0loader_rows(n:int, tags_for, seed:int=0):
@@ -49,7 +49,7 @@ def prepare(stage:str, folder:Path) -> Path:
     "Make the inputs of `stage` in `folder`; returns `folder`."
     folder.mkdir(parents=True, exist_ok=True)
     if stage == 'index': synthetic_scrape(folder/'scrape.db', 300_000, lambda i, rng: [f'tag{int(t)}' for t in set(rng.zipf(1.5, 6) % 5000)])
-    elif stage == 'features':
+    elif stage in ('features', 'train'):
         from tagsim.demo import squares_scrape
         squares_scrape(folder, 240, 40, 0)
     elif stage == 'ann': random_embeddings(folder/'embeddings', np.arange(1, 30_001), 64)
@@ -87,6 +87,14 @@ def run(stage:str, inputs:Path, out:Path) -> dict:
         ids = np.arange(1, 241)
         examples = unlabelled_examples(ids, [str(inputs/'media'/f'{i}.png') for i in ids])
         return {'reused': cache_features(examples, 'efficientnet-lite0', 32, out/'cache', part_size=24, batch_size=8)[2]['reused']}
+    elif stage == 'train':  # cached mode: the feature cache, then the head, then the evaluation
+        import os
+        os.environ['TAGSIM_MIN_TAG_OCCURRENCES'] = '5'
+        from tagsim.config import load_settings
+        from tagsim.runs import train_run, TrainOptions
+        settings = load_settings(db_path=inputs/'scrape.db', media_dir=inputs/'media', work_dir=out/'work')
+        opts = TrainOptions(mode='cached', image_size=32, epochs=12, batch_size=16)
+        return {'epochs': train_run(settings, out/'run', opts, baseline=False, verbose=0)['epochs_run']}
     elif stage == 'ann':
         from tagsim.embed import load_embeddings
         from tagsim.search import open_vector_index
@@ -140,6 +148,11 @@ def read(stage:str, out:Path):
     if stage == 'index': return _read_index(out)
     if stage == 'demo': return _files(out/'demo')
     if stage == 'features': return _read_features(out)
+    if stage == 'train':  # a run is finished when metrics.json is there; then its inputs and score are compared
+        if not (out/'run/metrics.json').is_file(): return None
+        metrics = json.loads((out/'run/metrics.json').read_text())
+        return {'split': (out/'run/split.json').read_bytes(), 'vocab': (out/'run/vocab.json').read_bytes(),
+                'macro_map': metrics['test']['macro_map']}
     if stage == 'ann': return _read_ann(out)
     if stage == 'variants':
         files = {f: (out/f).read_bytes() for f in ('pairs.csv', 'proposals.yaml') if (out/f).is_file()}
@@ -152,6 +165,8 @@ TOLERANCES = {
     'index': 'bit-identical arrays; a killed build leaves a prefix of whole segments',
     'demo': 'bit-identical files',
     'features': 'the same ids; features within float16 rounding (max difference 2e-3), since batches differ after a resume',
+    'train': ('the same vocabulary and split (bit-identical) and a finished run; the resumed head sees its epochs in another '
+              'order, so test macro mAP within 0.05 of the uninterrupted run'),
     'ann': 'HNSW insertion is multi-threaded, so the graph differs: top-10 neighbours of 200 queries agree at least 95%',
     'variants': 'bit-identical pairs.csv and proposals.yaml',
     'report': 'bit-identical report.html, but for the folder it names',
@@ -168,6 +183,8 @@ def agrees(stage:str, got, want, whole:bool=True) -> bool:
     if stage == 'features':
         if not whole: want = {k: v[np.isin(want['ids'], got['ids'])] for k, v in want.items()}
         return np.array_equal(got['ids'], want['ids']) and float(np.abs(got['features'] - want['features']).max(initial=0)) < 2e-3
+    if stage == 'train':
+        return got['split'] == want['split'] and got['vocab'] == want['vocab'] and abs(got['macro_map'] - want['macro_map']) <= 0.05
     if stage == 'ann':
         return np.mean([len(set(a) & set(b)) / len(b) for a, b in zip(got.tolist(), want.tolist())]) >= 0.95
     if stage in ('demo', 'report') or whole: return got == want  # the demo folder and the report appear whole or not at all

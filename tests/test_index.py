@@ -108,3 +108,14 @@ def test_recent_writes_are_never_trusted(tmp_path):
     update_index(db, tmp_path/'idx')
     idx, _ = update_index(db, tmp_path/'idx')
     assert idx.meta['checked'] == 'checksum' and idx.meta.get('state') is None
+
+def test_a_segment_renamed_but_not_recorded_is_rebuilt(tmp_path):
+    "kill -9 between moving a segment into place and recording it in meta.json: the next build replaces the orphan."
+    db = write_pr0loader_db(tmp_path/'s.db', [pr0_item(i, [(f't{i % 3}', 0.5)]) for i in range(1, 31)])
+    update_index(db, tmp_path/'idx', chunk_size=10, segment_items=10)
+    meta = json.loads((tmp_path/'idx/meta.json').read_text())
+    meta['segments'], meta['max_id'] = meta['segments'][:2], meta['segments'][1]['upto']
+    meta['checksum'] = [sum(x) for x in zip(*[s['checksum'] for s in meta['segments']])]
+    (tmp_path/'idx/meta.json').write_text(json.dumps(meta))  # seg-00002 is on disk but not recorded, as after the kill
+    idx, action = update_index(db, tmp_path/'idx', chunk_size=10, segment_items=10)
+    assert (action, idx.n_items, len(idx.meta['segments'])) == ('grown', 30, 3)
