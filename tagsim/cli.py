@@ -14,9 +14,9 @@ __all__ = ['IMAGE_SUFFIXES', 'QUALITY_COMMANDS', 'MODEL_COMMANDS', 'whole', 'num
            'cmd_demo_build', 'run_main_job', 'cmd_demo_run', 'cmd_run', 'scrape_stats', 'cmd_stats', 'cmd_index',
            'cmd_check_media', 'cmd_import_json', 'filters_that_removed', 'cmd_vocab', 'cmd_plots', 'model_choice',
            'train_choices', 'run_summary', 'cmd_train', 'cmd_evaluate', 'expand_image_args', 'cmd_predict',
-           'cmd_config', 'cmd_embed', 'reason_counts', 'cmd_embed_merge', 'cmd_similar', 'cmd_duplicates',
-           'cmd_outliers', 'cmd_suggest', 'cmd_mislabelled', 'cmd_variants', 'cmd_umap', 'OneLineParser',
-           'build_parser', 'load_tensorflow_quietly', 'device_line', 'main']
+           'cmd_config', 'cmd_embed', 'cmd_embed_merge', 'cmd_similar', 'cmd_duplicates', 'cmd_outliers', 'cmd_suggest',
+           'cmd_mislabelled', 'cmd_variants', 'cmd_umap', 'OneLineParser', 'build_parser', 'load_tensorflow_quietly',
+           'device_line', 'main']
 
 # %% ../nbs/99_cli.ipynb #ad118383
 def whole(minimum:int=1, # the smallest value allowed
@@ -363,6 +363,7 @@ def _run_settings(a) -> Settings:
 def cmd_embed(a):
     "Embed every image of the scrape into an embeddings folder."
     from tagsim.embed import embed_scrape, backbone_embedder, run_embedder
+    from tagsim.media import reason_counts
     if a.run and (a.arch or a.weights): raise ValueError("give --run or --arch/--weights, not both")
     settings = _run_settings(a)
     if a.run: embedder = run_embedder(a.run)
@@ -375,12 +376,6 @@ def cmd_embed(a):
     reasons = reason_counts(m['skipped'])
     show({'embeddings': str(Path(a.out).resolve()), 'items': m['count'], 'dimensions': m['dim'], 'shard': m['shard'],
           'embedded now': m['run']['embedded'], 'reused': m['run']['reused'], 'left out': reasons or None})
-
-# %% ../nbs/99_cli.ipynb #f6b2e81f
-def reason_counts(reasons:dict) -> dict:
-    "Reason -> number of items, from id -> reason."
-    from collections import Counter
-    return dict(sorted(Counter(reasons.values()).items()))
 
 # %% ../nbs/99_cli.ipynb #539c8895
 def cmd_embed_merge(a):
@@ -522,8 +517,8 @@ def _truth_file(a, settings:Settings) -> Path:
         Path(a.truth)
         if a.truth
         else (
-            settings.demo_dir / 'variant_truth.json'
-            if settings.db_path is None or settings.scrape_path == settings.demo_dir / 'demo.db'
+            settings.demo_dir/'variant_truth.json'
+            if settings.db_path is None or settings.scrape_path == settings.demo_dir/'demo.db'
             else None
         )
     )
@@ -917,21 +912,8 @@ def _scrape_name(a) -> str:
     except (SettingsError, OSError): return str(getattr(a, 'db', None) or 'the scrape')
 
 # %% ../nbs/99_cli.ipynb #6a602531
-MODEL_COMMANDS = (
-    'train',
-    'evaluate',
-    'predict',
-    'embed',
-    'similar',
-    'duplicates',
-    'outliers',
-    'suggest',
-    'mislabelled',
-    'variants',
-    'umap',
-    'demo',
-    'run',
-)
+MODEL_COMMANDS = ('train', 'evaluate', 'predict', 'embed', 'similar', 'duplicates', 'outliers', 'suggest',
+                  'mislabelled', 'variants', 'umap', 'demo', 'run')
 
 # %% ../nbs/99_cli.ipynb #2c664798
 def load_tensorflow_quietly():

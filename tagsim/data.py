@@ -66,7 +66,7 @@ def build_examples(index, # a `TagIndex`
     "Items with vocabulary tags and a usable media file; the rest is named in `left_out` and counted in `report`."
     enc = encode_index(vocab, index)
     require_media_dir(media_dir)
-    with Scrape(scrape_path) as s: media = media_table(s).set_index('item_id')
+    with Scrape(scrape_path) as scrape: media = media_table(scrape).set_index('item_id')
     created = pd.Series(index.created, index=index.item_id)
     left_out = {int(i): 'no_vocabulary_tags' for i in enc['excluded_item_id'].tolist()}
     keep, paths = [], []

@@ -160,7 +160,7 @@ def build_demo(out_dir:str|Path, # folder for demo.db, media/ and ground truth
         (partial/'LICENSE-mdi.txt').write_bytes(tar.extractfile('package/LICENSE').read())
     for i, p in enumerate(sorted(posts, key=lambda p: p['created']), start=1): p['id'] = i
     write_pr0loader_db(partial/'demo.db', posts, overwrite=True)
-    write_json(partial / 'variant_truth.json',
+    write_json(partial/'variant_truth.json',
                {'source': f'@mdi/svg {MDI_VERSION}', 'alias_token_pairs': alias_token_pairs(meta)})
     (partial/'building.json').unlink()
     write_json(partial/'manifest.json', manifest)

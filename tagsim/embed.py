@@ -53,7 +53,7 @@ def embeddable_items(settings:Settings, # the scrape and its media folder
     """The shard's items with a readable image path, as an `Examples` table without labels, and id -> reason for the
     rest."""
     media_dir = require_media_dir(settings.media_path)
-    with Scrape(settings.scrape_path) as s: media = media_table(s)
+    with Scrape(settings.scrape_path) as scrape: media = media_table(scrape)
     media = media[media.item_id % shard[1] == shard[0]]
     ids, paths, left_out = [], [], {}
     for iid, rel, kind in zip(media.item_id.tolist(), media.path.tolist(), media.kind.tolist()):
@@ -112,7 +112,7 @@ def run_embedder(run_dir:str|Path, # a run folder written by `train_run`
     from tagsim.models import embedding_model
     run = load_run(run_dir)
     identity = {'source': 'run', 'run': str(Path(run_dir).resolve()), 'arch': run.config['options']['arch'],
-                'layer': 'embedding', 'weights': file_sha256(Path(run_dir) / 'model.keras'),
+                'layer': 'embedding', 'weights': file_sha256(Path(run_dir)/'model.keras'),
                 'image_size': run.image_size}
     return Embedder(embedding_model(run.model), run.image_size, run.config['options'].get('resize_mode', 'pad'), identity)
 
@@ -150,8 +150,8 @@ def read_parts(parts:Path) -> tuple[list, np.ndarray, dict]:
     files = sorted(parts.glob('part-*.ids.npy'))
     ids = np.concatenate([np.load(f, allow_pickle=False) for f in files]) if files else np.zeros(0, np.int64)
     skipped = (
-        {int(k): v for k, v in json.loads((parts / 'skipped.json').read_text()).items()}
-        if (parts / 'skipped.json').exists()
+        {int(k): v for k, v in json.loads((parts/'skipped.json').read_text()).items()}
+        if (parts/'skipped.json').exists()
         else {}
     )
     return files, ids, skipped
@@ -250,7 +250,7 @@ def assemble(out_dir:Path, # the embeddings folder
         if files
         else 0
     )
-    _write_vectors(Path(out_dir) / 'embeddings.npy', files, {i: k for k, i in enumerate(ids.tolist())}, (len(ids), dim),
+    _write_vectors(Path(out_dir)/'embeddings.npy', files, {i: k for k, i in enumerate(ids.tolist())}, (len(ids), dim),
                    manifest['format']['dtype'])
     with atomic_output(Path(out_dir)/'image_ids.npy') as tmp: np.save(tmp, ids, allow_pickle=False)
     reasons = {**left_out, **{k: v for k, v in skipped.items() if k in set(wanted.tolist())}}
@@ -378,12 +378,7 @@ def merge_embeddings(dirs:list, # shard folders
         del out
     with atomic_output(out_dir/'image_ids.npy') as tmp: np.save(tmp, ids, allow_pickle=False)
     skipped = {k: v for p in parts for k, v in p.manifest.get('skipped', {}).items()}
-    manifest = first | {
-        'shard': 'merged',
-        'merged_from': [str(Path(d).resolve()) for d in dirs],
-        'count': int(len(ids)),
-        'ids_crc32': ids_checksum(ids),
-        'skipped': skipped,
-    }
+    manifest = first | {'shard': 'merged', 'merged_from': [str(Path(d).resolve()) for d in dirs],
+                        'count': int(len(ids)), 'ids_crc32': ids_checksum(ids), 'skipped': skipped}
     write_json(out_dir/'manifest.json', manifest)
     return manifest

@@ -205,13 +205,9 @@ def save_plots(index, # a `TagIndex`
     g = groups if groups is not None else group_tags(index)
     counts = g.counts
     fit = fit_power_law(counts[counts > 0])
-    jobs = {
-        'rank_frequency': lambda ax: plot_rank_frequency(counts, ax),
-        'ccdf': lambda ax: plot_ccdf(counts, fit, ax),
-        'coverage': lambda ax: plot_coverage(coverage_curve(index, thresholds, groups=groups), ax),
-        'confidence': lambda ax: plot_confidence(index, ax),
-        'flags': lambda ax: plot_flags(index, ax),
-    }
+    jobs = {'rank_frequency': lambda ax: plot_rank_frequency(counts, ax), 'ccdf': lambda ax: plot_ccdf(counts, fit, ax),
+            'coverage': lambda ax: plot_coverage(coverage_curve(index, thresholds, groups=groups), ax),
+            'confidence': lambda ax: plot_confidence(index, ax), 'flags': lambda ax: plot_flags(index, ax)}
     paths = []
     for name, draw in jobs.items():
         fig, ax = plt.subplots(figsize=(6, 4))

@@ -101,7 +101,7 @@ def job_variants(job:JobFolder, # the job folder
     write_pairs(job.variants/'pairs.csv', ranked)
     groups = variant_groups(ranked, table)
     write_proposals(job.variants/'proposals.yaml', groups)
-    write_json(job.variants / 'examples.json',
+    write_json(job.variants/'examples.json',
                tag_examples(table, view, set(ranked.tag_a.head(25)) | set(ranked.tag_b.head(25))))
     if truth_file is not None:
         write_json(job.variants/'evaluation.json', variant_evaluation(table, ranked, truth_file, e))
@@ -120,7 +120,7 @@ def job_left_out(job:JobFolder, # the job folder
     return write_left_out(job.left_out, stages)
 
 # %% ../nbs/21_mainjob.ipynb #59cf51f0
-def _timed(job:JobFolder, timings:dict, name:str, say, stage):
+def _timed_stage(job:JobFolder, timings:dict, name:str, say, stage):
     "Run one stage (a function of no arguments), record its wall time in timings.json, and say how long it took."
     t0 = time.perf_counter()
     out = stage()
@@ -147,7 +147,7 @@ def main_job(settings:Settings, # the scrape and where tagsim writes
     opts = opts or TrainOptions(arch=settings.model_architecture, image_size=settings.image_size,
                                 weights=settings.model_weights)
     index, _ = open_index(settings, progress=verbose > 0)
-    stage = lambda name, run: _timed(job, timings, name, say, run)
+    stage = lambda name, run: _timed_stage(job, timings, name, say, run)
     stage('statistics', lambda: job_statistics(job, index, settings.min_tag_occurrences))
     stage('vocabulary, training and evaluation',
           lambda: job_train(job, settings, opts, baseline=baseline, verbose=verbose))

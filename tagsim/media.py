@@ -46,13 +46,13 @@ def classify_media(rel:str) -> str:
     return next((k for k, exts in MEDIA_KINDS.items() if ext in exts), 'other')
 
 # %% ../nbs/02_media.ipynb #afa8069f
-def media_table(s:Scrape) -> pd.DataFrame:
+def media_table(scrape:Scrape) -> pd.DataFrame:
     "Item id, relative media path and media kind for every item of the scrape."
-    if s.layout == 'danbooru':
-        rows = s.con.execute("SELECT id, md5, file_ext FROM posts ORDER BY id").fetchall()
+    if scrape.layout == 'danbooru':
+        rows = scrape.con.execute("SELECT id, md5, file_ext FROM posts ORDER BY id").fetchall()
         paths = [f"{m[:2]}/{m}.{e}" if m and e else None for _, m, e in rows]
     else:
-        rows = s.con.execute("SELECT id, image FROM items ORDER BY id").fetchall()
+        rows = scrape.con.execute("SELECT id, image FROM items ORDER BY id").fetchall()
         paths = [r[1] for r in rows]
     df = pd.DataFrame(
         {'item_id': pd.array([r[0] for r in rows], dtype='int64'), 'path': pd.Series(paths, dtype=object)}
@@ -61,14 +61,17 @@ def media_table(s:Scrape) -> pd.DataFrame:
     return df
 
 # %% ../nbs/02_media.ipynb #5e1a0002
-LEFT_OUT_REASONS = {'no_vocabulary_tags': 'none of its tags is in the vocabulary (training only)',
-                    'refused_path': 'its media path is absolute or leaves the media folder',
-                    'video': 'its media is a video; tagsim reads images and gifs',
-                    'other': 'its media path has no image, gif or video extension',
-                    'missing_file': 'no file at its media path', 'empty_file': 'its file is empty',
-                    'not_an_image': 'its file is not an image Pillow can read',
-                    'too_many_pixels': 'its image is larger than the decompression-bomb limit',
-                    'corrupt_image': 'its image is truncated or corrupt'}
+LEFT_OUT_REASONS = {
+    'no_vocabulary_tags': 'none of its tags is in the vocabulary (training only)',
+    'refused_path': 'its media path is absolute or leaves the media folder',
+    'video': 'its media is a video; tagsim reads images and gifs',
+    'other': 'its media path has no image, gif or video extension',
+    'missing_file': 'no file at its media path',
+    'empty_file': 'its file is empty',
+    'not_an_image': 'its file is not an image Pillow can read',
+    'too_many_pixels': 'its image is larger than the decompression-bomb limit',
+    'corrupt_image': 'its image is truncated or corrupt',
+}
 
 # %% ../nbs/02_media.ipynb #5e1a0004
 def media_file(media_dir:str|Path, # the media folder
@@ -114,12 +117,12 @@ def require_media_dir(media_dir:str|Path) -> Path:
     return path
 
 # %% ../nbs/02_media.ipynb #9152cb79
-def check_media(s:Scrape, # the scrape
+def check_media(scrape:Scrape, # the scrape
                 media_dir:str|Path, # its media folder
                ) -> MediaReport:
     "Count media kinds and name the items whose path is refused or whose file is missing."
     require_media_dir(media_dir)
-    df = media_table(s)
+    df = media_table(scrape)
     left_out = {}
     for iid, rel in zip(df['item_id'].tolist(), df['path'].tolist()):
         reason = media_file(media_dir, rel)[1]

@@ -134,9 +134,9 @@ def statistics_section(job:JobFolder) -> Html|None:
          'value': f"{r['tags_after']:,} of {r['tags_before']:,} ({r['reduction']:.1f}× fewer)"}
     )
     plots = [
-        image_html(png_uri(job.plots / f'{n}.png'), alt=n, width=420)
+        image_html(png_uri(job.plots/f'{n}.png'), alt=n, width=420)
         for n in ('rank_frequency', 'ccdf', 'coverage')
-        if (job.plots / f'{n}.png').is_file()
+        if (job.plots/f'{n}.png').is_file()
     ]
     return section_html('Statistics', f"Scrape: {s['scrape']}", table_html(rows), Html('<div class="row">' + ''.join(plots) + '</div>'))
 
@@ -216,7 +216,7 @@ def variants_section(job:JobFolder, shown:int=25) -> Html|None:
     if not pairs_file.is_file(): return None
     pairs = pd.read_csv(pairs_file, keep_default_na=False).head(shown)
     examples = (
-        json.loads((job.variants / 'examples.json').read_text()) if (job.variants / 'examples.json').is_file() else {}
+        json.loads((job.variants/'examples.json').read_text()) if (job.variants/'examples.json').is_file() else {}
     )
     pics = lambda tag: thumbs_html(examples.get(tag, []), [tag] * len(examples.get(tag, [])), size=56)
     cols = [c for c in ('score', 'visual', 'context', 'string', 'count_a', 'count_b', 'together') if c in pairs]
@@ -245,9 +245,9 @@ def maps_section(job:JobFolder) -> Html|None:
         f'<code>tensorboard --logdir {esc(job.run/"tensorboard")}</code></p>'
     )
     pics = [
-        image_html(png_uri(job.maps / f'{n}.png'), alt=n, width=560)
+        image_html(png_uri(job.maps/f'{n}.png'), alt=n, width=560)
         for n in ('items', 'tags')
-        if (job.maps / f'{n}.png').is_file()
+        if (job.maps/f'{n}.png').is_file()
     ]
     return section_html('Maps', Html('<div class="row">' + ''.join(pics) + '</div>'), links)
 

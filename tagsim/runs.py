@@ -127,13 +127,10 @@ def _train_cached(ex, train_rows, val_rows, opts, run_dir, cache_root, verbose):
                           **fit_options(opts))
     model = build_tagger(opts.arch, ex.n_tags, image_size=opts.size, embedding_dim=opts.embedding_dim,
                          dropout=opts.dropout)
-    backbone_weights = (
-        feature_cache_dir(cache_root, opts.arch, opts.size, weights=opts.weights, resize_mode=opts.resize_mode,
-                          seed=opts.seed)
-        / 'backbone.weights.h5'
-    )
+    cache = feature_cache_dir(cache_root, opts.arch, opts.size, weights=opts.weights, resize_mode=opts.resize_mode,
+                              seed=opts.seed)
     pooled = keras.Model(model.inputs, model.get_layer('pool').output)
-    pooled.load_weights(backbone_weights)
+    pooled.load_weights(cache/'backbone.weights.h5')
     copy_head_weights(head, model)
     predict = lambda rows: (_predict_features(head, feats[[where[r] for r in rows if r in where]]),
                             np.array([r for r in rows if r in where], np.int64))
@@ -147,22 +144,9 @@ def run_identity(settings:Settings, # the scrape the run trains on
     return {'scrape': str(settings.scrape_path.resolve()), 'scrape_fingerprint': index.fingerprint, 'vocabulary': vocab.fingerprint}
 
 # %% ../nbs/14_runs.ipynb #c87aaab5
-RUN_STATE = (
-    'identity.json',
-    'split.json',
-    'history.csv',
-    'backup',
-    'warm_start',
-    'tensorboard',
-    'metrics.json',
-    'model.keras',
-    'thresholds.json',
-    'per_tag.csv',
-    'report.md',
-    'settings.json',
-    'vocab.json',
-    'left_out.csv',
-)
+RUN_STATE = ('identity.json', 'split.json', 'history.csv', 'backup', 'warm_start', 'tensorboard', 'metrics.json',
+             'model.keras', 'thresholds.json', 'per_tag.csv', 'report.md', 'settings.json', 'vocab.json',
+             'left_out.csv')
 
 # %% ../nbs/14_runs.ipynb #abd861a5
 def claim_run_dir(run_dir:Path, # the run folder
@@ -271,26 +255,11 @@ def _fit(ex:Examples, # the run's examples
     if opts.mode == 'cached':
         model, _, hist, predict = _train_cached(ex, train_rows, val_rows, run_dir=run_dir, **common)
         return model, hist, predict
-    warm = (
-        _train_cached(ex, train_rows, val_rows, run_dir=run_dir / 'warm_start', **common)[1]
-        if opts.warm_start
-        else None
-    )
-    model, hist, _ = fit_tagger(
-        ex,
-        train_rows,
-        val_rows,
-        opts.arch,
-        run_dir,
-        image_size=opts.size,
-        weights=opts.weights,
-        unfreeze_top=opts.unfreeze_top,
-        warm_head=warm,
-        resize_mode=opts.resize_mode,
-        verbose=verbose,
-        seed=opts.seed,
-        **fit_options(opts)
-    )
+    warm = None
+    if opts.warm_start: warm = _train_cached(ex, train_rows, val_rows, run_dir=run_dir/'warm_start', **common)[1]
+    model, hist, _ = fit_tagger(ex, train_rows, val_rows, opts.arch, run_dir, image_size=opts.size,
+                                weights=opts.weights, unfreeze_top=opts.unfreeze_top, warm_head=warm,
+                                resize_mode=opts.resize_mode, verbose=verbose, seed=opts.seed, **fit_options(opts))
     return model, hist, lambda rows: _predict_rows(model, ex, rows, opts)
 
 def _evaluate(predict, # `predict(rows) -> (scores, rows read)`

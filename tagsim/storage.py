@@ -105,13 +105,9 @@ def write_pr0loader_db(path:str|Path, # the database to create; must not exist u
         try:
             con.execute(PR0LOADER_SCHEMA)
             sql = f"INSERT INTO items ({', '.join(PR0LOADER_COLUMNS)}) VALUES ({', '.join('?'*len(PR0LOADER_COLUMNS))})"
-            con.executemany(
-                sql,
-                (
-                    [_json_text(it.get(c)) if c.endswith('_data') else it.get(c) for c in PR0LOADER_COLUMNS]
-                    for it in items
-                ),
-            )
+            rows = ([_json_text(it.get(c)) if c.endswith('_data') else it.get(c) for c in PR0LOADER_COLUMNS]
+                    for it in items)
+            con.executemany(sql, rows)
             con.commit()
         finally: con.close()
     return path
