@@ -281,11 +281,11 @@ def min_occurrence_ablation(settings, # the scrape (`Settings`)
     ex = build_examples(index, widest, settings.scrape_path, settings.media_path)
     feats, rows, _ = cache_features(ex, arch, get_backbone(arch).size, settings.work_dir/'features', weights=weights)
     split, _ = repost_safe_split(ex.subset(rows), TrainOptions(arch=arch, repost_distance=repost_distance, seed=seed),
-                                 settings.work_dir/'dhash' / f'{index.path.name}.json')
+                                 settings.work_dir/'dhash'/f'{index.path.name}.json')
     y_all = ex.labels(rows)
     eval_cols = np.array([widest.tags.index(t) for t in vocabs[max(vocabs)].tags])
     eval_cols = eval_cols[y_all[split == 2][:, eval_cols].sum(0) >= 3]  # tags with at least 3 test positives
     with tempfile.TemporaryDirectory() as work:
         out = {t: _threshold_result(feats, split, y_all, tags=widest.tags, vocab=v, eval_cols=eval_cols, work=Path(work)/str(t), epochs=epochs, seed=seed)
                for t, v in vocabs.items()}
-    return pd.DataFrame.from_dict(out, orient='index').rename_axis('min_occurrences') .assign(**{'shared tags': len(eval_cols)})
+    return pd.DataFrame.from_dict(out, orient='index').rename_axis('min_occurrences').assign(**{'shared tags': len(eval_cols)})

@@ -10,13 +10,13 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from .storage import Scrape
 from .media import media_table, require_media_dir, media_file, reason_counts
-from .config import write_csv
+from .config import write_csv, atomic_output
 from .vocabulary import Vocabulary, encode_index
 from .images import load_image, ImageError, DEFAULT_MAX_PIXELS
 
 # %% auto #0
 __all__ = ['SPLITS', 'take_csr_rows', 'Examples', 'build_examples', 'write_left_out', 'split_items', 'SkipLog', 'make_dataset',
-           'show_examples']
+           'save_part', 'complete_parts', 'show_examples']
 
 # %% ../nbs/10_data.ipynb #956713ab
 def take_csr_rows(indptr, # CSR row pointers
@@ -218,6 +218,26 @@ def make_dataset(examples:Examples, # the examples table
     ds = ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
     ds.skip_log = log
     return ds
+
+# %% ../nbs/10_data.ipynb #pa7t0002
+def save_part(folder:Path, # the parts folder
+              number:int, # the part's number
+              vectors:np.ndarray, # its rows
+              ids:np.ndarray, # their item ids
+              kind:str, # the rows' file tag: `part-NUMBER.KIND.npy`
+             ):
+    "Write one part atomically: the rows, then the ids file that marks the part complete."
+    name = Path(folder)/f'part-{number:06d}'
+    with atomic_output(f'{name}.{kind}.npy') as tmp: np.save(tmp, vectors, allow_pickle=False)
+    with atomic_output(f'{name}.ids.npy') as tmp: np.save(tmp, np.asarray(ids, np.int64), allow_pickle=False)
+
+# %% ../nbs/10_data.ipynb #pa7t0003
+def complete_parts(folder:Path, # the parts folder
+                  ) -> tuple[list, np.ndarray]:
+    "The ids files of the complete parts, in order, and all the item ids they hold."
+    files = sorted(Path(folder).glob('part-*.ids.npy'))
+    ids = [np.load(f, allow_pickle=False) for f in files]
+    return files, (np.concatenate(ids) if ids else np.zeros(0, np.int64))
 
 # %% ../nbs/10_data.ipynb #408b2a89
 def show_examples(examples:Examples, # the examples table

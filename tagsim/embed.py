@@ -11,7 +11,7 @@ import numpy as np
 from .config import Settings, atomic_output, write_json
 from .storage import Scrape
 from .media import media_table, require_media_dir, media_file
-from .data import Examples, SkipLog, make_dataset
+from .data import Examples, SkipLog, make_dataset, save_part, complete_parts
 
 # %% auto #0
 __all__ = ['EMBEDDING_FILES', 'EmbeddingsError', 'parse_shard', 'unlabelled_examples', 'embeddable_items', 'Embedder',
@@ -147,14 +147,9 @@ def claim_parts(out_dir:Path, # the embeddings folder
 # %% ../nbs/15_embed.ipynb #e1260b82
 def read_parts(parts:Path) -> tuple[list, np.ndarray, dict]:
     "Complete parts (their id files), all ids they hold, and the skip list (id -> reason)."
-    files = sorted(parts.glob('part-*.ids.npy'))
-    ids = np.concatenate([np.load(f, allow_pickle=False) for f in files]) if files else np.zeros(0, np.int64)
-    skipped = (
-        {int(k): v for k, v in json.loads((parts/'skipped.json').read_text()).items()}
-        if (parts/'skipped.json').exists()
-        else {}
-    )
-    return files, ids, skipped
+    files, ids = complete_parts(parts)
+    skipped = json.loads((parts/'skipped.json').read_text()) if (parts/'skipped.json').exists() else {}
+    return files, ids, {int(k): v for k, v in skipped.items()}
 
 # %% ../nbs/15_embed.ipynb #140a7f1b
 def _compiled(model):
@@ -184,12 +179,6 @@ def embed_part(examples:Examples, # the items to embed
     return buffer[:n], ids[:n], dict(log.items)
 
 # %% ../nbs/15_embed.ipynb #cfe1ef47
-def _save_part(parts:Path, number:int, vectors:np.ndarray, ids:np.ndarray):
-    "Write one part atomically; the ids file, written last, marks it complete."
-    name = parts/f'part-{number:06d}'
-    with atomic_output(f'{name}.vec.npy') as tmp: np.save(tmp, vectors, allow_pickle=False)
-    with atomic_output(f'{name}.ids.npy') as tmp: np.save(tmp, ids, allow_pickle=False)
-
 def extract_parts(examples:Examples, # the items to embed (`embeddable_items`)
                   embedder:Embedder, # the model
                   parts:Path, # the parts folder (`claim_parts`)
@@ -209,7 +198,7 @@ def extract_parts(examples:Examples, # the items to embed (`embeddable_items`)
                 rows = todo[start:start + part_size]
                 vectors, ids, bad = embed_part(examples, rows, embedder, infer=infer, fmt=fmt, batch_size=batch_size)
                 if len(ids):
-                    _save_part(parts, number, vectors, ids)
+                    save_part(parts, number, vectors, ids, kind='vec')
                     number += 1
                 if bad:
                     skipped |= bad

@@ -228,7 +228,6 @@ def update_index(scrape_path:str|Path, # the scrape (opened read-only)
         meta['state'] = state
         if not meta['segments']: _atomic_write_text(index_dir/'tags.json', '[]')
         _atomic_write_text(index_dir/'meta.json', json.dumps(meta, indent=1))
-    _remove_leftovers(index_dir, meta)
     meta['checked'] = checked
     return TagIndex(index_dir, meta), action
 

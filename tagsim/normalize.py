@@ -9,7 +9,7 @@ import yaml
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np, pandas as pd
-from .config import atomic_output, memo
+from .config import write_json, memo
 
 # %% auto #0
 __all__ = ['UMLAUTS', 'LEET_DIGITS', 'NORMALIZE_VERSION', 'normalize_tag', 'AliasError', 'read_alias_pairs', 'AliasMap',
@@ -140,13 +140,6 @@ class AliasMap:
 # %% ../nbs/06_normalize.ipynb #a7b1c001
 NORMALIZE_VERSION = 1
 
-# %% ../nbs/06_normalize.ipynb #a7b1c005
-def _keep_json(path:Path, obj):
-    "Write `obj` as JSON to `path` atomically, or not at all where the folder cannot be written."
-    try:
-        with atomic_output(path) as tmp: tmp.write_text(json.dumps(obj, ensure_ascii=False), encoding='utf-8')
-    except OSError: pass
-
 # %% ../nbs/06_normalize.ipynb #a7b1c003
 def normalized_keys(index, # a `TagIndex`
                    ) -> list:
@@ -157,7 +150,9 @@ def normalized_keys(index, # a `TagIndex`
     keys = kept.get('keys', []) if isinstance(kept, dict) and kept.get('version') == NORMALIZE_VERSION else []
     if not (isinstance(keys, list) and len(keys) <= index.n_tags): keys = []
     new = [normalize_tag(t) for t in index.tags[len(keys):]]
-    if new: _keep_json(path, {'version': NORMALIZE_VERSION, 'keys': keys + new})
+    if new:
+        try: write_json(path, {'version': NORMALIZE_VERSION, 'keys': keys + new})
+        except OSError: pass  # a folder that cannot be written still gets its keys, just not kept
     return keys + new
 
 # %% ../nbs/06_normalize.ipynb #0f9e238d

@@ -291,7 +291,8 @@ def train_run(settings:Settings, # the scrape and where to write
     claim_run_dir(run_dir, run_identity(settings, index, vocab), force)
     split, split_rep = run_split(ex, opts, run_dir, settings.work_dir/'dhash'/f'{index.path.name}.json', verbose > 0)
     _write_run_inputs(run_dir, settings, opts, vocab, ex)
-    model, hist, predict = _fit(ex, split, opts, run_dir, cache_root=settings.work_dir/'features', verbose=verbose)
+    cache_root = settings.work_dir/'features'
+    model, hist, predict = _fit(ex, split, opts, run_dir, cache_root=cache_root, verbose=verbose)
     train_seconds = time.perf_counter() - t0
     thresholds, ev, ev05 = _evaluate(predict, ex, split, vocab, opts.min_support)
     metrics = {'recipe': 'tagsim', 'options': opts.__dict__, 'train_seconds': round(train_seconds, 1),
@@ -300,7 +301,7 @@ def train_run(settings:Settings, # the scrape and where to write
     model.save(run_dir/'model.keras')
     write_json(run_dir/'thresholds.json', dict(zip(vocab.tags, map(float, thresholds))))
     write_csv(run_dir/'per_tag.csv', ev['per_tag'])
-    if baseline: metrics['baseline'] = train_baseline(ex, split, opts, settings.work_dir/'features', vocab)
+    if baseline: metrics['baseline'] = train_baseline(ex, split, opts, cache_root, vocab)
     write_json(run_dir/'metrics.json', metrics)
     with atomic_output(run_dir/'report.md') as tmp: tmp.write_text(run_report(metrics, ev, vocab))
     return metrics

@@ -10,7 +10,7 @@ import numpy as np
 import keras
 from keras import layers
 from .config import atomic_output
-from .data import Examples, make_dataset, SkipLog
+from .data import Examples, make_dataset, SkipLog, save_part, complete_parts
 from .models import build_tagger, get_backbone, get_strategy
 from .metrics import average_precision
 
@@ -120,11 +120,6 @@ def pooled_backbone(arch:str, # backbone registry name
     return model
 
 # %% ../nbs/13_train.ipynb #5fbd1d2c
-def _cached_parts(cache:Path) -> tuple[np.ndarray, list]:
-    parts = sorted(cache.glob('part-*.ids.npy'))
-    ids = [np.load(p, allow_pickle=False) for p in parts]
-    return (np.concatenate(ids) if ids else np.zeros(0, np.int64)), parts
-
 def _feature_part(examples:Examples, # the items to featurise
                   rows:np.ndarray, # this part's rows of `examples`
                   infer, # the compiled pooled backbone
@@ -138,21 +133,11 @@ def _feature_part(examples:Examples, # the items to featurise
         ids.append(iid.numpy())
     return feats, ids, log.items
 
-def _save_feature_part(cache:Path, # the feature cache folder
-                       number:int, # the part's number
-                       feats:list, # its feature batches
-                       ids:list, # its id batches
-                      ):
-    "Write one part; the ids file, written last, marks it complete."
-    name = cache/f'part-{number:06d}'
-    with atomic_output(f'{name}.feat.npy') as tmp: np.save(tmp, np.concatenate(feats), allow_pickle=False)
-    with atomic_output(f'{name}.ids.npy') as tmp: np.save(tmp, np.concatenate(ids).astype(np.int64), allow_pickle=False)
-
 def _read_cached(cache:Path, # the feature cache folder
                  examples:Examples, # the items asked for
                 ) -> tuple[np.ndarray, np.ndarray]:
     "Features of the examples the cache holds, in example order, and their rows."
-    ids, parts = _cached_parts(cache)
+    parts, ids = complete_parts(cache)
     feats = [np.load(str(p).replace('.ids.npy', '.feat.npy'), mmap_mode='r', allow_pickle=False) for p in parts]
     feats = np.concatenate(feats) if feats else np.zeros((0, 0), np.float16)
     pos = {int(i): k for k, i in enumerate(ids.tolist())}
@@ -176,7 +161,7 @@ def cache_features(examples:Examples, # the items to featurise
     cache = feature_cache_dir(cache_root, arch, image_size, weights=weights, resize_mode=resize_mode, seed=seed)
     cache.mkdir(parents=True, exist_ok=True)
     skipped = json.loads((cache/'skipped.json').read_text()) if (cache/'skipped.json').exists() else {}
-    known = set(_cached_parts(cache)[0].tolist()) | {int(k) for k in skipped}
+    known = set(complete_parts(cache)[1].tolist()) | {int(k) for k in skipped}
     todo = np.array([r for r, i in enumerate(examples.item_id.tolist()) if i not in known], dtype=np.int64)
     report = {'cache': str(cache), 'reused': len(examples) - len(todo), 'computed': 0}
     if len(todo):
@@ -190,7 +175,7 @@ def cache_features(examples:Examples, # the items to featurise
             rows = todo[start:start + part_size]
             feats, ids, bad = _feature_part(examples, rows, infer, image_size=image_size, batch_size=batch_size,
                                             resize_mode=resize_mode)
-            if feats: _save_feature_part(cache, n_parts, feats, ids)
+            if feats: save_part(cache, n_parts, np.concatenate(feats), np.concatenate(ids), kind='feat')
             n_parts += bool(feats)
             if bad:
                 skipped.update({str(k): v for k, v in bad.items()})

@@ -6,15 +6,16 @@ it would show up as an error, not as a delay.
 """
 import argparse, json, sqlite3, time
 from pathlib import Path
+from tagsim.storage import pr0_item
 
 TAGS_PER_ITEM = 3
-INSERT = "INSERT INTO items (id, image, flags, created, tags_data) VALUES (?, ?, 1, ?, ?)"
+INSERT = "INSERT INTO items (id, image, flags, created, tags_data) VALUES (?, ?, ?, ?, ?)"
 
 def new_rows(first_id:int, n:int, images:list) -> list:
     "`n` pr0loader rows from `first_id` on, each with `TAGS_PER_ITEM` tags and an existing image."
-    return [(i, images[i % len(images)], 1_700_000_000 + i,
-             json.dumps([{'id': i * 10 + k, 'tag': f'live{k}', 'confidence': 0.5} for k in range(TAGS_PER_ITEM)]))
+    rows = [pr0_item(i, [f'live{k}' for k in range(TAGS_PER_ITEM)], image=images[i % len(images)])
             for i in range(first_id, first_id + n)]
+    return [(r['id'], r['image'], r['flags'], r['created'], json.dumps(r['tags_data'])) for r in rows]
 
 def commit_batch(con, rows) -> float:
     "Insert `rows` in one transaction; seconds from BEGIN to the end of COMMIT."

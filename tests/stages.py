@@ -6,37 +6,30 @@
 (None where that command would say "not there"); `agrees(stage, got, want, whole)` compares two readings within the
 stage's tolerance (`whole=False` accepts what a killed run may leave: nothing, or for the index a committed prefix).
 """
-import json, shutil, signal, sqlite3, subprocess, sys, time
+import json, shutil, signal, subprocess, sys, time
 from pathlib import Path
 import numpy as np
 
 STAGES = ('index', 'demo', 'features', 'train', 'ann', 'variants', 'report')
 VARIANT_TAGS = ['katze', 'Katze', 'k4tze', 'hund', 'Hund', 'auto', 'Auto', 'haus', 'home', 'baum', 'pr0gramm', 'programm']
 
-def _pr0loader_rows(n:int, tags_for, seed:int=0):
-    rng = np.random.default_rng(seed)
-    for i in range(1, n + 1):
-        tags = tags_for(i, rng)
-        yield (i, f'{i}.png', 1, 1_600_000_000 + i, json.dumps([{'id': i * 20 + k, 'tag': t, 'confidence': 0.5} for k, t in enumerate(tags)]))
-
 def synthetic_scrape(path:Path, n:int, tags_for) -> Path:
     "A pr0loader scrape of `n` items whose tags come from `tags_for(id, rng)`; no media."
-    from tagsim.storage import PR0LOADER_SCHEMA
-    con = sqlite3.connect(path); con.execute(PR0LOADER_SCHEMA)
-    con.executemany("INSERT INTO items (id, image, flags, created, tags_data) VALUES (?, ?, ?, ?, ?)", _pr0loader_rows(n, tags_for))
-    con.commit(); con.close()
-    return path
+    from tagsim.storage import write_pr0loader_db, pr0_item
+    rng = np.random.default_rng(0)
+    return write_pr0loader_db(path, (pr0_item(i, tags_for(i, rng)) for i in range(1, n + 1)))
 
 def random_embeddings(out:Path, ids:np.ndarray, dim:int, seed:int=0, clusters:np.ndarray|None=None) -> Path:
     "An embeddings folder of normalised float16 vectors for `ids` (near a cluster centre per item where given)."
-    from tagsim.embed import claim_parts, vector_format, _save_part, assemble
+    from tagsim.data import save_part
+    from tagsim.embed import claim_parts, vector_format, assemble
     rng = np.random.default_rng(seed)
     v = rng.normal(size=(len(ids), dim)).astype(np.float32)
     if clusters is not None: v = v * 0.5 + rng.normal(size=(clusters.max() + 1, dim)).astype(np.float32)[clusters] * 2
     v /= np.linalg.norm(v, axis=1, keepdims=True)
     model = {'arch': 'random', 'seed': seed}
     parts = claim_parts(out, model, vector_format())
-    _save_part(parts, 0, v.astype(np.float16), np.asarray(ids, np.int64))
+    save_part(parts, 0, v.astype(np.float16), ids, kind='vec')
     assemble(out, np.asarray(ids, np.int64), {'format_version': 1, 'model': model, 'format': vector_format(), 'shard': '0/1'}, {})
     return out
 
