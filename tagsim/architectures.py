@@ -25,9 +25,8 @@ def count_flops(model, # a Keras model taking square RGB images
     import tensorflow as tf
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
     call = tf.function(tf.autograph.experimental.do_not_convert(lambda x: model(x, training=False)))
-    graph = convert_variables_to_constants_v2(
-        call.get_concrete_function(tf.TensorSpec([1, image_size, image_size, 3]))
-    ).graph
+    concrete = call.get_concrete_function(tf.TensorSpec([1, image_size, image_size, 3]))
+    graph = convert_variables_to_constants_v2(concrete).graph
     options = tf.compat.v1.profiler.ProfileOptionBuilder.float_operation() | {'output': 'none'}
     return int(tf.compat.v1.profiler.profile(graph=graph, run_meta=tf.compat.v1.RunMetadata(), cmd='op', options=options).total_float_ops)
 
@@ -140,11 +139,8 @@ def measure(job:dict, # {'kind', 'arch', 'size', 'threads'?, 'batches'? (inferen
 def job_name(job:dict) -> str:
     "A file name for a measurement: `train-resnet50-224-b8.json`."
     extra = [f"t{job['threads']}"] if job.get('threads') else []
-    extra += (
-        [f"b{job['batch']}"]
-        if 'batch' in job
-        else [f"b{'-'.join(map(str, job['batches']))}"] if 'batches' in job else []
-    )
+    extra += ([f"b{job['batch']}"] if 'batch' in job else [f"b{'-'.join(map(str, job['batches']))}"]
+              if 'batches' in job else [])
     return '-'.join([job['kind'], job['arch'], str(job['size'])] + extra) + '.json'
 
 # %% ../nbs/22_architectures.ipynb #9fe80979

@@ -654,39 +654,28 @@ def _add_scrape_commands(sub):
 # %% ../nbs/99_cli.ipynb #ee75c86e
 def _add_model_args(tr):
     "What `train` trains: backbone, mode, epochs, input size, batch size, weights and loss."
-    tr.add_argument(
-        '--arch',
-        help='backbone: efficientnet-lite0, resnet50, efficientnetv2-b0/-s/-l, convnext-tiny/-large, '
-        'small-cnn (default: settings model_architecture, efficientnet-lite0)',
-    )
-    tr.add_argument(
-        '--mode',
-        choices=['cached', 'finetune'],
-        help='cached features of the frozen backbone, or fine-tune on '
-        'images (default: cached with pretrained weights, else finetune)',
-    )
+    tr.add_argument('--arch', help='backbone: efficientnet-lite0, resnet50, efficientnetv2-b0/-s/-l, '
+                                   'convnext-tiny/-large, small-cnn (default: settings model_architecture, '
+                                   'efficientnet-lite0)')
+    tr.add_argument('--mode', choices=['cached', 'finetune'],
+                    help='cached features of the frozen backbone, or fine-tune on images (default: cached with '
+                         'pretrained weights, else finetune)')
     tr.add_argument('--epochs', type=whole(1),
                     help='at most this many epochs, with early stopping on validation mAP (default 30)')
     tr.add_argument('--image-size', type=whole(32),
                     help="input size in pixels (default: settings image_size, else the architecture's native size)")
     tr.add_argument('--batch-size', type=whole(1), help='images per training batch (default 64)')
-    tr.add_argument(
-        '--weights',
-        help="backbone weights: 'imagenet' (efficientnet-lite0: the packaged file, offline; others: "
-        "Keras downloads), 'none', or a local weights file (default: settings model_weights, imagenet)",
-    )
+    tr.add_argument('--weights', help="backbone weights: 'imagenet' (efficientnet-lite0: the packaged file, offline; "
+                                      "others: Keras downloads), 'none', or a local weights file (default: settings "
+                                      "model_weights, imagenet)")
     tr.add_argument('--loss', choices=['asl', 'bce'], help='asymmetric loss or binary cross-entropy (default asl)')
 
 # %% ../nbs/99_cli.ipynb #ee75c86f
 def _add_train(sub):
     "The `train` command."
-    tr = _scrape_args(
-        sub.add_parser(
-            'train',
-            help='train a tagger and write a run folder',
-            description='Train a multi-label tagger; without arguments, on the demo scrape with the default recipe.',
-        )
-    )
+    tr = _scrape_args(sub.add_parser('train', help='train a tagger and write a run folder',
+                                     description='Train a multi-label tagger; without arguments, on the demo scrape '
+                                                 'with the default recipe.'))
     _add_model_args(tr)
     tr.add_argument('--split', choices=['hash', 'time'],
                     help='repost-safe split by item hash or by upload time (default hash)')
@@ -706,10 +695,8 @@ def _add_train(sub):
 # %% ../nbs/99_cli.ipynb #3a3b0469
 def _add_run_commands(sub):
     "The commands that use a trained run, and the JSON import."
-    ev = _scrape_args(
-        sub.add_parser('evaluate', help="evaluate a run on its held-out test split",
-                       description="Recompute a run's test metrics.")
-    )
+    ev = _scrape_args(sub.add_parser('evaluate', help="evaluate a run on its held-out test split",
+                                     description="Recompute a run's test metrics."))
     ev.add_argument('--run', required=True, help='run folder')
     ev.add_argument('--split', default='test', choices=['train', 'val', 'test'])
     ev.add_argument('--json', action='store_true', help='print JSON')
@@ -721,11 +708,9 @@ def _add_run_commands(sub):
     pr.add_argument('--top-k', type=whole(1), default=5, help='tags shown per image (default 5)')
     pr.add_argument('--json', action='store_true', help='print JSON')
     pr.set_defaults(func=cmd_predict)
-    ij = sub.add_parser(
-        'import-json',
-        help='import saved pr0gramm API JSON into a new scrape',
-        description='Import items/get pages and items/info answers into a new pr0loader-layout database.',
-    )
+    ij = sub.add_parser('import-json', help='import saved pr0gramm API JSON into a new scrape',
+                        description='Import items/get pages and items/info answers into a new pr0loader-layout '
+                                    'database.')
     ij.add_argument('files', nargs='+', help='JSON files')
     ij.add_argument('--out', required=True, help='new database path')
     ij.add_argument('--force', action='store_true', help='overwrite --out if it exists')
@@ -734,21 +719,15 @@ def _add_run_commands(sub):
 # %% ../nbs/99_cli.ipynb #9a8f238c
 def _add_embed(sub):
     "`embed` and `embed merge`."
-    em = _scrape_args(
-        sub.add_parser(
-            'embed',
-            help='embed every image of a scrape (embeddings.npy, image_ids.npy, manifest.json)',
-            description='Embed every image of the scrape; resumable, incremental, shardable. '
-            '`tagsim embed merge DIR... --out DIR` joins shard folders.',
-        )
-    )
+    em = _scrape_args(sub.add_parser('embed', help='embed every image of a scrape (embeddings.npy, image_ids.npy, '
+                                                   'manifest.json)',
+                                     description='Embed every image of the scrape; resumable, incremental, shardable. '
+                                                 '`tagsim embed merge DIR... --out DIR` joins shard folders.'))
     em.add_argument('--run', help="a run folder: embed with its `embedding` layer (default scrape: the run's)")
-    em.add_argument(
-        '--arch', help='a backbone to embed with (default: settings model_architecture, efficientnet-lite0)'
-    )
-    em.add_argument(
-        '--weights', help="backbone weights: 'imagenet', 'none' or a file (default: settings model_weights)"
-    )
+    em.add_argument('--arch',
+                    help='a backbone to embed with (default: settings model_architecture, efficientnet-lite0)')
+    em.add_argument('--weights',
+                    help="backbone weights: 'imagenet', 'none' or a file (default: settings model_weights)")
     em.add_argument('--image-size', type=whole(32),
                     help="input size (default: settings image_size, else the architecture's native size)")
     em.add_argument('--out', help='the embeddings folder to write')
@@ -759,8 +738,9 @@ def _add_embed(sub):
     em.add_argument('--force', action='store_true', help='replace the parts of another model in --out')
     em.add_argument('--quiet', action='store_true', help='no progress bar')
     em.set_defaults(func=_embed_or_merge)
-    mg = em.add_subparsers(dest='embed_command', metavar='ACTION', parser_class=OneLineParser).add_parser(
-        'merge', help='join shard folders', description='Join embeddings folders written by `tagsim embed --shard`.')
+    actions = em.add_subparsers(dest='embed_command', metavar='ACTION', parser_class=OneLineParser)
+    mg = actions.add_parser('merge', help='join shard folders',
+                            description='Join embeddings folders written by `tagsim embed --shard`.')
     mg.add_argument('dirs', nargs='+', help='shard folders')
     mg.add_argument('--out', required=True, help='the merged folder')
     mg.set_defaults(func=cmd_embed_merge)
@@ -812,10 +792,8 @@ def _add_embedding_commands(sub):
     _add_embed(sub)
     _add_similar(sub)
     for name, command, doc in QUALITY_COMMANDS:
-        c = _scrape_args(
-            sub.add_parser(name, help=doc,
-                           description=doc + '. Text cells that could start a spreadsheet formula get a leading quote.')
-        )
+        description = doc + '. Text cells that could start a spreadsheet formula get a leading quote.'
+        c = _scrape_args(sub.add_parser(name, help=doc, description=description))
         c.add_argument('--embeddings', required=True, help='an embeddings folder (tagsim embed)')
         c.add_argument('--run', help='a run folder: its tagger scores join the neighbours (suggest, mislabelled)')
         c.add_argument('--out', required=True, help='the CSV file to write')
@@ -827,14 +805,10 @@ def _add_embedding_commands(sub):
 def _add_variants(sub):
     "The `variants` command."
     from tagsim.variants import GROUP_SCORE
-    va = _scrape_args(
-        sub.add_parser(
-            'variants',
-            help='discover tag variants: ranked pairs with evidence, and alias proposals',
-            description='Rank tag pairs that may name the same thing; write them as CSV, optionally as a reviewable '
-                        'alias proposal.',
-        )
-    )
+    va = _scrape_args(sub.add_parser('variants', help='discover tag variants: ranked pairs with evidence, and alias '
+                                                      'proposals',
+                                     description='Rank tag pairs that may name the same thing; write them as CSV, '
+                                                 'optionally as a reviewable alias proposal.'))
     va.add_argument('--embeddings', help='an embeddings folder: the visual signal (and the default scrape)')
     va.add_argument('--run', help="a run folder: its tagger's output weights as the model signal")
     va.add_argument('--method', choices=['tagsim', 'dbscan'], default='tagsim',

@@ -97,9 +97,8 @@ class Settings:
 
     def resolved(self) -> Settings:
         "The same settings with absolute paths, for files that outlive the current folder (run folders)."
-        paths = {
-            k: getattr(self, k).resolve() for k in ('db_path', 'media_dir', 'work_dir') if getattr(self, k) is not None
-        }
+        paths = {k: getattr(self, k).resolve() for k in ('db_path', 'media_dir', 'work_dir')
+                 if getattr(self, k) is not None}
         return replace(self, **paths)
 
     def as_dict(self) -> dict:

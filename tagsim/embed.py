@@ -112,8 +112,7 @@ def run_embedder(run_dir:str|Path, # a run folder written by `train_run`
     from tagsim.models import embedding_model
     run = load_run(run_dir)
     identity = {'source': 'run', 'run': str(Path(run_dir).resolve()), 'arch': run.config['options']['arch'],
-                'layer': 'embedding', 'weights': file_sha256(Path(run_dir)/'model.keras'),
-                'image_size': run.image_size}
+                'layer': 'embedding', 'weights': file_sha256(Path(run_dir)/'model.keras'), 'image_size': run.image_size}
     return Embedder(embedding_model(run.model), run.image_size, run.config['options'].get('resize_mode', 'pad'), identity)
 
 # %% ../nbs/15_embed.ipynb #1ec1f5a2
@@ -234,11 +233,8 @@ def assemble(out_dir:Path, # the embeddings folder
     parts = Path(out_dir)/'parts'
     files, ids, skipped = read_parts(parts)
     ids = np.unique(ids[np.isin(ids, wanted)])
-    dim = (
-        int(np.load(str(files[0]).replace('.ids.npy', '.vec.npy'), mmap_mode='r', allow_pickle=False).shape[1])
-        if files
-        else 0
-    )
+    dim = (int(np.load(str(files[0]).replace('.ids.npy', '.vec.npy'), mmap_mode='r', allow_pickle=False).shape[1])
+           if files else 0)
     _write_vectors(Path(out_dir)/'embeddings.npy', files, {i: k for k, i in enumerate(ids.tolist())}, (len(ids), dim),
                    manifest['format']['dtype'])
     with atomic_output(Path(out_dir)/'image_ids.npy') as tmp: np.save(tmp, ids, allow_pickle=False)
@@ -265,9 +261,8 @@ def embed_scrape(settings:Settings, # the scrape and its media
     i, n = parse_shard(shard)
     examples, left_out = embeddable_items(settings, (i, n))
     parts = claim_parts(out_dir, embedder.identity, fmt, force)
-    counts = extract_parts(
-        examples, embedder, parts, fmt, batch_size=batch_size, part_size=part_size, progress=progress
-    )
+    counts = extract_parts(examples, embedder, parts, fmt, batch_size=batch_size, part_size=part_size,
+                           progress=progress)
     manifest = {'format_version': 1, 'model': embedder.identity, 'format': fmt, 'shard': f'{i}/{n}',
                 'scrape': str(settings.scrape_path.resolve()), 'media_dir': str(settings.media_path.resolve())}
     return assemble(out_dir, examples.item_id, manifest, left_out) | {'run': counts}

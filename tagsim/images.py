@@ -101,9 +101,8 @@ def repost_groups(hashes, # 64-bit hashes, one per item (uint64 array or ints), 
     h = np.asarray(hashes, dtype=np.uint64)
     n = len(h)
     bounds = np.linspace(0, 64, max_distance + 2).astype(int)
-    keys = [
-        ((h >> np.uint64(lo)) & np.uint64((1 << (hi - lo)) - 1)).tolist() for lo, hi in zip(bounds[:-1], bounds[1:])
-    ]
+    keys = [((h >> np.uint64(lo)) & np.uint64((1 << (hi - lo)) - 1)).tolist()
+            for lo, hi in zip(bounds[:-1], bounds[1:])]
     buckets = [dict() for _ in keys]
     hv = h.tolist()
     label = np.empty(n, dtype=np.int64)

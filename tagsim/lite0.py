@@ -104,11 +104,8 @@ def keras_weights_from_torch(layer:keras.layers.Layer, # a Keras layer of the Li
 
 # %% ../nbs/10b_lite0.ipynb #2a7a3987
 def _check_unused(sd:dict, used:set, source:str, include_top:bool):
-    extra = [
-        k
-        for k in sd
-        if k not in used and not k.endswith('num_batches_tracked') and (include_top or not k.startswith('_fc.'))
-    ]
+    extra = [k for k in sd if k not in used and not k.endswith('num_batches_tracked')
+             and (include_top or not k.startswith('_fc.'))]
     if extra: raise WeightsError(f"{source} does not fit EfficientNet-Lite0: unexpected tensors {', '.join(extra[:3])}")
 
 def load_lite0_weights(model:keras.Model, # built by `efficientnet_lite0`

@@ -104,11 +104,8 @@ def load_keras_weights(model:keras.Model, # the built network
         except Exception as e:
             raise WeightsError(f"weights file {path} does not fit {arch} at {size}px: {type(e).__name__}: "
                                f"{str(e)[:300]}") from None
-    skipped = [
-        str(w.message)
-        for w in caught
-        if 'skipping' in str(w.message).lower() or 'freshly-initialized' in str(w.message)
-    ]
+    skipped = [str(w.message) for w in caught if 'skipping' in str(w.message).lower()
+               or 'freshly-initialized' in str(w.message)]
     if skipped:
         raise WeightsError(f"weights file {path} does not fit {arch} at {size}px: Keras skipped parts of it "
                            f"({skipped[0][:200]})")
@@ -182,18 +179,14 @@ def build_tagger(arch:str, # a registry name
     size = image_size or b.size
     backbone = build_backbone(arch, weights, size)
     inp = keras.Input((size, size, 3), name='image')
-    x = {'caffe': CaffePreprocess(name='preprocess'), 'rescale': layers.Rescaling(1 / 255, name='preprocess')}.get(
-        b.preprocessing, lambda t: t
-    )(inp)
+    x = {'caffe': CaffePreprocess(name='preprocess'),
+         'rescale': layers.Rescaling(1 / 255, name='preprocess')}.get(b.preprocessing, lambda t: t)(inp)
     if freeze_backbone: backbone.trainable = False
     if freeze_backbone and unfreeze_top: set_trainable_top_blocks(backbone, arch, unfreeze_top)
     x = backbone(x, training=False)
     x = layers.GlobalAveragePooling2D(name='pool')(x)
-    x = (
-        layers.Dense(embedding_dim, activation='relu', name='embedding')(x)
-        if embedding_dim
-        else layers.Identity(name='embedding')(x)
-    )
+    x = (layers.Dense(embedding_dim, activation='relu', name='embedding')(x) if embedding_dim
+         else layers.Identity(name='embedding')(x))
     x = layers.Dropout(dropout, name='dropout')(x)
     out = layers.Dense(n_tags, activation='sigmoid', dtype='float32', name='tags')(x)
     model = keras.Model(inp, out, name=f"tagger_{arch.replace('-', '_')}")

@@ -112,11 +112,8 @@ def tag_centroids(e:Embeddings, # loaded embeddings
     for row, iid in enumerate(e.ids.tolist()):
         for t in view.tags_of(iid): rows_of.setdefault(t, []).append(row)
     tags = sorted(t for t, r in rows_of.items() if len(r) >= min_support)
-    c = (
-        np.stack([np.asarray(e.vectors[rows_of[t]], np.float32).mean(0) for t in tags])
-        if tags
-        else np.zeros((0, e.vectors.shape[1]), np.float32)
-    )
+    c = (np.stack([np.asarray(e.vectors[rows_of[t]], np.float32).mean(0) for t in tags]) if tags
+         else np.zeros((0, e.vectors.shape[1]), np.float32))
     return tags, c / np.maximum(np.linalg.norm(c, axis=1, keepdims=True), 1e-12), rows_of
 
 # %% ../nbs/17_quality.ipynb #7d34c2da

@@ -101,10 +101,8 @@ def thumbs_html(paths:list, # image files
                 size:int=96, # thumbnail side
                ) -> Html:
     "A row of item thumbnails with captions below them."
-    cells = [
-        f'<figure>{image_html(thumbnail_uri(p, size), alt=c)}<figcaption>{esc(c)}</figcaption></figure>'
-        for p, c in zip(paths, captions)
-    ]
+    cells = [f'<figure>{image_html(thumbnail_uri(p, size), alt=c)}<figcaption>{esc(c)}</figcaption></figure>'
+             for p, c in zip(paths, captions)]
     return Html('<div class="thumbs">' + ''.join(cells) + '</div>')
 
 # %% ../nbs/20_report.ipynb #0117357f
@@ -133,11 +131,8 @@ def statistics_section(job:JobFolder) -> Html|None:
         {'what': f"tags left by the min-{r['min_occurrences']} filter",
          'value': f"{r['tags_after']:,} of {r['tags_before']:,} ({r['reduction']:.1f}× fewer)"}
     )
-    plots = [
-        image_html(png_uri(job.plots/f'{n}.png'), alt=n, width=420)
-        for n in ('rank_frequency', 'ccdf', 'coverage')
-        if (job.plots/f'{n}.png').is_file()
-    ]
+    plots = [image_html(png_uri(job.plots/f'{n}.png'), alt=n, width=420)
+             for n in ('rank_frequency', 'ccdf', 'coverage') if (job.plots/f'{n}.png').is_file()]
     return section_html('Statistics', f"Scrape: {s['scrape']}", table_html(rows), Html('<div class="row">' + ''.join(plots) + '</div>'))
 
 # %% ../nbs/20_report.ipynb #c956279d
@@ -194,10 +189,8 @@ def duplicates_section(job:JobFolder, shown:int=8) -> Html|None:
     if not job.duplicates.is_file(): return None
     pairs = pd.read_csv(job.duplicates, keep_default_na=False)
     text = f"{len(pairs):,} near-duplicate pairs (cosine ≥ 0.95) in {pairs.group.nunique() if len(pairs) else 0:,} groups; all in {job.duplicates.name}."
-    rows = [
-        thumbs_html([r.path_a, r.path_b], [f'item {r.id_a}', f'item {r.id_b} · cosine {r.cosine:.3f}'])
-        for r in pairs.head(shown).itertuples()
-    ]
+    rows = [thumbs_html([r.path_a, r.path_b], [f'item {r.id_a}', f'item {r.id_b} · cosine {r.cosine:.3f}'])
+            for r in pairs.head(shown).itertuples()]
     return section_html('Near-duplicates', text, *rows)
 
 # %% ../nbs/20_report.ipynb #47514d65
@@ -215,9 +208,8 @@ def variants_section(job:JobFolder, shown:int=25) -> Html|None:
     pairs_file = job.variants/'pairs.csv'
     if not pairs_file.is_file(): return None
     pairs = pd.read_csv(pairs_file, keep_default_na=False).head(shown)
-    examples = (
-        json.loads((job.variants/'examples.json').read_text()) if (job.variants/'examples.json').is_file() else {}
-    )
+    examples = (json.loads((job.variants/'examples.json').read_text()) if (job.variants/'examples.json').is_file()
+                else {})
     pics = lambda tag: thumbs_html(examples.get(tag, []), [tag] * len(examples.get(tag, [])), size=56)
     cols = [c for c in ('score', 'visual', 'context', 'string', 'count_a', 'count_b', 'together') if c in pairs]
     whole = lambda c, v: int(v) if c.startswith('count') else v
@@ -244,11 +236,8 @@ def maps_section(job:JobFolder) -> Html|None:
         'projector: '
         f'<code>tensorboard --logdir {esc(job.run/"tensorboard")}</code></p>'
     )
-    pics = [
-        image_html(png_uri(job.maps/f'{n}.png'), alt=n, width=560)
-        for n in ('items', 'tags')
-        if (job.maps/f'{n}.png').is_file()
-    ]
+    pics = [image_html(png_uri(job.maps/f'{n}.png'), alt=n, width=560) for n in ('items', 'tags')
+            if (job.maps/f'{n}.png').is_file()]
     return section_html('Maps', Html('<div class="row">' + ''.join(pics) + '</div>'), links)
 
 # %% ../nbs/20_report.ipynb #03b16eec

@@ -5,7 +5,7 @@
 # %% ../nbs/14_runs.ipynb #dffa63e6
 from __future__ import annotations
 import json, time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 import numpy as np
 import keras
@@ -22,8 +22,8 @@ from .train import (cache_features, fit_head, fit_tagger, copy_head_weights, fea
 
 # %% auto #0
 __all__ = ['BASELINE', 'FIT_OPTIONS', 'RUN_STATE', 'RUN_FILES', 'TrainOptions', 'repost_safe_split', 'epochs_logged',
-           'fit_options', 'run_identity', 'claim_run_dir', 'check_splits', 'run_split', 'train_run', 'train_or_reuse',
-           'train_baseline', 'run_report', 'RunError', 'Run', 'load_run', 'predict_images', 'evaluate_run',
+           'fit_options', 'run_identity', 'RunError', 'claim_run_dir', 'check_splits', 'run_split', 'train_run',
+           'train_or_reuse', 'train_baseline', 'run_report', 'Run', 'load_run', 'predict_images', 'evaluate_run',
            'show_predictions']
 
 # %% ../nbs/14_runs.ipynb #81188fd1
@@ -96,9 +96,8 @@ def _predict_features(head, feats): return head.predict(np.asarray(feats, np.flo
 
 def _predict_rows(model, ex, rows, opts, batch_size=64):
     "Scores for `rows` of the examples through the full image model, and the rows actually read."
-    ds = make_dataset(
-        ex, rows, image_size=opts.size, batch_size=batch_size, resize_mode=opts.resize_mode, with_ids=True
-    )
+    ds = make_dataset(ex, rows, image_size=opts.size, batch_size=batch_size, resize_mode=opts.resize_mode,
+                      with_ids=True)
     preds, ids = [], []
     for im, iid in ds:
         preds.append(model.predict_on_batch(im))
@@ -148,6 +147,10 @@ RUN_STATE = ('identity.json', 'split.json', 'history.csv', 'backup', 'warm_start
              'model.keras', 'thresholds.json', 'per_tag.csv', 'report.md', 'settings.json', 'vocab.json',
              'left_out.csv')
 
+# %% ../nbs/14_runs.ipynb #a0fc9efa
+class RunError(ValueError):
+    "A run folder that cannot be used."
+
 # %% ../nbs/14_runs.ipynb #abd861a5
 def claim_run_dir(run_dir:Path, # the run folder
                   identity:dict, # `run_identity` of this run
@@ -161,11 +164,8 @@ def claim_run_dir(run_dir:Path, # the run folder
     mine = saved.exists() and json.loads(saved.read_text()) == identity
     if started and not mine:
         if not force:
-            what = (
-                json.loads(saved.read_text())
-                if saved.exists()
-                else {'scrape': 'unknown (a run folder without identity.json)'}
-            )
+            what = (json.loads(saved.read_text()) if saved.exists()
+                    else {'scrape': 'unknown (a run folder without identity.json)'})
             raise RunError(f"run folder {run_dir} belongs to another run (scrape {what.get('scrape')}, vocabulary "
                            f"{what.get('vocabulary', '?')}); this run is scrape {identity['scrape']}, vocabulary "
                            f"{identity['vocabulary']}: "
@@ -337,12 +337,7 @@ def train_baseline(ex:Examples, # the examples table
                    vocab:Vocabulary, # the run's vocabulary
                   ) -> dict:
     "The pr0loader recipe on the same backbone, scored on the same test split."
-    b = TrainOptions(
-        **(
-            BASELINE.__dict__
-            | {'arch': opts.arch, 'weights': opts.weights, 'batch_size': opts.batch_size, 'seed': opts.seed}
-        )
-    )
+    b = replace(BASELINE, arch=opts.arch, weights=opts.weights, batch_size=opts.batch_size, seed=opts.seed)
     t0 = time.perf_counter()
     feats, frows, frep = cache_features(ex, b.arch, b.size, cache_root, weights=b.weights, resize_mode=b.resize_mode,
                                         batch_size=b.batch_size, seed=b.seed)
@@ -399,10 +394,6 @@ def run_report(metrics:dict, # the run's metrics.json
     lines += ['', '## Best tags (AP)', '', table(pt.head(10)), '', '## Worst tags (AP)', '',
               table(pt.tail(10).iloc[::-1]), '']
     return '\n'.join(lines)
-
-# %% ../nbs/14_runs.ipynb #a0fc9efa
-class RunError(ValueError):
-    "A run folder that cannot be used."
 
 # %% ../nbs/14_runs.ipynb #cb56ddb2
 RUN_FILES = ('model.keras', 'vocab.json', 'thresholds.json', 'settings.json', 'split.json')

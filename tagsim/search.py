@@ -149,9 +149,8 @@ def open_vector_index(e:Embeddings, # loaded embeddings
                       memory_budget:int|None=None, # bytes; default 60% of RAM
                      ) -> VectorIndex:
     "The search index of an embeddings folder: loaded from `DIR/ann` when current, else built (and saved)."
-    auto_backend, auto_quant = (
-        choose_backend(len(e), e.vectors.shape[1], memory_budget) if backend == 'auto' else (backend, 'f16')
-    )
+    auto_backend, auto_quant = (choose_backend(len(e), e.vectors.shape[1], memory_budget) if backend == 'auto'
+                                else (backend, 'f16'))
     backend, quantization = auto_backend, quantization or auto_quant
     if backend == 'exact':
         index = VectorIndex(e.vectors.shape[1])
@@ -219,15 +218,11 @@ def image_vector(e:Embeddings, path:str|Path) -> np.ndarray:
     from tagsim.embed import backbone_embedder, run_embedder
     from tagsim.images import load_image
     m = e.manifest['model']
-    emb = (
-        run_embedder(m['run'])
-        if m['source'] == 'run'
-        else backbone_embedder(m['arch'], _weights_for(m), m['image_size'])
-    )
+    emb = (run_embedder(m['run']) if m['source'] == 'run'
+           else backbone_embedder(m['arch'], _weights_for(m), m['image_size']))
     if emb.identity != m: raise EmbeddingsError(f"the model that made {e.path} is no longer available as it was ({m})")
-    v = emb.model.predict(load_image(path, emb.image_size, emb.resize_mode)[None].astype(np.float32), verbose=0)[
-        0
-    ].astype(np.float32)
+    v = emb.model.predict(load_image(path, emb.image_size, emb.resize_mode)[None].astype(np.float32),
+                          verbose=0)[0].astype(np.float32)
     return v / max(np.linalg.norm(v), 1e-12) if e.manifest['format']['normalized'] else v
 
 # %% ../nbs/16_search.ipynb #e8df1ab0

@@ -284,9 +284,8 @@ def _read_pr0loader(scrape:Scrape, after:int, limit:int) -> TagChunk:
 
 def _read_pr0gramm(scrape:Scrape, after:int, limit:int) -> TagChunk:
     fl, cr = _item_cols(scrape)
-    items = scrape.con.execute(
-        f"SELECT id, {fl}, {cr} FROM items WHERE id > ? ORDER BY id LIMIT ?", (after, limit)
-    ).fetchall()
+    items = scrape.con.execute(f"SELECT id, {fl}, {cr} FROM items WHERE id > ? ORDER BY id LIMIT ?",
+                               (after, limit)).fetchall()
     if not items: return finish_chunk([], [], [], n_tags=[], tags=[], confidence=[], skipped={})
     ids = np.array([r[0] for r in items], dtype=np.int64)
     rows = scrape.con.execute(
@@ -317,11 +316,8 @@ def _read_danbooru(scrape:Scrape, after:int, limit:int) -> TagChunk:
         tags += t
         n_tags.append(len(t))
     created = pd.to_datetime(pd.Series([r[2] for r in rows], dtype=object), errors='coerce', utc=True)
-    created = (
-        ((created - pd.Timestamp(0, tz='UTC')) // pd.Timedelta(seconds=1)).fillna(0).astype('int64').to_numpy()
-        if len(rows)
-        else []
-    )
+    created = (((created - pd.Timestamp(0, tz='UTC')) // pd.Timedelta(seconds=1)).fillna(0).astype('int64').to_numpy()
+               if len(rows) else [])
     flags = [_DANBOORU_RATING_FLAGS.get(str(r[1]).lower()[:1], 0) for r in rows]
     return finish_chunk([r[0] for r in rows], flags, created, n_tags=n_tags, tags=tags, confidence=[None]*len(tags), skipped=skipped)
 

@@ -93,9 +93,8 @@ def feature_cache_dir(root:str|Path, # folder holding feature caches
                       seed:int=0, # random seed of an untrained backbone
                      ) -> Path:
     "The cache folder for one backbone configuration."
-    key = hashlib.sha1(json.dumps([arch, image_size, _weights_id(weights), resize_mode, seed]).encode()).hexdigest()[
-        :12
-    ]
+    config = json.dumps([arch, image_size, _weights_id(weights), resize_mode, seed])
+    key = hashlib.sha1(config.encode()).hexdigest()[:12]
     return Path(root)/f"{arch}-{image_size}-{key}"
 
 # %% ../nbs/13_train.ipynb #a7105e68
@@ -220,11 +219,8 @@ def build_head(feature_dim:int, # size of the pooled features
               ) -> keras.Model:
     "The tagger's head alone: features -> `embedding` -> dropout -> `tags`."
     inp = keras.Input((feature_dim,), name='features')
-    x = (
-        layers.Dense(embedding_dim, activation='relu', name='embedding')(inp)
-        if embedding_dim
-        else layers.Identity(name='embedding')(inp)
-    )
+    x = (layers.Dense(embedding_dim, activation='relu', name='embedding')(inp) if embedding_dim
+         else layers.Identity(name='embedding')(inp))
     x = layers.Dropout(dropout, name='dropout')(x)
     return keras.Model(inp, layers.Dense(n_tags, activation='sigmoid', dtype='float32', name='tags')(x), name='head')
 

@@ -15,11 +15,11 @@ from .search import exact_search
 
 # %% auto #0
 __all__ = ['DEFAULT_WEIGHTS', 'GROUP_SCORE', 'TagTable', 'tag_table', 'visual_vectors', 'model_vectors', 'cooccurrence', 'ppmi',
-           'sparse_row_dot', 'ngrams', 'ngram_matrix', 'string_similarity', 'reduced', 'nearest_rows',
-           'neighbour_pairs', 'chunked_search', 'ngram_pairs', 'context_vectors', 'candidate_pairs', 'hubness',
-           'pair_evidence', 'percentile', 'fuse', 'variant_groups', 'write_proposals', 'request_lines', 'write_pairs',
-           'dbscan_pairs', 'truth_pairs', 'evaluate_ranking', 'recall_at_precision', 'chance_precision',
-           'set_precision', 'variant_evaluation', 'tune_weights', 'discover_variants']
+           'sparse_row_dot', 'ngrams', 'ngram_matrix', 'string_similarity', 'reduced', 'chunked_search', 'nearest_rows',
+           'neighbour_pairs', 'ngram_pairs', 'context_vectors', 'candidate_pairs', 'hubness', 'pair_evidence',
+           'percentile', 'fuse', 'variant_groups', 'write_proposals', 'request_lines', 'write_pairs', 'dbscan_pairs',
+           'truth_pairs', 'evaluate_ranking', 'recall_at_precision', 'chance_precision', 'set_precision',
+           'variant_evaluation', 'tune_weights', 'discover_variants']
 
 # %% ../nbs/18_variants.ipynb #89c59ea7
 @dataclass
@@ -46,9 +46,8 @@ def tag_table(index, # a `TagIndex`
                           shape=(index.n_items, len(keys)))
     Y.data[:] = 1
     counts = np.asarray(Y.sum(0)).ravel()
-    written = pd.DataFrame({'key': key_of, 'tag': index.tags, 'n': index.tag_counts()}).sort_values(
-        'n', ascending=False, kind='stable'
-    )
+    written = pd.DataFrame({'key': key_of, 'tag': index.tags, 'n': index.tag_counts()})
+    written = written.sort_values('n', ascending=False, kind='stable')
     name = written.drop_duplicates('key').set_index('key').tag
     keep = np.flatnonzero(counts >= min_support)
     return TagTable([keys[j] for j in keep], [name[keys[j]] for j in keep], counts[keep], np.asarray(index.item_id), Y[:, keep].tocsr())
@@ -140,9 +139,8 @@ def string_similarity(keys:list, # all keys
     "Levenshtein similarity (0-1, rapidfuzz, in C on all cores) and 3-gram Jaccard of paired keys."
     from rapidfuzz.distance import Levenshtein
     from rapidfuzz.process import cpdist
-    edit = cpdist(
-        [keys[i] for i in a], [keys[j] for j in b], scorer=Levenshtein.normalized_similarity, workers=-1
-    ).astype(np.float32)
+    edit = cpdist([keys[i] for i in a], [keys[j] for j in b], scorer=Levenshtein.normalized_similarity,
+                  workers=-1).astype(np.float32)
     G = ngram_matrix(keys)
     size = np.asarray(G.sum(1)).ravel()
     shared = sparse_row_dot(G, a, b)
@@ -161,6 +159,15 @@ def reduced(vectors:np.ndarray, # (n, d) rows, NaN where missing
     elif ok.any(): out[ok, :vectors.shape[1]] = vectors[ok][:, :out.shape[1]]
     return _unit_rows(out)
 
+# %% ../nbs/18_variants.ipynb #db209f99
+def chunked_search(vectors:np.ndarray, # (n, d) normalised rows
+                   k:int, # neighbours per row
+                   chunk:int=2048, # queries per chunk
+                  ) -> tuple[np.ndarray, np.ndarray]:
+    "Every row's k nearest rows (itself included), a chunk of queries at a time so that memory stays bounded."
+    parts = [exact_search(vectors, vectors[s:s + chunk], k) for s in range(0, len(vectors), chunk)]
+    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+
 # %% ../nbs/18_variants.ipynb #c25e8343
 def nearest_rows(vectors:np.ndarray, k:int=10) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The finite rows, and for each its k+1 nearest finite rows (itself first) and their inner products; one search
@@ -175,15 +182,6 @@ def neighbour_pairs(found:tuple) -> set:
     "Pairs (i < j) of each row and its nearest rows, from `nearest_rows`."
     ok, rows, _ = found
     return {(min(i, j), max(i, j)) for i, r in zip(ok, rows) for j in r if i != j}
-
-# %% ../nbs/18_variants.ipynb #db209f99
-def chunked_search(vectors:np.ndarray, # (n, d) normalised rows
-                   k:int, # neighbours per row
-                   chunk:int=2048, # queries per chunk
-                  ) -> tuple[np.ndarray, np.ndarray]:
-    "Every row's k nearest rows (itself included), a chunk of queries at a time so that memory stays bounded."
-    parts = [exact_search(vectors, vectors[s:s + chunk], k) for s in range(0, len(vectors), chunk)]
-    return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 # %% ../nbs/18_variants.ipynb #ecab2f5a
 def ngram_pairs(keys:list, # the variant keys
@@ -369,10 +367,8 @@ def truth_pairs(path:str|Path, table:TagTable) -> pd.DataFrame:
         ka, kb = pos.get(normalize_tag(a)), pos.get(normalize_tag(b))
         if ka is not None and kb is not None and ka != kb: rows.add((min(ka, kb), max(ka, kb)))
     df = pd.DataFrame(sorted(rows), columns=['key_a', 'key_b'])
-    df['half'] = [
-        'dev' if zlib.crc32(f'{table.keys[a]}|{table.keys[b]}'.encode()) % 2 == 0 else 'test'
-        for a, b in zip(df.key_a, df.key_b)
-    ]
+    df['half'] = ['dev' if zlib.crc32(f'{table.keys[a]}|{table.keys[b]}'.encode()) % 2 == 0 else 'test'
+                  for a, b in zip(df.key_a, df.key_b)]
     return df
 
 # %% ../nbs/18_variants.ipynb #f8dcebeb

@@ -354,9 +354,8 @@ def write_item_maps(e, # loaded `Embeddings`
     ids = e.ids[rows]
     xy = umap_projection(np.asarray(e.vectors[rows], np.float32), cache_dir=out_dir/'cache', seed=seed)
     groups = item_groups(xy, [view.tags_of(i) for i in ids], colour_tag, seed=seed)
-    title = f"{len(rows):,} of {len(e):,} items" + (
-        f", coloured by '{colour_tag}'" if colour_tag else ', coloured by cluster'
-    )
+    title = f"{len(rows):,} of {len(e):,} items" + (f", coloured by '{colour_tag}'" if colour_tag
+                                                    else ', coloured by cluster')
     save_png(item_map_figure(xy, groups, title), out_dir/'items.png')
     item_map_html(xy, groups, item_hover(view, ids), out_dir/'items.html', title)
     return {'items on the map': len(rows), 'items.png': str(out_dir/'items.png'), 'items.html': str(out_dir/'items.html')}

@@ -60,11 +60,8 @@ def vocabulary_problem(d:dict, # the fields of a vocabulary file (without 'forma
     missing = [k for k in ('tags', 'keys', 'counts', 'params', 'fingerprint', 'report') if k not in d]
     unknown = sorted(set(d) - set(_FIELD_TYPES))
     wrong = [k for k, t in _FIELD_TYPES.items() if k in d and not isinstance(d[k], t)]
-    parts = [
-        f"{what}: {', '.join(keys)}"
-        for what, keys in (('missing', missing), ('unknown', unknown), ('wrong type', wrong))
-        if keys
-    ]
+    parts = [f"{what}: {', '.join(keys)}"
+             for what, keys in (('missing', missing), ('unknown', unknown), ('wrong type', wrong)) if keys]
     if parts: return '; '.join(parts)
     if not all(isinstance(x, str) for x in d['tags'] + d['keys']): return 'tags and keys must be text'
     if not all(isinstance(x, int) and not isinstance(x, bool) and x >= 0 for x in d['counts']):
