@@ -4,7 +4,10 @@ mean and longest function length (from the `def` line to the function's last lin
 share of lines over 120 characters, public functions with three or more parameters that lack docments, and the
 largest number of positional arguments passed in one call.
 
-    python tools/code_metrics.py [--list N]
+    python tools/code_metrics.py [--list N] [--compare PACKAGE ...]
+
+`--compare nbdev fastcore execnb` measures installed packages the same way, with the signature lines (from `def` to
+the body) counted apart, since docments put one parameter on each line.
 """
 import argparse, ast, io, tokenize
 from pathlib import Path
@@ -20,9 +23,24 @@ def has_docments(fn, lines) -> bool:
     params = [a for a in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs if a.arg not in ('self', 'cls')]
     return all('#' in lines[a.lineno - 1] for a in params)
 
+def lengths_of(folder:Path) -> tuple[int, int, int]:
+    "Functions, their lines (def to last line) and their signature lines (def to the first body line) under `folder`."
+    fns = [fn for f in sorted(folder.glob('*.py')) if f.name != '_modidx.py' for fn in functions(ast.parse(f.read_text()))]
+    return len(fns), sum(fn.end_lineno - fn.lineno + 1 for fn in fns), sum(fn.body[0].lineno - fn.lineno for fn in fns)
+
+def compare(packages:list):
+    "Mean function length, with and without signature lines, of tagsim and installed packages."
+    import importlib
+    for name in ['tagsim'] + packages:
+        n, total, sig = lengths_of(Path(importlib.import_module(name).__file__).parent)
+        print(f"{name}: {n} functions, mean {total / n:.1f} lines, signature {sig / n:.1f}, body {(total - sig) / n:.1f}")
+
 if __name__ == '__main__':
-    ap = argparse.ArgumentParser(description=__doc__); ap.add_argument('--list', type=int, default=5)
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument('--list', type=int, default=5)
+    ap.add_argument('--compare', nargs='+', default=[], help='installed packages to measure the same way')
     a = ap.parse_args()
+    if a.compare: compare(a.compare); raise SystemExit
     files = sorted(p for p in Path(__file__).resolve().parent.parent.joinpath('tagsim').glob('*.py') if p.name != '_modidx.py')
     lengths, n_lines, joins, long_lines, undocumented, calls = [], 0, 0, 0, [], []
     for f in files:
