@@ -197,6 +197,16 @@ def timed_run(stage:str, inputs:Path, out:Path) -> float:
     t = time.perf_counter(); finish(start(stage, inputs, out))
     return time.perf_counter() - t
 
+def kill_points(rng, took:float, kills:int=3) -> list:
+    """Seconds after each start at which to kill: each a random 20-80% of the time surely left. A resumed run redoes
+    at most what a kill interrupted, so after kills at d1, d2, ... it still runs at least `took - d1 - d2 - ...`; drawn
+    from the whole of `took` instead, later kills would often come after a resumed run had finished."""
+    left, delays = took, []
+    for _ in range(kills):
+        delays.append(rng.uniform(0.2, 0.8) * left)
+        left -= delays[-1]
+    return delays
+
 def kill_and_resume(stage:str, inputs:Path, out:Path, want, delays:list) -> dict:
     """Start the stage, SIGKILL it after each delay in turn (checking that what it left reads as nothing, or as the
     finished result), then run it to the end and compare with the uninterrupted run `want`."""

@@ -16,7 +16,7 @@ def test_killed_stage_resumes_to_the_same_result(stage, tmp_path):
     took = stages.timed_run(stage, inputs, tmp_path/'reference')
     want = stages.read(stage, tmp_path/'reference')
     rng = random.Random(f'{SEED}-{stage}')
-    delays = sorted(rng.uniform(0.2, 0.9) * took for _ in range(KILLS))
+    delays = stages.kill_points(rng, took, KILLS)
     print(f"{stage}: seed {SEED}, uninterrupted {took:.1f} s, kills at {', '.join(f'{d:.2f}' for d in delays)} s")
     result = stages.kill_and_resume(stage, inputs, tmp_path/'killed', want, delays)
     assert result['kills'] >= 2, f"only {result['kills']} of the kills landed before the stage ended"

@@ -78,6 +78,6 @@ def test_killed_report_writing_leaves_the_previous_report_or_none(job, tmp_path)
     took = stages.timed_run('report', d/'job', tmp_path/'reference')
     want = stages.read('report', tmp_path/'reference')
     rng = random.Random(f'{SEED}-report')
-    delays = sorted(rng.uniform(0.2, 0.9) * took for _ in range(3))
+    delays = stages.kill_points(rng, took)
     print(f"report: seed {SEED}, uninterrupted {took:.1f} s, kills at {', '.join(f'{x:.2f}' for x in delays)} s")
     assert stages.kill_and_resume('report', d/'job', tmp_path/'killed', want, delays)['kills'] >= 2
