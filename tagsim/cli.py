@@ -468,10 +468,8 @@ def cmd_suggest(a):
     have, scores, parts, names, recovery = _tag_scores(a, e, index, view)
     table = suggestions(e.ids, scores, have, names, top=a.top, min_score=a.min_score, parts=parts)
     write_csv(a.out, table)
-    show(
-        {'suggestions': len(table), 'items with suggestions': int(table.id.nunique()) if len(table) else 0,
-         'written to': str(a.out)}
-    )
+    show({'suggestions': len(table), 'items with suggestions': int(table.id.nunique()) if len(table) else 0,
+          'written to': str(a.out)})
     if recovery is not None:
         print('hidden-tag recovery on the run\'s test split (macro mAP):')
         for r in recovery.itertuples(): print(f"  {r.source}: {r.macro_mAP:.4f}")
@@ -513,15 +511,8 @@ def _variant_ranking(a, index, e, run):
 
 # %% ../nbs/99_cli.ipynb #dad6c08e
 def _truth_file(a, settings:Settings) -> Path:
-    path = (
-        Path(a.truth)
-        if a.truth
-        else (
-            settings.demo_dir/'variant_truth.json'
-            if settings.db_path is None or settings.scrape_path == settings.demo_dir/'demo.db'
-            else None
-        )
-    )
+    on_demo = settings.db_path is None or settings.scrape_path == settings.demo_dir/'demo.db'
+    path = Path(a.truth) if a.truth else settings.demo_dir/'variant_truth.json' if on_demo else None
     if path is None or not path.is_file():
         raise FileNotFoundError("--evaluate needs ground truth: pass --truth FILE (pairs), or use the demo scrape")
     return path
@@ -590,9 +581,8 @@ def _main_job_options(c):
 # %% ../nbs/99_cli.ipynb #a1f0c008
 def _add_main_job(sub):
     "The `run` command: the main job on a user's scrape."
-    doc = (
-        'the main job on a scrape: statistics, training, embeddings, similar items, variants, maps, and an HTML report'
-    )
+    doc = ('the main job on a scrape: statistics, training, embeddings, similar items, variants, maps, and an HTML '
+           'report')
     r = _scrape_args(sub.add_parser('run', help=doc, description=doc + '. The last line of output is `report: PATH`.'))
     _main_job_options(r)
     r.add_argument('--truth', help='variant ground truth (JSON pairs) to score the variants against')
@@ -602,8 +592,8 @@ def _add_main_job(sub):
 # %% ../nbs/99_cli.ipynb #cfe9c005
 def _add_demo(sub):
     "The `demo build` and `demo run` commands."
-    demo = sub.add_parser('demo', help='the embedded demo scrape').add_subparsers(dest='demo_command', metavar='ACTION',
-                                                                                  required=True)
+    demo_parser = sub.add_parser('demo', help='the embedded demo scrape')
+    demo = demo_parser.add_subparsers(dest='demo_command', metavar='ACTION', required=True)
     for name, fn, doc in (('build', cmd_demo_build, 'render the demo scrape into work_dir/demo'),
                           ('run', cmd_demo_run, 'the main job on the demo: statistics, training, embeddings, similar '
                                                 'items, variants, maps, and an HTML report')):
@@ -776,8 +766,8 @@ QUALITY_COMMANDS = (('duplicates', cmd_duplicates, 'near-duplicate pairs (cosine
 def _add_quality_args(c, name:str):
     "The options that only one quality-control command has."
     if name == 'duplicates':
-        c.add_argument('--threshold', type=number(0), default=0.95, help='cosine similarity that makes a pair (default '
-                                                                         '0.95)')
+        c.add_argument('--threshold', type=number(0), default=0.95,
+                       help='cosine similarity that makes a pair (default 0.95)')
     if name == 'outliers':
         c.add_argument('--top', type=whole(0), default=0, help='write only the N most unusual items (default all)')
     if name == 'suggest':

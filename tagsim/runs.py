@@ -16,7 +16,7 @@ from .images import compute_dhashes, repost_groups, load_image, ImageError
 from .data import build_examples, split_items, make_dataset, Examples, SPLITS, write_left_out
 from .media import reason_counts
 from .models import build_tagger, get_backbone, describe_hardware, setup_precision
-from .metrics import evaluate_predictions, tune_thresholds
+from .metrics import evaluate_predictions, tune_thresholds, best_and_worst
 from .train import (cache_features, fit_head, fit_tagger, copy_head_weights, feature_cache_dir, build_head,
                           make_loss)
 
@@ -388,11 +388,9 @@ def run_report(metrics:dict, # the run's metrics.json
         b = metrics['baseline']['test']
         lines.append(f"| pr0loader baseline (0.5) | {b['macro_map']:.4f} | {b['f1_at_equal_pr']['f1']:.4f} | "
                      f"{b['micro_f1']:.4f} | {b['macro_f1']:.4f} | {metrics['baseline']['train_seconds_with_cached_features']} |")
-    pt = ev['per_tag']
-    pt = pt[pt.support >= t['min_support']].sort_values('ap', ascending=False)
+    best, worst = best_and_worst(ev, n=10)
     table = lambda df: '```\n' + df.to_string(index=False, float_format=lambda v: f'{v:.3f}') + '\n```'
-    lines += ['', '## Best tags (AP)', '', table(pt.head(10)), '', '## Worst tags (AP)', '',
-              table(pt.tail(10).iloc[::-1]), '']
+    lines += ['', '## Best tags (AP)', '', table(best), '', '## Worst tags (AP)', '', table(worst), '']
     return '\n'.join(lines)
 
 # %% ../nbs/14_runs.ipynb #cb56ddb2

@@ -268,12 +268,12 @@ def content_checksum(scrape:Scrape, # an open scrape
     cols = ['id', fl, cr] + {'pr0loader': ['tags_data'], 'pr0gramm': [], 'danbooru': ['tag_string']}[scrape.layout]
     cols += ['updated_at'] if scrape._has('updated_at') else []
     n, crc = scrape.con.execute(f"SELECT count(*), coalesce(sum(tagsim_crc({_joined(cols)})), 0) "
-                           f"FROM {scrape.items_table} WHERE id > ? AND id <= ?", (after, upto)).fetchone()
+                                f"FROM {scrape.items_table} WHERE id > ? AND id <= ?", (after, upto)).fetchone()
     nt, crct = 0, 0
     if scrape.layout == 'pr0gramm':
         nt, crct = scrape.con.execute(f"SELECT count(*), "
                                       f"coalesce(sum(tagsim_crc({_joined(['item_id', 'tag', 'confidence'])})), 0) "
-                                 "FROM tags WHERE item_id > ? AND item_id <= ?", (after, upto)).fetchone()
+                                      "FROM tags WHERE item_id > ? AND item_id <= ?", (after, upto)).fetchone()
     return [n, crc, nt, crct]
 
 # %% ../nbs/01_storage.ipynb #56bda5f7

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import keras
 from keras import layers
+from tqdm.auto import tqdm
 from .config import atomic_output
 from .data import Examples, make_dataset, SkipLog, save_part, complete_parts
 from .models import build_tagger, get_backbone, get_strategy
@@ -156,21 +157,20 @@ def cache_features(examples:Examples, # the items to featurise
                    progress:bool=False, # show a progress bar
                   ) -> tuple[np.ndarray, np.ndarray, dict]:
     "Pooled features (float16) for the examples that could be read, their rows, and a report; resumable."
-    from tqdm.auto import tqdm
     cache = feature_cache_dir(cache_root, arch, image_size, weights=weights, resize_mode=resize_mode, seed=seed)
     cache.mkdir(parents=True, exist_ok=True)
     skipped = json.loads((cache/'skipped.json').read_text()) if (cache/'skipped.json').exists() else {}
-    known = set(complete_parts(cache)[1].tolist()) | {int(k) for k in skipped}
+    done_files, done_ids = complete_parts(cache)
+    known = set(done_ids.tolist()) | {int(k) for k in skipped}
     todo = np.array([r for r, i in enumerate(examples.item_id.tolist()) if i not in known], dtype=np.int64)
     report = {'cache': str(cache), 'reused': len(examples) - len(todo), 'computed': 0}
     if len(todo):
         import tensorflow as tf
         model = pooled_backbone(arch, image_size, weights, cache, seed)
-        infer = tf.function(
-            lambda x: model(x, training=False), reduce_retracing=True
-        )  # compiled once, not eager per batch
-        n_parts = len(list(cache.glob('part-*.ids.npy')))
-        for start in tqdm(range(0, len(todo), part_size), desc=f'features {arch}', unit='part', disable=not progress, leave=False):
+        infer = tf.function(lambda x: model(x, training=False), reduce_retracing=True)  # compiled once, not per batch
+        n_parts = len(done_files)
+        bar = tqdm(total=len(todo), desc=f'features {arch}', unit='img', disable=not progress, leave=False)
+        for start in range(0, len(todo), part_size):
             rows = todo[start:start + part_size]
             feats, ids, bad = _feature_part(examples, rows, infer, image_size=image_size, batch_size=batch_size,
                                             resize_mode=resize_mode)
@@ -180,6 +180,8 @@ def cache_features(examples:Examples, # the items to featurise
                 skipped.update({str(k): v for k, v in bad.items()})
                 with atomic_output(cache/'skipped.json') as tmp: tmp.write_text(json.dumps(skipped))
             report['computed'] += len(rows)
+            bar.update(len(rows))
+        bar.close()
     feats, rows = _read_cached(cache, examples)
     wanted = set(examples.item_id.tolist())
     return feats, rows, report | {'skipped': {int(k): v for k, v in skipped.items() if int(k) in wanted}}
