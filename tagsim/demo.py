@@ -168,6 +168,20 @@ def build_demo(out_dir:str|Path, # folder for demo.db, media/ and ground truth
     os.replace(partial, out_dir)
     return out_dir/'demo.db'
 
+# %% ../nbs/05_demo.ipynb #sq4r0001
+def _noisy_square(rng, # the scrape's random generator
+                  colour:tuple, # the square's RGB
+                  side:int, # the square's side in pixels
+                  size:int, # the picture's side in pixels
+                 ):
+    "A white picture with a square of `colour` on its diagonal, under uniform noise."
+    import numpy as np
+    from PIL import Image
+    o = int(rng.integers(0, size - side + 1))
+    arr = np.full((size, size, 3), 255, np.int64)
+    arr[o:o+side, o:o+side] = colour
+    return Image.fromarray(np.clip(arr + rng.integers(-25, 25, arr.shape), 0, 255).astype(np.uint8))
+
 # %% ../nbs/05_demo.ipynb #daa507a2
 def squares_scrape(out_dir:str|Path, # folder for scrape.db and media/
                    n:int=150, # number of posts
@@ -176,7 +190,6 @@ def squares_scrape(out_dir:str|Path, # folder for scrape.db and media/
                   ) -> Path:
     "A pr0loader scrape of noisy coloured squares whose tags are their colour and size; returns the database path."
     import numpy as np
-    from PIL import Image
     out_dir = Path(out_dir)
     media = out_dir/'media'
     media.mkdir(parents=True, exist_ok=True)
@@ -184,13 +197,9 @@ def squares_scrape(out_dir:str|Path, # folder for scrape.db and media/
     rng = np.random.default_rng(seed)
     rows = []
     for i in range(1, n + 1):
-        name = list(colours)[i % 3]
-        big = (i // 3) % 2 == 0
+        name, big = list(colours)[i % 3], (i // 3) % 2 == 0
         side = int(size * 0.85) if big else size // 3
-        o = int(rng.integers(0, size - side + 1))
-        arr = np.full((size, size, 3), 255, np.int64)
-        arr[o:o+side, o:o+side] = colours[name]
-        Image.fromarray(np.clip(arr + rng.integers(-25, 25, arr.shape), 0, 255).astype(np.uint8)).save(media/f'{i}.png')
+        _noisy_square(rng, colours[name], side=side, size=size).save(media/f'{i}.png')
         rows.append(dict(id=i, image=f'{i}.png', flags=1, created=i, tags_data=[
             {'id': 1, 'confidence': 0.9, 'tag': name}, {'id': 2, 'confidence': 0.9, 'tag': 'gross' if big else 'klein'}]))
     return write_pr0loader_db(out_dir/'scrape.db', rows, overwrite=True)

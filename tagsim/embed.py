@@ -333,36 +333,50 @@ def load_embeddings(path:str|Path, # an embeddings folder
     check_embeddings(e, expect_model, expect_dim)
     return e
 
-# %% ../nbs/15_embed.ipynb #e6510d7c
-def merge_embeddings(dirs:list, # shard folders
-                     out_dir:str|Path, # the merged folder
-                    ) -> dict:
-    "Join shard folders into one embeddings folder; returns its manifest."
-    parts = [load_embeddings(d) for d in dirs]
-    first = parts[0].manifest
+# %% ../nbs/15_embed.ipynb #m3rg0001
+def _check_one_model(parts:list, # loaded shards
+                    ):
+    "Raise `EmbeddingsError` unless every shard holds the first one's model and format."
+    first = parts[0]
     for p in parts[1:]:
-        if (p.manifest['model'], p.manifest['format']) != (first['model'], first['format']):
-            raise EmbeddingsError(f"{p.path} holds another model or format than {parts[0].path}; shards must come from "
+        if (p.manifest['model'], p.manifest['format']) != (first.manifest['model'], first.manifest['format']):
+            raise EmbeddingsError(f"{p.path} holds another model or format than {first.path}; shards must come from "
                                   f"one model")
-    ids = np.concatenate([p.ids for p in parts])
-    if len(np.unique(ids)) != len(ids):
-        raise EmbeddingsError(f"the folders share item ids: they are not disjoint shards")
-    order = np.argsort(ids, kind='stable')
-    ids = ids[order]
-    out_dir = Path(out_dir)
-    with atomic_output(out_dir/'embeddings.npy') as tmp:
-        out = np.lib.format.open_memmap(tmp, mode='w+', dtype=first['format']['dtype'], shape=(len(ids), first['dim']))
-        pos = np.empty(len(ids), np.int64)
-        pos[order] = np.arange(len(ids))
+
+# %% ../nbs/15_embed.ipynb #m3rg0002
+def _write_in_order(parts:list, # loaded shards
+                    order:np.ndarray, # the argsort of their joined ids
+                    path:Path, # the merged `.npy` file
+                   ):
+    "Write the shards' vectors into one file (atomically, through a memory map), each row where its id sorts."
+    first = parts[0].manifest
+    pos = np.empty(len(order), np.int64)
+    pos[order] = np.arange(len(order))
+    with atomic_output(path) as tmp:
+        out = np.lib.format.open_memmap(tmp, mode='w+', dtype=first['format']['dtype'], shape=(len(order), first['dim']))
         start = 0
         for p in parts:
             out[pos[start:start + len(p)]] = p.vectors
             start += len(p)
         out.flush()
         del out
+
+# %% ../nbs/15_embed.ipynb #e6510d7c
+def merge_embeddings(dirs:list, # shard folders
+                     out_dir:str|Path, # the merged folder
+                    ) -> dict:
+    "Join shard folders into one embeddings folder; returns its manifest."
+    parts = [load_embeddings(d) for d in dirs]
+    _check_one_model(parts)
+    ids = np.concatenate([p.ids for p in parts])
+    if len(np.unique(ids)) != len(ids): raise EmbeddingsError(f"the folders share item ids: they are not disjoint shards")
+    order = np.argsort(ids, kind='stable')
+    ids = ids[order]
+    out_dir = Path(out_dir)
+    _write_in_order(parts, order, out_dir/'embeddings.npy')
     with atomic_output(out_dir/'image_ids.npy') as tmp: np.save(tmp, ids, allow_pickle=False)
     skipped = {k: v for p in parts for k, v in p.manifest.get('skipped', {}).items()}
-    manifest = first | {'shard': 'merged', 'merged_from': [str(Path(d).resolve()) for d in dirs],
-                        'count': int(len(ids)), 'ids_crc32': ids_checksum(ids), 'skipped': skipped}
+    manifest = parts[0].manifest | {'shard': 'merged', 'merged_from': [str(Path(d).resolve()) for d in dirs],
+                                    'count': int(len(ids)), 'ids_crc32': ids_checksum(ids), 'skipped': skipped}
     write_json(out_dir/'manifest.json', manifest)
     return manifest

@@ -24,32 +24,38 @@ def _alpha_mle(tail, xmin):
     nll = lambda a: n * np.log(zeta(a, xmin)) + a * slog
     return float(minimize_scalar(nll, bounds=(1.0001, 8), method='bounded', options={'xatol': 1e-5}).x)
 
+def _xmin_candidates(x, # sorted positive values
+                     min_tail:int, # values each candidate must leave at or above it
+                     max_candidates:int, # most candidates returned, spread geometrically over the distinct values
+                    ) -> np.ndarray:
+    "The x_min values to try: distinct values of `x` that leave at least `min_tail` values in the tail."
+    cand = np.unique(x)
+    cand = cand[np.searchsorted(x, cand) <= len(x) - min_tail]
+    if len(cand) <= max_candidates: return cand
+    return np.unique(cand[np.round(np.geomspace(1, len(cand), max_candidates)).astype(int) - 1])
+
+def _tail_fit(x, # sorted positive values
+              xmin, # the tail starts here
+             ) -> dict:
+    "The power-law fit of the values at or above `xmin`, with its KS distance to them."
+    from scipy.special import zeta
+    tail = x[np.searchsorted(x, xmin):]
+    n, alpha = len(tail), _alpha_mle(tail, xmin)
+    vals, first = np.unique(tail, return_index=True)
+    emp = 1 - first / n  # empirical P(X >= v) at each distinct tail value
+    return {'alpha': alpha, 'alpha_stderr': float((alpha - 1) / np.sqrt(n)), 'x_min': int(xmin), 'x_max': int(tail[-1]),
+            'n_tail': int(n), 'ks_distance': float(np.abs(emp - zeta(alpha, vals) / zeta(alpha, xmin)).max())}
+
 def fit_power_law(x, # positive integer frequencies
                   min_tail:int=50, # the fit needs at least this many values at or above x_min
                   max_candidates:int=60, # x_min candidates tried (spread over the distinct values)
                  ) -> dict:
     "Discrete power-law MLE (Clauset et al. 2009) with x_min chosen by the KS distance."
-    from scipy.special import zeta
     x = np.sort(np.asarray(x, dtype=np.float64)[np.asarray(x) > 0])
     if len(x) < min_tail:
         return {'alpha': float('nan'), 'x_min': None, 'n_tail': int(len(x)), 'note': f'fewer than {min_tail} values'}
-    cand = np.unique(x)
-    cand = cand[np.searchsorted(x, cand) <= len(x) - min_tail]
-    if len(cand) > max_candidates:
-        cand = np.unique(cand[np.round(np.geomspace(1, len(cand), max_candidates)).astype(int) - 1])
-    best = None
-    for xmin in cand:
-        tail = x[np.searchsorted(x, xmin):]
-        n = len(tail)
-        alpha = _alpha_mle(tail, xmin)
-        vals, first = np.unique(tail, return_index=True)
-        emp = 1 - first / n  # empirical P(X >= v) at each distinct tail value
-        fit = zeta(alpha, vals) / zeta(alpha, xmin)
-        d = float(np.abs(emp - fit).max())
-        if best is None or d < best['ks_distance']:
-            best = {'alpha': alpha, 'alpha_stderr': float((alpha - 1) / np.sqrt(n)), 'x_min': int(xmin),
-                    'x_max': int(tail[-1]), 'n_tail': int(n), 'ks_distance': d}
-    return best
+    fits = [_tail_fit(x, xmin) for xmin in _xmin_candidates(x, min_tail, max_candidates)]
+    return min(fits, key=lambda fit: fit['ks_distance'])
 
 # %% ../nbs/08_frequency.ipynb #pl0a1b31
 def power_law_tests(counts, # positive integer frequencies (items per tag)

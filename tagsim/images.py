@@ -43,14 +43,9 @@ def fit_image(im:Image.Image, # a decoded image
     canvas.paste(im, ((size - nw) // 2, (size - nh) // 2))
     return canvas
 
-# %% ../nbs/09_images.ipynb #5810fa4a
-def open_image(path:str|Path, max_pixels:int=DEFAULT_MAX_PIXELS) -> Image.Image:
-    "Open and fully decode an image file as RGB, or raise `ImageError`."
-    path = Path(path)
-    if classify_media(path.name) == 'video': raise ImageError('video', path.name)
-    try: n = path.stat().st_size
-    except OSError: raise ImageError('missing_file', str(path)) from None
-    if n == 0: raise ImageError('empty_file', path.name)
+# %% ../nbs/09_images.ipynb #0p3n0001
+def _decode(path:Path, max_pixels:int) -> Image.Image:
+    "The image's first frame, fully decoded, refusing more than `max_pixels` before decoding; else `ImageError`."
     try:
         with warnings.catch_warnings():
             warnings.simplefilter('error', Image.DecompressionBombWarning)
@@ -59,16 +54,29 @@ def open_image(path:str|Path, max_pixels:int=DEFAULT_MAX_PIXELS) -> Image.Image:
             if w * h > max_pixels: raise ImageError('too_many_pixels', f"{w}x{h} > {max_pixels:,}")
             im.seek(0)  # first frame of a gif
             im.load()
+            return im
     except ImageError: raise
     except UnidentifiedImageError: raise ImageError('not_an_image', path.name) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         raise ImageError('too_many_pixels', str(e)) from None
     except (OSError, SyntaxError, ValueError) as e: raise ImageError('corrupt_image', f"{path.name}: {e}") from None
-    if im.mode in ('RGBA', 'LA', 'P', 'PA'):  # transparency goes onto white
-        im = im.convert('RGBA')
-        bg = Image.new('RGBA', im.size, (255, 255, 255, 255))
-        im = Image.alpha_composite(bg, im)
+
+# %% ../nbs/09_images.ipynb #0p3n0002
+def _on_white(im:Image.Image) -> Image.Image:
+    "The image as RGB, with any transparency laid onto white."
+    if im.mode in ('RGBA', 'LA', 'P', 'PA'):
+        im = Image.alpha_composite(Image.new('RGBA', im.size, (255, 255, 255, 255)), im.convert('RGBA'))
     return im.convert('RGB')
+
+# %% ../nbs/09_images.ipynb #5810fa4a
+def open_image(path:str|Path, max_pixels:int=DEFAULT_MAX_PIXELS) -> Image.Image:
+    "Open and fully decode an image file as RGB, or raise `ImageError`."
+    path = Path(path)
+    if classify_media(path.name) == 'video': raise ImageError('video', path.name)
+    try: n = path.stat().st_size
+    except OSError: raise ImageError('missing_file', str(path)) from None
+    if n == 0: raise ImageError('empty_file', path.name)
+    return _on_white(_decode(path, max_pixels))
 
 # %% ../nbs/09_images.ipynb #3dbc97a2
 def load_image(path:str|Path, # an image file

@@ -58,6 +58,7 @@ def _proposal_pairs(groups, source) -> list:
     return pairs
 
 def _pairs_from_obj(obj, source) -> list:
+    "(variant, canonical) pairs from a parsed JSON or YAML file: a mapping, or a `tagsim variants` proposal."
     if not isinstance(obj, dict):
         raise AliasError(f"{source}: expected a mapping of variant -> canonical tag, got {type(obj).__name__}")
     if 'groups' in obj: return _proposal_pairs(obj['groups'], source)
@@ -68,6 +69,15 @@ def _pairs_from_obj(obj, source) -> list:
         else: raise AliasError(f"{source}: the entry for {k!r} must be a tag or a list of tags, got {v!r}")
     return pairs
 
+def _pairs_from_csv(text:str, source) -> list:
+    "(variant, canonical) pairs from CSV rows `variant,canonical`, with or without that header."
+    rows = [r for r in csv.reader(io.StringIO(text)) if r and any(c.strip() for c in r)]
+    if rows and [c.strip().lower() for c in rows[0]] == ['variant', 'canonical']: rows = rows[1:]
+    bad = [i for i, r in enumerate(rows, 1) if len(r) != 2]
+    if bad:
+        raise AliasError(f"{source}: CSV rows must be 'variant,canonical'; row {bad[0]} has {len(rows[bad[0]-1])} fields")
+    return [(a, b) for a, b in rows]
+
 def read_alias_pairs(path:str|Path) -> list:
     "(variant, canonical) pairs from a JSON, YAML or CSV alias file."
     path = Path(path)
@@ -76,16 +86,8 @@ def read_alias_pairs(path:str|Path) -> list:
     ext = path.suffix.lower()
     try:
         if ext == '.json': return _pairs_from_obj(json.loads(text), path)
-        if ext in ('.yaml', '.yml'):
-            return _pairs_from_obj(yaml.safe_load(text) or {}, path)
-        if ext == '.csv':
-            rows = [r for r in csv.reader(io.StringIO(text)) if r and any(c.strip() for c in r)]
-            if rows and [c.strip().lower() for c in rows[0]] == ['variant', 'canonical']: rows = rows[1:]
-            bad = [i for i, r in enumerate(rows, 1) if len(r) != 2]
-            if bad:
-                raise AliasError(f"{path}: CSV rows must be 'variant,canonical'; row {bad[0]} has "
-                                 f"{len(rows[bad[0]-1])} fields")
-            return [(a, b) for a, b in rows]
+        if ext in ('.yaml', '.yml'): return _pairs_from_obj(yaml.safe_load(text) or {}, path)
+        if ext == '.csv': return _pairs_from_csv(text, path)
     except (ValueError, yaml.YAMLError) as e:
         if isinstance(e, AliasError): raise
         raise AliasError(f"alias file {path} is not valid {ext[1:].upper()}: {' '.join(str(e).split())}") from None

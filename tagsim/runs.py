@@ -365,6 +365,15 @@ def _fit_baseline_head(feats, frows, tr, ex, b):
              verbose=0)
     return head
 
+# %% ../nbs/14_runs.ipynb #rr0w0001
+def _recipe_row(name:str, # the recipe
+                test:dict, # its test-split figures
+                seconds, # its training time
+               ) -> str:
+    "One recipe's row of the report's comparison table."
+    return (f"| {name} | {test['macro_map']:.4f} | {test['f1_at_equal_pr']['f1']:.4f} | {test['micro_f1']:.4f} "
+            f"| {test['macro_f1']:.4f} | {seconds} |")
+
 # %% ../nbs/14_runs.ipynb #317713de
 def run_report(metrics:dict, # the run's metrics.json
                ev:dict, # the test evaluation with its per-tag table
@@ -381,13 +390,11 @@ def run_report(metrics:dict, # the run's metrics.json
         '',
         '| recipe | macro mAP | F1 at P=R | micro F1 | macro F1 | train time (s) |',
         '|---|---|---|---|---|---|',
-        f"| tagsim (per-tag thresholds) | {t['macro_map']:.4f} | {t['f1_at_equal_pr']['f1']:.4f} | {t['micro_f1']:.4f} "
-        f"| {t['macro_f1']:.4f} | {metrics['train_seconds']} |",
+        _recipe_row('tagsim (per-tag thresholds)', t, metrics['train_seconds']),
     ]
     if 'baseline' in metrics:
-        b = metrics['baseline']['test']
-        lines.append(f"| pr0loader baseline (0.5) | {b['macro_map']:.4f} | {b['f1_at_equal_pr']['f1']:.4f} | "
-                     f"{b['micro_f1']:.4f} | {b['macro_f1']:.4f} | {metrics['baseline']['train_seconds_with_cached_features']} |")
+        b = metrics['baseline']
+        lines.append(_recipe_row('pr0loader baseline (0.5)', b['test'], b['train_seconds_with_cached_features']))
     best, worst = best_and_worst(ev, n=10)
     table = lambda df: '```\n' + df.to_string(index=False, float_format=lambda v: f'{v:.3f}') + '\n```'
     lines += ['', '## Best tags (AP)', '', table(best), '', '## Worst tags (AP)', '', table(worst), '']
@@ -428,6 +435,31 @@ def load_run(run_dir:str|Path) -> Run:
         raise RunError(f"{run_dir}: the model has {model.output_shape[-1]} outputs but the vocabulary {len(vocab)} tags")
     return Run(run_dir, model, vocab, np.array([th.get(t, 0.5) for t in vocab.tags], np.float64), cfg)
 
+# %% ../nbs/14_runs.ipynb #pr3d0001
+def _read_images(paths:list, # image files
+                 size:int, # the model's input size
+                 resize_mode:str, # 'pad' or 'crop', as the run was trained
+                 errors:str, # 'raise' on an unreadable image, or 'skip' it
+                ) -> list:
+    "A row per path: `{'path', 'image'}`, or `{'path', 'error'}` for an image skipped as unreadable."
+    rows = []
+    for p in paths:
+        try: rows.append({'path': str(p), 'image': load_image(p, size, resize_mode)})
+        except ImageError as e:
+            if errors == 'raise': raise ImageError(e.reason, f"{p}") from None
+            rows.append({'path': str(p), 'error': str(e)})
+    return rows
+
+# %% ../nbs/14_runs.ipynb #pr3d0002
+def _ranked_tags(run:Run, # a loaded run
+                 probabilities:np.ndarray, # one image's output
+                 top_k:int, # tags kept
+                ) -> list:
+    "The `top_k` most probable tags of one image, each with its threshold and whether it passes it."
+    top = np.argsort(-probabilities)[:top_k]
+    return [{'tag': run.vocab.tags[j], 'probability': float(probabilities[j]), 'threshold': float(run.thresholds[j]),
+             'passes': bool(probabilities[j] >= run.thresholds[j])} for j in top]
+
 # %% ../nbs/14_runs.ipynb #71afaa46
 def predict_images(run:Run, # a loaded run
                    paths, # image files
@@ -437,26 +469,14 @@ def predict_images(run:Run, # a loaded run
                   ) -> list:
     "Top tags per image: `[{'path', 'tags': [{'tag', 'probability', 'threshold', 'passes'}]}]`."
     resize_mode = run.config.get('options', {}).get('resize_mode', 'pad')
-    out, batch, where = [], [], []
-    def flush():
-        if not batch: return
-        probs = run.model.predict_on_batch(np.stack(batch).astype(np.float32))
-        for k, p in zip(where, np.asarray(probs)):
-            top = np.argsort(-p)[:top_k]
-            out[k]['tags'] = [{'tag': run.vocab.tags[j], 'probability': float(p[j]), 'threshold': float(run.thresholds[j]),
-                               'passes': bool(p[j] >= run.thresholds[j])} for j in top]
-        batch.clear()
-        where.clear()
-    for p in map(Path, paths):
-        out.append({'path': str(p)})
-        try: batch.append(load_image(p, run.image_size, resize_mode))
-        except ImageError as e:
-            if errors == 'raise': raise ImageError(e.reason, f"{p}") from None
-            out[-1]['error'] = str(e)
-            continue
-        where.append(len(out) - 1)
-        if len(batch) == batch_size: flush()
-    flush()
+    paths, out = [Path(p) for p in paths], []
+    for start in range(0, len(paths), batch_size):
+        rows = _read_images(paths[start:start + batch_size], run.image_size, resize_mode, errors)
+        readable = [row for row in rows if 'image' in row]
+        if readable:
+            probs = run.model.predict_on_batch(np.stack([row.pop('image') for row in readable]).astype(np.float32))
+            for row, p in zip(readable, np.asarray(probs)): row['tags'] = _ranked_tags(run, p, top_k)
+        out += rows
     return out
 
 # %% ../nbs/14_runs.ipynb #aa683cf7

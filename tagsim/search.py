@@ -134,12 +134,24 @@ VectorIndex.query = _query
 
 # %% ../nbs/16_search.ipynb #34911077
 def _index_key(e:Embeddings, backend:str, quantization:str) -> dict:
+    "What a saved index was built from; a saved index serves only while this is unchanged."
     return {'count': len(e), 'ids_crc32': e.manifest['ids_crc32'], 'model': e.manifest['model'], 'backend': backend,
             'quantization': quantization, 'connectivity': HNSW_CONNECTIVITY}
 
 def _build_hnsw(e:Embeddings, quantization:str, block:int=100_000) -> VectorIndex:
+    "A new HNSW index of the embeddings, added `block` rows at a time."
     index = VectorIndex(e.vectors.shape[1], 'hnsw', quantization)
     for s in range(0, len(e), block): index.add(e.ids[s:s + block], e.vectors[s:s + block])
+    return index
+
+def _saved_hnsw(e:Embeddings, key:dict, quantization:str) -> VectorIndex|None:
+    "The HNSW index saved in `e.path/'ann'`, memory-mapped, if it was built from `key`; else None."
+    folder = e.path/'ann'
+    if not ((folder/'index.usearch').exists() and (folder/'index.json').exists()): return None
+    if json.loads((folder/'index.json').read_text()) != key: return None
+    index = VectorIndex(e.vectors.shape[1], 'hnsw', quantization)
+    index.hnsw.view(str(folder/'index.usearch'))
+    index.ids = e.ids
     return index
 
 # %% ../nbs/16_search.ipynb #cdf391c5
@@ -156,15 +168,11 @@ def open_vector_index(e:Embeddings, # loaded embeddings
         index = VectorIndex(e.vectors.shape[1])
         index.ids, index.vectors = e.ids, e.vectors
         return index
-    key, folder = _index_key(e, backend, quantization), e.path/'ann'
-    if (folder/'index.json').exists() and json.loads((folder/'index.json').read_text()) == key and (folder/'index.usearch').exists():
-        index = VectorIndex(e.vectors.shape[1], 'hnsw', quantization)
-        index.hnsw.view(str(folder/'index.usearch'))
-        index.ids = e.ids
-        return index
+    key = _index_key(e, backend, quantization)
+    if (saved := _saved_hnsw(e, key, quantization)) is not None: return saved
     index = _build_hnsw(e, quantization)
-    with atomic_output(folder/'index.usearch') as tmp: index.hnsw.save(str(tmp))
-    write_json(folder/'index.json', key)
+    with atomic_output(e.path/'ann'/'index.usearch') as tmp: index.hnsw.save(str(tmp))
+    write_json(e.path/'ann'/'index.json', key)
     return index
 
 # %% ../nbs/16_search.ipynb #1d98a436

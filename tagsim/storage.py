@@ -12,7 +12,7 @@ from .config import atomic_output
 
 # %% auto #0
 __all__ = ['SQLITE_MAGIC', 'LAYOUTS', 'PR0LOADER_COLUMNS', 'PR0LOADER_SCHEMA', 'READERS', 'ScrapeError', 'connect_readonly',
-           'table_columns', 'detect_layout', 'layout_gaps', 'write_pr0loader_db', 'pr0_item', 'TagChunk',
+           'table_columns', 'layout_gaps', 'detect_layout', 'write_pr0loader_db', 'pr0_item', 'TagChunk',
            'finish_chunk', 'parse_pr0loader_rows', 'Scrape', 'content_checksum', 'iter_tag_chunks']
 
 # %% ../nbs/01_storage.ipynb #2e6d5011
@@ -58,16 +58,6 @@ def table_columns(con:sqlite3.Connection) -> dict:
     except sqlite3.DatabaseError as e: raise ScrapeError(f"cannot read the database schema: {e}") from None
     return {n: {r[1] for r in con.execute(f'PRAGMA table_info("{n}")')} for n in names}
 
-# %% ../nbs/01_storage.ipynb #ebbe2cbf
-def detect_layout(con:sqlite3.Connection) -> str:
-    "The scrape's layout name, or a `ScrapeError` describing the tables found."
-    cols = table_columns(con)
-    for name, need in LAYOUTS.items():
-        if all(t in cols and req <= cols[t] for t, req in need.items()): return name
-    found = '; '.join(f"{t}({', '.join(sorted(c))})" for t, c in sorted(cols.items())) or 'no tables'
-    raise ScrapeError(f"unknown scrape layout: found {found}. Each known layout lacks something: " +
-                      '; '.join(f"{n}: {', '.join(layout_gaps(cols, need))}" for n, need in LAYOUTS.items()))
-
 # %% ../nbs/01_storage.ipynb #31226778
 def layout_gaps(cols:dict, # table -> column names, as `table_columns` returns
                 need:dict, # table -> required columns, a value of `LAYOUTS`
@@ -78,6 +68,16 @@ def layout_gaps(cols:dict, # table -> column names, as `table_columns` returns
         if table not in cols: gaps.append(f"no table {table}")
         elif required - cols[table]: gaps.append(f"table {table} lacks {', '.join(sorted(required - cols[table]))}")
     return gaps
+
+# %% ../nbs/01_storage.ipynb #ebbe2cbf
+def detect_layout(con:sqlite3.Connection) -> str:
+    "The scrape's layout name, or a `ScrapeError` describing the tables found."
+    cols = table_columns(con)
+    for name, need in LAYOUTS.items():
+        if all(t in cols and req <= cols[t] for t, req in need.items()): return name
+    found = '; '.join(f"{t}({', '.join(sorted(c))})" for t, c in sorted(cols.items())) or 'no tables'
+    raise ScrapeError(f"unknown scrape layout: found {found}. Each known layout lacks something: " +
+                      '; '.join(f"{n}: {', '.join(layout_gaps(cols, need))}" for n, need in LAYOUTS.items()))
 
 # %% ../nbs/01_storage.ipynb #9a7781e6
 PR0LOADER_COLUMNS = ('id', 'image', 'promoted', 'up', 'down', 'created', 'width', 'height', 'audio', 'source',
@@ -189,34 +189,28 @@ def _int_or_zero(v):
     except (TypeError, ValueError, OverflowError): return 0
     return x if -2**63 <= x < 2**63 else 0
 
+def _tag_entries(raw) -> tuple[list, list, str|None]:
+    "Tags and confidences of one `tags_data` value, and why it was left out in whole or part (None if it was not)."
+    if raw is None: return [], [], 'null_tags'
+    try: xs = _loads(raw)
+    except orjson.JSONDecodeError: return [], [], 'malformed_json'
+    try: return [x['tag'] for x in xs], [x.get('confidence') for x in xs], None
+    except (TypeError, KeyError, AttributeError):
+        good = [x for x in xs if isinstance(x, dict) and 'tag' in x] if isinstance(xs, list) else []
+        return [x['tag'] for x in good], [x.get('confidence') for x in good], 'bad_tag_entries'
+
 def parse_pr0loader_rows(rows) -> TagChunk:
     "A `TagChunk` from `(id, flags, created, tags_data)` rows of a pr0loader scrape."
     ids, flags, created, n_tags, tags, confs, skipped = [], [], [], [], [], [], {}
     for iid, fl, cr, raw in rows:
+        t, c, problem = _tag_entries(raw)
+        if problem: skipped.setdefault(problem, []).append(iid)
         ids.append(iid)
         flags.append(_int_or_zero(fl))
         created.append(_int_or_zero(cr))
-        if raw is None:
-            skipped.setdefault('null_tags', []).append(iid)
-            n_tags.append(0)
-            continue
-        try: xs = _loads(raw)
-        except orjson.JSONDecodeError:
-            skipped.setdefault('malformed_json', []).append(iid)
-            n_tags.append(0)
-            continue
-        try:
-            t = [x['tag'] for x in xs]
-            c = [x.get('confidence') for x in xs]
-        except (TypeError, KeyError, AttributeError):
-            if not isinstance(xs, list): xs = []
-            good = [x for x in xs if isinstance(x, dict) and 'tag' in x]
-            skipped.setdefault('bad_tag_entries', []).append(iid)
-            t = [x['tag'] for x in good]
-            c = [x.get('confidence') for x in good]
+        n_tags.append(len(t))
         tags += t
         confs += c
-        n_tags.append(len(t))
     return finish_chunk(ids, flags, created, n_tags=n_tags, tags=tags, confidence=confs, skipped=skipped)
 
 # %% ../nbs/01_storage.ipynb #ed0204cd
