@@ -238,8 +238,16 @@ def hubness(found:tuple, # `nearest_rows` of the vectors
     return out
 
 # %% ../nbs/18_variants.ipynb #7bc0b6b9
-def _cosine(v:np.ndarray|None, a:np.ndarray, b:np.ndarray) -> np.ndarray:
-    return np.full(len(a), np.nan, np.float32) if v is None else np.einsum('ij,ij->i', v[a], v[b]).astype(np.float32)
+def _cosine(v:np.ndarray|None, # unit rows, or None
+            a:np.ndarray, # first row of each pair
+            b:np.ndarray, # second row of each pair
+            block:int=16384, # pairs per step: gathering all rows at once would take 2 x pairs x dim floats
+           ) -> np.ndarray:
+    "Cosine of rows `a[i]` and `b[i]` of `v` for each pair, a block at a time; NaN everywhere without `v`."
+    out = np.full(len(a), np.nan, np.float32)
+    if v is None: return out
+    for s in range(0, len(a), block): out[s:s + block] = np.einsum('ij,ij->i', v[a[s:s + block]], v[b[s:s + block]])
+    return out
 
 # %% ../nbs/18_variants.ipynb #f6c6da5b
 def pair_evidence(table:TagTable, # the key table
