@@ -144,9 +144,8 @@ def _build_hnsw(e:Embeddings, quantization:str, block:int=100_000) -> VectorInde
     for s in range(0, len(e), block): index.add(e.ids[s:s + block], e.vectors[s:s + block])
     return index
 
-def _saved_hnsw(e:Embeddings, key:dict, quantization:str) -> VectorIndex|None:
-    "The HNSW index saved in `e.path/'ann'`, memory-mapped, if it was built from `key`; else None."
-    folder = e.path/'ann'
+def _saved_hnsw(folder:Path, e:Embeddings, key:dict, quantization:str) -> VectorIndex|None:
+    "The HNSW index of `e` saved in `folder`, memory-mapped, if it was built from `key`; else None."
     if not ((folder/'index.usearch').exists() and (folder/'index.json').exists()): return None
     if json.loads((folder/'index.json').read_text()) != key: return None
     index = VectorIndex(e.vectors.shape[1], 'hnsw', quantization)
@@ -168,11 +167,11 @@ def open_vector_index(e:Embeddings, # loaded embeddings
         index = VectorIndex(e.vectors.shape[1])
         index.ids, index.vectors = e.ids, e.vectors
         return index
-    key = _index_key(e, backend, quantization)
-    if (saved := _saved_hnsw(e, key, quantization)) is not None: return saved
+    key, folder = _index_key(e, backend, quantization), e.path/'ann'
+    if (saved := _saved_hnsw(folder, e, key, quantization)) is not None: return saved
     index = _build_hnsw(e, quantization)
-    with atomic_output(e.path/'ann'/'index.usearch') as tmp: index.hnsw.save(str(tmp))
-    write_json(e.path/'ann'/'index.json', key)
+    with atomic_output(folder/'index.usearch') as tmp: index.hnsw.save(str(tmp))
+    write_json(folder/'index.json', key)
     return index
 
 # %% ../nbs/16_search.ipynb #1d98a436

@@ -169,19 +169,18 @@ def cache_features(examples:Examples, # the items to featurise
         model = pooled_backbone(arch, image_size, weights, cache, seed)
         infer = tf.function(lambda x: model(x, training=False), reduce_retracing=True)  # compiled once, not per batch
         n_parts = len(done_files)
-        bar = tqdm(total=len(todo), desc=f'features {arch}', unit='img', disable=not progress, leave=False)
-        for start in range(0, len(todo), part_size):
-            rows = todo[start:start + part_size]
-            feats, ids, bad = _feature_part(examples, rows, infer, image_size=image_size, batch_size=batch_size,
-                                            resize_mode=resize_mode)
-            if feats: save_part(cache, n_parts, np.concatenate(feats), np.concatenate(ids), kind='feat')
-            n_parts += bool(feats)
-            if bad:
-                skipped.update({str(k): v for k, v in bad.items()})
-                with atomic_output(cache/'skipped.json') as tmp: tmp.write_text(json.dumps(skipped))
-            report['computed'] += len(rows)
-            bar.update(len(rows))
-        bar.close()
+        with tqdm(total=len(todo), desc=f'features {arch}', unit='img', disable=not progress, leave=False) as bar:
+            for start in range(0, len(todo), part_size):
+                rows = todo[start:start + part_size]
+                feats, ids, bad = _feature_part(examples, rows, infer, image_size=image_size,
+                                                batch_size=batch_size, resize_mode=resize_mode)
+                if feats: save_part(cache, n_parts, np.concatenate(feats), np.concatenate(ids), kind='feat')
+                n_parts += bool(feats)
+                if bad:
+                    skipped.update({str(k): v for k, v in bad.items()})
+                    with atomic_output(cache/'skipped.json') as tmp: tmp.write_text(json.dumps(skipped))
+                report['computed'] += len(rows)
+                bar.update(len(rows))
     feats, rows = _read_cached(cache, examples)
     wanted = set(examples.item_id.tolist())
     return feats, rows, report | {'skipped': {int(k): v for k, v in skipped.items() if int(k) in wanted}}
