@@ -14,7 +14,7 @@ import numpy as np
 from scipy import sparse
 
 def synthetic(n_tags:int, n_items:int, seed:int=0):
-    from tagsim.variants import TagTable
+    from tagsim.signals import TagTable
     rng = np.random.default_rng(seed)
     per_item = rng.integers(3, 9, n_items)
     p = 1 / np.arange(1, n_tags + 1) ** 0.9; p /= p.sum()
@@ -33,7 +33,9 @@ if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--tags', type=int, default=50_000); ap.add_argument('--items', type=int, default=400_000)
     a = ap.parse_args()
-    from tagsim.variants import cooccurrence, ppmi, candidate_pairs, hubness, reduced, nearest_rows, pair_evidence, fuse
+    from tagsim.signals import cooccurrence, ppmi
+    from tagsim.candidates import candidate_pairs, hubness, reduced, nearest_rows, pair_evidence
+    from tagsim.variants import fuse
     table, visual = synthetic(a.tags, a.items)
     times, t = {}, time.perf_counter()
     def lap(name):

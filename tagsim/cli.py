@@ -503,7 +503,8 @@ def _variant_sources(a):
 # %% ../nbs/99_cli.ipynb #8365c7e4
 def _variant_ranking(a, index, e, run):
     "The key table and ranked pairs of the chosen method."
-    from tagsim.variants import discover_variants, dbscan_pairs, tag_table, visual_vectors
+    from tagsim.variants import discover_variants, dbscan_pairs
+    from tagsim.signals import tag_table, visual_vectors
     if a.method == 'tagsim': return discover_variants(index, e, run, min_support=a.min_support)
     if e is None: raise ValueError("--method dbscan clusters image embeddings: pass --embeddings DIR")
     table = tag_table(index, a.min_support)
@@ -519,7 +520,8 @@ def _truth_file(a, settings:Settings) -> Path:
 
 def cmd_variants(a):
     "Rank candidate variant pairs, write them with their evidence, propose alias groups, and optionally evaluate."
-    from tagsim.variants import variant_groups, write_proposals, write_pairs, request_lines, variant_evaluation
+    from tagsim.variants import variant_groups, write_proposals, write_pairs, request_lines
+    from tagsim.variant_evaluation import variant_evaluation
     settings, index, e, run = _variant_sources(a)
     table, ranked = _variant_ranking(a, index, e, run)
     write_pairs(a.out, ranked)

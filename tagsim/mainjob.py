@@ -94,7 +94,8 @@ def job_variants(job:JobFolder, # the job folder
                  truth_file:Path|None=None, # ground-truth pairs; None skips the evaluation
                 ) -> tuple:
     "Write pairs.csv, proposals.yaml, examples.json and (with truth) evaluation.json; returns the table and the groups."
-    from tagsim.variants import discover_variants, variant_groups, write_proposals, write_pairs, variant_evaluation
+    from tagsim.variants import discover_variants, variant_groups, write_proposals, write_pairs
+    from tagsim.variant_evaluation import variant_evaluation
     table, ranked = discover_variants(index, e)
     write_pairs(job.variants/'pairs.csv', ranked)
     groups = variant_groups(ranked, table)

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .config import atomic_output
-from .viz import thumbnail_uri, data_uri
+from .projection import thumbnail_uri, data_uri
 
 # %% auto #0
 __all__ = ['STATISTICS_SHOWN', 'STYLE', 'SECTIONS', 'JobFolder', 'Html', 'esc', 'table_html', 'image_html', 'png_uri',

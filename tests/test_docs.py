@@ -8,7 +8,7 @@ import pytest
 from conftest import open_page
 
 ROOT = Path(__file__).resolve().parent.parent
-ANALYSIS_PAGES = ('08_frequency', '14_runs', '16_search', '19_viz', '22_architectures', '23_tour')  # pages that must show plots from stored outputs
+ANALYSIS_PAGES = ('08_frequency', '14_runs', '16_search', '19c_viz', '22_architectures', '23_tour')  # pages that must show plots from stored outputs
 
 @pytest.fixture(scope='module')
 def site(tmp_path_factory):
@@ -57,7 +57,7 @@ def test_analysis_pages_show_stored_outputs(site):
     for name in ANALYSIS_PAGES:
         html = (site/f'{name}.html').read_text(encoding='utf-8')
         assert re.search(r'<img [^>]*src="_images/', html), f'{name}: no plot'
-    assert '<table' in (site/'18_variants.html').read_text(encoding='utf-8')
+    assert '<table' in (site/'18c_variant_evaluation.html').read_text(encoding='utf-8')
 
 def test_api_reference_has_anchors_and_cross_links(site):
     "show_doc sections carry nbdev's anchors, and prose links to symbols on other pages (checked to resolve above)."

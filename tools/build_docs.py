@@ -148,7 +148,7 @@ def stage_site(src:Path, notebooks:list):
 def build_site(out:Path=DOCS):
     "nbdev_proc_nbs, then Sphinx into a fresh folder that replaces `out` only when the build succeeded."
     subprocess.run(['nbdev_proc_nbs'], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
-    notebooks = sorted(PROC.glob('*.ipynb'))
+    notebooks = sorted(p for p in PROC.glob('*.ipynb') if (NBS/p.name).exists())  # _proc keeps notebooks since renamed or deleted
     with tempfile.TemporaryDirectory(dir=ROOT) as tmp:
         src, html = Path(tmp)/'src', Path(tmp)/'html'
         src.mkdir()
