@@ -1,5 +1,5 @@
 #!/usr/bin/env python
-"""The architecture comparison of nbs/22_architectures, as a script: the same measurements on any machine.
+"""The architecture comparison of nbs/22a_architectures, as a script: the same measurements on any machine.
 
 Each measurement runs in a fresh process and is stored in --store, so an interrupted run resumes. On a machine
 without TensorFlow (a GPU box with JAX), run it under Keras's JAX backend with --no-profile (FLOPs need TensorFlow's

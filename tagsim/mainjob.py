@@ -46,7 +46,8 @@ def job_embed(job:JobFolder, # the job folder
               progress:bool=True, # show a progress bar
              ):
     "Embed every image with the run's backbone into `job.embeddings` (resumable); returns the loaded embeddings."
-    from tagsim.embed import embed_scrape, backbone_embedder, load_embeddings
+    from tagsim.embed import embed_scrape, backbone_embedder
+    from tagsim.embeddings import load_embeddings
     embedder = backbone_embedder(opts.arch, opts.weights, opts.size, opts.resize_mode)
     embed_scrape(settings, embedder, job.embeddings, progress=progress)
     return load_embeddings(job.embeddings)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .config import write_csv
-from .embed import Embeddings
+from .embeddings import Embeddings
 from .search import VectorIndex, ScrapeView
 
 # %% auto #0

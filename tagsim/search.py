@@ -8,7 +8,8 @@ import json, os
 from pathlib import Path
 import numpy as np
 from .config import Settings, atomic_output, write_json
-from .embed import Embeddings, EmbeddingsError, load_embeddings, ids_checksum
+from .embeddings import Embeddings, load_embeddings
+from .embed import EmbeddingsError, ids_checksum
 
 # %% auto #0
 __all__ = ['EXACT_LIMIT', 'HNSW_CONNECTIVITY', 'exact_search', 'index_bytes', 'choose_backend', 'VectorIndex',

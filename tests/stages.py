@@ -89,7 +89,7 @@ def run(stage:str, inputs:Path, out:Path) -> dict:
         opts = TrainOptions(mode='cached', image_size=32, epochs=12, batch_size=16)
         return {'epochs': train_run(settings, out/'run', opts, baseline=False, verbose=0)['epochs_run']}
     elif stage == 'ann':
-        from tagsim.embed import load_embeddings
+        from tagsim.embeddings import load_embeddings
         from tagsim.search import open_vector_index
         _copy_once(inputs/'embeddings', out/'embeddings')
         open_vector_index(load_embeddings(out/'embeddings'), backend='hnsw')
@@ -126,7 +126,7 @@ def _read_features(out:Path):
 
 def _read_ann(out:Path):
     "Neighbours of 200 vectors from the saved HNSW index, if `open_vector_index` would use it."
-    from tagsim.embed import load_embeddings
+    from tagsim.embeddings import load_embeddings
     from tagsim.search import _index_key, VectorIndex
     if not (out/'embeddings').is_dir(): return None  # killed before the driver's own copy was in place
     e = load_embeddings(out/'embeddings'); folder = e.path/'ann'
