@@ -16,7 +16,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
 from tagsim.architectures import COMPARED, comparison_jobs, compare_architectures, stored_results
-from tagsim.config import write_json
+from tagsim.outputs import write_json
 
 def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

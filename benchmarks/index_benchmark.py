@@ -85,7 +85,6 @@ def main():
     # touched just before each run, the scrape is not trusted and each command checks its rows
     t_stats_checksum = best_of(lambda: (os.utime(db, None), subprocess.run(stats, check=True, capture_output=True)), 3)
     t_counts = best_of(idx.tag_counts)
-    counts_arr = idx.tag_counts()
     thresholds = [2, 5, 10, 50, 100]
     from tagsim.vocabulary import build_vocabulary
     t = time.perf_counter(); build_vocabulary(idx); t_first_vocab = time.perf_counter() - t  # includes normalising the tag list once

@@ -5,7 +5,8 @@
 # %% ../nbs/96_console.ipynb #09cd8aab
 from __future__ import annotations
 import argparse, math
-from .config import load_settings, Settings, to_json
+from .config import load_settings, Settings
+from .outputs import to_json
 
 # %% auto #0
 __all__ = ['whole', 'number', 'screen_text', 'show', 'settings_from_args', 'device_line']

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from .storage import Scrape
 from .media import media_table, require_media_dir, media_file, reason_counts
-from .config import write_csv, atomic_output
+from .outputs import write_csv, atomic_output
 from .vocabulary import Vocabulary, encode_index
 from .images import load_image, ImageError, DEFAULT_MAX_PIXELS
 

@@ -8,7 +8,7 @@ import importlib.resources, io, json, os, shutil, tarfile, tempfile, zlib, datet
 from pathlib import Path
 from tqdm.auto import tqdm
 from .storage import write_pr0loader_db
-from .config import atomic_output, write_json
+from .outputs import atomic_output, write_json
 
 # %% auto #0
 __all__ = ['MDI_VERSION', 'DEMO_FORMAT', 'LEET', 'FLAG_TAGS', 'mdi_tarball', 'load_mdi_meta', 'demo_post', 'alias_token_pairs',

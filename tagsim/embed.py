@@ -8,7 +8,8 @@ import hashlib, json, zlib
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
-from .config import Settings, atomic_output, write_json
+from .config import Settings
+from .outputs import atomic_output, write_json
 from .storage import Scrape
 from .media import media_table, require_media_dir, media_file
 from .data import Examples, SkipLog, make_dataset, save_part, complete_parts

@@ -8,7 +8,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
-from .config import atomic_output, write_json
+from .outputs import atomic_output, write_json
 from .embed import EMBEDDING_FILES, EmbeddingsError, ids_checksum
 
 # %% auto #0

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from .normalize import TagGroups, group_tags
 from .vocabulary import FLAGS
-from .config import atomic_output
+from .outputs import atomic_output
 
 # %% auto #0
 __all__ = ['DEFAULT_THRESHOLDS', 'fit_power_law', 'power_law_tests', 'tag_frequency_summary', 'coverage_curve',

@@ -157,7 +157,7 @@ def compute_dhashes(paths, # image files
     "dHash per path, a mask of the paths that could be hashed, and path -> reason for the others."
     import json
     from tqdm.auto import tqdm
-    from tagsim.config import atomic_output
+    from tagsim.outputs import atomic_output
     cache = _dhash_cache(cache_file)
     out, ok, bad, dirty = np.zeros(len(paths), np.uint64), np.zeros(len(paths), bool), {}, 0
     def save():

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from tqdm.auto import tqdm
 from .storage import Scrape, content_checksum, iter_tag_chunks, TagChunk
-from .config import atomic_output
+from .outputs import atomic_output
 
 # %% auto #0
 __all__ = ['INDEX_VERSION', 'ARRAYS_ITEM', 'ARRAYS_ROW', 'RACY_SECONDS', 'index_dir_for', 'TagIndex', 'file_state',

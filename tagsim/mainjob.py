@@ -8,7 +8,8 @@ import json, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .config import Settings, write_json, write_csv
+from .config import Settings
+from .outputs import write_json, write_csv
 from .report import JobFolder, write_report
 from .data import write_left_out
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .config import atomic_output
+from .outputs import atomic_output
 from .signals import visual_vectors
 from .projection import umap_projection
 

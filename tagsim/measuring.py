@@ -7,7 +7,7 @@ from __future__ import annotations
 import json, os, resource, subprocess, sys, time
 from pathlib import Path
 import numpy as np
-from .config import write_json
+from .outputs import write_json
 from .models import build_backbone, build_tagger
 
 # %% auto #0

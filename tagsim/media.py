@@ -22,7 +22,7 @@ def resolve_media(media_dir:str|Path, # the media folder
                   rel:str, # the path stored in the scrape
                  ) -> Path:
     "The file for `rel` inside `media_dir`; `UnsafeMediaPath` if it would escape."
-    if rel is None or not str(rel).strip(): raise UnsafeMediaPath(f"empty media path")
+    if rel is None or not str(rel).strip(): raise UnsafeMediaPath("empty media path")
     rel = str(rel)
     if '\x00' in rel: raise UnsafeMediaPath(f"media path contains a NUL byte: {rel!r}")
     p, w = PurePosixPath(rel), PureWindowsPath(rel)

@@ -7,7 +7,8 @@ from __future__ import annotations
 import json, sys
 from pathlib import Path
 import numpy as np
-from .config import load_settings, Settings, to_json
+from .config import load_settings, Settings
+from .outputs import to_json
 from .console import device_line, screen_text, settings_from_args, show
 from .scrape_commands import scrape_stats
 
@@ -189,7 +190,7 @@ def cmd_similar(a):
 # %% ../nbs/98_model_commands.ipynb #2667b212
 def cmd_duplicates(a):
     "Near-duplicate pairs as CSV."
-    from tagsim.config import write_csv
+    from tagsim.outputs import write_csv
     from tagsim.quality import near_duplicates, dhash_agreement
     e, index, view = _search(a)
     cache = settings_from_args(a).work_dir/'dhash'/'embeddings.json'
@@ -202,7 +203,7 @@ def cmd_duplicates(a):
 # %% ../nbs/98_model_commands.ipynb #d47d4d48
 def cmd_outliers(a):
     "Items ranked by how unusual they are, as CSV."
-    from tagsim.config import write_csv
+    from tagsim.outputs import write_csv
     from tagsim.quality import outliers
     e, index, view = _search(a)
     table = outliers(e, index, view, k=a.k)
@@ -233,7 +234,7 @@ def _tag_scores(a, e, index, view) -> tuple:
 # %% ../nbs/98_model_commands.ipynb #f19127be
 def cmd_suggest(a):
     "Missing-tag suggestions as CSV; with --run, blended with the tagger, and the recovery table measured on its split."
-    from tagsim.config import write_csv
+    from tagsim.outputs import write_csv
     from tagsim.quality import suggestions
     e, index, view = _search(a)
     have, scores, parts, names, recovery = _tag_scores(a, e, index, view)
@@ -248,7 +249,7 @@ def cmd_suggest(a):
 # %% ../nbs/98_model_commands.ipynb #ccf85e0b
 def cmd_mislabelled(a):
     "Tag assignments that the neighbours (and the tagger) doubt, as CSV."
-    from tagsim.config import write_csv
+    from tagsim.outputs import write_csv
     from tagsim.quality import mislabelled
     e, index, view = _search(a)
     have, scores, parts, names, _ = _tag_scores(a, e, index, view)
@@ -303,7 +304,7 @@ def cmd_variants(a):
             write_proposals(a.aliases_out, groups)
             summary['proposal groups'] = len(groups)
         if a.requests_out:
-            from tagsim.config import atomic_output
+            from tagsim.outputs import atomic_output
             with atomic_output(a.requests_out) as tmp: tmp.write_text(request_lines(groups), encoding='utf-8')
     if a.evaluate: summary['evaluation (test half)'] = variant_evaluation(table, ranked, _truth_file(a, settings), e)
     show(summary, a.json)

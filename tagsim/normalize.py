@@ -9,7 +9,8 @@ import yaml
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np, pandas as pd
-from .config import write_json, memo
+from .outputs import write_json
+from .config import memo
 
 # %% auto #0
 __all__ = ['UMLAUTS', 'LEET_DIGITS', 'NORMALIZE_VERSION', 'normalize_tag', 'AliasError', 'read_alias_pairs', 'AliasMap',

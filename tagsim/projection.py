@@ -8,7 +8,7 @@ import base64, hashlib, io, warnings
 from pathlib import Path
 import numpy as np
 from PIL import Image
-from .config import atomic_output
+from .outputs import atomic_output
 from .normalize import normalize_tag
 from .candidates import reduced
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from PIL import Image
-from .config import atomic_output, csv_safe
+from .outputs import atomic_output, csv_safe
 
 # %% auto #0
 __all__ = ['SPRITE_LIMIT', 'PROJECTOR_TENSOR', 'tsv_cell', 'write_metadata_tsv', 'sprite_grid', 'sprite_image',

@@ -8,7 +8,7 @@ import json
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .config import write_csv
+from .outputs import write_csv
 from .embeddings import Embeddings
 from .search import VectorIndex, ScrapeView
 
@@ -248,7 +248,7 @@ def tagger_scores(run_dir:str|Path, # a run folder
                   progress:bool=False, # show a progress bar
                  ) -> np.ndarray:
     "The run's tag probabilities for every embedded item (rows follow `e.ids`), cached in the embeddings folder."
-    from tagsim.config import atomic_output
+    from tagsim.outputs import atomic_output
     from tagsim.data import make_dataset
     from tagsim.embed import file_sha256, unlabelled_examples
     from tagsim.runs import load_run

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .config import atomic_output
+from .outputs import atomic_output
 from .projection import thumbnail_uri, data_uri
 
 # %% auto #0

@@ -9,7 +9,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 import numpy as np
 import keras
-from .config import Settings, atomic_output, write_json, write_csv
+from .config import Settings
+from .outputs import atomic_output, write_json, write_csv
 from .index import open_index
 from .vocabulary import Vocabulary, build_vocabulary
 from .images import compute_dhashes, repost_groups, load_image, ImageError
@@ -320,7 +321,7 @@ def train_or_reuse(settings:Settings, # the scrape and where to write
                   ) -> dict:
     """The metrics of the finished run in `run_dir` when it was trained with `opts` (and a baseline, if asked); else
     `train_run`."""
-    from tagsim.config import to_json
+    from tagsim.outputs import to_json
     opts = opts or TrainOptions()
     done = Path(run_dir)/'metrics.json'
     if done.is_file():

@@ -7,7 +7,8 @@ from __future__ import annotations
 import json, os
 from pathlib import Path
 import numpy as np
-from .config import Settings, atomic_output, write_json
+from .config import Settings
+from .outputs import atomic_output, write_json
 from .embeddings import Embeddings, load_embeddings
 from .embed import EmbeddingsError, ids_checksum
 

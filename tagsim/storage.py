@@ -8,7 +8,7 @@ import sqlite3, zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, pandas as pd, orjson
-from .config import atomic_output
+from .outputs import atomic_output
 
 # %% auto #0
 __all__ = ['SQLITE_MAGIC', 'LAYOUTS', 'PR0LOADER_COLUMNS', 'PR0LOADER_SCHEMA', 'READERS', 'ScrapeError', 'connect_readonly',

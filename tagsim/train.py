@@ -10,7 +10,7 @@ import numpy as np
 import keras
 from keras import layers
 from tqdm.auto import tqdm
-from .config import atomic_output
+from .outputs import atomic_output
 from .data import Examples, make_dataset, SkipLog, save_part, complete_parts
 from .models import build_tagger, get_backbone, get_strategy
 from .metrics import average_precision

@@ -65,7 +65,7 @@ def write_proposals(path:str|Path, # the YAML file to write
                    ) -> Path:
     "The groups as a reviewable alias proposal file (YAML), written atomically."
     import yaml
-    from tagsim.config import atomic_output
+    from tagsim.outputs import atomic_output
     doc = {'groups': [g | {'accept': False} for g in groups]}
     head = ("# tagsim variant proposals. Set accept: true on each group that is right, then use this file with\n"
             "#   tagsim vocab --aliases THIS_FILE   (or tagsim train --vocab built from it)\n")
@@ -83,7 +83,7 @@ def write_pairs(path:str|Path, # the CSV to write, atomically
                 ranked:pd.DataFrame, # pairs best first (`discover_variants` or `dbscan_pairs`)
                ) -> Path:
     "The pairs as CSV: tag_a, tag_b, score, then every evidence column; formula-looking tags neutralised (OWASP)."
-    from tagsim.config import write_csv
+    from tagsim.outputs import write_csv
     evidence = [c for c in ranked.columns if c not in ('key_a', 'key_b', 'tag_a', 'tag_b', 'score')]
     return write_csv(path, ranked[['tag_a', 'tag_b', 'score', *evidence]])
 

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
 from .normalize import normalize_tag, AliasMap, group_tags, TagGroups
-from .config import atomic_output, write_json, memo
+from .outputs import atomic_output, write_json
+from .config import memo
 
 # %% auto #0
 __all__ = ['FLAGS', 'META_TAG', 'DEFAULT_BLOCKLIST', 'flag_mask', 'items_with_flags', 'is_blocked', 'vocabulary_problem',

@@ -35,7 +35,7 @@ def test_demo_build_and_run(tmp_path):
     assert {'a': 'home', 'b': 'house'} in [{'a': p['a'], 'b': p['b']} for p in truth['alias_token_pairs']]
     media = sorted((tmp_path/'w/demo/media').rglob('*.png'))
     assert len(media) == 7188
-    r2 = run_cli('demo', 'build', '--size', '24', '--quiet', '--work-dir', tmp_path/'w')  # reused
+    run_cli('demo', 'build', '--size', '24', '--quiet', '--work-dir', tmp_path/'w')  # reused (run_cli checks the exit status)
     assert sorted((tmp_path/'w/demo/media').rglob('*.png')) == media
 
 def test_demo_is_deterministic(tmp_path):

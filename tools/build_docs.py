@@ -12,7 +12,7 @@ tables), in notebook order, with full-text search. Notebooks are not executed he
 """
 import argparse, html, json, re, shutil, subprocess, sys, tempfile
 from pathlib import Path
-from tagsim.config import atomic_output
+from tagsim.outputs import atomic_output
 
 ROOT = Path(__file__).resolve().parent.parent
 NBS, PROC, DOCS = ROOT/'nbs', ROOT/'_proc', ROOT/'_docs'

@@ -9,7 +9,7 @@ Without names it runs the analysis notebooks listed in ANALYSIS_NOTEBOOKS.
 """
 import argparse, os, subprocess, sys, time
 from pathlib import Path
-from tagsim.config import atomic_output
+from tagsim.outputs import atomic_output
 
 ROOT = Path(__file__).resolve().parent.parent
 ANALYSIS_NOTEBOOKS = ('07_vocabulary', '08_frequency', '14_runs', '15a_embeddings', '16_search', '17_quality', '18c_variant_evaluation', '19c_viz',
