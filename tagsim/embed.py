@@ -108,7 +108,7 @@ def backbone_embedder(arch:str='efficientnet-lite0', # a registry name
 def run_embedder(run_dir:str|Path, # a run folder written by `train_run`
                 ) -> Embedder:
     "A trained run's `embedding` layer."
-    from tagsim.runs import load_run
+    from tagsim.predict import load_run
     from tagsim.models import embedding_model
     run = load_run(run_dir)
     identity = {'source': 'run', 'run': str(Path(run_dir).resolve()), 'arch': run.config['options']['arch'],

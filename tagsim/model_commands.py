@@ -72,7 +72,7 @@ def cmd_train(a):
 # %% ../nbs/98_model_commands.ipynb #3572e936
 def cmd_evaluate(a):
     "Evaluate a run on its held-out test split."
-    from tagsim.runs import load_run, evaluate_run
+    from tagsim.predict import load_run, evaluate_run
     run = load_run(a.run)
     settings = None
     if a.db or a.media_dir or a.work_dir:
@@ -104,7 +104,7 @@ def _print_prediction(r:dict):
 
 def cmd_predict(a) -> int:
     "Print the top tags of images; returns 1 when some could not be read, 2 when none could."
-    from tagsim.runs import load_run, predict_images
+    from tagsim.predict import load_run, predict_images
     paths = expand_image_args(a.images)
     if not paths: raise FileNotFoundError(f"no image files in {', '.join(map(str, a.images))}")
     results = predict_images(load_run(a.run), paths, top_k=a.top_k, errors='skip')
@@ -215,7 +215,7 @@ def _tag_scores(a, e, index, view) -> tuple:
     "Item ids, their vocabulary labels, the blended scores, each source's scores, and the vocabulary's tags."
     from tagsim.quality import neighbours, knn_scores, label_matrix, tagger_scores, recovery_from_run, blend
     if a.run:
-        from tagsim.runs import load_run
+        from tagsim.predict import load_run
         vocab = load_run(a.run).vocab
         names = vocab.tags
     else:
@@ -262,7 +262,7 @@ def _variant_sources(a):
     "Settings, tag index, embeddings and run for `variants`: the scrape of --db, else of the embeddings or the run."
     from tagsim.index import open_index
     from tagsim.embeddings import load_embeddings
-    from tagsim.runs import load_run
+    from tagsim.predict import load_run
     e = load_embeddings(a.embeddings) if a.embeddings else None
     settings = settings_from_args(a)
     if not a.db and e is not None:

@@ -251,7 +251,7 @@ def tagger_scores(run_dir:str|Path, # a run folder
     from tagsim.outputs import atomic_output
     from tagsim.data import make_dataset
     from tagsim.embed import file_sha256, unlabelled_examples
-    from tagsim.runs import load_run
+    from tagsim.predict import load_run
     cache = e.path/f"tagger-{file_sha256(Path(run_dir)/'model.keras')[:12]}-{e.manifest['ids_crc32']}.npy"
     if cache.exists(): return np.load(cache, allow_pickle=False)
     run = load_run(run_dir)
@@ -270,7 +270,7 @@ def run_split_labels(run_dir:str|Path, # a run folder
                      view:ScrapeView, # `ScrapeView` for the tags
                     ) -> dict:
     "split -> (embedded item ids, 0/1 labels over the run's vocabulary), for the run's train, val and test items."
-    from tagsim.runs import load_run
+    from tagsim.predict import load_run
     run = load_run(run_dir)
     split = json.loads((Path(run_dir)/'split.json').read_text())
     out = {}

@@ -23,7 +23,8 @@ def test_lambda_layer_is_refused_and_never_runs(tmp_path):
     out = keras.layers.Lambda(lambda x, where=where: x * 0 + float(len(open(where, 'w').name)))(inp)
     run = run_folder(tmp_path/'run', keras.Model(inp, keras.layers.Dense(2, name='tags')(out)))
     marker.unlink(missing_ok=True)  # building the model above called the lambda once
-    from tagsim.runs import load_run, RunError
+    from tagsim.predict import load_run
+    from tagsim.runs import RunError
     with pytest.raises(RunError, match='cannot load'): load_run(run)
     assert not marker.exists()
     from PIL import Image
@@ -38,5 +39,6 @@ def test_unregistered_custom_layer_is_refused(tmp_path):
         def call(self, x): return x
     inp = keras.Input((4,))
     run = run_folder(tmp_path/'run', keras.Model(inp, keras.layers.Dense(2, name='tags')(Sneaky()(inp))))
-    from tagsim.runs import load_run, RunError
+    from tagsim.predict import load_run
+    from tagsim.runs import RunError
     with pytest.raises(RunError, match='cannot load'): load_run(run)
