@@ -39,7 +39,7 @@ def pipeline_ratio(arch, size, batch, n_images):
     from tagsim.index import update_index, index_dir_for
     from tagsim.vocabulary import build_vocabulary
     from tagsim.data import build_examples, make_dataset
-    from tagsim.models import build_tagger
+    from tagsim.tagger import build_tagger
     s = load_settings(); db = build_demo(s.demo_dir)
     idx, _ = update_index(db, index_dir_for(s.work_dir, db))
     ex = build_examples(idx, build_vocabulary(idx), db, s.demo_dir/'media')
@@ -74,7 +74,7 @@ def main():
         else: pipeline_ratio(arch, int(size), int(rest[0]), int(rest[1]))
         return
     from tagsim.models import BACKBONES
-    from tagsim.models import describe_hardware
+    from tagsim.hardware import describe_hardware
     print('hardware:', json.dumps(describe_hardware()))
     runs = [(n, b.size) for n, b in BACKBONES.items() if not a.arch or n in a.arch]
     runs += [(x.split('=')[0], int(x.split('=')[1])) for x in a.also if not a.arch or x.split('=')[0] in a.arch]

@@ -24,7 +24,7 @@ def child_memory(size, batch, cap_gb):
                 os._exit(0)
             time.sleep(0.05)
     threading.Thread(target=watchdog, daemon=True).start()
-    from tagsim.models import build_tagger
+    from tagsim.tagger import build_tagger
     m = build_tagger('efficientnetv2-l', 1000, image_size=size, freeze_backbone=False)
     m.compile(optimizer='adam', loss='binary_crossentropy')
     x = np.random.default_rng(0).uniform(0, 255, (batch, size, size, 3)).astype('float32'); y = (np.random.default_rng(1).random((batch, 1000)) < 0.01).astype('float32')
@@ -41,7 +41,7 @@ def time_comparison(arch, size, n_images, batch):
     from tagsim.index import update_index, index_dir_for
     from tagsim.vocabulary import build_vocabulary
     from tagsim.data import build_examples, make_dataset
-    from tagsim.models import build_tagger
+    from tagsim.tagger import build_tagger
     from tagsim.train import cache_features, build_head, make_loss
     s = load_settings(); db = build_demo(s.demo_dir)
     idx, _ = update_index(db, index_dir_for(s.work_dir, db))

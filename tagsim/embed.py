@@ -109,7 +109,7 @@ def run_embedder(run_dir:str|Path, # a run folder written by `train_run`
                 ) -> Embedder:
     "A trained run's `embedding` layer."
     from tagsim.predict import load_run
-    from tagsim.models import embedding_model
+    from tagsim.tagger import embedding_model
     run = load_run(run_dir)
     identity = {'source': 'run', 'run': str(Path(run_dir).resolve()), 'arch': run.config['options']['arch'],
                 'layer': 'embedding', 'weights': file_sha256(Path(run_dir)/'model.keras'), 'image_size': run.image_size}

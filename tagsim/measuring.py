@@ -8,7 +8,8 @@ import json, os, resource, subprocess, sys, time
 from pathlib import Path
 import numpy as np
 from .outputs import write_json
-from .models import build_backbone, build_tagger
+from .models import build_backbone
+from .tagger import build_tagger
 
 # %% auto #0
 __all__ = ['MEASURED_TAGS', 'count_flops', 'random_images', 'time_inference', 'time_training', 'peak_memory_mb', 'compute_device',

@@ -16,7 +16,9 @@ from .vocabulary import Vocabulary, build_vocabulary
 from .images import compute_dhashes, repost_groups
 from .data import build_examples, split_items, make_dataset, Examples, SPLITS, write_left_out
 from .media import reason_counts
-from .models import build_tagger, get_backbone, describe_hardware, setup_precision
+from .tagger import build_tagger
+from .models import get_backbone
+from .hardware import describe_hardware, setup_precision
 from .metrics import evaluate_predictions, tune_thresholds, best_and_worst
 from .train import (cache_features, fit_head, fit_tagger, copy_head_weights, feature_cache_dir, build_head,
                           make_loss)

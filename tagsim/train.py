@@ -12,7 +12,9 @@ from keras import layers
 from tqdm.auto import tqdm
 from .outputs import atomic_output
 from .data import Examples, make_dataset, SkipLog, save_part, complete_parts
-from .models import build_tagger, get_backbone, get_strategy
+from .tagger import build_tagger
+from .models import get_backbone
+from .hardware import get_strategy
 from .metrics import average_precision
 
 # %% auto #0

@@ -70,8 +70,8 @@ def test_formulas_render_offline(site, browser):
     assert not errors and page.locator('mjx-container').count() > 0
 
 def test_hostile_tags_in_examples_render_as_text(site, browser):
-    "The report notebook's examples hold `<script>` tags: on the site they are text, and no script carries them."
-    page, errors = open_page(browser, site/'20_report.html')
+    "The safe-HTML notebook's examples hold `<script>` tags: on the site they are text, and no script carries them."
+    page, errors = open_page(browser, site/'20_safe_html.html')
     assert not errors
     assert "<script>alert(1)</script>" in page.inner_text('body')
     scripts = page.eval_on_selector_all('script', 'els => els.map(e => e.getAttribute("src") || e.textContent)')

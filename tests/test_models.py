@@ -13,7 +13,8 @@ def test_mirrored_strategy_on_two_logical_cpus():
         import tensorflow as tf, numpy as np, keras
         cpu = tf.config.list_physical_devices('CPU')[0]
         tf.config.set_logical_device_configuration(cpu, [tf.config.LogicalDeviceConfiguration()] * 2)
-        from tagsim.models import get_strategy, build_tagger
+        from tagsim.hardware import get_strategy
+        from tagsim.tagger import build_tagger
         s = get_strategy()
         print(type(s).__name__, s.num_replicas_in_sync)
         with s.scope():
@@ -28,7 +29,7 @@ def test_multiworker_when_tf_config(monkeypatch):
     out = run_py("""
         import os, json
         os.environ['TF_CONFIG'] = json.dumps({'cluster': {'worker': ['localhost:1', 'localhost:2']}, 'task': {'type': 'worker', 'index': 0}})
-        from tagsim.models import get_strategy
+        from tagsim.hardware import get_strategy
         import tensorflow as tf
         orig = tf.distribute.MultiWorkerMirroredStrategy
         tf.distribute.MultiWorkerMirroredStrategy = lambda *a, **k: 'multi-worker'  # do not start a real cluster
@@ -40,7 +41,7 @@ def test_mixed_precision_keeps_output_float32():
     out = run_py("""
         import keras
         keras.mixed_precision.set_global_policy('mixed_float16')
-        from tagsim.models import build_tagger
+        from tagsim.tagger import build_tagger
         m = build_tagger('small-cnn', 4, image_size=32)
         print(m.get_layer('embedding').compute_dtype, m.output.dtype)
     """)

@@ -39,7 +39,8 @@ def test_crafted_pickles_run_nothing(tmp_path):
 
 def test_lite0_unfreeze_top_and_torch_file(tmp_path):
     "unfreeze_top works on Lite0's blocks (its head conv counts as the last block); a PyTorch file loads like 'imagenet'."
-    from tagsim.models import build_tagger, build_backbone
+    from tagsim.tagger import build_tagger
+    from tagsim.models import build_backbone
     from tagsim.torchweights import lite0_imagenet_file
     t = build_tagger('efficientnet-lite0', 3, weights='imagenet', image_size=64, unfreeze_top=2)
     trainable = {l.name.split('_')[0] for l in t.get_layer('efficientnet_lite0').layers if l.trainable and l.weights}
