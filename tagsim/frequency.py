@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 import numpy as np, pandas as pd
 from .normalize import TagGroups, group_tags
-from .vocabulary import FLAGS
+from .flags import FLAGS
 from .outputs import atomic_output
 
 # %% auto #0

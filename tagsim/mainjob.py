@@ -62,7 +62,7 @@ def job_similar(job:JobFolder, # the job folder
                ) -> int:
     "Write similar.json (a few items and their neighbours) and duplicates.csv; returns the number of duplicate pairs."
     from tagsim.search import open_vector_index
-    from tagsim.quality import near_duplicates
+    from tagsim.neighbours import near_duplicates
     index = open_vector_index(e)
     rows = np.linspace(0, len(e) - 1, min(queries, len(e))).astype(int)
     found, sims = index.query(np.asarray(e.vectors[rows], np.float32), k + 1)

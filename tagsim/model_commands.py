@@ -191,7 +191,7 @@ def cmd_similar(a):
 def cmd_duplicates(a):
     "Near-duplicate pairs as CSV."
     from tagsim.outputs import write_csv
-    from tagsim.quality import near_duplicates, dhash_agreement
+    from tagsim.neighbours import near_duplicates, dhash_agreement
     e, index, view = _search(a)
     cache = settings_from_args(a).work_dir/'dhash'/'embeddings.json'
     pairs = near_duplicates(e, index, view, threshold=a.threshold, k=a.k, cache_file=cache)
@@ -204,7 +204,7 @@ def cmd_duplicates(a):
 def cmd_outliers(a):
     "Items ranked by how unusual they are, as CSV."
     from tagsim.outputs import write_csv
-    from tagsim.quality import outliers
+    from tagsim.neighbours import outliers
     e, index, view = _search(a)
     table = outliers(e, index, view, k=a.k)
     write_csv(a.out, table.head(a.top) if a.top else table)
@@ -213,7 +213,8 @@ def cmd_outliers(a):
 # %% ../nbs/98_model_commands.ipynb #423f441a
 def _tag_scores(a, e, index, view) -> tuple:
     "Item ids, their vocabulary labels, the blended scores, each source's scores, and the vocabulary's tags."
-    from tagsim.quality import neighbours, knn_scores, label_matrix, tagger_scores, recovery_from_run, blend
+    from tagsim.neighbours import neighbours
+    from tagsim.quality import knn_scores, label_matrix, tagger_scores, recovery_from_run, blend
     if a.run:
         from tagsim.predict import load_run
         vocab = load_run(a.run).vocab

@@ -98,7 +98,8 @@ def _comma_list(value:str|None) -> list:
 def cmd_vocab(a):
     "Build a vocabulary and save it as JSON."
     from tagsim.index import open_index
-    from tagsim.vocabulary import build_vocabulary, DEFAULT_BLOCKLIST
+    from tagsim.vocabulary import build_vocabulary
+    from tagsim.flags import DEFAULT_BLOCKLIST
     settings = settings_from_args(a)
     index, _ = open_index(settings, progress=True)
     block = DEFAULT_BLOCKLIST if a.block is None else _comma_list(a.block)
