@@ -99,6 +99,15 @@ def _threshold_result(feats, split, y_all, *, tags:list, vocab, eval_cols:np.nda
     return {'vocabulary': len(vocab), 'training items': len(train), 'epochs': len(hist['loss']), 'mAP on shared tags': float(np.nanmean(ap))}
 
 # %% ../nbs/22a_architectures.ipynb #7556e007
+def _shared_test_columns(y_all:np.ndarray, # labels of the widest vocabulary, one row per featurised item
+                         split:np.ndarray, # split code per row (2: test)
+                         widest, # the vocabulary of the lowest threshold
+                         narrowest, # the vocabulary of the highest threshold
+                        ) -> np.ndarray:
+    "Columns of the tags every threshold keeps that have at least 3 test positives: the fair ground for comparing."
+    cols = np.array([widest.tags.index(t) for t in narrowest.tags])
+    return cols[y_all[split == 2][:, cols].sum(0) >= 3]
+
 def min_occurrence_ablation(settings, # the scrape (`Settings`)
                             thresholds=(2, 3, 5, 10, 20), # `min_occurrences` values to compare
                             arch:str='efficientnet-lite0', # backbone (frozen, ImageNet weights where it has them)
@@ -122,9 +131,9 @@ def min_occurrence_ablation(settings, # the scrape (`Settings`)
     split, _ = repost_safe_split(ex.subset(rows), TrainOptions(arch=arch, repost_distance=repost_distance, seed=seed),
                                  settings.work_dir/'dhash'/f'{index.path.name}.json')
     y_all = ex.labels(rows)
-    eval_cols = np.array([widest.tags.index(t) for t in vocabs[max(vocabs)].tags])
-    eval_cols = eval_cols[y_all[split == 2][:, eval_cols].sum(0) >= 3]  # tags with at least 3 test positives
+    eval_cols = _shared_test_columns(y_all, split, widest=widest, narrowest=vocabs[max(vocabs)])
     with tempfile.TemporaryDirectory() as work:
-        out = {t: _threshold_result(feats, split, y_all, tags=widest.tags, vocab=v, eval_cols=eval_cols, work=Path(work)/str(t), epochs=epochs, seed=seed)
+        out = {t: _threshold_result(feats, split, y_all, tags=widest.tags, vocab=v, eval_cols=eval_cols,
+                                    work=Path(work)/str(t), epochs=epochs, seed=seed)
                for t, v in vocabs.items()}
     return pd.DataFrame.from_dict(out, orient='index').rename_axis('min_occurrences').assign(**{'shared tags': len(eval_cols)})

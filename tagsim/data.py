@@ -182,6 +182,18 @@ def _decoder(paths:list, # image file per position
         return blank, False
     return decode
 
+def _decoded(ds, # a dataset of row positions
+             decode, # position -> (image, readable), from `_decoder`
+             image_size:int, # output size
+             deterministic:bool, # keep the order (False lets a shuffled pipeline take images as they come)
+            ):
+    "(position, image) for every readable row, decoded in parallel; unreadable rows are dropped."
+    import tensorflow as tf
+    ds = ds.map(lambda k: (k, *tf.numpy_function(decode, [k], [tf.uint8, tf.bool], stateful=False)),
+                num_parallel_calls=tf.data.AUTOTUNE, deterministic=deterministic)
+    ds = ds.filter(lambda k, im, ok: ok)
+    return ds.map(lambda k, im, ok: (k, tf.ensure_shape(im, (image_size, image_size, 3))))
+
 def make_dataset(examples:Examples, # the examples table
                  rows=None, # which rows to use (default all), e.g. one split
                  image_size:int=224, # output size (the architecture's)
@@ -205,10 +217,7 @@ def make_dataset(examples:Examples, # the examples table
                       max_pixels=max_pixels)
     ds = tf.data.Dataset.from_tensor_slices(np.arange(len(rows), dtype=np.int64))
     if shuffle: ds = ds.shuffle(len(rows), seed=seed, reshuffle_each_iteration=True)
-    ds = ds.map(lambda k: (k, *tf.numpy_function(decode, [k], [tf.uint8, tf.bool], stateful=False)),
-                num_parallel_calls=tf.data.AUTOTUNE, deterministic=not shuffle)
-    ds = ds.filter(lambda k, im, ok: ok)
-    ds = ds.map(lambda k, im, ok: (k, tf.ensure_shape(im, (image_size, image_size, 3))))
+    ds = _decoded(ds, decode, image_size=image_size, deterministic=not shuffle)
     if cache: ds = ds.cache('' if cache is True else str(cache))
     def finish(k, im):
         im = tf.cast(im, tf.float32)

@@ -148,6 +148,15 @@ def _hash_one(p, # an image file
     cache[key] = str(h)
     return h, 'new'
 
+def _save_dhash_cache(cache_file:str|Path|None, # the JSON cache file, or None for no cache
+                      cache:dict, # path -> hash and file signature
+                     ):
+    "Write the hash cache atomically, so that a killed run keeps the hashes it saved."
+    import json
+    from tagsim.outputs import atomic_output
+    if cache_file:
+        with atomic_output(cache_file) as tmp: tmp.write_text(json.dumps(cache))
+
 def compute_dhashes(paths, # image files
                     cache_file:str|Path|None=None, # JSON cache of earlier hashes (path, size, mtime), or None
                     max_pixels:int=DEFAULT_MAX_PIXELS, # refuse images with more pixels
@@ -155,14 +164,9 @@ def compute_dhashes(paths, # image files
                     save_every:int=2000, # write the cache after this many new hashes
                    ) -> tuple[np.ndarray, np.ndarray, dict]:
     "dHash per path, a mask of the paths that could be hashed, and path -> reason for the others."
-    import json
     from tqdm.auto import tqdm
-    from tagsim.outputs import atomic_output
     cache = _dhash_cache(cache_file)
     out, ok, bad, dirty = np.zeros(len(paths), np.uint64), np.zeros(len(paths), bool), {}, 0
-    def save():
-        if cache_file:
-            with atomic_output(cache_file) as tmp: tmp.write_text(json.dumps(cache))
     for i, p in enumerate(tqdm(paths, desc='hashing', disable=not progress, leave=False)):
         h, note = _hash_one(p, cache, max_pixels)
         if h is None:
@@ -171,7 +175,7 @@ def compute_dhashes(paths, # image files
         out[i], ok[i] = np.uint64(h), True
         dirty += note == 'new'
         if dirty >= save_every:
-            save()
+            _save_dhash_cache(cache_file, cache)
             dirty = 0
-    if dirty: save()
+    if dirty: _save_dhash_cache(cache_file, cache)
     return out, ok, bad

@@ -195,11 +195,11 @@ class ScrapeView:
         from tagsim.index import open_index
         from tagsim.storage import Scrape
         from tagsim.media import media_table
-        s = load_settings(db_path=e.manifest['scrape'], media_dir=e.manifest['media_dir'], work_dir=work_dir)
-        self.index = index if index is not None else open_index(s)[0]
+        settings = load_settings(db_path=e.manifest['scrape'], media_dir=e.manifest['media_dir'], work_dir=work_dir)
+        self.index = index if index is not None else open_index(settings)[0]
         self.ids, self.tags = item_tags(self.index)
-        with Scrape(s.scrape_path) as sc: media = media_table(sc)
-        self.media_dir, self.paths = s.media_path, dict(zip(media.item_id.tolist(), media.path.tolist()))
+        with Scrape(settings.scrape_path) as scrape: media = media_table(scrape)
+        self.media_dir, self.paths = settings.media_path, dict(zip(media.item_id.tolist(), media.path.tolist()))
     def tags_of(self, item_id:int) -> list:
         k = np.searchsorted(self.ids, item_id)
         return self.tags[k] if k < len(self.ids) and self.ids[k] == item_id else []

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 import keras
 from keras import layers
-from .models import CaffePreprocess, build_backbone, get_backbone
+from .models import Backbone, CaffePreprocess, build_backbone, get_backbone
 
 # %% auto #0
 __all__ = ['set_trainable_top_blocks', 'build_tagger', 'embedding_model']
@@ -32,6 +32,24 @@ def set_trainable_top_blocks(backbone:keras.Model, # the backbone model
     return [b for b in blocks if b in top]
 
 # %% ../nbs/11a_tagger.ipynb #6e530eb9
+def _preprocessing(b:Backbone, # the backbone's registry entry
+                  ):
+    "The layer that scales 0-255 pixels as the backbone expects; none where the backbone carries its own."
+    return {'caffe': CaffePreprocess(name='preprocess'),
+            'rescale': layers.Rescaling(1 / 255, name='preprocess')}.get(b.preprocessing, lambda t: t)
+
+def _head(x, # the backbone's feature maps
+          n_tags:int, # vocabulary size
+          embedding_dim:int|None, # size of the `embedding` layer; None: the pooled features themselves
+          dropout:float, # dropout before the output layer
+         ):
+    "Pooling -> `embedding` -> dropout -> sigmoid `tags`, which stays float32 under mixed precision."
+    x = layers.GlobalAveragePooling2D(name='pool')(x)
+    x = (layers.Dense(embedding_dim, activation='relu', name='embedding')(x) if embedding_dim
+         else layers.Identity(name='embedding')(x))
+    x = layers.Dropout(dropout, name='dropout')(x)
+    return layers.Dense(n_tags, activation='sigmoid', dtype='float32', name='tags')(x)
+
 def build_tagger(arch:str, # a registry name
                  n_tags:int, # vocabulary size
                  weights:str|Path|None=None, # 'imagenet', None or a weights file for the backbone
@@ -46,16 +64,11 @@ def build_tagger(arch:str, # a registry name
     size = image_size or b.size
     backbone = build_backbone(arch, weights, size)
     inp = keras.Input((size, size, 3), name='image')
-    x = {'caffe': CaffePreprocess(name='preprocess'),
-         'rescale': layers.Rescaling(1 / 255, name='preprocess')}.get(b.preprocessing, lambda t: t)(inp)
+    x = _preprocessing(b)(inp)
     if freeze_backbone: backbone.trainable = False
     if freeze_backbone and unfreeze_top: set_trainable_top_blocks(backbone, arch, unfreeze_top)
     x = backbone(x, training=False)
-    x = layers.GlobalAveragePooling2D(name='pool')(x)
-    x = (layers.Dense(embedding_dim, activation='relu', name='embedding')(x) if embedding_dim
-         else layers.Identity(name='embedding')(x))
-    x = layers.Dropout(dropout, name='dropout')(x)
-    out = layers.Dense(n_tags, activation='sigmoid', dtype='float32', name='tags')(x)
+    out = _head(x, n_tags=n_tags, embedding_dim=embedding_dim, dropout=dropout)
     model = keras.Model(inp, out, name=f"tagger_{arch.replace('-', '_')}")
     model.tagsim_config = {'arch': arch, 'image_size': size, 'n_tags': n_tags, 'embedding_dim': embedding_dim,
                            'dropout': dropout}
