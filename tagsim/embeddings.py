@@ -12,7 +12,7 @@ from .outputs import atomic_output, write_json
 from .embed import EMBEDDING_FILES, EmbeddingsError, ids_checksum
 
 # %% auto #0
-__all__ = ['Embeddings', 'check_embeddings', 'load_embeddings', 'merge_embeddings']
+__all__ = ['Embeddings', 'load_plain_npy', 'check_embeddings', 'load_embeddings', 'merge_embeddings']
 
 # %% ../nbs/15a_embeddings.ipynb #1440d760
 @dataclass
@@ -30,11 +30,15 @@ class Embeddings:
         return np.where((len(self.ids) > 0) & (self.ids[pos] == item_ids), pos, -1)
 
 # %% ../nbs/15a_embeddings.ipynb #3dd6eb27
-def _load_npy(path:Path, mmap:bool):
+def load_plain_npy(path:Path, # a `.npy` file, possibly from elsewhere
+                   mmap:bool=False, # memory-map instead of reading into memory
+                  ) -> np.ndarray:
+    "A plain numpy array from `path`; `EmbeddingsError` naming the file for anything else (pickled objects included)."
     try: return np.load(path, mmap_mode='r' if mmap else None, allow_pickle=False)
     except (ValueError, OSError, EOFError) as e:
         raise EmbeddingsError(f"{path} is not a plain numpy array file ({str(e)[:100]})") from None
 
+# %% ../nbs/15a_embeddings.ipynb #p_finchkx
 def _finite_check(e:Embeddings, block:int=65536):
     "Refuse rows holding NaN or infinities, naming how many and the first ids."
     bad = [s + np.flatnonzero(~np.isfinite(e.vectors[s:s + block]).all(1)) for s in range(0, len(e.ids), block)]
@@ -76,7 +80,8 @@ def load_embeddings(path:str|Path, # an embeddings folder
     try: manifest = json.loads((path/'manifest.json').read_text(encoding='utf-8'))
     except (ValueError, UnicodeDecodeError) as e:
         raise EmbeddingsError(f"{path/'manifest.json'} is not JSON ({e})") from None
-    e = Embeddings(path, _load_npy(path/'embeddings.npy', True), _load_npy(path/'image_ids.npy', False), manifest)
+    vectors, ids = load_plain_npy(path/'embeddings.npy', mmap=True), load_plain_npy(path/'image_ids.npy')
+    e = Embeddings(path, vectors, ids, manifest)
     check_embeddings(e, expect_model, expect_dim)
     return e
 

@@ -172,8 +172,8 @@ def _query_vector(a, e, view):
         return np.asarray(e.vectors[row], np.float32)
     if a.tag is not None: return tag_centroid(e, view, a.tag)
     if a.image is not None: return image_vector(e, a.image)
-    from tagsim.embeddings import _load_npy
-    return _load_npy(Path(a.vector), False)
+    from tagsim.embeddings import load_plain_npy
+    return load_plain_npy(Path(a.vector))
 
 # %% ../nbs/98_model_commands.ipynb #1f1bf89c
 def cmd_similar(a):
