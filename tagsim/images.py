@@ -101,6 +101,15 @@ def hamming(a:int, b:int) -> int:
     return (int(a) ^ int(b)).bit_count()
 
 # %% ../nbs/09_images.ipynb #c1246978
+def _band_keys(h:np.ndarray, # 64-bit hashes
+               max_distance:int, # the largest Hamming distance that counts as a repeat
+              ) -> list:
+    """The hashes cut into `max_distance + 1` bands of bits, one list of band values per band: two hashes within
+    `max_distance` bits agree on at least one whole band, so only items sharing a band value need comparing."""
+    bounds = np.linspace(0, 64, max_distance + 2).astype(int)
+    return [((h >> np.uint64(lo)) & np.uint64((1 << (hi - lo)) - 1)).tolist()
+            for lo, hi in zip(bounds[:-1], bounds[1:])]
+
 def repost_groups(hashes, # 64-bit hashes, one per item (uint64 array or ints), in priority order (e.g. upload time)
                   max_distance:int=4, # Hamming distance at or below which an item repeats a group's first picture
                  ) -> np.ndarray:
@@ -108,9 +117,7 @@ def repost_groups(hashes, # 64-bit hashes, one per item (uint64 array or ints), 
     group."""
     h = np.asarray(hashes, dtype=np.uint64)
     n = len(h)
-    bounds = np.linspace(0, 64, max_distance + 2).astype(int)
-    keys = [((h >> np.uint64(lo)) & np.uint64((1 << (hi - lo)) - 1)).tolist()
-            for lo, hi in zip(bounds[:-1], bounds[1:])]
+    keys = _band_keys(h, max_distance)
     buckets = [dict() for _ in keys]
     hv = h.tolist()
     label = np.empty(n, dtype=np.int64)

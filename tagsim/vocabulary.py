@@ -223,20 +223,27 @@ def build_vocabulary(index, # a `TagIndex`
     return _vocabulary_of(g, chosen, counts, params=params, fingerprint=index.fingerprint, report=report, aliases=dict(aliases.mapping))
 
 # %% ../nbs/07a_vocabulary.ipynb #36f64cf1
-def encode_index(vocab:Vocabulary, # the vocabulary
-                 index, # a `TagIndex`
-                 min_tags_per_item:int|None=None, # items with fewer vocabulary tags are left out (default: the vocabulary's)
-                ) -> dict:
-    "Item ids with their vocabulary indices (CSR arrays), and the item ids left without enough tags."
+def _vocabulary_rows(vocab:Vocabulary, # the vocabulary
+                     index, # a `TagIndex`
+                     eligible:np.ndarray|None, # per item, whether its flags are wanted; None: every item
+                    ) -> tuple[np.ndarray, np.ndarray]:
+    "Item and vocabulary column of each index row that names a vocabulary tag, once per item and tag."
     g = group_tags(index, AliasMap.from_resolved(vocab.aliases), vocab.params.get('normalize', True))
     pos = {k: i for i, k in enumerate(vocab.keys)}
     group_to_vocab = np.array([pos.get(k, -1) for k in g.keys], dtype=np.int32)
     col = group_to_vocab[g.row_group] if len(g.row_group) else np.zeros(0, np.int32)
     ok = g.row_first & (col >= 0)
+    if eligible is not None: ok &= eligible[index.row_item]
+    return index.row_item[ok], col[ok]
+
+def encode_index(vocab:Vocabulary, # the vocabulary
+                 index, # a `TagIndex`
+                 min_tags_per_item:int|None=None, # items with fewer vocabulary tags are left out (default: the vocabulary's)
+                ) -> dict:
+    "Item ids with their vocabulary indices (CSR arrays), and the item ids left without enough tags."
     mask = vocab.params.get('flags')
     eligible = items_with_flags(index, mask)
-    if mask is not None: ok &= eligible[index.row_item]
-    rows, cols = index.row_item[ok], col[ok]
+    rows, cols = _vocabulary_rows(vocab, index, eligible if mask is not None else None)
     per_item = np.bincount(rows, minlength=index.n_items)
     need = vocab.params.get('min_tags_per_item', 1) if min_tags_per_item is None else min_tags_per_item
     use = eligible & (per_item >= need)
