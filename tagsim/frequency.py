@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from .normalize import TagGroups, group_tags
 from .flags import FLAGS
-from .outputs import atomic_output
+from .outputs import save_png
 
 # %% auto #0
 __all__ = ['DEFAULT_THRESHOLDS', 'fit_power_law', 'power_law_tests', 'tag_frequency_summary', 'coverage_curve',
@@ -219,9 +219,7 @@ def save_plots(index, # a `TagIndex`
         fig, ax = plt.subplots(figsize=(6, 4))
         draw(ax)
         fig.tight_layout()
-        with atomic_output(out_dir/f'{name}.png') as tmp: fig.savefig(tmp, dpi=110, format='png')
-        plt.close(fig)
-        paths.append(out_dir/f'{name}.png')
+        paths.append(save_png(fig, out_dir/f'{name}.png'))
     return paths
 
 # %% ../nbs/08_frequency.ipynb #caaee12e

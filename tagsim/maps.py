@@ -12,8 +12,8 @@ from .signals import visual_vectors
 from .projection import umap_projection
 
 # %% auto #0
-__all__ = ['ITEM_TOOLTIP', 'TAG_TOOLTIP', 'item_map_figure', 'save_png', 'map_figure', 'write_html', 'item_map_html',
-           'tag_points', 'group_links', 'tag_map_figure', 'tag_map_html']
+__all__ = ['ITEM_TOOLTIP', 'TAG_TOOLTIP', 'item_map_figure', 'map_figure', 'write_html', 'item_map_html', 'tag_points',
+           'group_links', 'tag_map_figure', 'tag_map_html']
 
 # %% ../nbs/19a_maps.ipynb #f3795b8f
 def _palette(groups:list) -> dict:
@@ -38,16 +38,6 @@ def item_map_figure(xy:np.ndarray, # (n, 2) map positions
     ax.set_xticks([]), ax.set_yticks([])
     ax.legend(markerscale=3, fontsize=7, loc='best')
     return fig
-
-# %% ../nbs/19a_maps.ipynb #997f7d38
-def save_png(fig, # a matplotlib figure
-             path:str|Path, # the PNG to write, atomically
-            ) -> Path:
-    "Write the figure as a PNG and close it."
-    import matplotlib.pyplot as plt
-    with atomic_output(path) as tmp: fig.savefig(tmp, format='png', dpi=110, bbox_inches='tight')
-    plt.close(fig)
-    return Path(path)
 
 # %% ../nbs/19a_maps.ipynb #8716002b
 ITEM_TOOLTIP = '<div style="width:220px"><img src="@thumb" width="96" height="96"><div>item @item_id · @group</div><div>@tags</div></div>'

@@ -11,7 +11,7 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['FORMULA_STARTS', 'remove_stale_temporaries', 'atomic_output', 'json_safe', 'to_json', 'write_json', 'csv_safe',
-           'write_csv']
+           'write_csv', 'save_png']
 
 # %% ../nbs/00a_outputs.ipynb #b5ee23dd
 def _current_umask() -> int:
@@ -94,4 +94,14 @@ def write_csv(path:str|Path, # the file to write, atomically
     for col in safe.columns:
         if safe[col].dtype == object or pd.api.types.is_string_dtype(safe[col]): safe[col] = safe[col].map(csv_safe)
     with atomic_output(path) as tmp: safe.to_csv(tmp, index=False)
+    return Path(path)
+
+# %% ../nbs/00a_outputs.ipynb #p_pngdefx
+def save_png(fig, # a matplotlib figure
+             path:str|Path, # the PNG to write, atomically
+            ) -> Path:
+    "Write the figure as a PNG and close it."
+    import matplotlib.pyplot as plt
+    with atomic_output(path) as tmp: fig.savefig(tmp, format='png', dpi=110, bbox_inches='tight')
+    plt.close(fig)
     return Path(path)

@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .maps import group_links, item_map_figure, item_map_html, save_png, tag_map_figure, tag_map_html, tag_points
+from .maps import group_links, item_map_figure, item_map_html, tag_map_figure, tag_map_html, tag_points
+from .outputs import save_png
 from .projection import item_groups, subsample_rows, thumbnail_uri, umap_projection
 from .projector import projector_export
 
