@@ -4,19 +4,19 @@
 
 # %% ../nbs/10_data.ipynb #81217d95
 from __future__ import annotations
-import threading, zlib
+import json, threading, zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, pandas as pd
 from .storage import Scrape
 from .media import media_table, require_media_dir, media_file, reason_counts
-from .outputs import write_csv, atomic_output
+from .outputs import write_csv, atomic_output, write_json
 from .vocabulary import Vocabulary, encode_index
 from .images import load_image, ImageError, DEFAULT_MAX_PIXELS
 
 # %% auto #0
 __all__ = ['SPLITS', 'take_csr_rows', 'Examples', 'build_examples', 'write_left_out', 'split_items', 'SkipLog', 'make_dataset',
-           'save_part', 'complete_parts', 'show_examples']
+           'save_part', 'complete_parts', 'read_skipped', 'fill_parts', 'show_examples']
 
 # %% ../nbs/10_data.ipynb #956713ab
 def take_csr_rows(indptr, # CSR row pointers
@@ -247,6 +247,39 @@ def complete_parts(folder:Path, # the parts folder
     files = sorted(Path(folder).glob('part-*.ids.npy'))
     ids = [np.load(f, allow_pickle=False) for f in files]
     return files, (np.concatenate(ids) if ids else np.zeros(0, np.int64))
+
+# %% ../nbs/10_data.ipynb #p_rdskipx
+def read_skipped(folder:Path, # the parts folder
+                ) -> dict:
+    "The parts folder's record of unreadable items: item id -> reason (empty when there is none)."
+    path = Path(folder)/'skipped.json'
+    return {int(k): v for k, v in json.loads(path.read_text()).items()} if path.exists() else {}
+
+# %% ../nbs/10_data.ipynb #p_fillprtx
+def fill_parts(folder:Path, # the parts folder
+               todo:np.ndarray, # the rows still to compute
+               compute, # rows -> (values, their item ids, {item id: reason} for the rows that could not be read)
+               kind:str, # the values' file tag (`save_part`)
+               skipped:dict, # item id -> reason so far; updated and saved as `skipped.json`
+               part_size:int, # rows per part: the most work a kill can lose
+               desc:str, # progress bar label
+               progress:bool=False, # show a progress bar
+               leave:bool=True, # keep the finished bar on screen
+              ):
+    "Compute `todo` a part at a time, saving each part, and the skip record, as soon as it is done."
+    from tqdm.auto import tqdm
+    number = len(complete_parts(folder)[0])
+    with tqdm(total=len(todo), desc=desc, unit='img', disable=not progress, leave=leave) as bar:
+        for start in range(0, len(todo), part_size):
+            rows = todo[start:start + part_size]
+            values, ids, bad = compute(rows)
+            if len(ids):
+                save_part(folder, number, values, ids, kind=kind)
+                number += 1
+            if bad:
+                skipped.update(bad)
+                write_json(Path(folder)/'skipped.json', {str(k): v for k, v in skipped.items()})
+            bar.update(len(rows))
 
 # %% ../nbs/10_data.ipynb #408b2a89
 def show_examples(examples:Examples, # the examples table

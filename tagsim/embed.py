@@ -12,7 +12,7 @@ from .config import Settings
 from .outputs import atomic_output, write_json
 from .storage import Scrape
 from .media import media_table, require_media_dir, media_file
-from .data import Examples, SkipLog, make_dataset, save_part, complete_parts
+from .data import Examples, SkipLog, make_dataset, complete_parts, fill_parts, read_skipped
 
 # %% auto #0
 __all__ = ['EMBEDDING_FILES', 'EmbeddingsError', 'parse_shard', 'unlabelled_examples', 'embeddable_items', 'Embedder',
@@ -147,8 +147,7 @@ def claim_parts(out_dir:Path, # the embeddings folder
 def read_parts(parts:Path) -> tuple[list, np.ndarray, dict]:
     "Complete parts (their id files), all ids they hold, and the skip list (id -> reason)."
     files, ids = complete_parts(parts)
-    skipped = json.loads((parts/'skipped.json').read_text()) if (parts/'skipped.json').exists() else {}
-    return files, ids, {int(k): v for k, v in skipped.items()}
+    return files, ids, read_skipped(parts)
 
 # %% ../nbs/15_embed.ipynb #140a7f1b
 def _compiled(model):
@@ -187,22 +186,13 @@ def extract_parts(examples:Examples, # the items to embed (`embeddable_items`)
                   progress:bool=True, # show a progress bar
                  ) -> dict:
     "Embed the examples that no complete part or skip list holds yet; returns counts."
-    from tqdm.auto import tqdm
     files, done, skipped = read_parts(parts)
     todo = np.flatnonzero(~np.isin(examples.item_id, np.concatenate([done, np.array(list(skipped), np.int64)])))
     if len(todo):
-        infer, number = _compiled(embedder.model), len(files)
-        with tqdm(total=len(todo), desc='embedding', unit='img', disable=not progress) as bar:
-            for start in range(0, len(todo), part_size):
-                rows = todo[start:start + part_size]
-                vectors, ids, bad = embed_part(examples, rows, embedder, infer=infer, fmt=fmt, batch_size=batch_size)
-                if len(ids):
-                    save_part(parts, number, vectors, ids, kind='vec')
-                    number += 1
-                if bad:
-                    skipped |= bad
-                    write_json(parts/'skipped.json', {str(k): v for k, v in skipped.items()})
-                bar.update(min(part_size, len(todo) - start))
+        infer = _compiled(embedder.model)
+        embed = lambda rows: embed_part(examples, rows, embedder, infer=infer, fmt=fmt, batch_size=batch_size)
+        fill_parts(parts, todo, embed, kind='vec', skipped=skipped, part_size=part_size, desc='embedding',
+                   progress=progress)
     return {'reused': int(len(examples) - len(todo)), 'embedded': int(len(todo))}
 
 # %% ../nbs/15_embed.ipynb #ee4057c0

@@ -9,9 +9,7 @@ from pathlib import Path
 import numpy as np
 import keras
 from keras import layers
-from tqdm.auto import tqdm
-from .outputs import write_json
-from .data import Examples, make_dataset, SkipLog, save_part, complete_parts
+from .data import Examples, make_dataset, SkipLog, complete_parts, fill_parts, read_skipped
 from .tagger import build_tagger
 from .models import get_backbone
 from .hardware import get_strategy
@@ -133,7 +131,8 @@ def _feature_part(examples:Examples, # the items to featurise
     for im, iid in make_dataset(examples, rows, with_ids=True, skip_log=log, **dataset):
         feats.append(infer(im).numpy().astype(np.float16))
         ids.append(iid.numpy())
-    return feats, ids, log.items
+    if not ids: return np.zeros((0, 0), np.float16), np.zeros(0, np.int64), log.items
+    return np.concatenate(feats), np.concatenate(ids), log.items
 
 def _read_cached(cache:Path, # the feature cache folder
                  examples:Examples, # the items asked for
@@ -146,32 +145,6 @@ def _read_cached(cache:Path, # the feature cache folder
     rows = np.array([r for r, i in enumerate(examples.item_id.tolist()) if int(i) in pos], dtype=np.int64)
     out = feats[[pos[int(examples.item_id[r])] for r in rows]] if len(rows) else feats[:0]
     return np.asarray(out, dtype=np.float16), rows
-
-def _rows_to_compute(cache:Path, # the feature cache folder
-                     examples:Examples, # the items asked for
-                    ) -> tuple[dict, np.ndarray, int]:
-    "The cache's record of unreadable items, the rows it holds nothing for, and how many parts it holds."
-    skipped = json.loads((cache/'skipped.json').read_text()) if (cache/'skipped.json').exists() else {}
-    done_files, done_ids = complete_parts(cache)
-    known = set(done_ids.tolist()) | {int(k) for k in skipped}
-    todo = np.array([r for r, i in enumerate(examples.item_id.tolist()) if i not in known], dtype=np.int64)
-    return skipped, todo, len(done_files)
-
-def _cache_part(examples:Examples, # the items to featurise
-                rows:np.ndarray, # this part's rows of `examples`
-                infer, # the compiled pooled backbone
-                cache:Path, # the feature cache folder
-                part:int, # the number the part is saved under
-                skipped:dict, # id -> reason of unreadable items so far; updated and saved
-                **dataset, # image_size, batch_size and resize_mode of `make_dataset`
-               ) -> bool:
-    "Save one part's features and add its unreadable items to `skipped.json`; True if a part was saved."
-    feats, ids, bad = _feature_part(examples, rows, infer, **dataset)
-    if feats: save_part(cache, part, np.concatenate(feats), np.concatenate(ids), kind='feat')
-    if bad:
-        skipped.update({str(k): v for k, v in bad.items()})
-        write_json(cache/'skipped.json', skipped)
-    return bool(feats)
 
 def cache_features(examples:Examples, # the items to featurise
                    arch:str, image_size:int, # backbone and input size
@@ -187,21 +160,21 @@ def cache_features(examples:Examples, # the items to featurise
     "Pooled features (float16) for the examples that could be read, their rows, and a report; resumable."
     cache = feature_cache_dir(cache_root, arch, image_size, weights=weights, resize_mode=resize_mode, seed=seed)
     cache.mkdir(parents=True, exist_ok=True)
-    skipped, todo, n_parts = _rows_to_compute(cache, examples)
+    skipped = read_skipped(cache)
+    known = set(complete_parts(cache)[1].tolist()) | set(skipped)
+    todo = np.array([r for r, i in enumerate(examples.item_id.tolist()) if i not in known], dtype=np.int64)
     if len(todo):
         import tensorflow as tf
         model = pooled_backbone(arch, image_size, weights, cache, seed)
         infer = tf.function(lambda x: model(x, training=False), reduce_retracing=True)  # compiled once, not per batch
-        with tqdm(total=len(todo), desc=f'features {arch}', unit='img', disable=not progress, leave=False) as bar:
-            for start in range(0, len(todo), part_size):
-                rows = todo[start:start + part_size]
-                n_parts += _cache_part(examples, rows, infer, cache, part=n_parts, skipped=skipped,
-                                       image_size=image_size, batch_size=batch_size, resize_mode=resize_mode)
-                bar.update(len(rows))
+        featurise = lambda rows: _feature_part(examples, rows, infer, image_size=image_size, batch_size=batch_size,
+                                               resize_mode=resize_mode)
+        fill_parts(cache, todo, featurise, kind='feat', skipped=skipped, part_size=part_size, desc=f'features {arch}',
+                   progress=progress, leave=False)
     feats, rows = _read_cached(cache, examples)
     wanted = set(examples.item_id.tolist())
     report = {'cache': str(cache), 'reused': len(examples) - len(todo), 'computed': len(todo)}
-    return feats, rows, report | {'skipped': {int(k): v for k, v in skipped.items() if int(k) in wanted}}
+    return feats, rows, report | {'skipped': {k: v for k, v in skipped.items() if k in wanted}}
 
 # %% ../nbs/13_train.ipynb #edf9efad
 class ValidationMAP(keras.callbacks.Callback):
