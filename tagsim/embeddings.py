@@ -121,7 +121,8 @@ def merge_embeddings(dirs:list, # shard folders
     parts = [load_embeddings(d) for d in dirs]
     _check_one_model(parts)
     ids = np.concatenate([p.ids for p in parts])
-    if len(np.unique(ids)) != len(ids): raise EmbeddingsError("the folders share item ids: they are not disjoint shards")
+    if len(np.unique(ids)) != len(ids):
+        raise EmbeddingsError("the folders share item ids: they are not disjoint shards")
     order = np.argsort(ids, kind='stable')
     ids = ids[order]
     out_dir = Path(out_dir)
