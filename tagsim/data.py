@@ -241,10 +241,14 @@ def save_part(folder:Path, # the parts folder
     with atomic_output(f'{name}.ids.npy') as tmp: np.save(tmp, np.asarray(ids, np.int64), allow_pickle=False)
 
 # %% ../nbs/10_data.ipynb #pa7t0003
+def _part_files(folder:Path) -> list:
+    "The ids files of the complete parts, in order (an ids file is written last, so it marks its part complete)."
+    return sorted(Path(folder).glob('part-*.ids.npy'))
+
 def complete_parts(folder:Path, # the parts folder
                   ) -> tuple[list, np.ndarray]:
     "The ids files of the complete parts, in order, and all the item ids they hold."
-    files = sorted(Path(folder).glob('part-*.ids.npy'))
+    files = _part_files(folder)
     ids = [np.load(f, allow_pickle=False) for f in files]
     return files, (np.concatenate(ids) if ids else np.zeros(0, np.int64))
 
@@ -268,7 +272,7 @@ def fill_parts(folder:Path, # the parts folder
               ):
     "Compute `todo` a part at a time, saving each part, and the skip record, as soon as it is done."
     from tqdm.auto import tqdm
-    number = len(complete_parts(folder)[0])
+    number = len(_part_files(folder))  # counted, not loaded: the caller has read the ids already
     with tqdm(total=len(todo), desc=desc, unit='img', disable=not progress, leave=leave) as bar:
         for start in range(0, len(todo), part_size):
             rows = todo[start:start + part_size]
