@@ -35,24 +35,26 @@ def comparison_jobs(archs=COMPARED, # registry names
     return jobs
 
 # %% ../nbs/22a_architectures.ipynb #59819d3a
+def _result_columns(r:dict) -> dict:
+    "The table columns one measurement fills: its error, or its figures named by kind, threads and batch."
+    if 'error' in r: return {f"{r['kind']} error": r['error']}
+    if r['kind'] == 'profile':
+        return {'params (M)': r['backbone_params'] / 1e6, 'with classifier (M)': r.get('classifier_params', np.nan) / 1e6,
+                'GFLOPs/img': r['flops'] / 1e9}
+    if r['kind'] == 'inference':
+        t = f", {r['threads']} thr" if r.get('threads') else ''
+        return {f'ms/img b1{t}': r['ms_per_image_b1'], f'ms/img b32{t}': r['ms_per_image_b32'],
+                f'infer MiB{t}': r['peak_memory_mb']}
+    if r['kind'] == 'train':
+        return {f"train s/img b{r['batch']}": r['s_per_step'] / r['batch'], f"train MiB b{r['batch']}": r['peak_memory_mb']}
+    return {}
+
 def comparison_table(results:list, # `measure_in_child` results
                     ) -> pd.DataFrame:
     """One row per architecture: size, parameters, GFLOPs, inference speed per thread count, training speed and memory
     per batch."""
     rows = {}
-    for r in results:
-        row = rows.setdefault(r['arch'], {'size': r['size']})
-        if 'error' in r:
-            row[f"{r['kind']} error"] = r['error']
-            continue
-        if r['kind'] == 'profile':
-            row |= {'params (M)': r['backbone_params'] / 1e6, 'with classifier (M)': r.get('classifier_params', np.nan) / 1e6,
-                    'GFLOPs/img': r['flops'] / 1e9}
-        if r['kind'] == 'inference':
-            t = f", {r['threads']} thr" if r.get('threads') else ''
-            row |= {f'ms/img b1{t}': r['ms_per_image_b1'], f'ms/img b32{t}': r['ms_per_image_b32'], f'infer MiB{t}': r['peak_memory_mb']}
-        if r['kind'] == 'train':
-            row |= {f"train s/img b{r['batch']}": r['s_per_step'] / r['batch'], f"train MiB b{r['batch']}": r['peak_memory_mb']}
+    for r in results: rows.setdefault(r['arch'], {'size': r['size']}).update(_result_columns(r))
     table = pd.DataFrame.from_dict(rows, orient='index')
     if {'ms/img b32, 1 thr', 'ms/img b32, 2 thr'} <= set(table.columns):
         table['speed-up 1→2 thr'] = table['ms/img b32, 1 thr'] / table['ms/img b32, 2 thr']

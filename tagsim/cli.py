@@ -342,6 +342,23 @@ def _scrape_name(a) -> str:
     try: return str(settings_from_args(a).scrape_path)
     except (SettingsError, OSError): return str(getattr(a, 'db', None) or 'the scrape')
 
+def _input_errors() -> tuple:
+    "The errors whose own message says what is wrong with the input, the settings or a file."
+    from tagsim.storage import ScrapeError
+    from tagsim.media import UnsafeMediaPath
+    from tagsim.apijson import ApiJsonError
+    from tagsim.normalize import AliasError
+    from tagsim.images import ImageError
+    from tagsim.embed import EmbeddingsError
+    return (ScrapeError, SettingsError, ApiJsonError, AliasError, UnsafeMediaPath, ImageError, EmbeddingsError,
+            FileExistsError, FileNotFoundError, ValueError, MemoryError)
+
+def _error_line(e:Exception, a) -> str:
+    "The one line that `tagsim` prints for an error in the input, the scrape or the file system."
+    if isinstance(e, _input_errors()): return str(e)
+    if isinstance(e, sqlite3.DatabaseError): return f"cannot read the scrape {_scrape_name(a)}: {e}"
+    return _os_error(e, a)
+
 # %% ../nbs/99_cli.ipynb #6a602531
 MODEL_COMMANDS = ('train', 'evaluate', 'predict', 'embed', 'similar', 'duplicates', 'outliers', 'suggest',
                   'mislabelled', 'variants', 'umap', 'demo', 'run')
@@ -370,12 +387,6 @@ def load_tensorflow_quietly():
 # %% ../nbs/99_cli.ipynb #cfe80b79
 def main(argv:list|None=None) -> int:
     "Run the `tagsim` command line; returns the exit status."
-    from tagsim.storage import ScrapeError
-    from tagsim.media import UnsafeMediaPath
-    from tagsim.apijson import ApiJsonError
-    from tagsim.normalize import AliasError
-    from tagsim.images import ImageError
-    from tagsim.embed import EmbeddingsError
     a = build_parser().parse_args(argv)
     warnings.showwarning = _show_warning
     needs_model = a.command in MODEL_COMMANDS and getattr(a, 'demo_command', 'run') == 'run'
@@ -383,13 +394,8 @@ def main(argv:list|None=None) -> int:
         load_tensorflow_quietly()
     try:
         return a.func(a) or 0
-    except (ScrapeError, SettingsError, ApiJsonError, AliasError, UnsafeMediaPath, ImageError, EmbeddingsError,
-            FileExistsError, FileNotFoundError, ValueError, MemoryError) as e:
-        print(f"tagsim: error: {e}", file=sys.stderr)
-    except sqlite3.DatabaseError as e:
-        print(f"tagsim: error: cannot read the scrape {_scrape_name(a)}: {e}", file=sys.stderr)
-    except OSError as e:
-        print(f"tagsim: error: {_os_error(e, a)}", file=sys.stderr)
+    except (*_input_errors(), sqlite3.DatabaseError, OSError) as e:
+        print(f"tagsim: error: {_error_line(e, a)}", file=sys.stderr)
     except KeyboardInterrupt:
         print("tagsim: interrupted; finished work is kept and the next run resumes", file=sys.stderr)
         return 130

@@ -58,6 +58,21 @@ class Examples:
                         left_out=dict(self.left_out))
 
 # %% ../nbs/10_data.ipynb #e2b6bddf
+def _usable_media(item_ids:np.ndarray, # the encoded items
+                  media:pd.DataFrame, # `media_table` of the scrape, indexed by item id
+                  media_dir:str|Path, # the media folder
+                  left_out:dict, # item id -> reason, extended here
+                 ) -> tuple[np.ndarray, list]:
+    "Positions in `item_ids` of the items whose media file is usable, with the files' paths."
+    keep, paths = [], []
+    for k, iid in enumerate(item_ids.tolist()):
+        path, reason = media_file(media_dir, media.at[iid, 'path'], media.at[iid, 'kind'])
+        if reason: left_out[iid] = reason
+        else:
+            keep.append(k)
+            paths.append(str(path))
+    return np.asarray(keep, dtype=np.int64), paths
+
 def build_examples(index, # a `TagIndex`
                    vocab:Vocabulary, # the training vocabulary
                    scrape_path:str|Path, # the scrape, for media paths
@@ -69,14 +84,7 @@ def build_examples(index, # a `TagIndex`
     with Scrape(scrape_path) as scrape: media = media_table(scrape).set_index('item_id')
     created = pd.Series(index.created, index=index.item_id)
     left_out = {int(i): 'no_vocabulary_tags' for i in enc['excluded_item_id'].tolist()}
-    keep, paths = [], []
-    for k, iid in enumerate(enc['item_id'].tolist()):
-        path, reason = media_file(media_dir, media.at[iid, 'path'], media.at[iid, 'kind'])
-        if reason: left_out[iid] = reason
-        else:
-            keep.append(k)
-            paths.append(str(path))
-    keep = np.asarray(keep, dtype=np.int64)
+    keep, paths = _usable_media(enc['item_id'], media, media_dir, left_out)
     indptr, indices = take_csr_rows(enc['indptr'], enc['indices'], keep)
     ids = enc['item_id'][keep]
     report = {'no_vocabulary_tags': 0} | reason_counts(left_out) | {'examples': len(keep)}
@@ -194,6 +202,20 @@ def _decoded(ds, # a dataset of row positions
     ds = ds.filter(lambda k, im, ok: ok)
     return ds.map(lambda k, im, ok: (k, tf.ensure_shape(im, (image_size, image_size, 3))))
 
+def _with_targets(ds, # dataset of (row position, uint8 image)
+                  targets:np.ndarray, # per row position: the labels, or the item ids
+                  augment:bool, # random flip, crop and colour jitter
+                  image_size:int, # the images' size
+                  seed:int, # seed of the augmentation
+                 ):
+    "Float images (augmented if asked) paired with their targets."
+    import tensorflow as tf
+    def finish(k, im):
+        im = tf.cast(im, tf.float32)
+        if augment: im = _augment(im, image_size, seed)
+        return im, tf.gather(targets, k)
+    return ds.map(finish, num_parallel_calls=tf.data.AUTOTUNE)
+
 def make_dataset(examples:Examples, # the examples table
                  rows=None, # which rows to use (default all), e.g. one split
                  image_size:int=224, # output size (the architecture's)
@@ -219,11 +241,7 @@ def make_dataset(examples:Examples, # the examples table
     if shuffle: ds = ds.shuffle(len(rows), seed=seed, reshuffle_each_iteration=True)
     ds = _decoded(ds, decode, image_size=image_size, deterministic=not shuffle)
     if cache: ds = ds.cache('' if cache is True else str(cache))
-    def finish(k, im):
-        im = tf.cast(im, tf.float32)
-        if augment: im = _augment(im, image_size, seed)
-        return im, (tf.gather(ids, k) if with_ids else tf.gather(y, k))
-    ds = ds.map(finish, num_parallel_calls=tf.data.AUTOTUNE)
+    ds = _with_targets(ds, ids if with_ids else y, augment=augment, image_size=image_size, seed=seed)
     ds = ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
     ds.skip_log = log
     return ds

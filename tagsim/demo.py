@@ -4,7 +4,7 @@
 
 # %% ../nbs/05_demo.ipynb #e53f28a1
 from __future__ import annotations
-import importlib.resources, io, json, os, shutil, tarfile, tempfile, zlib, datetime as dt
+import importlib.resources, io, json, os, shutil, tarfile, zlib, datetime as dt
 from pathlib import Path
 from tqdm.auto import tqdm
 from .storage import write_pr0loader_db
@@ -141,6 +141,16 @@ def _partial_dir(out_dir:Path, # the demo folder to build
     return partial
 
 # %% ../nbs/05_demo.ipynb #b27978c4
+def _write_scrape(folder:Path, # the folder being built
+                  posts:list, # the rendered posts
+                  meta:list, # the icons' metadata, for the variant ground truth
+                 ):
+    "Number the posts by upload time and write them as a pr0loader scrape, with the variant ground truth beside it."
+    for i, p in enumerate(sorted(posts, key=lambda p: p['created']), start=1): p['id'] = i
+    write_pr0loader_db(folder/'demo.db', posts, overwrite=True)
+    write_json(folder/'variant_truth.json',
+               {'source': f'@mdi/svg {MDI_VERSION}', 'alias_token_pairs': alias_token_pairs(meta)})
+
 def build_demo(out_dir:str|Path, # folder for demo.db, media/ and ground truth
                size:int=128, # rendered icon size in pixels
                limit:int|None=None, # only the first `limit` icons by name (for quick tests)
@@ -158,10 +168,7 @@ def build_demo(out_dir:str|Path, # folder for demo.db, media/ and ground truth
     with tarfile.open(mdi_tarball()) as tar:
         posts = _render_posts(meta, tar, partial/'media', size, progress)
         (partial/'LICENSE-mdi.txt').write_bytes(tar.extractfile('package/LICENSE').read())
-    for i, p in enumerate(sorted(posts, key=lambda p: p['created']), start=1): p['id'] = i
-    write_pr0loader_db(partial/'demo.db', posts, overwrite=True)
-    write_json(partial/'variant_truth.json',
-               {'source': f'@mdi/svg {MDI_VERSION}', 'alias_token_pairs': alias_token_pairs(meta)})
+    _write_scrape(partial, posts, meta)
     (partial/'building.json').unlink()
     write_json(partial/'manifest.json', manifest)
     if out_dir.exists(): shutil.rmtree(out_dir)

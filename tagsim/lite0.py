@@ -108,6 +108,21 @@ def _check_unused(sd:dict, used:set, source:str, include_top:bool):
              and (include_top or not k.startswith('_fc.'))]
     if extra: raise WeightsError(f"{source} does not fit EfficientNet-Lite0: unexpected tensors {', '.join(extra[:3])}")
 
+def _set_layer_weights(layer:keras.layers.Layer, # a layer of the Keras model
+                       sd:dict, # the PyTorch state dict
+                       prefix:str, # the PyTorch module that holds this layer's weights
+                       source:str, # where the state dict came from, for errors
+                      ):
+    "Set `layer`'s weights from the state dict, or say which weight is missing or has the wrong shape."
+    try: new = keras_weights_from_torch(layer, sd, prefix)
+    except KeyError as e:
+        raise WeightsError(f"{source} does not fit EfficientNet-Lite0: missing {e.args[0]}") from None
+    for w, v in zip(layer.get_weights(), new):
+        if w.shape != v.shape:
+            raise WeightsError(f"{source} does not fit EfficientNet-Lite0: {prefix} has shape {v.shape}, "
+                               f"{layer.name} needs {w.shape}")
+    layer.set_weights([v.astype(np.float32) for v in new])
+
 def load_lite0_weights(model:keras.Model, # built by `efficientnet_lite0`
                        weights, # 'imagenet', a PyTorch state-dict file, or a loaded state dict
                       ):
@@ -120,15 +135,7 @@ def load_lite0_weights(model:keras.Model, # built by `efficientnet_lite0`
     include_top = any(l.name == 'predictions' for l in model.layers)
     used = set()
     for keras_name, prefix in lite0_layer_map(include_top).items():
-        layer = model.get_layer(keras_name)
-        try: new = keras_weights_from_torch(layer, sd, prefix)
-        except KeyError as e:
-            raise WeightsError(f"{source} does not fit EfficientNet-Lite0: missing {e.args[0]}") from None
-        for w, v in zip(layer.get_weights(), new):
-            if w.shape != v.shape:
-                raise WeightsError(f"{source} does not fit EfficientNet-Lite0: {prefix} has shape {v.shape}, "
-                                   f"{keras_name} needs {w.shape}")
-        layer.set_weights([v.astype(np.float32) for v in new])
+        _set_layer_weights(model.get_layer(keras_name), sd, prefix, source)
         used |= {k for k in sd if k.startswith(prefix + '.')}
     _check_unused(sd, used, source, include_top)
 

@@ -141,7 +141,7 @@ def main_job(settings:Settings, # the scrape and where tagsim writes
             ) -> Path:
     "Run every stage into `out_dir` and write the report; returns the report's path."
     from tagsim.index import open_index
-    from tagsim.search import ScrapeView
+    from tagsim.queries import ScrapeView
     from tagsim.runs import TrainOptions
     from tagsim.viz import write_maps
     job, timings = JobFolder(out_dir), {}

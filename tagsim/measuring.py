@@ -113,6 +113,26 @@ def _profile(arch:str, size:int) -> dict:
     return out
 
 # %% ../nbs/22_measuring.ipynb #ace8bb5e
+def _inference_times(arch:str, # backbone
+                     size:int, # input size
+                     batches:list, # batch sizes to time
+                     jit:bool, # compile with XLA (JAX)
+                    ) -> dict:
+    "Milliseconds per image of the tagger's forward pass at each batch size."
+    model = build_tagger(arch, MEASURED_TAGS, image_size=size)
+    model.compile(jit_compile=jit)
+    return {f'ms_per_image_b{b}': time_inference(model, size, b) for b in batches}
+
+def _training_time(arch:str, # backbone
+                   size:int, # input size
+                   batch:int, # images per step
+                   jit:bool, # compile with XLA (JAX)
+                  ) -> float:
+    "Seconds per training step of the tagger with every layer trained."
+    model = build_tagger(arch, MEASURED_TAGS, image_size=size, freeze_backbone=False)
+    model.compile(optimizer='adam', loss='binary_crossentropy', jit_compile=jit)
+    return time_training(model, size, batch)
+
 def measure(job:dict, # {'kind', 'arch', 'size', 'threads'?, 'batches'? (inference), 'batch'? (train)}
            ) -> dict:
     "Run one measurement in this process (use a fresh process per measurement: see `measure_in_child`)."
@@ -122,14 +142,8 @@ def measure(job:dict, # {'kind', 'arch', 'size', 'threads'?, 'batches'? (inferen
     jit = keras.backend.backend() == 'jax'  # JAX compiles; TensorFlow runs as tagsim trains, without XLA
     out = {'backend': keras.backend.backend(), 'device': compute_device()}
     if kind == 'profile': out |= _profile(arch, size)
-    elif kind == 'inference':
-        model = build_tagger(arch, MEASURED_TAGS, image_size=size)
-        model.compile(jit_compile=jit)
-        out |= {f'ms_per_image_b{b}': time_inference(model, size, b) for b in job['batches']}
-    elif kind == 'train':
-        model = build_tagger(arch, MEASURED_TAGS, image_size=size, freeze_backbone=False)
-        model.compile(optimizer='adam', loss='binary_crossentropy', jit_compile=jit)
-        out['s_per_step'] = time_training(model, size, job['batch'])
+    elif kind == 'inference': out |= _inference_times(arch, size, batches=job['batches'], jit=jit)
+    elif kind == 'train': out['s_per_step'] = _training_time(arch, size, batch=job['batch'], jit=jit)
     else: raise ValueError(f"unknown measurement kind {kind!r}")
     out['peak_memory_mb'], out['memory'] = peak_memory_mb()
     return out

@@ -34,6 +34,16 @@ def average_precision(y_true, # (n_items, n_tags) 0/1
     return out
 
 # %% ../nbs/12_metrics.ipynb #f4c49bf8
+def _precision_recall_f1(tp, # true positives (a count, or one per tag)
+                         fp, # false positives, same shape
+                         fn, # false negatives, same shape
+                        ) -> tuple:
+    "Precision, recall and F1 of the counts, 0 where undefined."
+    with np.errstate(invalid='ignore', divide='ignore'):
+        p = np.where(tp + fp > 0, tp / (tp + fp), 0.0)
+        r = np.where(tp + fn > 0, tp / (tp + fn), 0.0)
+        return p, r, np.where(p + r > 0, 2 * p * r / (p + r), 0.0)
+
 def f1_scores(y_true, # (n, n_tags) 0/1 labels
               y_pred, # (n, n_tags) 0/1 predictions
               supported=None, # mask of the tags the macro average covers (default all)
@@ -44,15 +54,10 @@ def f1_scores(y_true, # (n, n_tags) 0/1 labels
     tp = (y_true & y_pred).sum(0)
     fp = (~y_true & y_pred).sum(0)
     fn = (y_true & ~y_pred).sum(0)
-    with np.errstate(invalid='ignore', divide='ignore'):
-        p_t = np.where(tp + fp > 0, tp / (tp + fp), 0.0)
-        r_t = np.where(tp + fn > 0, tp / (tp + fn), 0.0)
-        f_t = np.where(p_t + r_t > 0, 2 * p_t * r_t / (p_t + r_t), 0.0)
+    p_t, r_t, f_t = _precision_recall_f1(tp, fp, fn)
     sup = np.ones(y_true.shape[1], bool) if supported is None else np.asarray(supported, bool)
-    TP, FP, FN = tp.sum(), fp.sum(), fn.sum()
-    P = TP / (TP + FP) if TP + FP else 0.0
-    R = TP / (TP + FN) if TP + FN else 0.0
-    return {'micro_precision': float(P), 'micro_recall': float(R), 'micro_f1': float(2 * P * R / (P + R)) if P + R else 0.0,
+    P, R, F = _precision_recall_f1(tp.sum(), fp.sum(), fn.sum())
+    return {'micro_precision': float(P), 'micro_recall': float(R), 'micro_f1': float(F),
             'macro_precision': float(p_t[sup].mean()) if sup.any() else float('nan'),
             'macro_recall': float(r_t[sup].mean()) if sup.any() else float('nan'),
             'macro_f1': float(f_t[sup].mean()) if sup.any() else float('nan'), 'per_tag_f1': f_t}

@@ -160,12 +160,13 @@ def cmd_embed_merge(a):
 def _search(a):
     "Embeddings, index and scrape view for --embeddings."
     from tagsim.embeddings import load_embeddings
-    from tagsim.search import open_vector_index, ScrapeView
+    from tagsim.search import open_vector_index
+    from tagsim.queries import ScrapeView
     e = load_embeddings(a.embeddings)
     return e, open_vector_index(e, backend=getattr(a, 'backend', 'auto')), ScrapeView(e, settings_from_args(a).work_dir)
 
 def _query_vector(a, e, view):
-    from tagsim.search import tag_centroid, image_vector
+    from tagsim.queries import tag_centroid, image_vector
     if a.id is not None:
         row = e.rows_of([a.id])[0]
         if row < 0: raise ValueError(f"item {a.id} is not in {e.path}")
@@ -178,7 +179,7 @@ def _query_vector(a, e, view):
 # %% ../nbs/98_model_commands.ipynb #1f1bf89c
 def cmd_similar(a):
     "The items most similar to an item, an image, a tag or a vector."
-    from tagsim.search import similar
+    from tagsim.queries import similar
     e, index, view = _search(a)
     results = similar(e, index, view, _query_vector(a, e, view), a.k)
     if a.json:
@@ -211,18 +212,22 @@ def cmd_outliers(a):
     show({'items ranked': len(table), 'written to': str(a.out)})
 
 # %% ../nbs/98_model_commands.ipynb #423f441a
+def _scored_vocabulary(a, view) -> tuple:
+    "The tags to score: the run's vocabulary (and its tags), or the tags on at least `min_tag_occurrences` items."
+    if a.run:
+        from tagsim.predict import load_run
+        vocab = load_run(a.run).vocab
+        return vocab, vocab.tags
+    from collections import Counter
+    counts = Counter(t for tags in view.tags for t in tags)
+    names = sorted(t for t, c in counts.items() if c >= settings_from_args(a).min_tag_occurrences)
+    return names, names
+
 def _tag_scores(a, e, index, view) -> tuple:
     "Item ids, their vocabulary labels, the blended scores, each source's scores, and the vocabulary's tags."
     from tagsim.neighbours import neighbours
     from tagsim.quality import knn_scores, label_matrix, tagger_scores, recovery_from_run, blend
-    if a.run:
-        from tagsim.predict import load_run
-        vocab = load_run(a.run).vocab
-        names = vocab.tags
-    else:
-        from collections import Counter
-        counts = Counter(t for tags in view.tags for t in tags)
-        vocab = names = sorted(t for t, c in counts.items() if c >= settings_from_args(a).min_tag_occurrences)
+    vocab, names = _scored_vocabulary(a, view)
     have = label_matrix(e.ids, view, vocab)
     nbr, sims = neighbours(e, index, a.k, progress=True)
     knn = knn_scores(e.rows_of(nbr.ravel()).reshape(nbr.shape), sims, have)
@@ -314,7 +319,7 @@ def cmd_variants(a):
 def _map_sources(a):
     "Embeddings and their scrape view for `umap`: --embeddings, else the run's `embeddings/` folder."
     from tagsim.embeddings import load_embeddings
-    from tagsim.search import ScrapeView
+    from tagsim.queries import ScrapeView
     if not a.embeddings and not a.run: raise ValueError("pass --embeddings DIR (made by tagsim embed) or --run DIR")
     path = Path(a.embeddings or Path(a.run)/'embeddings')
     if not a.embeddings and not (path/'manifest.json').is_file():

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .embeddings import Embeddings
-from .search import VectorIndex, ScrapeView
+from .search import VectorIndex
+from .queries import ScrapeView
 
 # %% auto #0
 __all__ = ['neighbours', 'near_duplicate_pairs', 'leader_groups', 'add_dhash', 'near_duplicates', 'dhash_agreement',

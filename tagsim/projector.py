@@ -69,6 +69,23 @@ def _projector_config(thumb:int|None) -> str:
     return text_format.MessageToString(config)
 
 # %% ../nbs/19b_projector.ipynb #4ddc2892
+def _write_projector_files(work:Path, # an empty folder
+                           vectors:np.ndarray, # (n, dim) rows to show
+                           metadata:pd.DataFrame, # one row per vector: the labels
+                           image_paths:list|None, # one image per vector for the sprite, or None
+                           thumb:int, # largest sprite thumbnail side
+                          ):
+    "The projector's files: the vectors as a checkpoint, the labels, the sprite (if any) and the config."
+    import tensorflow as tf
+    tf.train.Checkpoint(embedding=tf.Variable(np.asarray(vectors, np.float32))).write(str(work/'embedding.ckpt'))
+    write_metadata_tsv(work/'metadata.tsv', metadata)
+    side = None
+    if image_paths is not None:
+        sprite, side = sprite_image(image_paths, thumb)
+        sprite.save(work/'sprite.png')
+    (work/'checkpoint').write_text('model_checkpoint_path: "embedding.ckpt"\nall_model_checkpoint_paths: "embedding.ckpt"\n')
+    (work/'projector_config.pbtxt').write_text(_projector_config(side))
+
 def projector_export(vectors:np.ndarray, # (n, dim) rows to show
                      metadata:pd.DataFrame, # one row per vector: the labels
                      log_dir:str|Path, # a TensorBoard log folder (a run's `tensorboard/`)
@@ -76,21 +93,12 @@ def projector_export(vectors:np.ndarray, # (n, dim) rows to show
                      thumb:int=64, # largest sprite thumbnail side
                     ) -> Path:
     "Write the vectors, labels and sprite for TensorBoard's projector into `log_dir`; returns its config file."
-    import shutil, tempfile, tensorflow as tf
+    import shutil, tempfile
     log_dir = Path(log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix='.projector-', dir=log_dir))
     try:
-        tf.train.Checkpoint(embedding=tf.Variable(np.asarray(vectors, np.float32))).write(str(work/'embedding.ckpt'))
-        write_metadata_tsv(work/'metadata.tsv', metadata)
-        side = None
-        if image_paths is not None:
-            sprite, side = sprite_image(image_paths, thumb)
-            sprite.save(work/'sprite.png')
-        (work/'checkpoint').write_text(
-            'model_checkpoint_path: "embedding.ckpt"\nall_model_checkpoint_paths: "embedding.ckpt"\n'
-        )
-        (work/'projector_config.pbtxt').write_text(_projector_config(side))
+        _write_projector_files(work, vectors, metadata, image_paths=image_paths, thumb=thumb)
         for f in sorted(work.iterdir(), key=lambda f: f.name == 'projector_config.pbtxt'): f.replace(log_dir/f.name)
     finally: shutil.rmtree(work, ignore_errors=True)
     return log_dir/'projector_config.pbtxt'

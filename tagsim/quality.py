@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .embeddings import Embeddings
-from .search import VectorIndex, ScrapeView
+from .search import VectorIndex
+from .queries import ScrapeView
 
 # %% auto #0
 __all__ = ['label_matrix', 'knn_scores', 'blend', 'suggestions', 'mislabelled', 'split_scores', 'suggestion_recovery',

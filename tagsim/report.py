@@ -140,8 +140,26 @@ def _evaluation_rows(ev:dict) -> list:
     for name in ('method', 'DBSCAN(eps=0.3)'):
         if name in ev:
             r = ev[name]
-            rows.append({'ranking': 'tagsim' if name == 'method' else name, **{k: r[k] for k in r if k.startswith(('P@', 'R@'))}, 'AP': r['average_precision']})
+            rows.append({'ranking': 'tagsim' if name == 'method' else name,
+                         **{k: r[k] for k in r if k.startswith(('P@', 'R@'))}, 'AP': r['average_precision']})
     return rows
+
+def _evaluation_tables(path:Path) -> list:
+    "The variant evaluation against ground truth as a table, or no table where the job had no ground truth."
+    if not path.is_file(): return []
+    ev = json.loads(path.read_text())
+    return [table_html(_evaluation_rows(ev), caption=f"test half of the ground truth ({ev['truth pairs (dev/test)']} "
+                                                    f"dev/test pairs); chance precision {ev['chance precision']:.4f}")]
+
+def _pair_rows(pairs:pd.DataFrame, # the best-scored pairs
+               examples:dict, # tag -> example pictures
+              ) -> list:
+    "One table row per pair: the tags, their evidence and counts, and example pictures of each."
+    pics = lambda tag: thumbs_html(examples.get(tag, []), [tag] * len(examples.get(tag, [])), size=56)
+    cols = [c for c in ('score', 'visual', 'context', 'string', 'count_a', 'count_b', 'together') if c in pairs]
+    whole = lambda c, v: int(v) if c.startswith('count') else v
+    return [{'tag_a': r['tag_a'], 'tag_b': r['tag_b'], **{c: whole(c, r[c]) for c in cols},
+             'items of a': pics(r['tag_a']), 'items of b': pics(r['tag_b'])} for _, r in pairs.iterrows()]
 
 def variants_section(job:JobFolder, shown:int=25) -> Html|None:
     "The evaluation against ground truth (when there is one) and the best pairs with their evidence and example items."
@@ -150,22 +168,9 @@ def variants_section(job:JobFolder, shown:int=25) -> Html|None:
     pairs = pd.read_csv(pairs_file, keep_default_na=False).head(shown)
     examples = (json.loads((job.variants/'examples.json').read_text()) if (job.variants/'examples.json').is_file()
                 else {})
-    pics = lambda tag: thumbs_html(examples.get(tag, []), [tag] * len(examples.get(tag, [])), size=56)
-    cols = [c for c in ('score', 'visual', 'context', 'string', 'count_a', 'count_b', 'together') if c in pairs]
-    whole = lambda c, v: int(v) if c.startswith('count') else v
-    rows = [
-        {'tag_a': r['tag_a'], 'tag_b': r['tag_b'], **{c: whole(c, r[c]) for c in cols}, 'items of a': pics(r['tag_a']),
-         'items of b': pics(r['tag_b'])}
-        for _, r in pairs.iterrows()
-    ]
-    parts = [
-        f"The {len(pairs)} best-scored pairs of {pairs_file.name}; the reviewable proposal is proposals.yaml beside it."
-    ]
-    if (job.variants/'evaluation.json').is_file():
-        ev = json.loads((job.variants/'evaluation.json').read_text())
-        parts += [table_html(_evaluation_rows(ev), caption=f"test half of the ground truth "
-                                                           f"({ev['truth pairs (dev/test)']} dev/test pairs); chance precision {ev['chance precision']:.4f}")]
-    return section_html('Tag variants', *parts, table_html(rows))
+    note = f"The {len(pairs)} best-scored pairs of {pairs_file.name}; the reviewable proposal is proposals.yaml beside it."
+    return section_html('Tag variants', note, *_evaluation_tables(job.variants/'evaluation.json'),
+                        table_html(_pair_rows(pairs, examples)))
 
 # %% ../nbs/20a_report.ipynb #392f25d2
 def maps_section(job:JobFolder) -> Html|None:

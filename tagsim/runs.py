@@ -114,15 +114,29 @@ def predict_rows(model:keras.Model, # a tagger on images
     pos = {int(i): r for r, i in zip(rows, ex.item_id[rows])}
     return (np.concatenate(preds) if preds else np.zeros((0, ex.n_tags))), np.array([pos[int(i)] for i in ids], dtype=np.int64)
 
+# %% ../nbs/14_runs.ipynb #c8cc7d1a
 FIT_OPTIONS = ('embedding_dim', 'dropout', 'loss', 'label_weighting', 'epochs', 'batch_size', 'learning_rate',
                'patience')
 
-# %% ../nbs/14_runs.ipynb #c8cc7d1a
 def fit_options(opts:TrainOptions) -> dict:
     "The options that `fit_head` and `fit_tagger` share, as keyword arguments."
     return {name: getattr(opts, name) for name in FIT_OPTIONS}
 
 # %% ../nbs/14_runs.ipynb #42da6fa4
+def _tagger_with_head(head:keras.Model, # a head trained on cached features
+                      opts:TrainOptions, # the run's options
+                      n_tags:int, # vocabulary size
+                      cache_root:Path, # folder of the feature caches
+                     ) -> keras.Model:
+    "The image tagger: the backbone that computed the cached features, with `head`'s weights on top."
+    model = build_tagger(opts.arch, n_tags, image_size=opts.size, embedding_dim=opts.embedding_dim,
+                         dropout=opts.dropout)
+    cache = feature_cache_dir(cache_root, opts.arch, opts.size, weights=opts.weights, resize_mode=opts.resize_mode,
+                              seed=opts.seed)
+    keras.Model(model.inputs, model.get_layer('pool').output).load_weights(cache/'backbone.weights.h5')
+    copy_head_weights(head, model)
+    return model
+
 def _train_cached(ex, train_rows, val_rows, opts, run_dir, cache_root, verbose):
     feats, frows, _ = cache_features(ex, opts.arch, opts.size, cache_root, weights=opts.weights,
                                      resize_mode=opts.resize_mode, batch_size=opts.batch_size, seed=opts.seed,
@@ -132,13 +146,7 @@ def _train_cached(ex, train_rows, val_rows, opts, run_dir, cache_root, verbose):
     va = np.array([where[r] for r in val_rows if r in where])
     head, hist = fit_head(feats[tr], ex.labels(frows[tr]), feats[va], ex.labels(frows[va]), run_dir, verbose=verbose,
                           **fit_options(opts))
-    model = build_tagger(opts.arch, ex.n_tags, image_size=opts.size, embedding_dim=opts.embedding_dim,
-                         dropout=opts.dropout)
-    cache = feature_cache_dir(cache_root, opts.arch, opts.size, weights=opts.weights, resize_mode=opts.resize_mode,
-                              seed=opts.seed)
-    pooled = keras.Model(model.inputs, model.get_layer('pool').output)
-    pooled.load_weights(cache/'backbone.weights.h5')
-    copy_head_weights(head, model)
+    model = _tagger_with_head(head, opts, n_tags=ex.n_tags, cache_root=cache_root)
     predict = lambda rows: (_predict_features(head, feats[[where[r] for r in rows if r in where]]),
                             np.array([r for r in rows if r in where], np.int64))
     return model, head, hist, predict
@@ -284,6 +292,17 @@ def _evaluate(predict, # `predict(rows) -> (scores, rows read)`
     return (thresholds, evaluate_predictions(y_test, p_test, vocab.tags, thresholds, min_support),
             evaluate_predictions(y_test, p_test, vocab.tags, 0.5, min_support))
 
+def _save_tagger(run_dir:Path, # the run folder
+                 model:keras.Model, # the trained tagger
+                 vocab:Vocabulary, # the run's vocabulary
+                 thresholds:np.ndarray, # per-tag thresholds tuned on the validation split
+                 per_tag, # the test evaluation per tag (a DataFrame)
+                ):
+    "Write what `load_run` needs to tag new images (model and thresholds), and the per-tag test table."
+    model.save(run_dir/'model.keras')
+    write_json(run_dir/'thresholds.json', dict(zip(vocab.tags, map(float, thresholds))))
+    write_csv(run_dir/'per_tag.csv', per_tag)
+
 def train_run(settings:Settings, # the scrape and where to write
               run_dir:str|Path, # the run folder (a killed run resumes when started again with it)
               opts:TrainOptions|None=None, # training options
@@ -306,9 +325,7 @@ def train_run(settings:Settings, # the scrape and where to write
     metrics = {'recipe': 'tagsim', 'options': opts.__dict__, 'train_seconds': round(train_seconds, 1),
                'split': split_rep, 'test': metrics_summary(ev), 'test_at_0.5': metrics_summary(ev05),
                'epochs_run': epochs_logged(run_dir, len(hist.get('loss', []))), 'left_out': reason_counts(ex.left_out)}
-    model.save(run_dir/'model.keras')
-    write_json(run_dir/'thresholds.json', dict(zip(vocab.tags, map(float, thresholds))))
-    write_csv(run_dir/'per_tag.csv', ev['per_tag'])
+    _save_tagger(run_dir, model, vocab, thresholds=thresholds, per_tag=ev['per_tag'])
     if baseline: metrics['baseline'] = train_baseline(ex, split, opts, cache_root, vocab)
     write_json(run_dir/'metrics.json', metrics)
     with atomic_output(run_dir/'report.md') as tmp: tmp.write_text(run_report(metrics, ev, vocab))
@@ -339,6 +356,14 @@ def train_or_reuse(settings:Settings, # the scrape and where to write
     return train_run(settings, run_dir, opts, baseline=baseline, verbose=verbose)
 
 # %% ../nbs/14_runs.ipynb #65acea38
+def _baseline_train_rows(outside_test:np.ndarray, # per cached row: not in our test split
+                         seed:int, # the recipe's seed
+                        ) -> np.ndarray:
+    "The pr0loader recipe's random 80 % of the rows outside our test split (its 20 % is not used for anything)."
+    rest = np.flatnonzero(outside_test)
+    np.random.default_rng(seed).shuffle(rest)
+    return rest[: int(0.8 * len(rest))]
+
 def train_baseline(ex:Examples, # the examples table
                    split, # split code per example
                    opts:TrainOptions, # the run's options (backbone, batch size, seed)
@@ -351,11 +376,7 @@ def train_baseline(ex:Examples, # the examples table
     feats, frows, frep = cache_features(ex, b.arch, b.size, cache_root, weights=b.weights, resize_mode=b.resize_mode,
                                         batch_size=b.batch_size, seed=b.seed)
     test = split[frows] == 2
-    rest = np.flatnonzero(~test)
-    rng = np.random.default_rng(b.seed)
-    rng.shuffle(rest)
-    tr = rest[: int(0.8 * len(rest))]  # the recipe's random 80 %; its 20 % is not used for anything
-    head = _fit_baseline_head(feats, frows, tr, ex, b)
+    head = _fit_baseline_head(feats, frows, _baseline_train_rows(~test, b.seed), ex, b)
     seconds = time.perf_counter() - t0
     p = head.predict(np.asarray(feats[test], np.float32), batch_size=512, verbose=0)
     ev = evaluate_predictions(ex.labels(frows[test]), p, vocab.tags, 0.5, opts.min_support)
@@ -384,6 +405,14 @@ def _recipe_row(name:str, # the recipe
             f"| {test['macro_f1']:.4f} | {seconds} |")
 
 # %% ../nbs/14_runs.ipynb #317713de
+def _recipes_table(metrics:dict) -> list:
+    "Markdown table lines comparing tagsim's recipe with the baseline's, when the run trained one."
+    rows = [_recipe_row('tagsim (per-tag thresholds)', metrics['test'], metrics['train_seconds'])]
+    if 'baseline' in metrics:
+        b = metrics['baseline']
+        rows.append(_recipe_row('pr0loader baseline (0.5)', b['test'], b['train_seconds_with_cached_features']))
+    return ['| recipe | macro mAP | F1 at P=R | micro F1 | macro F1 | train time (s) |', '|---|---|---|---|---|---|', *rows]
+
 def run_report(metrics:dict, # the run's metrics.json
                ev:dict, # the test evaluation with its per-tag table
                vocab:Vocabulary, # the run's vocabulary
@@ -397,13 +426,8 @@ def run_report(metrics:dict, # the run's metrics.json
         f"Test split: {t['items']} items, {t['tags_evaluated']} tags evaluated, {t['tags_too_rare']} too rare (< "
         f"{t['min_support']} positives).",
         '',
-        '| recipe | macro mAP | F1 at P=R | micro F1 | macro F1 | train time (s) |',
-        '|---|---|---|---|---|---|',
-        _recipe_row('tagsim (per-tag thresholds)', t, metrics['train_seconds']),
+        *_recipes_table(metrics),
     ]
-    if 'baseline' in metrics:
-        b = metrics['baseline']
-        lines.append(_recipe_row('pr0loader baseline (0.5)', b['test'], b['train_seconds_with_cached_features']))
     best, worst = best_and_worst(ev, n=10)
     table = lambda df: '```\n' + df.to_string(index=False, float_format=lambda v: f'{v:.3f}') + '\n```'
     lines += ['', '## Best tags (AP)', '', table(best), '', '## Worst tags (AP)', '', table(worst), '']

@@ -149,6 +149,24 @@ def _confidences(values) -> np.ndarray:
     except (TypeError, ValueError): pass
     return pd.to_numeric(pd.Series(values, dtype=object), errors='coerce').to_numpy(dtype=np.float32, na_value=np.nan)
 
+def _text_tags(tags, # tag text per row
+               row_items:np.ndarray, # item id per row
+               skipped:dict, # reason -> item ids, extended here
+              ) -> tuple[np.ndarray, np.ndarray, list]:
+    "Which rows hold a non-empty text tag, their codes, and the distinct tags; the other rows' items go to `skipped`."
+    codes, uniques = pd.factorize(pd.Series(tags, dtype=object), use_na_sentinel=True)
+    u_text = np.array([isinstance(u, str) for u in uniques], dtype=bool)
+    u_empty = np.array([isinstance(u, str) and not u.strip() for u in uniques], dtype=bool)
+    is_text = np.append(u_text, False)[codes]  # code -1 (None/NaN) is not text
+    empty = np.append(u_empty, False)[codes]
+    for reason, bad in (('empty_tag', empty), ('non_text_tag', ~is_text)):
+        if bad.any(): skipped.setdefault(reason, []).extend(np.unique(row_items[bad]).tolist())
+    keep = is_text & ~empty
+    good = np.flatnonzero(u_text & ~u_empty)
+    remap = np.full(len(uniques) + 1, -1, dtype=np.int32)
+    remap[good] = np.arange(len(good), dtype=np.int32)
+    return keep, remap[codes[keep]], [uniques[i] for i in good]
+
 def finish_chunk(item_id, # item ids
                  flags, # flags per item
                  created, # upload time per item
@@ -160,21 +178,11 @@ def finish_chunk(item_id, # item ids
     "Assemble a `TagChunk`, dropping empty or non-text tags and recording their items."
     item_id = np.asarray(item_id, dtype=np.int64)
     row_item = np.repeat(np.arange(len(item_id), dtype=np.int32), np.asarray(n_tags, dtype=np.int64))
-    codes, uniques = pd.factorize(pd.Series(tags, dtype=object), use_na_sentinel=True)
-    u_text = np.array([isinstance(u, str) for u in uniques], dtype=bool)
-    u_empty = np.array([isinstance(u, str) and not u.strip() for u in uniques], dtype=bool)
-    is_text = np.append(u_text, False)[codes]  # code -1 (None/NaN) is not text
-    empty = np.append(u_empty, False)[codes]
-    for reason, bad in (('empty_tag', empty), ('non_text_tag', ~is_text)):
-        if bad.any(): skipped.setdefault(reason, []).extend(np.unique(item_id[row_item[bad]]).tolist())
-    keep = is_text & ~empty
-    good = np.flatnonzero(u_text & ~u_empty)
-    remap = np.full(len(uniques) + 1, -1, dtype=np.int32)
-    remap[good] = np.arange(len(good), dtype=np.int32)
-    conf = _confidences(confidence) if len(codes) else np.zeros(0, np.float32)
+    keep, row_tag, tag_values = _text_tags(tags, item_id[row_item], skipped)
+    conf = _confidences(confidence) if len(keep) else np.zeros(0, np.float32)
     flags = np.asarray([f if -2**15 <= f < 2**15 else 0 for f in flags], dtype=np.int16)  # out-of-range flags mean none
     return TagChunk(item_id=item_id, flags=flags, created=np.asarray(created, dtype=np.int64), row_item=row_item[keep],
-                    row_tag=remap[codes[keep]], tag_values=[uniques[i] for i in good], confidence=conf[keep], skipped=skipped)
+                    row_tag=row_tag, tag_values=tag_values, confidence=conf[keep], skipped=skipped)
 
 # %% ../nbs/01_storage.ipynb #0382db80
 def _loads(raw):
@@ -276,6 +284,17 @@ def _read_pr0loader(scrape:Scrape, after:int, limit:int) -> TagChunk:
     return parse_pr0loader_rows(scrape.con.execute(
         f"SELECT id, {fl}, {cr}, CAST(tags_data AS BLOB) FROM items WHERE id > ? ORDER BY id LIMIT ?", (after, limit)))
 
+def _rows_of_items(rows:list, # (item id, tag, confidence) tag rows, in item order
+                   ids:np.ndarray, # the chunk's item ids, sorted
+                  ) -> tuple[list, np.ndarray, dict]:
+    "The tag rows of the chunk's items, each item's number of them, and the items of rows without an item (orphans)."
+    owner = np.array([r[0] for r in rows], dtype=np.int64)
+    pos = np.searchsorted(ids, owner)
+    known = (pos < len(ids)) & (ids[np.minimum(pos, len(ids)-1)] == owner) if len(rows) else np.zeros(0, bool)
+    skipped = {}
+    if (~known).any(): skipped['orphan_tag_rows'] = np.unique(owner[~known]).tolist()
+    return [r for r, k in zip(rows, known) if k], np.bincount(pos[known], minlength=len(ids)), skipped
+
 def _read_pr0gramm(scrape:Scrape, after:int, limit:int) -> TagChunk:
     fl, cr = _item_cols(scrape)
     items = scrape.con.execute(f"SELECT id, {fl}, {cr} FROM items WHERE id > ? ORDER BY id LIMIT ?",
@@ -286,13 +305,7 @@ def _read_pr0gramm(scrape:Scrape, after:int, limit:int) -> TagChunk:
         "SELECT item_id, tag, confidence FROM tags WHERE item_id > ? AND item_id <= ? ORDER BY item_id, id",
         (after, int(ids[-1])),
     ).fetchall()
-    owner = np.array([r[0] for r in rows], dtype=np.int64)
-    pos = np.searchsorted(ids, owner)
-    known = (pos < len(ids)) & (ids[np.minimum(pos, len(ids)-1)] == owner) if len(rows) else np.zeros(0, bool)
-    skipped = {}
-    if (~known).any(): skipped['orphan_tag_rows'] = np.unique(owner[~known]).tolist()
-    n_tags = np.bincount(pos[known], minlength=len(ids))
-    kept = [r for r, k in zip(rows, known) if k]
+    kept, n_tags, skipped = _rows_of_items(rows, ids)
     return finish_chunk(ids, [_int_or_zero(r[1]) for r in items], [_int_or_zero(r[2]) for r in items], n_tags=n_tags,
                         tags=[r[1] for r in kept], confidence=[r[2] for r in kept], skipped=skipped)
 

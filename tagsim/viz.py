@@ -16,7 +16,7 @@ from .projector import projector_export
 __all__ = ['PROJECTOR_POINTS', 'MAX_POINTS', 'item_hover', 'write_item_maps', 'write_tag_maps', 'write_projector', 'write_maps']
 
 # %% ../nbs/19c_viz.ipynb #d29a28f8
-def item_hover(view, # `tagsim.search.ScrapeView` of the embeddings' scrape
+def item_hover(view, # `tagsim.queries.ScrapeView` of the embeddings' scrape
                ids:np.ndarray, # the items on the map
                thumb:int=48, # thumbnail side
               ) -> pd.DataFrame:
@@ -79,7 +79,7 @@ MAX_POINTS = 50_000
 
 # %% ../nbs/19c_viz.ipynb #a6ee8ccb
 def write_maps(e, # loaded `Embeddings`
-               view, # `tagsim.search.ScrapeView` of their scrape
+               view, # `tagsim.queries.ScrapeView` of their scrape
                table, # `TagTable` of the tags to map
                out_dir:str|Path, # where the PNGs, HTML pages and the projection cache go
                groups:list=(), # variant groups to link on the tag map

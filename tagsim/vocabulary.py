@@ -189,6 +189,14 @@ def _vocabulary_of(g:TagGroups, # the merged groups
     return Vocabulary(tags=display[chosen].tolist(), keys=keys[chosen].tolist(), counts=counts[chosen].tolist(), members=members, **fields)
 
 # %% ../nbs/07a_vocabulary.ipynb #dfb1ad5c
+def _merge_report(index, # a `TagIndex`
+                  g:TagGroups, # its tags merged
+                 ) -> dict:
+    "The start of a vocabulary report: the index's size and what merging variants did to it."
+    return {'items': index.n_items, 'assignments': int(index.n_assignments),
+            'merged_duplicates': memo(g, 'duplicates', lambda: int((~g.row_first).sum())),
+            'distinct_tags_as_written': index.n_tags, 'distinct_tags_merged': len(g)}
+
 def build_vocabulary(index, # a `TagIndex`
                      min_occurrences:int=10, # keep tags on at least this many items
                      max_size:int|None=None, # keep at most this many tags (most frequent)
@@ -206,9 +214,7 @@ def build_vocabulary(index, # a `TagIndex`
     if max_size is not None and int(max_size) < 1: raise ValueError(f"max_size must be >= 1, got {max_size}")
     aliases = aliases or AliasMap()
     g = group_tags(index, aliases, normalize)
-    report = {'items': index.n_items, 'assignments': int(index.n_assignments),
-              'merged_duplicates': memo(g, 'duplicates', lambda: int((~g.row_first).sum())),
-              'distinct_tags_as_written': index.n_tags, 'distinct_tags_merged': len(g)}
+    report = _merge_report(index, g)
     mask = flag_mask(flags)
     keep = _filter_confidence(index, _filter_flags(index, g.row_first, mask, report), min_confidence, report)
     blockset = {normalize_tag(t) if normalize else t for t in [*(block or ()), *extra_block]}
