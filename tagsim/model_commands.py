@@ -181,7 +181,7 @@ def cmd_similar(a):
     "The items most similar to an item, an image, a tag or a vector."
     from tagsim.queries import similar
     e, index, view = _search(a)
-    results = similar(e, index, view, _query_vector(a, e, view), a.k)
+    results = similar(index, view, _query_vector(a, e, view), a.k)
     if a.json:
         print(to_json(results))
         return

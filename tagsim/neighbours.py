@@ -120,6 +120,19 @@ def _rank(x:np.ndarray) -> np.ndarray:
     s = pd.Series(x)
     return ((s.rank(ascending=False) - 1) / max(s.notna().sum() - 1, 1)).to_numpy()
 
+def _tag_fit(e:Embeddings, # loaded embeddings
+             view:ScrapeView, # `ScrapeView` for the tags
+             min_support:int, # tags with fewer embedded items get no centroid
+            ) -> np.ndarray:
+    "Per item, the mean cosine similarity to the centroids of its tags (NaN where none of its tags has one)."
+    tags, cents, _ = tag_centroids(e, view, min_support)
+    pos = {t: j for j, t in enumerate(tags)}
+    fit = np.full(len(e), np.nan, np.float32)
+    for row, iid in enumerate(e.ids.tolist()):
+        js = [pos[t] for t in view.tags_of(iid) if t in pos]
+        if js: fit[row] = float((cents[js] @ np.asarray(e.vectors[row], np.float32)).mean())
+    return fit
+
 def outliers(e:Embeddings, # loaded embeddings
              index:VectorIndex, # their `VectorIndex`
              view:ScrapeView, # `ScrapeView` for the tags
@@ -130,12 +143,7 @@ def outliers(e:Embeddings, # loaded embeddings
     unusual first."""
     _, sims = neighbours(e, index, k)
     density = np.nanmean(np.where(np.isnan(sims), np.nan, sims), axis=1)
-    tags, cents, _ = tag_centroids(e, view, min_support)
-    pos = {t: j for j, t in enumerate(tags)}
-    fit = np.full(len(e), np.nan, np.float32)
-    for row, iid in enumerate(e.ids.tolist()):
-        js = [pos[t] for t in view.tags_of(iid) if t in pos]
-        if js: fit[row] = float((cents[js] @ np.asarray(e.vectors[row], np.float32)).mean())
+    fit = _tag_fit(e, view, min_support)
     score = np.nanmean(np.stack([_rank(density), _rank(fit)]), axis=0)
     out = pd.DataFrame({'id': e.ids, 'outlier_score': score, 'neighbour_similarity': density, 'tag_similarity': fit})
     out['path'] = out.id.map(view.path_of)

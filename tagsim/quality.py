@@ -113,6 +113,24 @@ def suggestion_recovery(e:Embeddings, # embeddings of the run's scrape
     return pd.DataFrame(rows)
 
 # %% ../nbs/17a_quality.ipynb #9c68f14c
+def _run_scores(run, # a loaded run (`load_run`)
+                e:Embeddings, # loaded embeddings
+                view:ScrapeView, # `ScrapeView` for the media paths
+                batch_size:int, # images per forward pass
+                progress:bool, # show a progress bar
+               ) -> np.ndarray:
+    "The run's tag probabilities for every embedded item, read from its media file (NaN where it cannot be read)."
+    from tqdm.auto import tqdm
+    from tagsim.data import make_dataset
+    from tagsim.embed import unlabelled_examples
+    ex = unlabelled_examples(e.ids, [view.path_of(i) for i in e.ids])
+    resize_mode = run.config['options'].get('resize_mode', 'pad')
+    out = np.full((len(e), len(run.vocab)), np.nan, np.float16)
+    batches = make_dataset(ex, image_size=run.image_size, batch_size=batch_size, resize_mode=resize_mode, with_ids=True)
+    for images, ids in tqdm(batches, desc='tagging', unit='batch', disable=not progress):
+        out[e.rows_of(ids.numpy())] = run.model.predict_on_batch(images)
+    return out
+
 def tagger_scores(run_dir:str|Path, # a run folder
                   e:Embeddings, # loaded embeddings
                   view:ScrapeView, # `ScrapeView` for the media paths
@@ -121,18 +139,11 @@ def tagger_scores(run_dir:str|Path, # a run folder
                  ) -> np.ndarray:
     "The run's tag probabilities for every embedded item (rows follow `e.ids`), cached in the embeddings folder."
     from tagsim.outputs import atomic_output
-    from tagsim.data import make_dataset
-    from tagsim.embed import file_sha256, unlabelled_examples
+    from tagsim.embed import file_sha256
     from tagsim.predict import load_run
     cache = e.path/f"tagger-{file_sha256(Path(run_dir)/'model.keras')[:12]}-{e.manifest['ids_crc32']}.npy"
     if cache.exists(): return np.load(cache, allow_pickle=False)
-    run = load_run(run_dir)
-    n = len(e)
-    ex = unlabelled_examples(e.ids, [view.path_of(i) for i in e.ids])
-    resize_mode = run.config['options'].get('resize_mode', 'pad')
-    out = np.full((n, len(run.vocab)), np.nan, np.float16)
-    for images, ids in make_dataset(ex, image_size=run.image_size, batch_size=batch_size, resize_mode=resize_mode, with_ids=True):
-        out[e.rows_of(ids.numpy())] = run.model.predict_on_batch(images)
+    out = _run_scores(load_run(run_dir), e, view, batch_size=batch_size, progress=progress)
     with atomic_output(cache) as tmp: np.save(tmp, out, allow_pickle=False)
     return out
 

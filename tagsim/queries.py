@@ -78,8 +78,7 @@ def _weights_for(model:dict):
     return None if model['weights'].startswith('random') else 'imagenet'
 
 # %% ../nbs/16a_queries.ipynb #fd630075
-def similar(e:Embeddings, # the embeddings
-            index:VectorIndex, # their search index
+def similar(index:VectorIndex, # the embeddings' search index
             view:ScrapeView, # paths and tags
             vector:np.ndarray, # the query
             k:int=10, # results

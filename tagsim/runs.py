@@ -328,7 +328,7 @@ def train_run(settings:Settings, # the scrape and where to write
     _save_tagger(run_dir, model, vocab, thresholds=thresholds, per_tag=ev['per_tag'])
     if baseline: metrics['baseline'] = train_baseline(ex, split, opts, cache_root, vocab)
     write_json(run_dir/'metrics.json', metrics)
-    with atomic_output(run_dir/'report.md') as tmp: tmp.write_text(run_report(metrics, ev, vocab))
+    with atomic_output(run_dir/'report.md') as tmp: tmp.write_text(run_report(metrics, ev))
     return metrics
 
 # %% ../nbs/14_runs.ipynb #02a88fc7
@@ -415,7 +415,6 @@ def _recipes_table(metrics:dict) -> list:
 
 def run_report(metrics:dict, # the run's metrics.json
                ev:dict, # the test evaluation with its per-tag table
-               vocab:Vocabulary, # the run's vocabulary
               ) -> str:
     "A short markdown report of a run."
     t = metrics['test']

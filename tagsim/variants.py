@@ -61,7 +61,6 @@ def variant_groups(pairs:pd.DataFrame, # ranked pairs with key_a, key_b, score, 
 # %% ../nbs/18b_variants.ipynb #dd006b7e
 def write_proposals(path:str|Path, # the YAML file to write
                     groups:list, # `variant_groups` result
-                    pairs:pd.DataFrame|None=None, # the ranked pairs, for evidence lines, or None
                    ) -> Path:
     "The groups as a reviewable alias proposal file (YAML), written atomically."
     import yaml
