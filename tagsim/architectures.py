@@ -39,14 +39,15 @@ def _result_columns(r:dict) -> dict:
     "The table columns one measurement fills: its error, or its figures named by kind, threads and batch."
     if 'error' in r: return {f"{r['kind']} error": r['error']}
     if r['kind'] == 'profile':
-        return {'params (M)': r['backbone_params'] / 1e6, 'with classifier (M)': r.get('classifier_params', np.nan) / 1e6,
-                'GFLOPs/img': r['flops'] / 1e9}
+        return {'params (M)': r['backbone_params'] / 1e6,
+                'with classifier (M)': r.get('classifier_params', np.nan) / 1e6, 'GFLOPs/img': r['flops'] / 1e9}
     if r['kind'] == 'inference':
         t = f", {r['threads']} thr" if r.get('threads') else ''
         return {f'ms/img b1{t}': r['ms_per_image_b1'], f'ms/img b32{t}': r['ms_per_image_b32'],
                 f'infer MiB{t}': r['peak_memory_mb']}
     if r['kind'] == 'train':
-        return {f"train s/img b{r['batch']}": r['s_per_step'] / r['batch'], f"train MiB b{r['batch']}": r['peak_memory_mb']}
+        return {f"train s/img b{r['batch']}": r['s_per_step'] / r['batch'],
+                f"train MiB b{r['batch']}": r['peak_memory_mb']}
     return {}
 
 def comparison_table(results:list, # `measure_in_child` results

@@ -83,7 +83,9 @@ def _write_projector_files(work:Path, # an empty folder
     if image_paths is not None:
         sprite, side = sprite_image(image_paths, thumb)
         sprite.save(work/'sprite.png')
-    (work/'checkpoint').write_text('model_checkpoint_path: "embedding.ckpt"\nall_model_checkpoint_paths: "embedding.ckpt"\n')
+    (work/'checkpoint').write_text(
+        'model_checkpoint_path: "embedding.ckpt"\nall_model_checkpoint_paths: "embedding.ckpt"\n'
+    )
     (work/'projector_config.pbtxt').write_text(_projector_config(side))
 
 def projector_export(vectors:np.ndarray, # (n, dim) rows to show

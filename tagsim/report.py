@@ -168,7 +168,8 @@ def variants_section(job:JobFolder, shown:int=25) -> Html|None:
     pairs = pd.read_csv(pairs_file, keep_default_na=False).head(shown)
     examples = (json.loads((job.variants/'examples.json').read_text()) if (job.variants/'examples.json').is_file()
                 else {})
-    note = f"The {len(pairs)} best-scored pairs of {pairs_file.name}; the reviewable proposal is proposals.yaml beside it."
+    note = (f"The {len(pairs)} best-scored pairs of {pairs_file.name}; the reviewable proposal is proposals.yaml "
+            "beside it.")
     return section_html('Tag variants', note, *_evaluation_tables(job.variants/'evaluation.json'),
                         table_html(_pair_rows(pairs, examples)))
 

@@ -411,7 +411,8 @@ def _recipes_table(metrics:dict) -> list:
     if 'baseline' in metrics:
         b = metrics['baseline']
         rows.append(_recipe_row('pr0loader baseline (0.5)', b['test'], b['train_seconds_with_cached_features']))
-    return ['| recipe | macro mAP | F1 at P=R | micro F1 | macro F1 | train time (s) |', '|---|---|---|---|---|---|', *rows]
+    header = '| recipe | macro mAP | F1 at P=R | micro F1 | macro F1 | train time (s) |'
+    return [header, '|---|---|---|---|---|---|', *rows]
 
 def run_report(metrics:dict, # the run's metrics.json
                ev:dict, # the test evaluation with its per-tag table
