@@ -233,7 +233,6 @@ def make_dataset(examples:Examples, # the examples table
     import tensorflow as tf
     rows = np.arange(len(examples)) if rows is None else np.asarray(rows, dtype=np.int64)
     log = skip_log if skip_log is not None else SkipLog()
-    y = examples.labels(rows)
     ids = examples.item_id[rows]
     decode = _decoder([examples.path[r] for r in rows], ids, log, image_size=image_size, resize_mode=resize_mode,
                       max_pixels=max_pixels)
@@ -241,7 +240,8 @@ def make_dataset(examples:Examples, # the examples table
     if shuffle: ds = ds.shuffle(len(rows), seed=seed, reshuffle_each_iteration=True)
     ds = _decoded(ds, decode, image_size=image_size, deterministic=not shuffle)
     if cache: ds = ds.cache('' if cache is True else str(cache))
-    ds = _with_targets(ds, ids if with_ids else y, augment=augment, image_size=image_size, seed=seed)
+    targets = ids if with_ids else examples.labels(rows)  # dense labels only where they are the targets
+    ds = _with_targets(ds, targets, augment=augment, image_size=image_size, seed=seed)
     ds = ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
     ds.skip_log = log
     return ds

@@ -150,7 +150,8 @@ def _confidences(values) -> np.ndarray:
     return pd.to_numeric(pd.Series(values, dtype=object), errors='coerce').to_numpy(dtype=np.float32, na_value=np.nan)
 
 def _text_tags(tags, # tag text per row
-               row_items:np.ndarray, # item id per row
+               row_item:np.ndarray, # item position per row
+               item_id:np.ndarray, # item ids
                skipped:dict, # reason -> item ids, extended here
               ) -> tuple[np.ndarray, np.ndarray, list]:
     "Which rows hold a non-empty text tag, their codes, and the distinct tags; the other rows' items go to `skipped`."
@@ -160,7 +161,7 @@ def _text_tags(tags, # tag text per row
     is_text = np.append(u_text, False)[codes]  # code -1 (None/NaN) is not text
     empty = np.append(u_empty, False)[codes]
     for reason, bad in (('empty_tag', empty), ('non_text_tag', ~is_text)):
-        if bad.any(): skipped.setdefault(reason, []).extend(np.unique(row_items[bad]).tolist())
+        if bad.any(): skipped.setdefault(reason, []).extend(np.unique(item_id[row_item[bad]]).tolist())
     keep = is_text & ~empty
     good = np.flatnonzero(u_text & ~u_empty)
     remap = np.full(len(uniques) + 1, -1, dtype=np.int32)
@@ -178,7 +179,7 @@ def finish_chunk(item_id, # item ids
     "Assemble a `TagChunk`, dropping empty or non-text tags and recording their items."
     item_id = np.asarray(item_id, dtype=np.int64)
     row_item = np.repeat(np.arange(len(item_id), dtype=np.int32), np.asarray(n_tags, dtype=np.int64))
-    keep, row_tag, tag_values = _text_tags(tags, item_id[row_item], skipped)
+    keep, row_tag, tag_values = _text_tags(tags, row_item, item_id, skipped)
     conf = _confidences(confidence) if len(keep) else np.zeros(0, np.float32)
     flags = np.asarray([f if -2**15 <= f < 2**15 else 0 for f in flags], dtype=np.int16)  # out-of-range flags mean none
     return TagChunk(item_id=item_id, flags=flags, created=np.asarray(created, dtype=np.int64), row_item=row_item[keep],
