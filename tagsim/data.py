@@ -16,7 +16,7 @@ from .images import load_image, ImageError, DEFAULT_MAX_PIXELS
 
 # %% auto #0
 __all__ = ['SPLITS', 'take_csr_rows', 'Examples', 'build_examples', 'write_left_out', 'split_items', 'SkipLog', 'make_dataset',
-           'save_part', 'complete_parts', 'read_skipped', 'fill_parts', 'show_examples']
+           'save_part', 'complete_parts', 'read_skipped', 'rows_to_fill', 'fill_parts', 'show_examples']
 
 # %% ../nbs/10_data.ipynb #956713ab
 def take_csr_rows(indptr, # CSR row pointers
@@ -276,6 +276,15 @@ def read_skipped(folder:Path, # the parts folder
     "The parts folder's record of unreadable items: item id -> reason (empty when there is none)."
     path = Path(folder)/'skipped.json'
     return {int(k): v for k, v in json.loads(path.read_text()).items()} if path.exists() else {}
+
+# %% ../nbs/10_data.ipynb #p_rowfillx
+def rows_to_fill(item_ids:np.ndarray, # the items' ids, one per row
+                 done:np.ndarray, # the ids that complete parts hold (`complete_parts`)
+                 skipped:dict, # item id -> reason, the unreadable items (`read_skipped`)
+                ) -> np.ndarray:
+    "The rows whose item is neither in a complete part nor recorded as unreadable: what is left to compute."
+    known = np.concatenate([np.asarray(done, np.int64), np.fromiter(skipped, np.int64, len(skipped))])
+    return np.flatnonzero(~np.isin(item_ids, known))
 
 # %% ../nbs/10_data.ipynb #p_fillprtx
 def fill_parts(folder:Path, # the parts folder

@@ -12,7 +12,7 @@ from .config import Settings
 from .outputs import atomic_output, write_json
 from .storage import Scrape
 from .media import media_table, require_media_dir, media_file
-from .data import Examples, SkipLog, make_dataset, complete_parts, fill_parts, read_skipped
+from .data import Examples, SkipLog, make_dataset, complete_parts, fill_parts, read_skipped, rows_to_fill
 
 # %% auto #0
 __all__ = ['EMBEDDING_FILES', 'EmbeddingsError', 'parse_shard', 'unlabelled_examples', 'embeddable_items', 'Embedder',
@@ -187,7 +187,7 @@ def extract_parts(examples:Examples, # the items to embed (`embeddable_items`)
                  ) -> dict:
     "Embed the examples that no complete part or skip list holds yet; returns counts."
     files, done, skipped = read_parts(parts)
-    todo = np.flatnonzero(~np.isin(examples.item_id, np.concatenate([done, np.array(list(skipped), np.int64)])))
+    todo = rows_to_fill(examples.item_id, done, skipped)
     if len(todo):
         infer = _compiled(embedder.model)
         embed = lambda rows: embed_part(examples, rows, embedder, infer=infer, fmt=fmt, batch_size=batch_size)

@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import keras
 from keras import layers
-from .data import Examples, make_dataset, SkipLog, complete_parts, fill_parts, read_skipped
+from .data import Examples, make_dataset, SkipLog, complete_parts, fill_parts, read_skipped, rows_to_fill
 from .tagger import build_tagger
 from .models import get_backbone
 from .hardware import get_strategy
@@ -161,8 +161,7 @@ def cache_features(examples:Examples, # the items to featurise
     cache = feature_cache_dir(cache_root, arch, image_size, weights=weights, resize_mode=resize_mode, seed=seed)
     cache.mkdir(parents=True, exist_ok=True)
     skipped = read_skipped(cache)
-    known = set(complete_parts(cache)[1].tolist()) | set(skipped)
-    todo = np.array([r for r, i in enumerate(examples.item_id.tolist()) if i not in known], dtype=np.int64)
+    todo = rows_to_fill(examples.item_id, complete_parts(cache)[1], skipped)
     if len(todo):
         import tensorflow as tf
         model = pooled_backbone(arch, image_size, weights, cache, seed)
