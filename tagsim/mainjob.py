@@ -22,7 +22,8 @@ def job_statistics(job:JobFolder, # the job folder
                    min_occurrences:int, # the vocabulary threshold whose reduction is reported
                   ) -> dict:
     "Write statistics.json (counts, tail shares, power-law fit, threshold reduction) and the frequency plots."
-    from tagsim.frequency import tag_frequency_summary, threshold_reduction, save_plots
+    from tagsim.frequency import tag_frequency_summary, threshold_reduction
+    from tagsim.frequency_plots import save_plots
     stats = {'scrape': str(index.path.name), 'summary': tag_frequency_summary(index),
              'threshold': threshold_reduction(index, min_occurrences)}
     write_json(job.statistics, stats)

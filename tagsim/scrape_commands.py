@@ -118,7 +118,7 @@ def cmd_vocab(a):
 def cmd_plots(a):
     "Write the tag-frequency plots as PNG files."
     from tagsim.index import open_index
-    from tagsim.frequency import save_plots
+    from tagsim.frequency_plots import save_plots
     from tagsim.normalize import group_tags
     index, _ = open_index(settings_from_args(a), progress=True)
     groups = group_tags(index, _aliases(a), normalize=not a.no_normalize)

@@ -8,7 +8,7 @@ import pytest
 from conftest import open_page
 
 ROOT = Path(__file__).resolve().parent.parent
-ANALYSIS_PAGES = ('08_frequency', '14a_predict', '16a_queries', '19c_viz', '22a_architectures', '23_tour')  # pages that must show plots from stored outputs
+ANALYSIS_PAGES = ('08a_frequency_plots', '14a_predict', '16a_queries', '19c_viz', '22a_architectures', '23_tour')  # pages that must show plots from stored outputs
 
 @pytest.fixture(scope='module')
 def site(tmp_path_factory):

@@ -8,8 +8,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT/'tools'))
 from run_notebooks import ANALYSIS_NOTEBOOKS
 
-SWITCHES_TO_DEMO = {'08_frequency'}  # a slow cell swaps the small scrape for the demo, so every later output is the demo's
-WITH_PICTURES = {'08_frequency', '14a_predict', '15a_embeddings', '16a_queries', '17a_quality', '19c_viz', '22a_architectures', '23_tour'}
+SWITCHES_TO_DEMO = {'08_frequency', '08a_frequency_plots'}  # a slow cell swaps the small scrape for the demo, so every later output is the demo's
+WITH_PICTURES = {'08a_frequency_plots', '14a_predict', '15a_embeddings', '16a_queries', '17a_quality', '19c_viz', '22a_architectures', '23_tour'}
 
 def _source(c): return ''.join(c['source'])
 
