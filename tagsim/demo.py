@@ -6,6 +6,7 @@
 from __future__ import annotations
 import importlib.resources, io, json, os, shutil, tarfile, zlib, datetime as dt
 from pathlib import Path
+import numpy as np
 from tqdm.auto import tqdm
 from .storage import write_pr0loader_db
 from .outputs import atomic_output, write_json
@@ -182,7 +183,6 @@ def _noisy_square(rng, # the scrape's random generator
                   size:int, # the picture's side in pixels
                  ):
     "A white picture with a square of `colour` on its diagonal, under uniform noise."
-    import numpy as np
     from PIL import Image
     o = int(rng.integers(0, size - side + 1))
     arr = np.full((size, size, 3), 255, np.int64)
@@ -196,7 +196,6 @@ def squares_scrape(out_dir:str|Path, # folder for scrape.db and media/
                    seed:int=0, # seed of the noise and the square positions
                   ) -> Path:
     "A pr0loader scrape of noisy coloured squares whose tags are their colour and size; returns the database path."
-    import numpy as np
     out_dir = Path(out_dir)
     media = out_dir/'media'
     media.mkdir(parents=True, exist_ok=True)

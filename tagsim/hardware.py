@@ -5,6 +5,8 @@
 # %% ../nbs/11b_hardware.ipynb #5c6fa386
 from __future__ import annotations
 import json, os
+import psutil
+import tensorflow as tf
 import keras
 
 # %% auto #0
@@ -13,7 +15,6 @@ __all__ = ['describe_hardware', 'setup_precision', 'get_strategy']
 # %% ../nbs/11b_hardware.ipynb #dc0d0a20
 def describe_hardware() -> dict:
     "CPUs, memory, GPUs and TensorFlow's view of them."
-    import psutil, tensorflow as tf
     gpus = []
     for g in tf.config.list_physical_devices('GPU'):
         try: det = tf.config.experimental.get_device_details(g)
@@ -28,7 +29,6 @@ def describe_hardware() -> dict:
 # %% ../nbs/11b_hardware.ipynb #67dcd660
 def setup_precision(policy:str='auto') -> str:
     "Set Keras's global precision policy: 'auto' (mixed_float16 on GPUs, else float32) or a policy name."
-    import tensorflow as tf
     if policy == 'auto': policy = 'mixed_float16' if tf.config.list_physical_devices('GPU') else 'float32'
     keras.mixed_precision.set_global_policy(policy)
     return policy
@@ -36,7 +36,6 @@ def setup_precision(policy:str='auto') -> str:
 # %% ../nbs/11b_hardware.ipynb #fda46b92
 def get_strategy():
     "A `tf.distribute` strategy for this machine: multi-worker, mirrored over GPUs or logical CPUs, or the default."
-    import tensorflow as tf
     if os.environ.get('TF_CONFIG'):
         cfg = json.loads(os.environ['TF_CONFIG'])
         if len(cfg.get('cluster', {}).get('worker', [])) > 1: return tf.distribute.MultiWorkerMirroredStrategy()

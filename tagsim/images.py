@@ -4,11 +4,12 @@
 
 # %% ../nbs/09_images.ipynb #73efe092
 from __future__ import annotations
-import os, warnings
+import json, os, warnings
 from pathlib import Path
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 from .media import classify_media
+from .outputs import atomic_output
 
 # %% auto #0
 __all__ = ['DEFAULT_MAX_PIXELS', 'ImageError', 'fit_image', 'open_image', 'load_image', 'dhash', 'hamming', 'repost_groups',
@@ -137,7 +138,6 @@ def repost_groups(hashes, # 64-bit hashes, one per item (uint64 array or ints), 
 # %% ../nbs/09_images.ipynb #d5ee7c38
 def _dhash_cache(cache_file:str|Path|None) -> dict:
     "The saved hashes (`path|size|mtime` -> hash), or none where the file is absent or unreadable."
-    import json
     try: return json.loads(Path(cache_file).read_text()) if cache_file else {}
     except (OSError, ValueError): return {}
 
@@ -159,8 +159,6 @@ def _save_dhash_cache(cache_file:str|Path|None, # the JSON cache file, or None f
                       cache:dict, # path -> hash and file signature
                      ):
     "Write the hash cache atomically, so that a killed run keeps the hashes it saved."
-    import json
-    from tagsim.outputs import atomic_output
     if cache_file:
         with atomic_output(cache_file) as tmp: tmp.write_text(json.dumps(cache))
 

@@ -6,6 +6,7 @@
 from __future__ import annotations
 from pathlib import Path
 import numpy as np
+from PIL import Image
 import keras
 from keras import layers
 from .torchweights import WeightsError, read_torch_weights, lite0_imagenet_file
@@ -142,7 +143,6 @@ def load_lite0_weights(model:keras.Model, # built by `efficientnet_lite0`
 # %% ../nbs/10b_lite0.ipynb #8816562d
 def center_square(image:np.ndarray, size:int=224) -> np.ndarray:
     "Centre-crop an RGB array to a square and resize it to `size` (float32, 0-255)."
-    from PIL import Image
     h, w = image.shape[:2]
     s = min(h, w)
     top, left = (h - s) // 2, (w - s) // 2

@@ -12,6 +12,17 @@ from .config import Settings
 from .outputs import write_json, write_csv
 from .report import JobFolder, write_report
 from .data import write_left_out
+from .frequency import tag_frequency_summary, threshold_reduction
+from .frequency_plots import save_plots
+from .embed import embed_scrape, backbone_embedder
+from .embeddings import load_embeddings
+from .search import open_vector_index
+from .neighbours import near_duplicates
+from .variants import discover_variants, variant_groups, write_proposals, write_pairs
+from .variant_evaluation import variant_evaluation
+from .index import open_index
+from .queries import ScrapeView
+from .viz import write_maps
 
 # %% auto #0
 __all__ = ['job_statistics', 'job_train', 'job_embed', 'job_similar', 'tag_examples', 'job_variants', 'job_left_out', 'main_job']
@@ -22,8 +33,6 @@ def job_statistics(job:JobFolder, # the job folder
                    min_occurrences:int, # the vocabulary threshold whose reduction is reported
                   ) -> dict:
     "Write statistics.json (counts, tail shares, power-law fit, threshold reduction) and the frequency plots."
-    from tagsim.frequency import tag_frequency_summary, threshold_reduction
-    from tagsim.frequency_plots import save_plots
     stats = {'scrape': str(index.path.name), 'summary': tag_frequency_summary(index),
              'threshold': threshold_reduction(index, min_occurrences)}
     write_json(job.statistics, stats)
@@ -48,8 +57,6 @@ def job_embed(job:JobFolder, # the job folder
               progress:bool=True, # show a progress bar
              ):
     "Embed every image with the run's backbone into `job.embeddings` (resumable); returns the loaded embeddings."
-    from tagsim.embed import embed_scrape, backbone_embedder
-    from tagsim.embeddings import load_embeddings
     embedder = backbone_embedder(opts.arch, opts.weights, opts.size, opts.resize_mode)
     embed_scrape(settings, embedder, job.embeddings, progress=progress)
     return load_embeddings(job.embeddings)
@@ -62,8 +69,6 @@ def job_similar(job:JobFolder, # the job folder
                 k:int=6, # neighbours per shown item
                ) -> int:
     "Write similar.json (a few items and their neighbours) and duplicates.csv; returns the number of duplicate pairs."
-    from tagsim.search import open_vector_index
-    from tagsim.neighbours import near_duplicates
     index = open_vector_index(e)
     rows = np.linspace(0, len(e) - 1, min(queries, len(e))).astype(int)
     found, sims = index.query(np.asarray(e.vectors[rows], np.float32), k + 1)
@@ -97,8 +102,6 @@ def job_variants(job:JobFolder, # the job folder
                  truth_file:Path|None=None, # ground-truth pairs; None skips the evaluation
                 ) -> tuple:
     "Write pairs.csv, proposals.yaml, examples.json and (with truth) evaluation.json; returns the table and the groups."
-    from tagsim.variants import discover_variants, variant_groups, write_proposals, write_pairs
-    from tagsim.variant_evaluation import variant_evaluation
     table, ranked = discover_variants(index, e)
     write_pairs(job.variants/'pairs.csv', ranked)
     groups = variant_groups(ranked, table)
@@ -141,10 +144,7 @@ def main_job(settings:Settings, # the scrape and where tagsim writes
              say=print, # receives one line per finished stage
             ) -> Path:
     "Run every stage into `out_dir` and write the report; returns the report's path."
-    from tagsim.index import open_index
-    from tagsim.queries import ScrapeView
     from tagsim.runs import TrainOptions
-    from tagsim.viz import write_maps
     job, timings = JobFolder(out_dir), {}
     opts = opts or TrainOptions(arch=settings.model_architecture, image_size=settings.image_size,
                                 weights=settings.model_weights)

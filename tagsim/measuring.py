@@ -7,6 +7,8 @@ from __future__ import annotations
 import json, os, resource, subprocess, sys, time
 from pathlib import Path
 import numpy as np
+import tensorflow as tf
+import keras
 from .outputs import write_json
 from .models import build_backbone
 from .tagger import build_tagger
@@ -21,7 +23,6 @@ def count_flops(model, # a Keras model taking square RGB images
                ) -> int:
     """Floating-point operations of one image's forward pass (multiply and add counted apart), from TensorFlow's
     profiler."""
-    import tensorflow as tf
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
     call = tf.function(tf.autograph.experimental.do_not_convert(lambda x: model(x, training=False)))
     concrete = call.get_concrete_function(tf.TensorSpec([1, image_size, image_size, 3]))
@@ -76,7 +77,6 @@ def time_training(model, # a Keras model compiled with an optimizer and loss
 def peak_memory_mb() -> tuple[float, str]:
     """This process's peak memory in MiB and what it counts: the GPU's peak allocation where one is in use, else the
     peak RSS."""
-    import keras
     if keras.backend.backend() == 'jax':
         import jax
         d = jax.devices()[0]
@@ -86,18 +86,15 @@ def peak_memory_mb() -> tuple[float, str]:
 # %% ../nbs/22_measuring.ipynb #9dda2894
 def compute_device() -> str:
     "The device the Keras backend computes on, in words."
-    import keras
     if keras.backend.backend() == 'jax':
         import jax
         return f"{jax.devices()[0].device_kind} (JAX {jax.__version__})"
-    import tensorflow as tf
     gpus = tf.config.list_physical_devices('GPU')
     return f"{len(gpus)} GPU(s) (TensorFlow {tf.__version__})" if gpus else f"{os.cpu_count()} CPU cores (TensorFlow {tf.__version__})"
 
 # %% ../nbs/22_measuring.ipynb #0a11c2c1
 def _set_threads(threads:int|None):
     "Pin TensorFlow's thread pools before it starts (no-op on other backends or for None)."
-    import keras
     if threads and keras.backend.backend() == 'tensorflow':
         import tensorflow as tf
         tf.config.threading.set_intra_op_parallelism_threads(threads)
@@ -136,7 +133,6 @@ def _training_time(arch:str, # backbone
 def measure(job:dict, # {'kind', 'arch', 'size', 'threads'?, 'batches'? (inference), 'batch'? (train)}
            ) -> dict:
     "Run one measurement in this process (use a fresh process per measurement: see `measure_in_child`)."
-    import keras
     _set_threads(job.get('threads'))
     arch, size, kind = job['arch'], job['size'], job['kind']
     jit = keras.backend.backend() == 'jax'  # JAX compiles; TensorFlow runs as tagsim trains, without XLA

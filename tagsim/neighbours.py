@@ -10,6 +10,7 @@ import pandas as pd
 from .embeddings import Embeddings
 from .search import VectorIndex
 from .queries import ScrapeView
+from .images import compute_dhashes, hamming, repost_groups
 
 # %% auto #0
 __all__ = ['neighbours', 'near_duplicate_pairs', 'leader_groups', 'add_dhash', 'near_duplicates', 'dhash_agreement',
@@ -62,7 +63,6 @@ def add_dhash(pairs:pd.DataFrame, # pairs with `id_a` and `id_b`
               repost_bits:int=4, # largest Hamming distance dHash calls a repost
              ) -> pd.DataFrame:
     "Add both items' dHash distance and whether dHash alone calls the pair a repost."
-    from tagsim.images import compute_dhashes, hamming
     ids = np.unique(np.concatenate([pairs.id_a, pairs.id_b])) if len(pairs) else np.zeros(0, np.int64)
     hashes, ok, _ = compute_dhashes([view.path_of(i) for i in ids], cache_file)
     h = {int(i): int(x) for i, x, good in zip(ids, hashes, ok) if good}
@@ -90,7 +90,6 @@ def dhash_agreement(e:Embeddings, # loaded embeddings
                     bits:int=4, # largest Hamming distance of a dHash repost group
                    ) -> dict:
     "Pairs found by the embeddings, by the dHash repost groups (leader-member pairs), and by both."
-    from tagsim.images import compute_dhashes, repost_groups
     hashes, ok, _ = compute_dhashes([view.path_of(i) for i in e.ids], cache_file)
     ids = e.ids[ok]
     group = repost_groups(hashes[ok], bits)

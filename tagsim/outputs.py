@@ -4,7 +4,7 @@
 
 # %% ../nbs/00a_outputs.ipynb #5db3ec4a
 from __future__ import annotations
-import math, os, tempfile
+import json, math, os, tempfile
 from contextlib import contextmanager
 from glob import escape as glob_escape
 from pathlib import Path
@@ -65,7 +65,6 @@ def json_safe(obj):
 # %% ../nbs/00a_outputs.ipynb #c0f1e012
 def to_json(obj, indent:int|None=1) -> str:
     "Strict JSON text (no NaN), keeping non-ASCII text as it is; objects JSON cannot hold are written as strings."
-    import json
     return json.dumps(json_safe(obj), indent=indent, ensure_ascii=False, allow_nan=False, default=str)
 
 # %% ../nbs/00a_outputs.ipynb #313f3d81

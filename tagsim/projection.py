@@ -11,6 +11,7 @@ from PIL import Image
 from .outputs import atomic_output
 from .normalize import normalize_tag
 from .candidates import reduced
+from .images import load_image, ImageError
 
 # %% auto #0
 __all__ = ['PLACEHOLDER_SIZE', 'projection_key', 'umap_projection', 'subsample_rows', 'item_groups', 'data_uri', 'thumbnail_uri']
@@ -97,6 +98,5 @@ def thumbnail_uri(path:str|Path, # an image file
                   size:int=48, # thumbnail side in pixels
                  ) -> str:
     "A JPEG thumbnail as a data URI; a grey square for a file that cannot be read as an image."
-    from tagsim.images import load_image, ImageError
     try: return _jpeg_uri(Image.fromarray(load_image(path, size)))
     except (ImageError, OSError): return _jpeg_uri(Image.new('RGB', (PLACEHOLDER_SIZE,) * 2, (200, 200, 200)))

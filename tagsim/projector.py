@@ -4,11 +4,13 @@
 
 # %% ../nbs/19b_projector.ipynb #1ef8d249
 from __future__ import annotations
+import shutil, tempfile
 from pathlib import Path
 import numpy as np
 import pandas as pd
 from PIL import Image
 from .outputs import atomic_output, csv_safe
+from .images import load_image, ImageError
 
 # %% auto #0
 __all__ = ['SPRITE_LIMIT', 'PROJECTOR_TENSOR', 'tsv_cell', 'write_metadata_tsv', 'sprite_grid', 'sprite_image',
@@ -46,7 +48,6 @@ def sprite_image(paths:list, # image files, one per point, in point order
                  thumb:int=64, # largest thumbnail side
                 ) -> tuple[Image.Image, int]:
     "A square sprite of thumbnails in row-major order (unreadable images left blank), and the thumbnail side used."
-    from tagsim.images import load_image, ImageError
     side, thumb = sprite_grid(len(paths), thumb)
     sprite = Image.new('RGB', (side * thumb,) * 2, (255, 255, 255))
     for k, p in enumerate(paths):
@@ -95,7 +96,6 @@ def projector_export(vectors:np.ndarray, # (n, dim) rows to show
                      thumb:int=64, # largest sprite thumbnail side
                     ) -> Path:
     "Write the vectors, labels and sprite for TensorBoard's projector into `log_dir`; returns its config file."
-    import shutil, tempfile
     log_dir = Path(log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix='.projector-', dir=log_dir))

@@ -11,6 +11,11 @@ import pandas as pd
 from .embeddings import Embeddings
 from .search import VectorIndex
 from .queries import ScrapeView
+from .metrics import average_precision
+from .data import make_dataset
+from .embed import unlabelled_examples, file_sha256
+from .outputs import atomic_output
+from .images import load_image
 
 # %% auto #0
 __all__ = ['label_matrix', 'knn_scores', 'blend', 'suggestions', 'mislabelled', 'split_scores', 'suggestion_recovery',
@@ -99,7 +104,6 @@ def suggestion_recovery(e:Embeddings, # embeddings of the run's scrape
                         min_support:int=3, # tags with fewer test positives are not scored
                        ) -> pd.DataFrame:
     "Macro mAP on the test split of kNN suggestions, the tagger alone and their blend (alpha tuned on val)."
-    from tagsim.metrics import average_precision
     def macro_map(labels, scores):
         ok = labels.sum(0) >= min_support
         return float(np.nanmean(average_precision(labels[:, ok], scores[:, ok]))) if ok.any() else float('nan')
@@ -121,8 +125,6 @@ def _run_scores(run, # a loaded run (`load_run`)
                ) -> np.ndarray:
     "The run's tag probabilities for every embedded item, read from its media file (NaN where it cannot be read)."
     from tqdm.auto import tqdm
-    from tagsim.data import make_dataset
-    from tagsim.embed import unlabelled_examples
     ex = unlabelled_examples(e.ids, [view.path_of(i) for i in e.ids])
     resize_mode = run.config['options'].get('resize_mode', 'pad')
     out = np.full((len(e), len(run.vocab)), np.nan, np.float16)
@@ -138,8 +140,6 @@ def tagger_scores(run_dir:str|Path, # a run folder
                   progress:bool=False, # show a progress bar
                  ) -> np.ndarray:
     "The run's tag probabilities for every embedded item (rows follow `e.ids`), cached in the embeddings folder."
-    from tagsim.outputs import atomic_output
-    from tagsim.embed import file_sha256
     from tagsim.predict import load_run
     cache = e.path/f"tagger-{file_sha256(Path(run_dir)/'model.keras')[:12]}-{e.manifest['ids_crc32']}.npy"
     if cache.exists(): return np.load(cache, allow_pickle=False)
@@ -184,7 +184,6 @@ def show_grid(paths:list, # image files
              ):
     "A matplotlib grid of the images with their captions."
     import matplotlib.pyplot as plt
-    from tagsim.images import load_image
     rows = max(1, (len(paths) + cols - 1) // cols)
     fig, axs = plt.subplots(rows, cols, figsize=(size * cols, (size + 0.5) * rows), squeeze=False)
     for ax in axs.flat: ax.axis('off')

@@ -7,8 +7,14 @@ from __future__ import annotations
 from pathlib import Path
 import numpy as np
 from .embeddings import Embeddings
-from .embed import EmbeddingsError
+from .embed import EmbeddingsError, backbone_embedder, run_embedder
 from .search import VectorIndex
+from .normalize import normalize_tag
+from .images import load_image
+from .config import load_settings
+from .index import open_index
+from .storage import Scrape
+from .media import media_table
 
 # %% auto #0
 __all__ = ['item_tags', 'ScrapeView', 'tag_centroid', 'image_vector', 'similar']
@@ -28,10 +34,6 @@ class ScrapeView:
                  work_dir:str|Path|None=None, # where the tag index lives; default the settings' work_dir
                  index=None, # the scrape's `TagIndex` when the caller has it open; else opened here
                 ):
-        from tagsim.config import load_settings
-        from tagsim.index import open_index
-        from tagsim.storage import Scrape
-        from tagsim.media import media_table
         settings = load_settings(db_path=e.manifest['scrape'], media_dir=e.manifest['media_dir'], work_dir=work_dir)
         self.index = index if index is not None else open_index(settings)[0]
         self.ids, self.tags = item_tags(self.index)
@@ -48,7 +50,6 @@ def tag_centroid(e:Embeddings, # loaded embeddings
                  tag:str, # a tag as written
                 ) -> np.ndarray:
     "The normalised mean vector of the embedded items that carry `tag` (compared by variant key)."
-    from tagsim.normalize import normalize_tag
     key = normalize_tag(tag)
     carriers = np.array([i for i, tags in zip(view.ids, view.tags) if any(normalize_tag(t) == key for t in tags)],
                         np.int64)
@@ -61,8 +62,6 @@ def tag_centroid(e:Embeddings, # loaded embeddings
 # %% ../nbs/16a_queries.ipynb #c2806485
 def image_vector(e:Embeddings, path:str|Path) -> np.ndarray:
     "An image file embedded by the model that made `e` (a backbone, or the run named in its manifest)."
-    from tagsim.embed import backbone_embedder, run_embedder
-    from tagsim.images import load_image
     m = e.manifest['model']
     emb = (run_embedder(m['run']) if m['source'] == 'run'
            else backbone_embedder(m['arch'], _weights_for(m), m['image_size']))

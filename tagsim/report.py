@@ -10,6 +10,8 @@ from pathlib import Path
 import pandas as pd
 from .outputs import atomic_output
 from .safe_html import Html, esc, figure_uri, image_html, png_uri, table_html, thumbs_html
+from .metrics import headline_figures
+from . import __version__
 
 # %% auto #0
 __all__ = ['STATISTICS_SHOWN', 'STYLE', 'SECTIONS', 'JobFolder', 'section_html', 'statistics_section', 'training_section',
@@ -78,7 +80,6 @@ def statistics_section(job:JobFolder) -> Html|None:
 # %% ../nbs/20a_report.ipynb #c956279d
 def _score_rows(metrics:dict) -> list:
     "One row per headline figure: tagsim's tagger against the baseline (NaN without one)."
-    from tagsim.metrics import headline_figures
     ours = headline_figures(metrics['test'])
     base = headline_figures(metrics['baseline']['test']) if 'baseline' in metrics else dict.fromkeys(ours, float('nan'))
     return [{'figure': k, 'tagsim': v, 'baseline (pr0loader recipe)': base[k]} for k, v in ours.items()]
@@ -218,7 +219,6 @@ def write_report(job_dir:str|Path, # a main-job folder
                  title:str='tagsim report', # the page title (escaped)
                 ) -> Path:
     "Write `report.html` from whatever the stages left in the folder; returns its path."
-    from tagsim import __version__
     job = JobFolder(job_dir)
     sections = [s for s in (f(job) for f in SECTIONS) if s]
     head = f'<h1>{esc(title)}</h1><p>tagsim {esc(__version__)} · {esc(job.root.resolve())}</p>{timings_html(job)}'

@@ -4,13 +4,13 @@
 
 # %% ../nbs/14_runs.ipynb #127b16aa
 from __future__ import annotations
-import json, time
+import json, shutil, time
 from dataclasses import dataclass, replace
 from pathlib import Path
 import numpy as np
 import keras
 from .config import Settings
-from .outputs import atomic_output, write_json, write_csv
+from .outputs import atomic_output, write_json, write_csv, to_json
 from .index import open_index
 from .vocabulary import Vocabulary, build_vocabulary
 from .images import compute_dhashes, repost_groups
@@ -174,7 +174,6 @@ def claim_run_dir(run_dir:Path, # the run folder
                  ):
     """Make `run_dir` this run's: resume only a run of the same scrape and vocabulary, else refuse (or, with `force`,
     clear it)."""
-    import shutil
     saved = run_dir/'identity.json'
     started = [n for n in RUN_STATE if (run_dir/n).exists()]
     mine = saved.exists() and json.loads(saved.read_text()) == identity
@@ -346,7 +345,6 @@ def train_or_reuse(settings:Settings, # the scrape and where to write
                   ) -> dict:
     """The metrics of the finished run in `run_dir` when it was trained with `opts` (and a baseline, if asked); else
     `train_run`."""
-    from tagsim.outputs import to_json
     opts = opts or TrainOptions()
     done = Path(run_dir)/'metrics.json'
     if done.is_file():

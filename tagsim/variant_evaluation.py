@@ -4,7 +4,7 @@
 
 # %% ../nbs/18c_variant_evaluation.ipynb #ed3c366f
 from __future__ import annotations
-import json, zlib
+import itertools, json, zlib
 from pathlib import Path
 import numpy as np
 import pandas as pd
@@ -104,7 +104,6 @@ def tune_weights(evidence:pd.DataFrame, # `pair_evidence`'s table
                  penalties=(0.0, 0.5, 1.0), # hub penalties to try
                 ) -> tuple[dict, float]:
     "The fusion weights with the best dev-half average precision, and that precision."
-    import itertools
     best, best_ap = None, -1.0
     for wv, wc, wm, ws, wt in itertools.product(grid, grid, grid, grid, penalties):
         if wv + wc + wm + ws == 0: continue

@@ -9,6 +9,7 @@ import numpy as np
 import pandas as pd
 from .signals import TagTable, cooccurrence, model_vectors, ppmi, tag_table, visual_vectors
 from .candidates import pair_cosines, candidate_pairs, hubness, nearest_rows, pair_evidence, reduced
+from .outputs import atomic_output, write_csv
 
 # %% auto #0
 __all__ = ['DEFAULT_WEIGHTS', 'GROUP_SCORE', 'percentile', 'fuse', 'variant_groups', 'write_proposals', 'request_lines',
@@ -64,7 +65,6 @@ def write_proposals(path:str|Path, # the YAML file to write
                    ) -> Path:
     "The groups as a reviewable alias proposal file (YAML), written atomically."
     import yaml
-    from tagsim.outputs import atomic_output
     doc = {'groups': [g | {'accept': False} for g in groups]}
     head = ("# tagsim variant proposals. Set accept: true on each group that is right, then use this file with\n"
             "#   tagsim vocab --aliases THIS_FILE   (or tagsim train --vocab built from it)\n")
@@ -82,7 +82,6 @@ def write_pairs(path:str|Path, # the CSV to write, atomically
                 ranked:pd.DataFrame, # pairs best first (`discover_variants` or `dbscan_pairs`)
                ) -> Path:
     "The pairs as CSV: tag_a, tag_b, score, then every evidence column; formula-looking tags neutralised (OWASP)."
-    from tagsim.outputs import write_csv
     evidence = [c for c in ranked.columns if c not in ('key_a', 'key_b', 'tag_a', 'tag_b', 'score')]
     return write_csv(path, ranked[['tag_a', 'tag_b', 'score', *evidence]])
 
