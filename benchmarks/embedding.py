@@ -17,7 +17,8 @@ def child(n:int, work:str):
     import numpy as np, tensorflow as tf
     from tagsim.config import load_settings, Settings
     from tagsim.demo import build_demo
-    from tagsim.storage import write_pr0loader_db, Scrape
+    from tagsim.storage import write_pr0loader_db
+    from tagsim.scrape import Scrape
     from tagsim.media import media_table
     from tagsim.embed import embed_scrape, backbone_embedder
     demo = load_settings(work_dir=work); build_demo(demo.demo_dir)

@@ -8,7 +8,7 @@ import json, threading, zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, pandas as pd
-from .storage import Scrape
+from .scrape import Scrape
 from .media import media_table, require_media_dir, media_file, reason_counts
 from .outputs import write_csv, atomic_output, write_json
 from .vocabulary import Vocabulary, encode_index

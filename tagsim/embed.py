@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 from .config import Settings
 from .outputs import atomic_output, write_json
-from .storage import Scrape
+from .scrape import Scrape
 from .media import media_table, require_media_dir, media_file
 from .data import Examples, SkipLog, make_dataset, complete_parts, fill_parts, read_skipped, rows_to_fill
 

@@ -8,7 +8,8 @@ import hashlib, json, os, shutil, tempfile, time
 from pathlib import Path
 import numpy as np, pandas as pd
 from tqdm.auto import tqdm
-from .storage import Scrape, content_checksum, iter_tag_chunks, TagChunk
+from .scrape import Scrape, content_checksum, iter_tag_chunks
+from .chunks import TagChunk
 from .outputs import atomic_output
 
 # %% auto #0

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 import pandas as pd
-from .storage import Scrape
+from .scrape import Scrape
 
 # %% auto #0
 __all__ = ['MEDIA_KINDS', 'LEFT_OUT_REASONS', 'UnsafeMediaPath', 'resolve_media', 'classify_media', 'media_table', 'media_file',

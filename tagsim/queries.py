@@ -13,7 +13,7 @@ from .normalize import normalize_tag
 from .images import load_image
 from .config import load_settings
 from .index import open_index
-from .storage import Scrape
+from .scrape import Scrape
 from .media import media_table
 
 # %% auto #0

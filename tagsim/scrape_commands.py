@@ -61,7 +61,7 @@ def cmd_index(a):
 # %% ../nbs/97_scrape_commands.ipynb #94771a23
 def cmd_check_media(a):
     "Report media kinds, missing files and refused paths."
-    from tagsim.storage import Scrape
+    from tagsim.scrape import Scrape
     from tagsim.media import check_media
     settings = settings_from_args(a)
     with Scrape(settings.scrape_path) as sc: report = check_media(sc, settings.media_path)

@@ -2,7 +2,8 @@
 import sqlite3
 import pytest
 from tagsim.index import update_index
-from tagsim.storage import Scrape, ScrapeError, write_pr0loader_db
+from tagsim.scrape import Scrape
+from tagsim.storage import ScrapeError, write_pr0loader_db
 from tagsim.media import check_media, resolve_media, UnsafeMediaPath, classify_media
 from tagsim.apijson import import_api_json, ApiJsonError
 from conftest import pr0_item, run_cli

@@ -30,7 +30,7 @@ raw_tags = (st.none() | st.binary(max_size=60) | st.text(max_size=60) | json_val
 @given(rows=st.lists(st.tuples(st.integers(1, 10**9), scalars, scalars, raw_tags), max_size=8))
 def test_tags_data_rows_never_crash(rows):
     "Any `tags_data` value is parsed or counted as skipped; the chunk stays consistent."
-    from tagsim.storage import parse_pr0loader_rows
+    from tagsim.chunks import parse_pr0loader_rows
     CASES['tags_data'] += 1
     chunk = parse_pr0loader_rows(rows)
     assert len(chunk.item_id) == len(rows)

@@ -2,7 +2,7 @@
 import json
 import numpy as np
 from tagsim.index import update_index
-from tagsim.storage import Scrape
+from tagsim.scrape import Scrape
 from tagsim.media import media_table
 from tagsim.apijson import import_api_json
 from conftest import make_pr0gramm_db, make_danbooru_db

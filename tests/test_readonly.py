@@ -35,6 +35,6 @@ def test_reads_while_scraper_writes(tmp_path):
     writer.close()
 
 def test_database_is_opened_readonly(pr0loader_db):
-    from tagsim.storage import Scrape
+    from tagsim.scrape import Scrape
     with Scrape(pr0loader_db) as s, pytest.raises(sqlite3.OperationalError, match='readonly'):
         s.con.execute("DELETE FROM items")
