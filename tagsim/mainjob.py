@@ -4,7 +4,7 @@
 
 # %% ../nbs/21_mainjob.ipynb #3d4c8a89
 from __future__ import annotations
-import json, time
+import time
 from pathlib import Path
 import numpy as np
 import pandas as pd
