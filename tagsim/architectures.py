@@ -8,15 +8,12 @@ import json, tempfile, time
 from pathlib import Path
 import numpy as np
 import pandas as pd
-import keras
 from .models import get_backbone
 from .measuring import job_name, measure_in_child
 from .metrics import average_precision
 from .index import open_index
 from .vocabulary import build_vocabulary
 from .data import build_examples
-from .train import fit_head, cache_features
-from .runs import TrainOptions, repost_safe_split
 
 # %% auto #0
 __all__ = ['COMPARED', 'comparison_jobs', 'comparison_table', 'compare_architectures', 'stored_results',
@@ -93,6 +90,8 @@ def stored_results(store:str|Path, # folder of `measure_in_child` results
 # %% ../nbs/22a_architectures.ipynb #b55156f7
 def _threshold_result(feats, split, y_all, *, tags:list, vocab, eval_cols:np.ndarray, work:Path, epochs:int, seed:int) -> dict:
     "Train the head on the columns of `vocab`, score the evaluation columns on the test items."
+    import keras
+    from tagsim.train import fit_head  # TensorFlow-only: the comparison itself also runs under JAX
     cols = np.array([tags.index(t) for t in vocab.tags])
     train = np.flatnonzero((split == 0) & (y_all[:, cols].sum(1) > 0))
     val = np.flatnonzero(split == 1)
@@ -124,6 +123,8 @@ def min_occurrence_ablation(settings, # the scrape (`Settings`)
                             seed:int=0, # split and initialisation seed
                            ) -> pd.DataFrame:
     "Per threshold: vocabulary size, training items, and test mAP on the tags every threshold keeps."
+    from tagsim.runs import TrainOptions, repost_safe_split
+    from tagsim.train import cache_features
     index, _ = open_index(settings, progress=False)
     vocabs = {t: build_vocabulary(index, min_occurrences=t) for t in sorted(thresholds)}
     widest = vocabs[min(vocabs)]

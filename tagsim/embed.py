@@ -4,12 +4,13 @@
 
 # %% ../nbs/15_embed.ipynb #20be859c
 from __future__ import annotations
-import hashlib, json, zlib
+import hashlib, json, shutil, zlib
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 from .config import Settings
 from .outputs import atomic_output, write_json
+from .torchweights import lite0_imagenet_file
 from .scrape import Scrape
 from .media import media_table, require_media_dir, media_file
 from .data import Examples, SkipLog, make_dataset, complete_parts, fill_parts, read_skipped, rows_to_fill
@@ -87,7 +88,6 @@ def _weights_hash(arch:str, weights) -> str:
     if weights is None: return 'random (seed 0)'
     if weights == 'imagenet':
         if arch != 'efficientnet-lite0': return 'keras imagenet'
-        from tagsim.torchweights import lite0_imagenet_file
         weights = lite0_imagenet_file()
     return file_sha256(weights)
 
@@ -137,7 +137,6 @@ def claim_parts(out_dir:Path, # the embeddings folder
                 f"{out_dir} holds embeddings of another model or format "
                 f"({json.loads((parts/'model.json').read_text())['model']}); use another --out, or --force"
             )
-        import shutil
         shutil.rmtree(parts)
     parts.mkdir(parents=True, exist_ok=True)
     if not (parts/'model.json').exists(): write_json(parts/'model.json', key)

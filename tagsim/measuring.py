@@ -7,7 +7,6 @@ from __future__ import annotations
 import json, os, resource, subprocess, sys, time
 from pathlib import Path
 import numpy as np
-import tensorflow as tf
 import keras
 from .outputs import write_json
 from .models import build_backbone
@@ -23,6 +22,7 @@ def count_flops(model, # a Keras model taking square RGB images
                ) -> int:
     """Floating-point operations of one image's forward pass (multiply and add counted apart), from TensorFlow's
     profiler."""
+    import tensorflow as tf  # TensorFlow's profiler counts FLOPs, whatever the Keras backend
     from tensorflow.python.framework.convert_to_constants import convert_variables_to_constants_v2
     call = tf.function(tf.autograph.experimental.do_not_convert(lambda x: model(x, training=False)))
     concrete = call.get_concrete_function(tf.TensorSpec([1, image_size, image_size, 3]))
@@ -89,6 +89,7 @@ def compute_device() -> str:
     if keras.backend.backend() == 'jax':
         import jax
         return f"{jax.devices()[0].device_kind} (JAX {jax.__version__})"
+    import tensorflow as tf
     gpus = tf.config.list_physical_devices('GPU')
     return f"{len(gpus)} GPU(s) (TensorFlow {tf.__version__})" if gpus else f"{os.cpu_count()} CPU cores (TensorFlow {tf.__version__})"
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import hashlib, json, os
 from pathlib import Path
 import numpy as np
+import tensorflow as tf
 import keras
 from keras import layers
 from .data import Examples, make_dataset, SkipLog, complete_parts, fill_parts, read_skipped, rows_to_fill
@@ -163,7 +164,6 @@ def cache_features(examples:Examples, # the items to featurise
     skipped = read_skipped(cache)
     todo = rows_to_fill(examples.item_id, complete_parts(cache)[1], skipped)
     if len(todo):
-        import tensorflow as tf
         model = pooled_backbone(arch, image_size, weights, cache, seed)
         infer = tf.function(lambda x: model(x, training=False), reduce_retracing=True)  # compiled once, not per batch
         featurise = lambda rows: _feature_part(examples, rows, infer, image_size=image_size, batch_size=batch_size,
