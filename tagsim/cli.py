@@ -9,9 +9,11 @@ from pathlib import Path
 from .config import SettingsError
 from .console import number, settings_from_args, whole
 from .scrape_commands import cmd_check_media, cmd_import_json, cmd_index, cmd_plots, cmd_stats, cmd_vocab
-from .model_commands import (cmd_config, cmd_demo_build, cmd_demo_run, cmd_duplicates, cmd_embed,
-                                   cmd_embed_merge, cmd_evaluate, cmd_mislabelled, cmd_outliers, cmd_predict, cmd_run,
-                                   cmd_similar, cmd_suggest, cmd_train, cmd_umap, cmd_variants)
+from .model_commands import (
+    cmd_config, cmd_demo_build, cmd_demo_run, cmd_evaluate, cmd_predict, cmd_run, cmd_train)
+from tagsim.embedding_commands import (
+    cmd_duplicates, cmd_embed, cmd_embed_merge, cmd_mislabelled, cmd_outliers, cmd_similar, cmd_suggest, cmd_umap,
+    cmd_variants)
 
 # %% auto #0
 __all__ = ['QUALITY_COMMANDS', 'MODEL_COMMANDS', 'OneLineParser', 'build_parser', 'load_tensorflow_quietly', 'main']
