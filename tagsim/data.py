@@ -4,19 +4,19 @@
 
 # %% ../nbs/10_data.ipynb #81217d95
 from __future__ import annotations
-import json, threading, zlib
+import threading, zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np, pandas as pd
 from .scrape import Scrape
 from .media import media_table, require_media_dir, media_file, reason_counts
-from .outputs import write_csv, atomic_output, write_json
+from .outputs import write_csv
 from .vocabulary import Vocabulary, encode_index
 from .images import load_image, ImageError, DEFAULT_MAX_PIXELS
 
 # %% auto #0
 __all__ = ['SPLITS', 'take_csr_rows', 'Examples', 'build_examples', 'write_left_out', 'split_items', 'SkipLog', 'make_dataset',
-           'save_part', 'complete_parts', 'read_skipped', 'rows_to_fill', 'fill_parts', 'show_examples']
+           'show_examples']
 
 # %% ../nbs/10_data.ipynb #956713ab
 def take_csr_rows(indptr, # CSR row pointers
@@ -245,72 +245,6 @@ def make_dataset(examples:Examples, # the examples table
     ds = ds.batch(batch_size).prefetch(tf.data.AUTOTUNE)
     ds.skip_log = log
     return ds
-
-# %% ../nbs/10_data.ipynb #pa7t0002
-def save_part(folder:Path, # the parts folder
-              number:int, # the part's number
-              vectors:np.ndarray, # its rows
-              ids:np.ndarray, # their item ids
-              kind:str, # the rows' file tag: `part-NUMBER.KIND.npy`
-             ):
-    "Write one part atomically: the rows, then the ids file that marks the part complete."
-    name = Path(folder)/f'part-{number:06d}'
-    with atomic_output(f'{name}.{kind}.npy') as tmp: np.save(tmp, vectors, allow_pickle=False)
-    with atomic_output(f'{name}.ids.npy') as tmp: np.save(tmp, np.asarray(ids, np.int64), allow_pickle=False)
-
-# %% ../nbs/10_data.ipynb #pa7t0003
-def _part_files(folder:Path) -> list:
-    "The ids files of the complete parts, in order (an ids file is written last, so it marks its part complete)."
-    return sorted(Path(folder).glob('part-*.ids.npy'))
-
-def complete_parts(folder:Path, # the parts folder
-                  ) -> tuple[list, np.ndarray]:
-    "The ids files of the complete parts, in order, and all the item ids they hold."
-    files = _part_files(folder)
-    ids = [np.load(f, allow_pickle=False) for f in files]
-    return files, (np.concatenate(ids) if ids else np.zeros(0, np.int64))
-
-# %% ../nbs/10_data.ipynb #p_rdskipx
-def read_skipped(folder:Path, # the parts folder
-                ) -> dict:
-    "The parts folder's record of unreadable items: item id -> reason (empty when there is none)."
-    path = Path(folder)/'skipped.json'
-    return {int(k): v for k, v in json.loads(path.read_text()).items()} if path.exists() else {}
-
-# %% ../nbs/10_data.ipynb #p_rowfillx
-def rows_to_fill(item_ids:np.ndarray, # the items' ids, one per row
-                 done:np.ndarray, # the ids that complete parts hold (`complete_parts`)
-                 skipped:dict, # item id -> reason, the unreadable items (`read_skipped`)
-                ) -> np.ndarray:
-    "The rows whose item is neither in a complete part nor recorded as unreadable: what is left to compute."
-    known = np.concatenate([np.asarray(done, np.int64), np.fromiter(skipped, np.int64, len(skipped))])
-    return np.flatnonzero(~np.isin(item_ids, known))
-
-# %% ../nbs/10_data.ipynb #p_fillprtx
-def fill_parts(folder:Path, # the parts folder
-               todo:np.ndarray, # the rows still to compute
-               compute, # rows -> (values, their item ids, {item id: reason} for the rows that could not be read)
-               kind:str, # the values' file tag (`save_part`)
-               skipped:dict, # item id -> reason so far; updated and saved as `skipped.json`
-               part_size:int, # rows per part: the most work a kill can lose
-               desc:str, # progress bar label
-               progress:bool=False, # show a progress bar
-               leave:bool=True, # keep the finished bar on screen
-              ):
-    "Compute `todo` a part at a time, saving each part, and the skip record, as soon as it is done."
-    from tqdm.auto import tqdm
-    number = len(_part_files(folder))  # counted, not loaded: the caller has read the ids already
-    with tqdm(total=len(todo), desc=desc, unit='img', disable=not progress, leave=leave) as bar:
-        for start in range(0, len(todo), part_size):
-            rows = todo[start:start + part_size]
-            values, ids, bad = compute(rows)
-            if len(ids):
-                save_part(folder, number, values, ids, kind=kind)
-                number += 1
-            if bad:
-                skipped.update(bad)
-                write_json(Path(folder)/'skipped.json', {str(k): v for k, v in skipped.items()})
-            bar.update(len(rows))
 
 # %% ../nbs/10_data.ipynb #408b2a89
 def show_examples(examples:Examples, # the examples table

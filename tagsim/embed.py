@@ -13,7 +13,8 @@ from .outputs import atomic_output, write_json
 from .torchweights import lite0_imagenet_file
 from .scrape import Scrape
 from .media import media_table, require_media_dir, media_file
-from .data import Examples, SkipLog, make_dataset, complete_parts, fill_parts, read_skipped, rows_to_fill
+from .data import Examples, SkipLog, make_dataset
+from .parts import complete_parts, fill_parts, read_skipped, rows_to_fill
 
 # %% auto #0
 __all__ = ['EMBEDDING_FILES', 'EmbeddingsError', 'parse_shard', 'unlabelled_examples', 'embeddable_items', 'Embedder',

@@ -10,7 +10,8 @@ import numpy as np
 import tensorflow as tf
 import keras
 from keras import layers
-from .data import Examples, make_dataset, SkipLog, complete_parts, fill_parts, read_skipped, rows_to_fill
+from .data import Examples, make_dataset, SkipLog
+from .parts import complete_parts, fill_parts, read_skipped, rows_to_fill
 from .tagger import build_tagger
 from .models import get_backbone
 from .hardware import get_strategy

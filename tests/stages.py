@@ -21,7 +21,7 @@ def synthetic_scrape(path:Path, n:int, tags_for) -> Path:
 
 def random_embeddings(out:Path, ids:np.ndarray, dim:int, seed:int=0, clusters:np.ndarray|None=None) -> Path:
     "An embeddings folder of normalised float16 vectors for `ids` (near a cluster centre per item where given)."
-    from tagsim.data import save_part
+    from tagsim.parts import save_part
     from tagsim.embed import claim_parts, vector_format, assemble
     rng = np.random.default_rng(seed)
     v = rng.normal(size=(len(ids), dim)).astype(np.float32)
