@@ -123,7 +123,7 @@ def min_occurrence_ablation(settings, # the scrape (`Settings`)
                             seed:int=0, # split and initialisation seed
                            ) -> pd.DataFrame:
     "Per threshold: vocabulary size, training items, and test mAP on the tags every threshold keeps."
-    from tagsim.runs import TrainOptions, repost_safe_split
+    from tagsim.run_setup import TrainOptions, repost_safe_split
     from tagsim.train import cache_features
     index, _ = open_index(settings, progress=False)
     vocabs = {t: build_vocabulary(index, min_occurrences=t) for t in sorted(thresholds)}

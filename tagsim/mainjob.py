@@ -144,7 +144,7 @@ def main_job(settings:Settings, # the scrape and where tagsim writes
              say=print, # receives one line per finished stage
             ) -> Path:
     "Run every stage into `out_dir` and write the report; returns the report's path."
-    from tagsim.runs import TrainOptions
+    from tagsim.run_setup import TrainOptions
     job, timings = JobFolder(out_dir), {}
     opts = opts or TrainOptions(arch=settings.model_architecture, image_size=settings.image_size,
                                 weights=settings.model_weights)

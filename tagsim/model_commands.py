@@ -53,7 +53,8 @@ def run_summary(m:dict) -> dict:
 # %% ../nbs/98_model_commands.ipynb #d928656c
 def cmd_train(a):
     "Train a tagger and write a run folder."
-    from tagsim.runs import train_run, TrainOptions
+    from tagsim.runs import train_run
+    from tagsim.run_setup import TrainOptions
     settings = settings_from_args(a)
     opts = TrainOptions(**train_choices(a, settings))
     if settings.db_path is None:  # the demo scrape: build it first if needed
@@ -136,7 +137,7 @@ def run_main_job(a, # parsed `demo run` or `run` arguments
                 ):
     "Print the scrape's statistics, run every stage of the main job, and end with the line `report: PATH`."
     from tagsim.mainjob import main_job
-    from tagsim.runs import TrainOptions
+    from tagsim.run_setup import TrainOptions
     show(scrape_stats(settings, progress=not a.quiet))
     opts = TrainOptions(**train_choices(a, settings))
     print(device_line())

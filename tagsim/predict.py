@@ -15,7 +15,8 @@ from .vocabulary import Vocabulary
 from .images import load_image, ImageError
 from .data import build_examples, Examples
 from .metrics import evaluate_predictions
-from .runs import RunError, TrainOptions, predict_rows, metrics_summary
+from .run_setup import RunError, TrainOptions, metrics_summary
+from .runs import predict_rows
 
 # %% auto #0
 __all__ = ['RUN_FILES', 'Run', 'load_run', 'predict_images', 'evaluate_run', 'show_predictions']

@@ -4,8 +4,8 @@
 
 # %% ../nbs/14_runs.ipynb #127b16aa
 from __future__ import annotations
-import json, shutil, time
-from dataclasses import dataclass, replace
+import json, time
+from dataclasses import replace
 from pathlib import Path
 import numpy as np
 import keras
@@ -13,85 +13,16 @@ from .config import Settings
 from .outputs import atomic_output, write_json, write_csv, to_json
 from .index import open_index
 from .vocabulary import Vocabulary, build_vocabulary
-from .images import compute_dhashes, repost_groups
-from .data import build_examples, split_items, make_dataset, Examples, SPLITS, write_left_out
+from .data import build_examples, make_dataset, Examples, write_left_out
 from .media import reason_counts
 from .tagger import build_tagger
-from .models import get_backbone
 from .hardware import describe_hardware, setup_precision
 from .metrics import evaluate_predictions, tune_thresholds, best_and_worst
-from .train import (cache_features, fit_head, fit_tagger, copy_head_weights, feature_cache_dir, build_head,
-                          make_loss)
+from .train import cache_features, fit_head, fit_tagger, copy_head_weights, feature_cache_dir, build_head, make_loss
+from .run_setup import BASELINE, TrainOptions, claim_run_dir, epochs_logged, metrics_summary, run_identity, run_split
 
 # %% auto #0
-__all__ = ['BASELINE', 'FIT_OPTIONS', 'RUN_STATE', 'TrainOptions', 'repost_safe_split', 'epochs_logged', 'predict_rows',
-           'fit_options', 'run_identity', 'RunError', 'claim_run_dir', 'check_splits', 'run_split', 'train_run',
-           'metrics_summary', 'train_or_reuse', 'train_baseline', 'run_report']
-
-# %% ../nbs/14_runs.ipynb #81188fd1
-@dataclass
-class TrainOptions:
-    "Everything a training run is built from."
-    arch:str = 'efficientnet-lite0' # backbone from the registry
-    mode:str = 'cached' # 'cached' (frozen backbone, features computed once) or 'finetune' (train on images)
-    image_size:int|None = None # input size; None: the architecture's native size
-    epochs:int = 30 # at most this many epochs (early stopping on validation mAP)
-    batch_size:int = 64
-    weights:str|None = 'imagenet' # backbone weights: None, 'imagenet' or a local file
-    loss:str = 'asl' # 'asl' or 'bce'
-    label_weighting:str = 'none' # 'none' or 'inverse_sqrt'
-    embedding_dim:int|None = 256
-    dropout:float = 0.2
-    learning_rate:float = 1e-3
-    unfreeze_top:int|None = None # finetune: None trains every layer; N unfreezes only the top N backbone blocks
-    warm_start:bool = False # finetune: first train a head on cached features, then start from it
-    split:str = 'hash' # 'hash' or 'time'
-    fractions:tuple = (0.8, 0.1, 0.1)
-    repost_distance:int = 4 # dHash Hamming distance for repost groups (-1: off)
-    patience:int = 5
-    min_support:int = 3 # test tags with fewer positives are reported as too rare
-    resize_mode:str = 'pad'
-    seed:int = 0
-
-    def __post_init__(self):
-        get_backbone(self.arch)
-        if self.mode not in ('cached', 'finetune'):
-            raise ValueError(f"mode must be 'cached' or 'finetune', got {self.mode!r}")
-        self.fractions = tuple(self.fractions)
-    @property
-    def size(self): return self.image_size or get_backbone(self.arch).size
-
-# %% ../nbs/14_runs.ipynb #82f0f168
-BASELINE = TrainOptions(mode='cached', image_size=224, epochs=5, loss='bce', embedding_dim=None, dropout=0.5,
-                        learning_rate=1e-3, patience=5)
-
-# %% ../nbs/14_runs.ipynb #c48b925b
-def repost_safe_split(examples:Examples, # the examples table
-                      opts:TrainOptions, # training options (split method, fractions, repost distance)
-                      cache_file:Path|None=None, # dHash cache file, or None
-                      progress:bool=False, # show a progress bar
-                     ) -> tuple[np.ndarray, dict]:
-    "Split codes per example (0 train, 1 val, 2 test), with reposts kept together."
-    groups = None
-    rep = {}
-    if opts.repost_distance >= 0 and len(examples):
-        hashes, ok, bad = compute_dhashes(examples.path, cache_file, progress=progress)
-        groups = np.arange(len(examples))
-        if ok.any(): groups[ok] = np.flatnonzero(ok)[repost_groups(hashes[ok], opts.repost_distance)]
-        rep['unhashable'] = len(bad)
-    split, r = split_items(examples.item_id, examples.created, method=opts.split, fractions=opts.fractions,
-                           groups=groups, seed=opts.seed)
-    return split, r | rep
-
-# %% ../nbs/14_runs.ipynb #ep0c0002
-def epochs_logged(run_dir:Path, # the run folder
-                  fallback:int, # the count to use where there is no log
-                 ) -> int:
-    "Epochs recorded in the run's history.csv, across resumed processes."
-    log = Path(run_dir)/'history.csv'
-    if not log.is_file(): return fallback
-    with open(log, encoding='utf-8') as f: rows = sum(1 for line in f if line.strip()) - 1
-    return max(rows, fallback)
+__all__ = ['FIT_OPTIONS', 'predict_rows', 'fit_options', 'train_baseline', 'run_report', 'train_run', 'train_or_reuse']
 
 # %% ../nbs/14_runs.ipynb #966583f1
 def _predict_features(head, feats): return head.predict(np.asarray(feats, np.float32), batch_size=512, verbose=0)
@@ -137,6 +68,7 @@ def _tagger_with_head(head:keras.Model, # a head trained on cached features
     copy_head_weights(head, model)
     return model
 
+# %% ../nbs/14_runs.ipynb #rn000001
 def _train_cached(ex, train_rows, val_rows, opts, run_dir, cache_root, verbose):
     feats, frows, _ = cache_features(ex, opts.arch, opts.size, cache_root, weights=opts.weights,
                                      resize_mode=opts.resize_mode, batch_size=opts.batch_size, seed=opts.seed,
@@ -150,208 +82,6 @@ def _train_cached(ex, train_rows, val_rows, opts, run_dir, cache_root, verbose):
     predict = lambda rows: (_predict_features(head, feats[[where[r] for r in rows if r in where]]),
                             np.array([r for r in rows if r in where], np.int64))
     return model, head, hist, predict
-
-def run_identity(settings:Settings, # the scrape the run trains on
-                 index, # its `TagIndex`
-                 vocab:Vocabulary, # the run's vocabulary
-                ) -> dict:
-    "What a run folder belongs to: the scrape (absolute path and content fingerprint) and the vocabulary."
-    return {'scrape': str(settings.scrape_path.resolve()), 'scrape_fingerprint': index.fingerprint, 'vocabulary': vocab.fingerprint}
-
-# %% ../nbs/14_runs.ipynb #c87aaab5
-RUN_STATE = ('identity.json', 'split.json', 'history.csv', 'backup', 'warm_start', 'tensorboard', 'metrics.json',
-             'model.keras', 'thresholds.json', 'per_tag.csv', 'report.md', 'settings.json', 'vocab.json',
-             'left_out.csv')
-
-# %% ../nbs/14_runs.ipynb #a0fc9efa
-class RunError(ValueError):
-    "A run folder that cannot be used."
-
-# %% ../nbs/14_runs.ipynb #abd861a5
-def claim_run_dir(run_dir:Path, # the run folder
-                  identity:dict, # `run_identity` of this run
-                  force:bool=False, # start afresh where the folder belongs to another scrape or vocabulary
-                 ):
-    """Make `run_dir` this run's: resume only a run of the same scrape and vocabulary, else refuse (or, with `force`,
-    clear it)."""
-    saved = run_dir/'identity.json'
-    started = [n for n in RUN_STATE if (run_dir/n).exists()]
-    mine = saved.exists() and json.loads(saved.read_text()) == identity
-    if started and not mine:
-        if not force:
-            what = (json.loads(saved.read_text()) if saved.exists()
-                    else {'scrape': 'unknown (a run folder without identity.json)'})
-            raise RunError(f"run folder {run_dir} belongs to another run (scrape {what.get('scrape')}, vocabulary "
-                           f"{what.get('vocabulary', '?')}); this run is scrape {identity['scrape']}, vocabulary "
-                           f"{identity['vocabulary']}: "
-                           f"use another --out, or --force to start it afresh")
-        for n in started: shutil.rmtree(run_dir/n) if (run_dir/n).is_dir() else (run_dir/n).unlink()
-    run_dir.mkdir(parents=True, exist_ok=True)
-    write_json(saved, identity)
-
-# %% ../nbs/14_runs.ipynb #3d3fe6ac
-def _load_split(split_file:Path, ex:Examples) -> tuple[np.ndarray, dict]:
-    "The split a resumed run started with."
-    saved = json.loads(split_file.read_text())
-    code = {int(i): SPLITS.index(s) for s in SPLITS for i in saved[s]}
-    return np.array([code.get(int(i), 0) for i in ex.item_id], np.int8), saved['report']
-
-def check_splits(split:np.ndarray, # split code per example
-                 report:dict, # `split_items`'s report
-                 opts:TrainOptions, # the training options, for the advice
-                ):
-    "Refuse a split with an empty part, saying why and what to change."
-    empty = [s for k, s in enumerate(SPLITS) if not (split == k).any()]
-    if not empty: return
-    groups = report.get('repost_groups', report.get('groups'))
-    why = f"{len(split)} examples in {groups} repost group(s)" if groups is not None else f"{len(split)} examples"
-    raise ValueError(f"the {' and '.join(empty)} split{'s are' if len(empty) > 1 else ' is'} empty: {why}, split "
-                     f"{opts.split} "
-                     f"{list(opts.fractions)}; near-identical images stay together. Use more distinct images, or "
-                     f"--repost-distance -1 "
-                     f"to split reposts apart")
-
-# %% ../nbs/14_runs.ipynb #69a6d07d
-def run_split(ex:Examples, # the examples table
-              opts:TrainOptions, # training options
-              run_dir:Path, # the run folder
-              hash_cache:Path, # dHash cache file
-              progress:bool, # show a progress bar
-             ) -> tuple[np.ndarray, dict]:
-    "The run's split: the saved one when resuming, else a new repost-safe split, checked and saved."
-    split_file = run_dir/'split.json'
-    if split_file.exists(): return _load_split(split_file, ex)
-    split, report = repost_safe_split(ex, opts, hash_cache, progress)
-    check_splits(split, report, opts)
-    write_json(split_file, {s: ex.item_id[split == k].tolist() for k, s in enumerate(SPLITS)} | {'report': report})
-    return split, report
-
-# %% ../nbs/14_runs.ipynb #27cc0d11
-def _reasons(report:dict) -> str:
-    "An examples report as words: 'no_vocabulary_tags: 3, missing_file: 2'."
-    return ', '.join(f"{k}: {v:,}" for k, v in report.items() if v) or 'none left out'
-
-def _run_examples(settings:Settings, # the scrape
-                  vocab:Vocabulary|str|Path|None, # a vocabulary, a saved one, or None to build one
-                  verbose:int, # 0 silent, 1 progress
-                 ) -> tuple:
-    "The scrape's index, the run's vocabulary and its examples; refuses an empty vocabulary or too few examples."
-    index, _ = open_index(settings, progress=verbose > 0)
-    if vocab is None: vocab = build_vocabulary(index, min_occurrences=settings.min_tag_occurrences)
-    elif not isinstance(vocab, Vocabulary): vocab = Vocabulary.load(vocab)
-    if not len(vocab): raise ValueError("the vocabulary is empty: lower min_occurrences or check the scrape")
-    ex = build_examples(index, vocab, settings.scrape_path, settings.media_path)
-    if len(ex) < 10: raise ValueError(f"only {len(ex)} usable examples ({_reasons(ex.report)}); need at least 10")
-    return index, vocab, ex
-
-def _write_run_inputs(run_dir:Path, # the run folder
-                      settings:Settings, # the scrape
-                      opts:TrainOptions, # training options
-                      vocab:Vocabulary, # the run's vocabulary
-                      ex:Examples, # the run's examples
-                     ):
-    "Write what the run trains on: vocab.json, settings.json and left_out.csv."
-    write_left_out(run_dir/'left_out.csv', {'train': ex.left_out})
-    vocab.save(run_dir/'vocab.json')
-    write_json(run_dir/'settings.json', {'options': opts.__dict__, 'settings': settings.resolved().as_dict(),
-                                         'hardware': describe_hardware(), 'examples': ex.report,
-                                         'vocabulary': {'tags': len(vocab), 'fingerprint': vocab.fingerprint}})
-
-def _fit(ex:Examples, # the run's examples
-         split:np.ndarray, # split code per example
-         opts:TrainOptions, # training options
-         run_dir:Path, # the run folder
-         cache_root:Path, # folder of the feature caches
-         verbose:int, # 0 silent, 1 progress
-        ) -> tuple:
-    "Train in the chosen mode; returns the tagger, its history and `predict(rows) -> (scores, rows read)`."
-    train_rows, val_rows = np.flatnonzero(split == 0), np.flatnonzero(split == 1)
-    common = dict(opts=opts, cache_root=cache_root, verbose=verbose)
-    if opts.mode == 'cached':
-        model, _, hist, predict = _train_cached(ex, train_rows, val_rows, run_dir=run_dir, **common)
-        return model, hist, predict
-    warm = None
-    if opts.warm_start: warm = _train_cached(ex, train_rows, val_rows, run_dir=run_dir/'warm_start', **common)[1]
-    model, hist, _ = fit_tagger(ex, train_rows, val_rows, opts.arch, run_dir, image_size=opts.size,
-                                weights=opts.weights, unfreeze_top=opts.unfreeze_top, warm_head=warm,
-                                resize_mode=opts.resize_mode, verbose=verbose, seed=opts.seed, **fit_options(opts))
-    return model, hist, lambda rows: predict_rows(model, ex, rows, opts)
-
-def _evaluate(predict, # `predict(rows) -> (scores, rows read)`
-              ex:Examples, # the run's examples
-              split:np.ndarray, # split code per example
-              vocab:Vocabulary, # the run's vocabulary
-              min_support:int, # tags with fewer test positives are not scored
-             ) -> tuple:
-    "Thresholds tuned on the validation split; the test evaluation at them and at 0.5."
-    p_val, r_val = predict(np.flatnonzero(split == 1))
-    p_test, r_test = predict(np.flatnonzero(split == 2))
-    thresholds = tune_thresholds(ex.labels(r_val), p_val)
-    y_test = ex.labels(r_test)
-    return (thresholds, evaluate_predictions(y_test, p_test, vocab.tags, thresholds, min_support),
-            evaluate_predictions(y_test, p_test, vocab.tags, 0.5, min_support))
-
-def _save_tagger(run_dir:Path, # the run folder
-                 model:keras.Model, # the trained tagger
-                 vocab:Vocabulary, # the run's vocabulary
-                 thresholds:np.ndarray, # per-tag thresholds tuned on the validation split
-                 per_tag, # the test evaluation per tag (a DataFrame)
-                ):
-    "Write what `load_run` needs to tag new images (model and thresholds), and the per-tag test table."
-    model.save(run_dir/'model.keras')
-    write_json(run_dir/'thresholds.json', dict(zip(vocab.tags, map(float, thresholds))))
-    write_csv(run_dir/'per_tag.csv', per_tag)
-
-def train_run(settings:Settings, # the scrape and where to write
-              run_dir:str|Path, # the run folder (a killed run resumes when started again with it)
-              opts:TrainOptions|None=None, # training options
-              vocab:Vocabulary|str|Path|None=None, # a vocabulary, a saved one, or None to build one with the settings' threshold
-              baseline:bool=True, # also train and score the pr0loader baseline on the same test split
-              verbose:int=1, # 0 silent, 1 progress
-              force:bool=False, # start afresh where `run_dir` holds a run of another scrape or vocabulary
-             ) -> dict:
-    "Train, evaluate on the held-out test split, and write the run folder; returns the metrics."
-    opts, run_dir, t0 = opts or TrainOptions(), Path(run_dir), time.perf_counter()
-    setup_precision('auto')  # mixed precision on GPUs, float32 on CPUs
-    index, vocab, ex = _run_examples(settings, vocab, verbose)
-    claim_run_dir(run_dir, run_identity(settings, index, vocab), force)
-    split, split_rep = run_split(ex, opts, run_dir, settings.work_dir/'dhash'/f'{index.path.name}.json', verbose > 0)
-    _write_run_inputs(run_dir, settings, opts, vocab, ex)
-    cache_root = settings.work_dir/'features'
-    model, hist, predict = _fit(ex, split, opts, run_dir, cache_root=cache_root, verbose=verbose)
-    train_seconds = time.perf_counter() - t0
-    thresholds, ev, ev05 = _evaluate(predict, ex, split, vocab, opts.min_support)
-    metrics = {'recipe': 'tagsim', 'options': opts.__dict__, 'train_seconds': round(train_seconds, 1),
-               'split': split_rep, 'test': metrics_summary(ev), 'test_at_0.5': metrics_summary(ev05),
-               'epochs_run': epochs_logged(run_dir, len(hist.get('loss', []))), 'left_out': reason_counts(ex.left_out)}
-    _save_tagger(run_dir, model, vocab, thresholds=thresholds, per_tag=ev['per_tag'])
-    if baseline: metrics['baseline'] = train_baseline(ex, split, opts, cache_root, vocab)
-    write_json(run_dir/'metrics.json', metrics)
-    with atomic_output(run_dir/'report.md') as tmp: tmp.write_text(run_report(metrics, ev))
-    return metrics
-
-# %% ../nbs/14_runs.ipynb #02a88fc7
-def metrics_summary(ev:dict, # an evaluation from `evaluate_predictions`
-                   ) -> dict:
-    "An evaluation without its per-tag table, for JSON."
-    return {k: v for k, v in ev.items() if k != 'per_tag'}
-
-# %% ../nbs/14_runs.ipynb #tr0c0002
-def train_or_reuse(settings:Settings, # the scrape and where to write
-                   run_dir:str|Path, # the run folder
-                   opts:TrainOptions|None=None, # training options
-                   baseline:bool=True, # also train and score the pr0loader baseline
-                   verbose:int=1, # 0 silent, 1 progress
-                  ) -> dict:
-    """The metrics of the finished run in `run_dir` when it was trained with `opts` (and a baseline, if asked); else
-    `train_run`."""
-    opts = opts or TrainOptions()
-    done = Path(run_dir)/'metrics.json'
-    if done.is_file():
-        metrics = json.loads(done.read_text())
-        if metrics['options'] == json.loads(to_json(opts.__dict__)) and ('baseline' in metrics or not baseline):
-            return metrics
-    return train_run(settings, run_dir, opts, baseline=baseline, verbose=verbose)
 
 # %% ../nbs/14_runs.ipynb #65acea38
 def _baseline_train_rows(outside_test:np.ndarray, # per cached row: not in our test split
@@ -430,3 +160,130 @@ def run_report(metrics:dict, # the run's metrics.json
     table = lambda df: '```\n' + df.to_string(index=False, float_format=lambda v: f'{v:.3f}') + '\n```'
     lines += ['', '## Best tags (AP)', '', table(best), '', '## Worst tags (AP)', '', table(worst), '']
     return '\n'.join(lines)
+
+# %% ../nbs/14_runs.ipynb #27cc0d11
+def _reasons(report:dict) -> str:
+    "An examples report as words: 'no_vocabulary_tags: 3, missing_file: 2'."
+    return ', '.join(f"{k}: {v:,}" for k, v in report.items() if v) or 'none left out'
+
+# %% ../nbs/14_runs.ipynb #rn000011
+def _run_examples(settings:Settings, # the scrape
+                  vocab:Vocabulary|str|Path|None, # a vocabulary, a saved one, or None to build one
+                  verbose:int, # 0 silent, 1 progress
+                 ) -> tuple:
+    "The scrape's index, the run's vocabulary and its examples; refuses an empty vocabulary or too few examples."
+    index, _ = open_index(settings, progress=verbose > 0)
+    if vocab is None: vocab = build_vocabulary(index, min_occurrences=settings.min_tag_occurrences)
+    elif not isinstance(vocab, Vocabulary): vocab = Vocabulary.load(vocab)
+    if not len(vocab): raise ValueError("the vocabulary is empty: lower min_occurrences or check the scrape")
+    ex = build_examples(index, vocab, settings.scrape_path, settings.media_path)
+    if len(ex) < 10: raise ValueError(f"only {len(ex)} usable examples ({_reasons(ex.report)}); need at least 10")
+    return index, vocab, ex
+
+# %% ../nbs/14_runs.ipynb #rn000013
+def _write_run_inputs(run_dir:Path, # the run folder
+                      settings:Settings, # the scrape
+                      opts:TrainOptions, # training options
+                      vocab:Vocabulary, # the run's vocabulary
+                      ex:Examples, # the run's examples
+                     ):
+    "Write what the run trains on: vocab.json, settings.json and left_out.csv."
+    write_left_out(run_dir/'left_out.csv', {'train': ex.left_out})
+    vocab.save(run_dir/'vocab.json')
+    write_json(run_dir/'settings.json', {'options': opts.__dict__, 'settings': settings.resolved().as_dict(),
+                                         'hardware': describe_hardware(), 'examples': ex.report,
+                                         'vocabulary': {'tags': len(vocab), 'fingerprint': vocab.fingerprint}})
+
+# %% ../nbs/14_runs.ipynb #rn000015
+def _fit(ex:Examples, # the run's examples
+         split:np.ndarray, # split code per example
+         opts:TrainOptions, # training options
+         run_dir:Path, # the run folder
+         cache_root:Path, # folder of the feature caches
+         verbose:int, # 0 silent, 1 progress
+        ) -> tuple:
+    "Train in the chosen mode; returns the tagger, its history and `predict(rows) -> (scores, rows read)`."
+    train_rows, val_rows = np.flatnonzero(split == 0), np.flatnonzero(split == 1)
+    common = dict(opts=opts, cache_root=cache_root, verbose=verbose)
+    if opts.mode == 'cached':
+        model, _, hist, predict = _train_cached(ex, train_rows, val_rows, run_dir=run_dir, **common)
+        return model, hist, predict
+    warm = None
+    if opts.warm_start: warm = _train_cached(ex, train_rows, val_rows, run_dir=run_dir/'warm_start', **common)[1]
+    model, hist, _ = fit_tagger(ex, train_rows, val_rows, opts.arch, run_dir, image_size=opts.size,
+                                weights=opts.weights, unfreeze_top=opts.unfreeze_top, warm_head=warm,
+                                resize_mode=opts.resize_mode, verbose=verbose, seed=opts.seed, **fit_options(opts))
+    return model, hist, lambda rows: predict_rows(model, ex, rows, opts)
+
+# %% ../nbs/14_runs.ipynb #rn000017
+def _evaluate(predict, # `predict(rows) -> (scores, rows read)`
+              ex:Examples, # the run's examples
+              split:np.ndarray, # split code per example
+              vocab:Vocabulary, # the run's vocabulary
+              min_support:int, # tags with fewer test positives are not scored
+             ) -> tuple:
+    "Thresholds tuned on the validation split; the test evaluation at them and at 0.5."
+    p_val, r_val = predict(np.flatnonzero(split == 1))
+    p_test, r_test = predict(np.flatnonzero(split == 2))
+    thresholds = tune_thresholds(ex.labels(r_val), p_val)
+    y_test = ex.labels(r_test)
+    return (thresholds, evaluate_predictions(y_test, p_test, vocab.tags, thresholds, min_support),
+            evaluate_predictions(y_test, p_test, vocab.tags, 0.5, min_support))
+
+# %% ../nbs/14_runs.ipynb #rn000018
+def _save_tagger(run_dir:Path, # the run folder
+                 model:keras.Model, # the trained tagger
+                 vocab:Vocabulary, # the run's vocabulary
+                 thresholds:np.ndarray, # per-tag thresholds tuned on the validation split
+                 per_tag, # the test evaluation per tag (a DataFrame)
+                ):
+    "Write what `load_run` needs to tag new images (model and thresholds), and the per-tag test table."
+    model.save(run_dir/'model.keras')
+    write_json(run_dir/'thresholds.json', dict(zip(vocab.tags, map(float, thresholds))))
+    write_csv(run_dir/'per_tag.csv', per_tag)
+
+# %% ../nbs/14_runs.ipynb #rn000020
+def train_run(settings:Settings, # the scrape and where to write
+              run_dir:str|Path, # the run folder (a killed run resumes when started again with it)
+              opts:TrainOptions|None=None, # training options
+              vocab:Vocabulary|str|Path|None=None, # a vocabulary, a saved one, or None to build one with the settings' threshold
+              baseline:bool=True, # also train and score the pr0loader baseline on the same test split
+              verbose:int=1, # 0 silent, 1 progress
+              force:bool=False, # start afresh where `run_dir` holds a run of another scrape or vocabulary
+             ) -> dict:
+    "Train, evaluate on the held-out test split, and write the run folder; returns the metrics."
+    opts, run_dir, t0 = opts or TrainOptions(), Path(run_dir), time.perf_counter()
+    setup_precision('auto')  # mixed precision on GPUs, float32 on CPUs
+    index, vocab, ex = _run_examples(settings, vocab, verbose)
+    claim_run_dir(run_dir, run_identity(settings, index, vocab), force)
+    split, split_rep = run_split(ex, opts, run_dir, settings.work_dir/'dhash'/f'{index.path.name}.json', verbose > 0)
+    _write_run_inputs(run_dir, settings, opts, vocab, ex)
+    cache_root = settings.work_dir/'features'
+    model, hist, predict = _fit(ex, split, opts, run_dir, cache_root=cache_root, verbose=verbose)
+    train_seconds = time.perf_counter() - t0
+    thresholds, ev, ev05 = _evaluate(predict, ex, split, vocab, opts.min_support)
+    metrics = {'recipe': 'tagsim', 'options': opts.__dict__, 'train_seconds': round(train_seconds, 1),
+               'split': split_rep, 'test': metrics_summary(ev), 'test_at_0.5': metrics_summary(ev05),
+               'epochs_run': epochs_logged(run_dir, len(hist.get('loss', []))), 'left_out': reason_counts(ex.left_out)}
+    _save_tagger(run_dir, model, vocab, thresholds=thresholds, per_tag=ev['per_tag'])
+    if baseline: metrics['baseline'] = train_baseline(ex, split, opts, cache_root, vocab)
+    write_json(run_dir/'metrics.json', metrics)
+    with atomic_output(run_dir/'report.md') as tmp: tmp.write_text(run_report(metrics, ev))
+    return metrics
+
+# %% ../nbs/14_runs.ipynb #tr0c0002
+def train_or_reuse(settings:Settings, # the scrape and where to write
+                   run_dir:str|Path, # the run folder
+                   opts:TrainOptions|None=None, # training options
+                   baseline:bool=True, # also train and score the pr0loader baseline
+                   verbose:int=1, # 0 silent, 1 progress
+                  ) -> dict:
+    """The metrics of the finished run in `run_dir` when it was trained with `opts` (and a baseline, if asked); else
+    `train_run`."""
+    opts = opts or TrainOptions()
+    done = Path(run_dir)/'metrics.json'
+    if done.is_file():
+        metrics = json.loads(done.read_text())
+        if metrics['options'] == json.loads(to_json(opts.__dict__)) and ('baseline' in metrics or not baseline):
+            return metrics
+    return train_run(settings, run_dir, opts, baseline=baseline, verbose=verbose)

@@ -84,7 +84,8 @@ def run(stage:str, inputs:Path, out:Path) -> dict:
         import os
         os.environ['TAGSIM_MIN_TAG_OCCURRENCES'] = '5'
         from tagsim.config import load_settings
-        from tagsim.runs import train_run, TrainOptions
+        from tagsim.runs import train_run
+        from tagsim.run_setup import TrainOptions
         settings = load_settings(db_path=inputs/'scrape.db', media_dir=inputs/'media', work_dir=out/'work')
         opts = TrainOptions(mode='cached', image_size=32, epochs=12, batch_size=16)
         return {'epochs': train_run(settings, out/'run', opts, baseline=False, verbose=0)['epochs_run']}
