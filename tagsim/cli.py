@@ -4,7 +4,7 @@
 
 # %% ../nbs/99_cli.ipynb #e47324a2
 from __future__ import annotations
-import argparse, sqlite3, sys, warnings
+import argparse, os, sqlite3, sys, tempfile, warnings
 from pathlib import Path
 from .config import SettingsError
 from .console import number, settings_from_args, whole
@@ -329,18 +329,20 @@ def build_parser() -> argparse.ArgumentParser:
 
 # %% ../nbs/99_cli.ipynb #e4b7af2c
 def _show_warning(message, category, filename, lineno, file=None, line=None):
+    "Print a warning as one `tagsim: warning:` line (replaces `warnings.showwarning`, hence its signature)."
     print(f"tagsim: warning: {message}", file=sys.stderr)
 
-def _os_error(e:OSError, a) -> str:
+def _os_error(error:OSError, a) -> str:
     "An OSError in words, naming the work_dir setting when the path is inside it."
-    where = e.filename or ''
+    where = error.filename or ''
     try: work = settings_from_args(a).work_dir
     except (SettingsError, OSError): work = None
     inside = work is not None and where and (Path(where) == work or work in Path(where).parents)
-    return (f"settings field 'work_dir': cannot write {where} ({e.strerror})" if inside else
-            f"{e.strerror or e}: {where}" if where else str(e))
+    return (f"settings field 'work_dir': cannot write {where} ({error.strerror})" if inside else
+            f"{error.strerror or error}: {where}" if where else str(error))
 
 def _scrape_name(a) -> str:
+    "The scrape the command names, for an error message (its --db when the settings cannot be read)."
     try: return str(settings_from_args(a).scrape_path)
     except (SettingsError, OSError): return str(getattr(a, 'db', None) or 'the scrape')
 
@@ -355,11 +357,11 @@ def _input_errors() -> tuple:
     return (ScrapeError, SettingsError, ApiJsonError, AliasError, UnsafeMediaPath, ImageError, EmbeddingsError,
             FileExistsError, FileNotFoundError, ValueError, MemoryError)
 
-def _error_line(e:Exception, a) -> str:
+def _error_line(error:Exception, a) -> str:
     "The one line that `tagsim` prints for an error in the input, the scrape or the file system."
-    if isinstance(e, _input_errors()): return str(e)
-    if isinstance(e, sqlite3.DatabaseError): return f"cannot read the scrape {_scrape_name(a)}: {e}"
-    return _os_error(e, a)
+    if isinstance(error, _input_errors()): return str(error)
+    if isinstance(error, sqlite3.DatabaseError): return f"cannot read the scrape {_scrape_name(a)}: {error}"
+    return _os_error(error, a)
 
 # %% ../nbs/99_cli.ipynb #6a602531
 MODEL_COMMANDS = ('train', 'evaluate', 'predict', 'embed', 'similar', 'duplicates', 'outliers', 'suggest',
@@ -368,7 +370,6 @@ MODEL_COMMANDS = ('train', 'evaluate', 'predict', 'embed', 'similar', 'duplicate
 # %% ../nbs/99_cli.ipynb #2c664798
 def load_tensorflow_quietly():
     "Import TensorFlow and Keras with their start-up lines on stderr held back (shown only if the import fails)."
-    import os, tempfile
     os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')
     with tempfile.TemporaryFile() as held:
         sys.stderr.flush()
