@@ -132,7 +132,7 @@ def _read_danbooru(scrape:Scrape, after:int, limit:int) -> TagChunk:
     rows = scrape.con.execute(f"SELECT id, {fl}, {cr}, tag_string FROM posts WHERE id > ? ORDER BY id LIMIT ?",
                               (after, limit)).fetchall()
     tags, n_tags, skipped = _danbooru_tags(rows)
-    created = _epoch_seconds([r[2] for r in rows]) if rows else []
+    created = _epoch_seconds([r[2] for r in rows])
     flags = [_DANBOORU_RATING_FLAGS.get(str(r[1]).lower()[:1], 0) for r in rows]
     return finish_chunk([r[0] for r in rows], flags, created, n_tags=n_tags, tags=tags, confidence=[None]*len(tags),
                         skipped=skipped)
