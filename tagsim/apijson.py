@@ -33,18 +33,32 @@ def _info_item_id(path:Path, data:dict) -> int:
     raise ApiJsonError(f"{path}: items/info answer without an item id: add 'itemId' to the file, or name it ID.json, "
                        f"info-ID.json, item_ID.json or itemID.json")
 
+# %% ../nbs/03_apijson.ipynb #s24be6a883c
+def _read_json_file(path:Path):
+    "The parsed JSON of `path`, or an `ApiJsonError` naming the file and the problem."
+    try: return orjson.loads(path.read_bytes())
+    except orjson.JSONDecodeError as e: raise ApiJsonError(f"{path}: not valid JSON ({e})") from None
+    except OSError as e: raise ApiJsonError(f"{path}: cannot be read ({e.strerror})") from None
+
+# %% ../nbs/03_apijson.ipynb #s249d585ae1
+def _page_items(path:Path, # the file, for error messages
+                page:dict, # a parsed items/get page
+               ) -> dict:
+    "The page's items by id, as pr0loader item rows."
+    items = {}
+    for it in page['items']:
+        if not isinstance(it, dict) or not isinstance(it.get('id'), int):
+            raise ApiJsonError(f"{path}: an item without an integer id")
+        items[it['id']] = {col: it.get(k) for k, col in ITEM_FIELDS.items()} | {'item_data': it}
+    return items
+
+# %% ../nbs/03_apijson.ipynb #s244d0ddd8c
 def read_api_json(paths) -> tuple[dict, dict]:
     "Items (by id) from `items/get` pages and tags (by item id) from `items/info` files."
     items, tags = {}, {}
     for p in map(Path, paths):
-        try: data = orjson.loads(p.read_bytes())
-        except orjson.JSONDecodeError as e: raise ApiJsonError(f"{p}: not valid JSON ({e})") from None
-        except OSError as e: raise ApiJsonError(f"{p}: cannot be read ({e.strerror})") from None
-        if isinstance(data, dict) and isinstance(data.get('items'), list):
-            for it in data['items']:
-                if not isinstance(it, dict) or not isinstance(it.get('id'), int):
-                    raise ApiJsonError(f"{p}: an item without an integer id")
-                items[it['id']] = {col: it.get(k) for k, col in ITEM_FIELDS.items()} | {'item_data': it}
+        data = _read_json_file(p)
+        if isinstance(data, dict) and isinstance(data.get('items'), list): items.update(_page_items(p, data))
         elif isinstance(data, dict) and isinstance(data.get('tags'), list):
             tags[_info_item_id(p, data)] = [{'id': t.get('id'), 'confidence': t.get('confidence'), 'tag': t.get('tag')}
                                             for t in data['tags'] if isinstance(t, dict)]

@@ -141,7 +141,7 @@ def _partial_dir(out_dir:Path, # the demo folder to build
         write_json(partial/'building.json', manifest)
     return partial
 
-# %% ../nbs/05_demo.ipynb #b27978c4
+# %% ../nbs/05_demo.ipynb #s24wscrape
 def _write_scrape(folder:Path, # the folder being built
                   posts:list, # the rendered posts
                   meta:list, # the icons' metadata, for the variant ground truth
@@ -152,6 +152,13 @@ def _write_scrape(folder:Path, # the folder being built
     write_json(folder/'variant_truth.json',
                {'source': f'@mdi/svg {MDI_VERSION}', 'alias_token_pairs': alias_token_pairs(meta)})
 
+# %% ../nbs/05_demo.ipynb #s248049b52d
+def _is_built(out_dir:Path, manifest:dict) -> bool:
+    "Whether `out_dir` holds a finished demo built with `manifest`'s settings."
+    try: return json.loads((out_dir/'manifest.json').read_text()) == manifest
+    except (OSError, ValueError): return False
+
+# %% ../nbs/05_demo.ipynb #b27978c4
 def build_demo(out_dir:str|Path, # folder for demo.db, media/ and ground truth
                size:int=128, # rendered icon size in pixels
                limit:int|None=None, # only the first `limit` icons by name (for quick tests)
@@ -161,9 +168,7 @@ def build_demo(out_dir:str|Path, # folder for demo.db, media/ and ground truth
     "Build the demo scrape into `out_dir` (resumable); returns the path of its database."
     out_dir = Path(out_dir)
     manifest = {'format': DEMO_FORMAT, 'mdi_version': MDI_VERSION, 'size': size, 'limit': limit}
-    try:
-        if not force and json.loads((out_dir/'manifest.json').read_text()) == manifest: return out_dir/'demo.db'
-    except (OSError, ValueError): pass
+    if not force and _is_built(out_dir, manifest): return out_dir/'demo.db'
     meta = load_mdi_meta()[:limit]
     partial = _partial_dir(out_dir, manifest, force)
     with tarfile.open(mdi_tarball()) as tar:

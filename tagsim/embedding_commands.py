@@ -182,7 +182,7 @@ def _variant_ranking(a, index, e, run):
     table = tag_table(index, a.min_support)
     return table, dbscan_pairs(table, visual_vectors(table, e, center=False))
 
-# %% ../nbs/98a_embedding_commands.ipynb #dad6c08e
+# %% ../nbs/98a_embedding_commands.ipynb #s24truthf
 def _truth_file(a, settings:Settings) -> Path:
     on_demo = settings.db_path is None or settings.scrape_path == settings.demo_dir/'demo.db'
     path = Path(a.truth) if a.truth else settings.demo_dir/'variant_truth.json' if on_demo else None
@@ -190,22 +190,32 @@ def _truth_file(a, settings:Settings) -> Path:
         raise FileNotFoundError("--evaluate needs ground truth: pass --truth FILE (pairs), or use the demo scrape")
     return path
 
+# %% ../nbs/98a_embedding_commands.ipynb #s24c855ddcd
+def _write_groups(a, # the parsed arguments
+                  table, # the `TagTable` the pairs were ranked on
+                  ranked, # the ranked pairs
+                  summary:dict, # what the command reports; gains the number of groups
+                 ):
+    "Write the proposed alias groups where the arguments ask for them."
+    from tagsim.variants import variant_groups, write_proposals, request_lines
+    from tagsim.outputs import atomic_output
+    groups = variant_groups(ranked, table, a.min_score)
+    if a.aliases_out:
+        write_proposals(a.aliases_out, groups)
+        summary['proposal groups'] = len(groups)
+    if a.requests_out:
+        with atomic_output(a.requests_out) as tmp: tmp.write_text(request_lines(groups), encoding='utf-8')
+
+# %% ../nbs/98a_embedding_commands.ipynb #dad6c08e
 def cmd_variants(a):
     "Rank candidate variant pairs, write them with their evidence, propose alias groups, and optionally evaluate."
-    from tagsim.variants import variant_groups, write_proposals, write_pairs, request_lines
+    from tagsim.variants import write_pairs
     from tagsim.variant_evaluation import variant_evaluation
     settings, index, e, run = _variant_sources(a)
     table, ranked = _variant_ranking(a, index, e, run)
     write_pairs(a.out, ranked)
     summary = {'tags judged': len(table), 'pairs': len(ranked), 'pairs written to': str(a.out)}
-    if a.aliases_out or a.requests_out:
-        groups = variant_groups(ranked, table, a.min_score)
-        if a.aliases_out:
-            write_proposals(a.aliases_out, groups)
-            summary['proposal groups'] = len(groups)
-        if a.requests_out:
-            from tagsim.outputs import atomic_output
-            with atomic_output(a.requests_out) as tmp: tmp.write_text(request_lines(groups), encoding='utf-8')
+    if a.aliases_out or a.requests_out: _write_groups(a, table, ranked, summary)
     if a.evaluate: summary['evaluation (test half)'] = variant_evaluation(table, ranked, _truth_file(a, settings), e)
     show(summary, a.json)
 

@@ -113,6 +113,16 @@ def _write_in_order(parts:list, # loaded shards
         out.flush()
         del out
 
+# %% ../nbs/15a_embeddings.ipynb #s24mmanif
+def _merged_manifest(parts:list, # the loaded shards
+                     dirs:list, # their folders
+                     ids:np.ndarray, # the merged ids, in order
+                    ) -> dict:
+    "The first shard's manifest, with the merged count, id checksum and every shard's skipped items."
+    skipped = {k: v for p in parts for k, v in p.manifest.get('skipped', {}).items()}
+    return parts[0].manifest | {'shard': 'merged', 'merged_from': [str(Path(d).resolve()) for d in dirs],
+                                'count': int(len(ids)), 'ids_crc32': ids_checksum(ids), 'skipped': skipped}
+
 # %% ../nbs/15a_embeddings.ipynb #e6510d7c
 def merge_embeddings(dirs:list, # shard folders
                      out_dir:str|Path, # the merged folder
@@ -128,8 +138,6 @@ def merge_embeddings(dirs:list, # shard folders
     out_dir = Path(out_dir)
     _write_in_order(parts, order, out_dir/'embeddings.npy')
     with atomic_output(out_dir/'image_ids.npy') as tmp: np.save(tmp, ids, allow_pickle=False)
-    skipped = {k: v for p in parts for k, v in p.manifest.get('skipped', {}).items()}
-    manifest = parts[0].manifest | {'shard': 'merged', 'merged_from': [str(Path(d).resolve()) for d in dirs],
-                                    'count': int(len(ids)), 'ids_crc32': ids_checksum(ids), 'skipped': skipped}
+    manifest = _merged_manifest(parts, dirs, ids)
     write_json(out_dir/'manifest.json', manifest)
     return manifest

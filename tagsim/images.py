@@ -111,28 +111,38 @@ def _band_keys(h:np.ndarray, # 64-bit hashes
     return [((h >> np.uint64(lo)) & np.uint64((1 << (hi - lo)) - 1)).tolist()
             for lo, hi in zip(bounds[:-1], bounds[1:])]
 
+# %% ../nbs/09_images.ipynb #s248423c749
+def _nearest_leader(i:int, # the item
+                    hashes:list, # every item's hash, as Python ints
+                    keys:list, # `_band_keys` of the hashes
+                    leaders:list, # per band: band value -> the leaders with that value
+                    max_distance:int, # the largest Hamming distance that counts as a repeat
+                   ) -> int:
+    "The leader nearest to item `i` within `max_distance` (the earliest among equally near ones), or -1."
+    best, best_d = -1, max_distance + 1
+    for b, k in enumerate(keys):
+        for j in leaders[b].get(k[i], ()):
+            dist = (hashes[i] ^ hashes[j]).bit_count()
+            if dist < best_d or (dist == best_d and j < best): best, best_d = j, dist
+    return best
+
+# %% ../nbs/09_images.ipynb #s24ae2c8518
 def repost_groups(hashes, # 64-bit hashes, one per item (uint64 array or ints), in priority order (e.g. upload time)
                   max_distance:int=4, # Hamming distance at or below which an item repeats a group's first picture
                  ) -> np.ndarray:
     """A group label per item: each item joins the nearest earlier group leader within `max_distance`, else leads a new
     group."""
     h = np.asarray(hashes, dtype=np.uint64)
-    n = len(h)
     keys = _band_keys(h, max_distance)
-    buckets = [dict() for _ in keys]
+    leaders = [dict() for _ in keys]
     hv = h.tolist()
-    label = np.empty(n, dtype=np.int64)
-    for i in range(n):
-        best, best_d = -1, max_distance + 1
-        for b, k in enumerate(keys):
-            for j in buckets[b].get(k[i], ()):
-                dist = (hv[i] ^ hv[j]).bit_count()
-                if dist < best_d or (dist == best_d and j < best): best, best_d = j, dist
-        if best >= 0:
-            label[i] = best
-            continue
-        label[i] = i
-        for b, k in enumerate(keys): buckets[b].setdefault(k[i], []).append(i)
+    label = np.empty(len(h), dtype=np.int64)
+    for i in range(len(h)):
+        leader = _nearest_leader(i, hv, keys, leaders, max_distance)
+        if leader < 0:
+            leader = i
+            for b, k in enumerate(keys): leaders[b].setdefault(k[i], []).append(i)
+        label[i] = leader
     return label
 
 # %% ../nbs/09_images.ipynb #d5ee7c38

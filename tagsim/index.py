@@ -41,6 +41,23 @@ def _read_meta(index_dir:Path) -> dict|None:
     except (OSError, ValueError): return None
     return meta if meta.get('version') == INDEX_VERSION else None
 
+# %% ../nbs/04_index.ipynb #s24dtypes0
+_DTYPES = {'item_id': np.int64, 'flags': np.int16, 'created': np.int64,
+           'row_item': np.int32, 'row_tag': np.int32, 'confidence': np.float32}
+
+# %% ../nbs/04_index.ipynb #s24dbf86f37
+def _joined_array(index_dir:Path, # the index folder
+                  segments:list, # `meta['segments']`, in id order
+                  name:str, # an array of `ARRAYS_ITEM` or `ARRAYS_ROW`
+                 ) -> np.ndarray:
+    "The array `name` over all segments of the index."
+    parts = [np.load(index_dir/seg['name']/f'{name}.npy', mmap_mode='r', allow_pickle=False) for seg in segments]
+    if name == 'row_item':
+        offsets = np.cumsum([0] + [seg['n_items'] for seg in segments][:-1])
+        parts = [p if o == 0 else p + np.int32(o) for p, o in zip(parts, offsets)]
+    if not parts: return np.zeros(0, dtype=_DTYPES[name])
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
 # %% ../nbs/04_index.ipynb #be4f7afa
 class TagIndex:
     "Items × tags of one scrape, as columnar arrays."
@@ -49,19 +66,7 @@ class TagIndex:
         self.meta = meta or _read_meta(self.path)
         if self.meta is None: raise FileNotFoundError(f"no tag index at {self.path}")
         self.tags = json.loads((self.path/'tags.json').read_text(encoding='utf-8'))
-        segs = [self.path/seg['name'] for seg in self.meta['segments']]
-        load = lambda d, n: np.load(d/f'{n}.npy', mmap_mode='r', allow_pickle=False)
-        for n in ARRAYS_ITEM + ARRAYS_ROW:
-            parts = [load(d, n) for d in segs]
-            if n == 'row_item':  # positions are per segment; shift by the items before
-                offs = np.cumsum([0] + [seg['n_items'] for seg in self.meta['segments']][:-1])
-                parts = [p if o == 0 else p + np.int32(o) for p, o in zip(parts, offs)]
-            empty = np.zeros(
-                0,
-                dtype={'item_id': np.int64, 'flags': np.int16, 'created': np.int64, 'row_item': np.int32,
-                       'row_tag': np.int32, 'confidence': np.float32}[n],
-            )
-            setattr(self, n, parts[0] if len(parts) == 1 else np.concatenate(parts) if parts else empty)
+        for name in ARRAYS_ITEM + ARRAYS_ROW: setattr(self, name, _joined_array(self.path, self.meta['segments'], name))
 
     n_items = property(lambda self: len(self.item_id), doc="Number of items.")
     n_tags = property(lambda self: len(self.tags), doc="Number of distinct tags as written.")
@@ -203,6 +208,18 @@ def _refresh_action(scrape:Scrape, meta:dict|None, state:dict|None) -> tuple[str
     if content_checksum(scrape, meta['max_id']) != meta['checksum']: return 'rebuild', 'checksum'
     return ('grown' if scrape.max_id() > meta['max_id'] else 'unchanged'), 'checksum'
 
+# %% ../nbs/04_index.ipynb #s24recstate
+def _record_state(index_dir:Path, # the index folder
+                  meta:dict, # the index's meta, after any growth
+                  state:dict|None, # `trusted_state`, taken before reading
+                  changed:bool, # whether segments were added or the index rebuilt
+                 ):
+    "Write `meta.json` when the index or the scrape's file state changed, so the next check can trust the state."
+    if not changed and meta.get('state') == state: return
+    meta['state'] = state
+    if not meta['segments']: _atomic_write_text(index_dir/'tags.json', '[]')
+    _atomic_write_text(index_dir/'meta.json', json.dumps(meta, indent=1))
+
 # %% ../nbs/04_index.ipynb #1d2e0a03
 def update_index(scrape_path:str|Path, # the scrape (opened read-only)
                  index_dir:str|Path, # where the index lives (see `index_dir_for`)
@@ -217,18 +234,14 @@ def update_index(scrape_path:str|Path, # the scrape (opened read-only)
     state = trusted_state(scrape_path)  # taken before reading, so a write during the read is seen next time
     meta = None if rebuild else _read_meta(index_dir)
     with Scrape(scrape_path) as scrape:
-        todo, checked = _refresh_action(scrape, meta, state)
-        if todo == 'rebuild':
+        action, checked = _refresh_action(scrape, meta, state)
+        if action == 'rebuild':
             action = 'built' if meta is None and not rebuild else 'rebuilt'
             meta = _start_clean(index_dir, scrape.layout, scrape_path)
-        else: action = todo
         _remove_leftovers(index_dir, meta)  # a killed build may have renamed a segment into place but not recorded it
         if action != 'unchanged':
             _index_new_items(scrape, index_dir, meta, chunk_size=chunk_size, segment_items=segment_items, progress=progress)
-    if action != 'unchanged' or meta.get('state') != state:
-        meta['state'] = state
-        if not meta['segments']: _atomic_write_text(index_dir/'tags.json', '[]')
-        _atomic_write_text(index_dir/'meta.json', json.dumps(meta, indent=1))
+    _record_state(index_dir, meta, state, changed=action != 'unchanged')
     meta['checked'] = checked
     return TagIndex(index_dir, meta), action
 

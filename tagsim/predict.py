@@ -37,24 +37,39 @@ class Run:
     def image_size(self) -> int: return int(self.model.input_shape[1])
 
 # %% ../nbs/14a_predict.ipynb #14efe21f
-def load_run(run_dir:str|Path) -> Run:
-    "Load a run folder written by `train_run`."
-    run_dir = Path(run_dir)
+def _check_run_dir(run_dir:Path):
+    "Raise a `RunError` unless `run_dir` holds every file of a finished run."
     if not run_dir.is_dir(): raise RunError(f"run folder not found: {run_dir}")
     missing = [f for f in RUN_FILES if not (run_dir/f).is_file()]
     if missing: raise RunError(f"{run_dir} is not a finished tagsim run: missing {', '.join(missing)}")
+
+# %% ../nbs/14a_predict.ipynb #s246dd339ae
+def _run_model(run_dir:Path) -> keras.Model:
+    "The run's Keras model, or a `RunError` that names the file and the reason."
     import tagsim.models, tagsim.train  # noqa: F401 (registers tagsim's Keras layers and losses)
-    try: model = keras.models.load_model(run_dir/'model.keras', compile=False, safe_mode=True)
+    try: return keras.models.load_model(run_dir/'model.keras', compile=False, safe_mode=True)
     except Exception as e:
         raise RunError(f"cannot load {run_dir/'model.keras'}: {type(e).__name__}: {str(e)[:200]}") from None
+
+# %% ../nbs/14a_predict.ipynb #s24739c91d6
+def _run_files(run_dir:Path) -> tuple[Vocabulary, dict, dict]:
+    "The run's vocabulary, its thresholds by tag and its settings."
     try:
         vocab = Vocabulary.load(run_dir/'vocab.json')
-        th = json.loads((run_dir/'thresholds.json').read_text())
-        cfg = json.loads((run_dir/'settings.json').read_text())
+        return (vocab, json.loads((run_dir/'thresholds.json').read_text()),
+                json.loads((run_dir/'settings.json').read_text()))
     except ValueError as e: raise RunError(f"{run_dir}: {e}") from None
+
+# %% ../nbs/14a_predict.ipynb #s2413d0c05e
+def load_run(run_dir:str|Path) -> Run:
+    "Load a run folder written by `train_run`."
+    run_dir = Path(run_dir)
+    _check_run_dir(run_dir)
+    model = _run_model(run_dir)
+    vocab, thresholds, settings = _run_files(run_dir)
     if model.output_shape[-1] != len(vocab):
         raise RunError(f"{run_dir}: the model has {model.output_shape[-1]} outputs but the vocabulary {len(vocab)} tags")
-    return Run(run_dir, model, vocab, np.array([th.get(t, 0.5) for t in vocab.tags], np.float64), cfg)
+    return Run(run_dir, model, vocab, np.array([thresholds.get(t, 0.5) for t in vocab.tags], np.float64), settings)
 
 # %% ../nbs/14a_predict.ipynb #pr3d0001
 def _read_images(paths:list, # image files

@@ -138,6 +138,18 @@ RUN_STATE = ('identity.json', 'split.json', 'history.csv', 'backup', 'warm_start
 class RunError(ValueError):
     "A run folder that cannot be used."
 
+# %% ../nbs/13a_run_setup.ipynb #s24foreign
+def _foreign_run_error(run_dir:Path, # a run folder that holds another run
+                       identity:dict, # `run_identity` of this run
+                      ) -> RunError:
+    "The error that names both runs and the two ways out."
+    saved = run_dir/'identity.json'
+    what = (json.loads(saved.read_text()) if saved.exists()
+            else {'scrape': 'unknown (a run folder without identity.json)'})
+    return RunError(f"run folder {run_dir} belongs to another run (scrape {what.get('scrape')}, vocabulary "
+                    f"{what.get('vocabulary', '?')}); this run is scrape {identity['scrape']}, vocabulary "
+                    f"{identity['vocabulary']}: use another --out, or --force to start it afresh")
+
 # %% ../nbs/13a_run_setup.ipynb #abd861a5
 def claim_run_dir(run_dir:Path, # the run folder
                   identity:dict, # `run_identity` of this run
@@ -149,13 +161,7 @@ def claim_run_dir(run_dir:Path, # the run folder
     started = [n for n in RUN_STATE if (run_dir/n).exists()]
     mine = saved.exists() and json.loads(saved.read_text()) == identity
     if started and not mine:
-        if not force:
-            what = (json.loads(saved.read_text()) if saved.exists()
-                    else {'scrape': 'unknown (a run folder without identity.json)'})
-            raise RunError(f"run folder {run_dir} belongs to another run (scrape {what.get('scrape')}, vocabulary "
-                           f"{what.get('vocabulary', '?')}); this run is scrape {identity['scrape']}, vocabulary "
-                           f"{identity['vocabulary']}: "
-                           f"use another --out, or --force to start it afresh")
+        if not force: raise _foreign_run_error(run_dir, identity)
         for n in started: shutil.rmtree(run_dir/n) if (run_dir/n).is_dir() else (run_dir/n).unlink()
     run_dir.mkdir(parents=True, exist_ok=True)
     write_json(saved, identity)
