@@ -4,11 +4,12 @@
 
 # %% ../nbs/18a_candidates.ipynb #3628a741
 from __future__ import annotations
+from itertools import chain
 import numpy as np
 import pandas as pd
 from scipy import sparse
 from .search import exact_search
-from .signals import TagTable, unit_rows, ngrams, sparse_row_dot, string_similarity
+from .signals import TagTable, unit_rows, ngram_matrix, sparse_row_dot, string_similarity
 
 # %% auto #0
 __all__ = ['reduced', 'chunked_search', 'nearest_rows', 'neighbour_pairs', 'ngram_pairs', 'context_vectors', 'candidate_pairs',
@@ -51,27 +52,49 @@ def neighbour_pairs(found:tuple) -> set:
     ok, rows, _ = found
     return {(min(i, j), max(i, j)) for i, r in zip(ok, rows) for j in r if i != j}
 
+# %% ../nbs/18a_candidates.ipynb #s24gsplit0c
+def _gram_split(keys:list, # the variant keys
+                max_postings:int, # 3-grams in more keys than this are common
+               ) -> tuple:
+    "Keys x rare 3-grams and keys x common 3-grams (0/1 CSR matrices), and each key's number of 3-grams."
+    grams = ngram_matrix(keys).astype(np.int32)
+    rare = np.asarray(grams.sum(0)).ravel() <= max_postings
+    return grams[:, rare].tocsr(), grams[:, ~rare].tocsr(), np.asarray(grams.sum(1)).ravel()
+
+# %% ../nbs/18a_candidates.ipynb #s24gsplit2c
+def _block_ngram_pairs(rare:sparse.csr_matrix, # keys x rare 3-grams
+                       common:sparse.csr_matrix, # keys x common 3-grams
+                       size:np.ndarray, # 3-grams per key
+                       start:int, # the block's first key
+                       stop:int, # one past its last key
+                       k:int, # neighbours per key
+                      ) -> tuple[np.ndarray, np.ndarray]:
+    "Each key of the block with its k keys of highest 3-gram Jaccard, as pairs (lower key, higher key)."
+    shared = (rare[start:stop] @ rare.T).tocoo()
+    i, j, n_rare = shared.row + start, shared.col, shared.data
+    other = i != j
+    i, j, n_rare = i[other], j[other], n_rare[other]
+    n_common = np.asarray(common[i].multiply(common[j]).sum(1)).ravel()
+    jaccard = n_rare / (size[i] + size[j] - n_rare - n_common)
+    order = np.lexsort((j, -jaccard, i))
+    i, j = i[order], j[order]
+    near = np.arange(len(i)) - np.searchsorted(i, i) < k
+    return np.minimum(i[near], j[near]), np.maximum(i[near], j[near])
+
 # %% ../nbs/18a_candidates.ipynb #ecab2f5a
 def ngram_pairs(keys:list, # the variant keys
                 k:int=10, # neighbours per key
                 max_postings:int=300, # 3-grams in more keys than this are skipped
+                block:int=1000, # keys per sparse product
                ) -> set:
-    """Pairs of each key and its k keys of highest 3-gram Jaccard, through an inverted index of 3-grams (common 3-grams
-    skipped)."""
-    grams = [ngrams(x) for x in keys]
-    postings = {}
-    for j, g in enumerate(grams):
-        for x in g: postings.setdefault(x, []).append(j)
-    out = set()
-    for i, g in enumerate(grams):
-        shared = {}
-        for x in g:
-            if len(postings[x]) <= max_postings:
-                for j in postings[x]: shared[j] = shared.get(j, 0) + 1
-        shared.pop(i, None)
-        best = sorted(shared, key=lambda j: -shared[j] / len(g | grams[j]))[:k]
-        out |= {(min(i, j), max(i, j)) for j in best}
-    return out
+    """Pairs of each key and its k keys of highest 3-gram Jaccard, among the keys that share a rare 3-gram with it (the
+    lower key first among equals)."""
+    rare, common, size = _gram_split(keys, max_postings)
+    pairs = set()
+    for start in range(0, len(keys), block):
+        low, high = _block_ngram_pairs(rare, common, size, start, min(start + block, len(keys)), k)
+        pairs.update(zip(low.tolist(), high.tolist()))
+    return pairs
 
 # %% ../nbs/18a_candidates.ipynb #b3eab5fc
 def context_vectors(P:sparse.csr_matrix, # the PPMI matrix
@@ -93,7 +116,8 @@ def candidate_pairs(table:TagTable, # the key table
     the reduced visual vectors)."""
     found = ngram_pairs(table.keys, k) | neighbour_pairs(nearest_rows(context_vectors(P), k))
     if visual_found is not None: found |= neighbour_pairs(visual_found)
-    return np.array(sorted(found), np.int64).reshape(-1, 2)
+    pairs = np.fromiter(chain.from_iterable(found), np.int64, count=2 * len(found)).reshape(-1, 2)
+    return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
 
 # %% ../nbs/18a_candidates.ipynb #df193203
 def hubness(found:tuple, # `nearest_rows` of the vectors
