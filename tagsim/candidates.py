@@ -92,7 +92,7 @@ def ngram_pairs(keys:list, # the variant keys
     rare, common, size = _gram_split(keys, max_postings)
     pairs = set()
     for start in range(0, len(keys), block):
-        low, high = _block_ngram_pairs(rare, common, size, start, min(start + block, len(keys)), k)
+        low, high = _block_ngram_pairs(rare, common, size, start=start, stop=min(start + block, len(keys)), k=k)
         pairs.update(zip(low.tolist(), high.tolist()))
     return pairs
 

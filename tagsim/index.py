@@ -4,17 +4,17 @@
 
 # %% ../nbs/04_index.ipynb #8ae3cdc0
 from __future__ import annotations
-import hashlib, json, os, shutil, tempfile, time
+import hashlib, json, os, shutil, tempfile
 from pathlib import Path
 import numpy as np, pandas as pd
 from tqdm.auto import tqdm
 from .scrape import Scrape, content_checksum, iter_tag_chunks
 from .chunks import TagChunk
 from .outputs import atomic_output
+from .scrape_state import trusted_state
 
 # %% auto #0
-__all__ = ['INDEX_VERSION', 'ARRAYS_ITEM', 'ARRAYS_ROW', 'RACY_SECONDS', 'index_dir_for', 'TagIndex', 'file_state',
-           'trusted_state', 'update_index', 'open_index']
+__all__ = ['INDEX_VERSION', 'ARRAYS_ITEM', 'ARRAYS_ROW', 'index_dir_for', 'TagIndex', 'update_index', 'open_index']
 
 # %% ../nbs/04_index.ipynb #0c55ad47
 INDEX_VERSION = 1
@@ -157,32 +157,6 @@ def _index_new_items(scrape:Scrape, index_dir:Path, meta:dict, chunk_size:int, s
     finally:
         scrape.con.execute('COMMIT')
         bar.close()
-
-# %% ../nbs/04_index.ipynb #1d2e0a11
-RACY_SECONDS = 2.0
-
-# %% ../nbs/04_index.ipynb #1d2e0a13
-def file_state(path:str|Path, # a file
-               header_bytes:int, # how many bytes from its start to include
-              ) -> list|None:
-    "Device, inode, size, modification time (ns) and the first `header_bytes` (hex) of a file; None if it is absent."
-    try:
-        st = os.stat(path)
-        with open(path, 'rb') as f: head = f.read(header_bytes)
-    except FileNotFoundError: return None
-    return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, head.hex()]
-
-# %% ../nbs/04_index.ipynb #1d2e0a16
-def trusted_state(scrape_path:str|Path, # the SQLite scrape
-                  now:float|None=None, # the time of the check (default: now)
-                 ) -> dict|None:
-    """The scrape's file state (database and WAL), or None when it cannot vouch for the rows: a hot journal, or a write
-    within `RACY_SECONDS`."""
-    path = str(scrape_path)
-    state = {'db': file_state(path, header_bytes=100), 'wal': file_state(path + '-wal', header_bytes=32)}
-    if state['db'] is None or os.path.exists(path + '-journal'): return None
-    newest = max(f[3] for f in state.values() if f is not None) / 1e9
-    return state if newest < (time.time() if now is None else now) - RACY_SECONDS else None
 
 # %% ../nbs/04_index.ipynb #f62fde9a
 def _start_clean(index_dir:Path, layout:str, scrape_path:str|Path) -> dict:
