@@ -20,8 +20,7 @@ def _partition_topk(scores:np.ndarray, # (q, m) scores of one block of vectors
                     k:int, # how many to keep per row, 0 < k < m
                    ) -> np.ndarray:
     "Columns of the k best scores per row by partitioning each row; among equal scores the lower column is kept."
-    m = scores.shape[1]
-    top = np.argpartition(scores, m - k, axis=1)[:, m - k:]
+    top = np.argpartition(-scores, k - 1, axis=1)[:, :k]  # NaN sorts last, so it is kept only when nothing else is
     kept = np.take_along_axis(scores, top, 1)
     kth = kept.min(1, keepdims=True)
     tied = np.count_nonzero(scores == kth, axis=1) > np.count_nonzero(kept == kth, axis=1)
