@@ -53,7 +53,7 @@ def _run_model(run_dir:Path) -> keras.Model:
 
 # %% ../nbs/14a_predict.ipynb #s24739c91d6
 def _run_files(run_dir:Path) -> tuple[Vocabulary, dict, dict]:
-    "The run's vocabulary, its thresholds by tag and its settings."
+    "The run's vocabulary, its thresholds by tag and its `config` (the settings it was trained with)."
     try:
         vocab = Vocabulary.load(run_dir/'vocab.json')
         return (vocab, json.loads((run_dir/'thresholds.json').read_text()),
@@ -66,10 +66,10 @@ def load_run(run_dir:str|Path) -> Run:
     run_dir = Path(run_dir)
     _check_run_dir(run_dir)
     model = _run_model(run_dir)
-    vocab, thresholds, settings = _run_files(run_dir)
+    vocab, thresholds, config = _run_files(run_dir)
     if model.output_shape[-1] != len(vocab):
         raise RunError(f"{run_dir}: the model has {model.output_shape[-1]} outputs but the vocabulary {len(vocab)} tags")
-    return Run(run_dir, model, vocab, np.array([thresholds.get(t, 0.5) for t in vocab.tags], np.float64), settings)
+    return Run(run_dir, model, vocab, np.array([thresholds.get(t, 0.5) for t in vocab.tags], np.float64), config)
 
 # %% ../nbs/14a_predict.ipynb #pr3d0001
 def _read_images(paths:list, # image files
