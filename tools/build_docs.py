@@ -79,9 +79,12 @@ def _outputs_markdown(nb:dict) -> str:
     return '\n'.join(''.join(o.get('data', {}).get('text/markdown', '')) for c in nb['cells'] for o in c.get('outputs', []))
 
 def _local_link(m:re.Match, site:SiteMap) -> str:
-    "One nbdev link as an HTML link to this site's page (myst would read a markdown link as a Sphinx cross-reference)."
+    """One nbdev link as an HTML link to this site's page (myst would read a markdown link as a Sphinx cross-reference);
+    a private helper named in prose stays plain code, since nbdev writes no documentation entry for it to link to."""
     text = re.sub(r'`([^`]*)`', r'<code>\1</code>', html.escape(m.group(1)))
-    return f'<a href="{site.href(m.group(2), m.group(3) or "")}">{text}</a>'
+    href = site.href(m.group(2), m.group(3) or "")
+    if '#_' in href and href.split('#')[1] not in site.anchors.get(href.split('.html')[0], ()): return text
+    return f'<a href="{href}">{text}</a>'
 
 def _local_links(text:str, site:SiteMap) -> str:
     "Point nbdev's links at the published site, and the README's links to notebooks, to the pages of this site."
