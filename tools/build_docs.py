@@ -68,11 +68,13 @@ class SiteMap:
             if p.stem != 'index':  # 04_index's Quarto page is index.html too: nbdev's symbol links mean it
                 self.pages[Path(_frontmatter(nb).get('output-file', p.stem + '.html')).stem] = p.stem
 
-    def href(self, page:str, fragment:str) -> str:
-        "The link; a member's anchor (`taggroups.counts`) falls back to its class's (`taggroups`) when it has none."
+    def href(self, page:str, fragment:str) -> str|None:
+        """The link; a member's anchor (`taggroups.counts`) falls back to its class's (`taggroups`) when it has none.
+        None for a private helper: nbdev writes no documentation entry for it to link to."""
         stem = self.pages.get(page, page)
         anchor = fragment.lstrip('#')
         while anchor and anchor not in self.anchors.get(stem, ()) and '.' in anchor: anchor = anchor.rsplit('.', 1)[0]
+        if anchor.startswith('_') and anchor not in self.anchors.get(stem, ()): return None
         return f"{stem}.html" + (f"#{anchor}" if anchor else '')
 
 def _outputs_markdown(nb:dict) -> str:
@@ -80,11 +82,10 @@ def _outputs_markdown(nb:dict) -> str:
 
 def _local_link(m:re.Match, site:SiteMap) -> str:
     """One nbdev link as an HTML link to this site's page (myst would read a markdown link as a Sphinx cross-reference);
-    a private helper named in prose stays plain code, since nbdev writes no documentation entry for it to link to."""
+    a private helper named in prose stays plain code."""
     text = re.sub(r'`([^`]*)`', r'<code>\1</code>', html.escape(m.group(1)))
     href = site.href(m.group(2), m.group(3) or "")
-    if '#_' in href and href.split('#')[1] not in site.anchors.get(href.split('.html')[0], ()): return text
-    return f'<a href="{href}">{text}</a>'
+    return text if href is None else f'<a href="{href}">{text}</a>'
 
 def _local_links(text:str, site:SiteMap) -> str:
     "Point nbdev's links at the published site, and the README's links to notebooks, to the pages of this site."
