@@ -126,6 +126,12 @@ def _render_posts(meta:list, # MDI icon metadata
                                  item_data={'mdi_name': m['name'], 'chosen': chosen}))
     return posts
 
+# %% ../nbs/05_demo.ipynb #s248049b52d
+def _holds(path:Path, manifest:dict) -> bool:
+    "Whether the JSON file `path` holds exactly `manifest` (False when it is missing or unreadable)."
+    try: return json.loads(path.read_text()) == manifest
+    except (OSError, ValueError): return False
+
 # %% ../nbs/05_demo.ipynb #b27978c2
 def _partial_dir(out_dir:Path, # the demo folder to build
                  manifest:dict, # what is being built
@@ -133,9 +139,7 @@ def _partial_dir(out_dir:Path, # the demo folder to build
                 ) -> Path:
     "The folder a build renders into: kept across a kill, emptied when it was begun for other settings."
     partial = out_dir.with_name(out_dir.name + '.partial')
-    try: same = not force and json.loads((partial/'building.json').read_text()) == manifest
-    except (OSError, ValueError): same = False
-    if not same:
+    if force or not _holds(partial/'building.json', manifest):
         shutil.rmtree(partial, ignore_errors=True)
         partial.mkdir(parents=True)
         write_json(partial/'building.json', manifest)
@@ -152,12 +156,6 @@ def _write_scrape(folder:Path, # the folder being built
     write_json(folder/'variant_truth.json',
                {'source': f'@mdi/svg {MDI_VERSION}', 'alias_token_pairs': alias_token_pairs(meta)})
 
-# %% ../nbs/05_demo.ipynb #s248049b52d
-def _is_built(out_dir:Path, manifest:dict) -> bool:
-    "Whether `out_dir` holds a finished demo built with `manifest`'s settings."
-    try: return json.loads((out_dir/'manifest.json').read_text()) == manifest
-    except (OSError, ValueError): return False
-
 # %% ../nbs/05_demo.ipynb #b27978c4
 def build_demo(out_dir:str|Path, # folder for demo.db, media/ and ground truth
                size:int=128, # rendered icon size in pixels
@@ -168,7 +166,7 @@ def build_demo(out_dir:str|Path, # folder for demo.db, media/ and ground truth
     "Build the demo scrape into `out_dir` (resumable); returns the path of its database."
     out_dir = Path(out_dir)
     manifest = {'format': DEMO_FORMAT, 'mdi_version': MDI_VERSION, 'size': size, 'limit': limit}
-    if not force and _is_built(out_dir, manifest): return out_dir/'demo.db'
+    if not force and _holds(out_dir/'manifest.json', manifest): return out_dir/'demo.db'
     meta = load_mdi_meta()[:limit]
     partial = _partial_dir(out_dir, manifest, force)
     with tarfile.open(mdi_tarball()) as tar:
