@@ -8,7 +8,7 @@ from itertools import chain
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from .search import exact_search
+from .search import exact_search, top_k_per_group
 from .signals import TagTable, unit_rows, ngram_matrix, sparse_row_dot, string_similarity
 
 # %% auto #0
@@ -76,9 +76,7 @@ def _block_ngram_pairs(rare:sparse.csr_matrix, # keys x rare 3-grams
     i, j, n_rare = i[other], j[other], n_rare[other]
     n_common = np.asarray(common[i].multiply(common[j]).sum(1)).ravel()
     jaccard = n_rare / (size[i] + size[j] - n_rare - n_common)
-    order = np.lexsort((j, -jaccard, i))
-    i, j = i[order], j[order]
-    near = np.arange(len(i)) - np.searchsorted(i, i) < k
+    near = top_k_per_group(i, jaccard, j, k)
     return np.minimum(i[near], j[near]), np.maximum(i[near], j[near])
 
 # %% ../nbs/18a_candidates.ipynb #ecab2f5a

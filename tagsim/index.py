@@ -10,7 +10,7 @@ import numpy as np, pandas as pd
 from tqdm.auto import tqdm
 from .scrape import Scrape, content_checksum, iter_tag_chunks
 from .chunks import TagChunk
-from .outputs import atomic_output
+from .outputs import write_json
 from .scrape_state import trusted_state
 
 # %% auto #0
@@ -32,11 +32,8 @@ def index_dir_for(work_dir:str|Path, scrape_path:str|Path) -> Path:
     return Path(work_dir)/'index'/f"{p.stem}-{hashlib.sha1(str(p).encode()).hexdigest()[:10]}"
 
 # %% ../nbs/04_index.ipynb #10d0d6c1
-def _atomic_write_text(path:Path, text:str):
-    "Write text to `path` via a temporary file and a rename."
-    with atomic_output(path) as tmp: tmp.write_text(text, encoding='utf-8')
-
 def _read_meta(index_dir:Path) -> dict|None:
+    "The index's `meta.json`, or None where it is missing, broken or of another index version."
     try: meta = json.loads((index_dir/'meta.json').read_text(encoding='utf-8'))
     except (OSError, ValueError): return None
     return meta if meta.get('version') == INDEX_VERSION else None
@@ -115,8 +112,8 @@ def _commit_segment(index_dir, meta, tag_list, parts, scrape, after, upto):
     meta['segments'].append({'name': name, 'after': after, 'upto': upto, 'n_items': len(arrays['item_id']),
                              'n_rows': len(arrays['row_tag']), 'checksum': checksum})
     meta['max_id'], meta['checksum'] = upto, _add_checksums(meta['checksum'], checksum)
-    _atomic_write_text(index_dir/'tags.json', json.dumps(tag_list, ensure_ascii=False))
-    _atomic_write_text(index_dir/'meta.json', json.dumps(meta, indent=1))
+    write_json(index_dir/'tags.json', tag_list)
+    write_json(index_dir/'meta.json', meta)
 
 # %% ../nbs/04_index.ipynb #db31da1f
 def _chunk_arrays(ch:TagChunk, # a chunk read from the scrape
@@ -133,27 +130,46 @@ def _chunk_arrays(ch:TagChunk, # a chunk read from the scrape
     return dict(item_id=ch.item_id, flags=ch.flags, created=ch.created, row_item=ch.row_item[keep] + np.int32(offset),
                 row_tag=codes[keep], confidence=ch.confidence[keep])
 
-def _index_new_items(scrape:Scrape, index_dir:Path, meta:dict, chunk_size:int, segment_items:int, progress:bool):
-    "Read the items after `meta['max_id']` into new segments."
+# %% ../nbs/04_index.ipynb #72d8b05f
+def _segments(scrape:Scrape, # the scrape, inside a read transaction
+              meta:dict, # the index's meta: reading starts after its `max_id`; its `skipped` record grows
+              codes_of:dict, # tag -> code, extended with new tags
+              chunk_size:int, # items read per query
+              segment_items:int, # items per segment (the last may hold fewer)
+              bar, # progress bar, advanced per chunk
+             ):
+    "Yield lists of chunk arrays (`_chunk_arrays`), each list one segment."
+    parts = []
+    for ch in iter_tag_chunks(scrape, after=meta['max_id'], chunk_size=chunk_size):
+        parts.append(_chunk_arrays(ch, codes_of, meta['skipped'], offset=sum(len(p['item_id']) for p in parts)))
+        bar.update(len(ch.item_id))
+        if sum(len(p['item_id']) for p in parts) >= segment_items:
+            yield parts
+            parts = []
+    if parts: yield parts
+
+# %% ../nbs/04_index.ipynb #5a38f548
+def _index_new_items(scrape:Scrape, # the scrape
+                     index_dir:Path, # the index folder
+                     meta:dict, # the index's meta, updated as segments are committed
+                     *,
+                     chunk_size:int, # items read per query
+                     segment_items:int, # items per committed segment
+                     progress:bool, # show a progress bar
+                    ):
+    "Read the items after `meta['max_id']` into new segments, committing each as soon as it is read."
     tag_list = json.loads((index_dir/'tags.json').read_text(encoding='utf-8')) if meta['segments'] else []
     codes_of = {t: i for i, t in enumerate(tag_list)}
     total = scrape.item_count() - scrape.item_count(meta['max_id'])
     bar = tqdm(total=total, unit='item', desc='indexing', disable=not progress, leave=False)
-    parts, after = [], meta['max_id']
-    def commit(upto):
-        tag_list[len(tag_list):] = list(codes_of)[len(tag_list):]
-        _commit_segment(index_dir, meta, tag_list=tag_list, parts=parts, scrape=scrape, after=after, upto=upto)
     scrape.con.execute('BEGIN')  # one snapshot per segment, even while a scraper writes
     try:
-        for ch in iter_tag_chunks(scrape, after=meta['max_id'], chunk_size=chunk_size):
-            parts.append(_chunk_arrays(ch, codes_of, meta['skipped'], offset=sum(len(p['item_id']) for p in parts)))
-            bar.update(len(ch.item_id))
-            if sum(len(p['item_id']) for p in parts) >= segment_items:
-                commit(int(ch.item_id[-1]))
-                scrape.con.execute('COMMIT')
-                scrape.con.execute('BEGIN')
-                parts, after = [], int(ch.item_id[-1])
-        if parts: commit(int(parts[-1]['item_id'][-1]))
+        for parts in _segments(scrape, meta, codes_of, chunk_size=chunk_size, segment_items=segment_items, bar=bar):
+            tag_list[len(tag_list):] = list(codes_of)[len(tag_list):]
+            _commit_segment(index_dir, meta, tag_list=tag_list, parts=parts, scrape=scrape, after=meta['max_id'],
+                            upto=int(parts[-1]['item_id'][-1]))
+            scrape.con.execute('COMMIT')
+            scrape.con.execute('BEGIN')
     finally:
         scrape.con.execute('COMMIT')
         bar.close()
@@ -191,8 +207,8 @@ def _record_state(index_dir:Path, # the index folder
     "Write `meta.json` when the index or the scrape's file state changed, so the next check can trust the state."
     if not changed and meta.get('state') == state: return
     meta['state'] = state
-    if not meta['segments']: _atomic_write_text(index_dir/'tags.json', '[]')
-    _atomic_write_text(index_dir/'meta.json', json.dumps(meta, indent=1))
+    if not meta['segments']: write_json(index_dir/'tags.json', [])
+    write_json(index_dir/'meta.json', meta)
 
 # %% ../nbs/04_index.ipynb #1d2e0a03
 def update_index(scrape_path:str|Path, # the scrape (opened read-only)

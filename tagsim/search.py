@@ -12,7 +12,7 @@ from .embeddings import Embeddings
 from .embed import EmbeddingsError
 
 # %% auto #0
-__all__ = ['EXACT_LIMIT', 'HNSW_CONNECTIVITY', 'exact_search', 'index_bytes', 'choose_backend', 'VectorIndex',
+__all__ = ['EXACT_LIMIT', 'HNSW_CONNECTIVITY', 'top_k_per_group', 'exact_search', 'index_bytes', 'choose_backend', 'VectorIndex',
            'open_vector_index']
 
 # %% ../nbs/16_search.ipynb #3288803a
@@ -29,6 +29,17 @@ def _partition_topk(scores:np.ndarray, # (q, m) scores of one block of vectors
         top[i] = np.concatenate([above, np.flatnonzero(scores[i] == kth[i])[:k - len(above)]])
     return top
 
+# %% ../nbs/16_search.ipynb #ca6ccc97
+def top_k_per_group(group:np.ndarray, # each candidate's group (a query row, a key)
+                    score:np.ndarray, # its score; higher is better
+                    tiebreak:np.ndarray, # among equal scores the lower value comes first (a column, a key)
+                    k:int, # how many to keep per group
+                   ) -> np.ndarray:
+    "Positions of the k best candidates of each group, grouped in ascending order and best first within a group."
+    order = np.lexsort((tiebreak, -score, group))
+    sorted_group = group[order]
+    return order[np.arange(len(order)) - np.searchsorted(sorted_group, sorted_group) < k]
+
 # %% ../nbs/16_search.ipynb #s24floor0c
 def _block_topk(scores:np.ndarray, # (q, m) scores of one block of vectors
                 k:int, # how many to keep per row, at most m
@@ -43,10 +54,7 @@ def _block_topk(scores:np.ndarray, # (q, m) scores of one block of vectors
     at = np.flatnonzero(scores >= floor)
     rows, cols = np.divmod(at, m)
     if len(at) > 64 * k * q or np.bincount(rows, minlength=q).min() < k: return _partition_topk(scores, k)
-    order = np.lexsort((-scores.ravel()[at], rows))
-    rows, cols = rows[order], cols[order]
-    rank = np.arange(len(rows)) - np.searchsorted(rows, rows)
-    return cols[rank < k].reshape(q, k)
+    return cols[top_k_per_group(rows, scores.ravel()[at], cols, k)].reshape(q, k)
 
 # %% ../nbs/16_search.ipynb #s24f995ff0a
 def _merge_topk(scores:np.ndarray, # (q, m) candidate scores
