@@ -11,9 +11,9 @@ from .console import number, settings_from_args, whole
 from .scrape_commands import cmd_check_media, cmd_import_json, cmd_index, cmd_plots, cmd_stats, cmd_vocab
 from .model_commands import (
     cmd_config, cmd_demo_build, cmd_demo_run, cmd_evaluate, cmd_predict, cmd_run, cmd_train)
-from tagsim.embedding_commands import (
-    cmd_duplicates, cmd_embed, cmd_embed_merge, cmd_mislabelled, cmd_outliers, cmd_similar, cmd_suggest, cmd_umap,
-    cmd_variants)
+from .embedding_commands import (
+    cmd_duplicates, cmd_embed, cmd_embed_merge, cmd_mislabelled, cmd_outliers, cmd_similar,
+    cmd_suggest, cmd_umap, cmd_variants)  # a short last line here would keep nbdev from making the import relative
 
 # %% auto #0
 __all__ = ['QUALITY_COMMANDS', 'MODEL_COMMANDS', 'OneLineParser', 'build_parser', 'load_tensorflow_quietly', 'main']
@@ -393,7 +393,7 @@ def main(argv:list|None=None) -> int:
     a = build_parser().parse_args(argv)
     warnings.showwarning = _show_warning
     needs_model = a.command in MODEL_COMMANDS and getattr(a, 'demo_command', 'run') == 'run'
-    if needs_model and not a.verbose and 'TF_CPP_MIN_LOG_LEVEL' not in __import__('os').environ:
+    if needs_model and not a.verbose and 'TF_CPP_MIN_LOG_LEVEL' not in os.environ:
         load_tensorflow_quietly()
     try:
         return a.func(a) or 0

@@ -40,11 +40,12 @@ def remove_stale_temporaries(path:Path, # the file whose temporaries to look for
 def atomic_output(path:str|Path, # the file to write
                  ):
     """Yield a temporary path beside `path`; on success it replaces `path` (with the umask's file mode), on error it is
-    removed."""
+    removed. The temporary ends in the last two extensions of `path`, for writers that check them (`.weights.h5`)."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(path)
-    fd, tmp = tempfile.mkstemp(prefix=f'{path.name}.{os.getpid()}.', suffix='.tmp' + path.suffix, dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f'{path.name}.{os.getpid()}.', suffix='.tmp' + ''.join(path.suffixes[-2:]),
+                                dir=path.parent)
     os.close(fd)
     try:
         yield Path(tmp)

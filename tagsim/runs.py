@@ -238,7 +238,7 @@ def _save_tagger(run_dir:Path, # the run folder
                  per_tag, # the test evaluation per tag (a DataFrame)
                 ):
     "Write what `load_run` needs to tag new images (model and thresholds), and the per-tag test table."
-    model.save(run_dir/'model.keras')
+    with atomic_output(run_dir/'model.keras') as tmp: model.save(tmp)
     write_json(run_dir/'thresholds.json', dict(zip(vocab.tags, map(float, thresholds))))
     write_csv(run_dir/'per_tag.csv', per_tag)
 

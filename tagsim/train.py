@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_train.ipynb #0b358034
 from __future__ import annotations
-import hashlib, json, os
+import hashlib, json
 from pathlib import Path
 import numpy as np
 import tensorflow as tf
@@ -15,6 +15,7 @@ from .parts import complete_parts, fill_parts, read_skipped, rows_to_fill
 from .tagger import build_tagger
 from .models import get_backbone
 from .hardware import get_strategy
+from .outputs import atomic_output
 from .metrics import average_precision
 
 # %% auto #0
@@ -115,10 +116,7 @@ def pooled_backbone(arch:str, # backbone registry name
         wfile = cache/'backbone.weights.h5'
         if wfile.exists(): model.load_weights(wfile)
         else:
-            cache.mkdir(parents=True, exist_ok=True)
-            tmp = cache/f'.backbone-{os.getpid()}.weights.h5'  # Keras wants the .weights.h5 ending
-            model.save_weights(tmp)
-            os.replace(tmp, wfile)
+            with atomic_output(wfile) as tmp: model.save_weights(tmp)
     return model
 
 # %% ../nbs/13_train.ipynb #5fbd1d2c

@@ -1,7 +1,7 @@
 """The offline docs site: `python tools/build_docs.py` builds it from nbdev's processed notebooks, and every page
 opens in headless Chromium with no error, no traceback in any cell, every image rendered and every internal link
 resolving to a page and anchor that exist."""
-import re, subprocess, sys
+import ast, json, re, subprocess, sys
 from pathlib import Path
 from urllib.parse import urlparse, unquote
 import pytest
@@ -76,3 +76,19 @@ def test_hostile_tags_in_examples_render_as_text(site, browser):
     assert "<script>alert(1)</script>" in page.inner_text('body')
     scripts = page.eval_on_selector_all('script', 'els => els.map(e => e.getAttribute("src") || e.textContent)')
     assert not any('alert(' in s for s in scripts)
+
+def _mixes_imports_with_work(cell:dict) -> bool:
+    "nbdev's docs processing runs every cell with an import in it; True where such a cell also computes (nbdev's rule)."
+    source = ''.join(cell['source'])
+    directives = [l[2:].strip() for l in source.splitlines() if l.startswith('#|')]
+    if any(d.split()[0] in ('export', 'exports', 'exporti', 'exec_doc') for d in directives if d) or 'eval: false' in directives:
+        return False
+    tree = ast.parse('\n'.join(l for l in source.splitlines() if not l.lstrip().startswith(('%', '!'))))
+    has = lambda types: any(isinstance(node, types) for node in ast.walk(tree))
+    return has((ast.Import, ast.ImportFrom)) and has((ast.Expr, ast.Assign))
+
+def test_docs_build_runs_no_notebook_work():
+    "Cells that import and compute would run again at every docs build and show that run's output, not the stored one."
+    mixed = [f"{p.name} cell {i}" for p in sorted((ROOT/'nbs').glob('*.ipynb'))
+             for i, c in enumerate(json.loads(p.read_text())['cells']) if c['cell_type'] == 'code' and _mixes_imports_with_work(c)]
+    assert not mixed, f"move these imports into a cell of their own: {mixed}"

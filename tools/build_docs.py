@@ -5,7 +5,7 @@
     python tools/build_docs.py --readme --check  # fail if README.md is out of date
     python tools/build_docs.py                   # README + the site in _docs/ (start at _docs/index.html)
 
-The site is built from nbdev's own processed notebooks: `nbdev_proc_nbs` runs the `show_doc` cells (the API
+The site is built from nbdev's own processed notebooks: nbdev's `proc_nbs` runs the `show_doc` cells (the API
 reference) and writes `_proc/`; Sphinx with myst-nb renders those notebooks with their stored outputs (plots,
 tables), in notebook order, with full-text search. Notebooks are not executed here: their outputs come from
 `python tools/run_notebooks.py`. With Quarto installed, `nbdev_docs` builds the Quarto site from nbs/_quarto.yml.
@@ -151,7 +151,10 @@ def stage_site(src:Path, notebooks:list):
 
 def build_site(out:Path=DOCS):
     "nbdev_proc_nbs, then Sphinx into a fresh folder that replaces `out` only when the build succeeded."
-    subprocess.run(['nbdev_proc_nbs'], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    # nbdev's own processing step. Not `nbdev_proc_nbs`: without Quarto it tries to install it with sudo and runs
+    # `pip install -e .` with whatever pip is first on PATH. This interpreter's nbdev, activated or not.
+    subprocess.run([sys.executable, '-c', 'from nbdev.serve import proc_nbs; proc_nbs()'], cwd=ROOT, check=True,
+                   stdout=subprocess.DEVNULL)
     notebooks = sorted(p for p in PROC.glob('*.ipynb') if (NBS/p.name).exists())  # _proc keeps notebooks since renamed or deleted
     with tempfile.TemporaryDirectory(dir=ROOT) as tmp:
         src, html = Path(tmp)/'src', Path(tmp)/'html'
