@@ -8,7 +8,7 @@ from itertools import chain
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from .search import exact_search, top_k_per_group
+from .topk import exact_search, top_k_per_group
 from .signals import TagTable, unit_rows, ngram_matrix, sparse_row_dot, string_similarity
 
 # %% auto #0

@@ -10,77 +10,10 @@ import numpy as np
 from .outputs import atomic_output, write_json
 from .embeddings import Embeddings
 from .embed import EmbeddingsError
+from .topk import exact_search
 
 # %% auto #0
-__all__ = ['EXACT_LIMIT', 'HNSW_CONNECTIVITY', 'top_k_per_group', 'exact_search', 'index_bytes', 'choose_backend', 'VectorIndex',
-           'open_vector_index']
-
-# %% ../nbs/16_search.ipynb #3288803a
-def _partition_topk(scores:np.ndarray, # (q, m) scores of one block of vectors
-                    k:int, # how many to keep per row, 0 < k < m
-                   ) -> np.ndarray:
-    "Columns of the k best scores per row by partitioning each row; among equal scores the lower column is kept."
-    top = np.argpartition(-scores, k - 1, axis=1)[:, :k]  # NaN sorts last, so it is kept only when nothing else is
-    kept = np.take_along_axis(scores, top, 1)
-    kth = kept.min(1, keepdims=True)
-    tied = np.count_nonzero(scores == kth, axis=1) > np.count_nonzero(kept == kth, axis=1)
-    for i in np.flatnonzero(tied):  # the partition kept an arbitrary few of the tied scores
-        above = np.flatnonzero(scores[i] > kth[i])
-        top[i] = np.concatenate([above, np.flatnonzero(scores[i] == kth[i])[:k - len(above)]])
-    return top
-
-# %% ../nbs/16_search.ipynb #ca6ccc97
-def top_k_per_group(group:np.ndarray, # each candidate's group (a query row, a key)
-                    score:np.ndarray, # its score; higher is better
-                    tiebreak:np.ndarray, # among equal scores the lower value comes first (a column, a key)
-                    k:int, # how many to keep per group
-                   ) -> np.ndarray:
-    "Positions of the k best candidates of each group, grouped in ascending order and best first within a group."
-    order = np.lexsort((tiebreak, -score, group))
-    sorted_group = group[order]
-    return order[np.arange(len(order)) - np.searchsorted(sorted_group, sorted_group) < k]
-
-# %% ../nbs/16_search.ipynb #s24floor0c
-def _block_topk(scores:np.ndarray, # (q, m) scores of one block of vectors
-                k:int, # how many to keep per row, at most m
-                sample:int=4096, # columns that set each row's floor
-               ) -> np.ndarray:
-    "Columns of the k best scores per row; among equal scores the lower column is kept."
-    q, m = scores.shape
-    if k >= m: return np.broadcast_to(np.arange(m), scores.shape)
-    if k == 0 or q == 0: return np.zeros((q, k), np.int64)
-    s = min(m, max(sample, k))
-    floor = np.partition(scores[:, :s], s - k, axis=1)[:, s - k:s - k + 1]
-    at = np.flatnonzero(scores >= floor)
-    rows, cols = np.divmod(at, m)
-    if len(at) > 64 * k * q or np.bincount(rows, minlength=q).min() < k: return _partition_topk(scores, k)
-    return cols[top_k_per_group(rows, scores.ravel()[at], cols, k)].reshape(q, k)
-
-# %% ../nbs/16_search.ipynb #s24f995ff0a
-def _merge_topk(scores:np.ndarray, # (q, m) candidate scores
-                rows:np.ndarray, # their rows
-                k:int, # how many to keep
-               ) -> tuple[np.ndarray, np.ndarray]:
-    "The k best (score, row) per query, best first, equal scores in row order."
-    order = np.lexsort((rows, -scores), axis=1)[:, :k]
-    return np.take_along_axis(scores, order, 1), np.take_along_axis(rows, order, 1)
-
-# %% ../nbs/16_search.ipynb #s24f204110c
-def exact_search(vectors:np.ndarray, # (n, dim), possibly memory-mapped
-                 queries:np.ndarray, # (q, dim)
-                 k:int=10, # neighbours per query
-                 block:int=65536, # vectors per matrix product
-                ) -> tuple[np.ndarray, np.ndarray]:
-    "Rows and scores of the k largest inner products per query, best first; equal scores in row order."
-    q = np.asarray(queries, np.float32)
-    best_s = np.full((len(q), 0), -np.inf, np.float32)
-    best_r = np.zeros((len(q), 0), np.int64)
-    for start in range(0, len(vectors), block):
-        s = q @ np.asarray(vectors[start:start + block], np.float32).T
-        top = _block_topk(s, min(k, s.shape[1]))
-        candidates = np.hstack([best_s, np.take_along_axis(s, top, 1)]), np.hstack([best_r, top + start])
-        best_s, best_r = _merge_topk(*candidates, k)
-    return best_r, best_s
+__all__ = ['EXACT_LIMIT', 'HNSW_CONNECTIVITY', 'index_bytes', 'choose_backend', 'VectorIndex', 'open_vector_index']
 
 # %% ../nbs/16_search.ipynb #e0362b9c
 EXACT_LIMIT = 100_000
