@@ -110,6 +110,16 @@ def _add_scrape_commands(sub):
         if name == 'plots': c.add_argument('--out', required=True, help='folder for the PNG files')
         c.set_defaults(func=fn)
 
+def _add_import_json(sub):
+    "The `import-json` command: a new scrape from saved API answers."
+    ij = sub.add_parser('import-json', help='import saved pr0gramm API JSON into a new scrape',
+                        description='Import items/get pages and items/info answers into a new pr0loader-layout '
+                                    'database.')
+    ij.add_argument('files', nargs='+', help='JSON files')
+    ij.add_argument('--out', required=True, help='new database path')
+    ij.add_argument('--force', action='store_true', help='overwrite --out if it exists')
+    ij.set_defaults(func=cmd_import_json)
+
 # %% ../nbs/99_cli.ipynb #ee75c86e
 def _add_model_args(tr):
     "What `train` trains: backbone, mode, epochs, input size, batch size, weights and loss."
@@ -153,7 +163,7 @@ def _add_train(sub):
 
 # %% ../nbs/99_cli.ipynb #3a3b0469
 def _add_run_commands(sub):
-    "The commands that use a trained run, and the JSON import."
+    "The commands that use a trained run: evaluate and predict."
     ev = _scrape_args(sub.add_parser('evaluate', help="evaluate a run on its held-out test split",
                                      description="Recompute a run's test metrics."))
     ev.add_argument('--run', required=True, help='run folder')
@@ -167,13 +177,6 @@ def _add_run_commands(sub):
     pr.add_argument('--top-k', type=whole(1), default=5, help='tags shown per image (default 5)')
     pr.add_argument('--json', action='store_true', help='print JSON')
     pr.set_defaults(func=cmd_predict)
-    ij = sub.add_parser('import-json', help='import saved pr0gramm API JSON into a new scrape',
-                        description='Import items/get pages and items/info answers into a new pr0loader-layout '
-                                    'database.')
-    ij.add_argument('files', nargs='+', help='JSON files')
-    ij.add_argument('--out', required=True, help='new database path')
-    ij.add_argument('--force', action='store_true', help='overwrite --out if it exists')
-    ij.set_defaults(func=cmd_import_json)
 
 # %% ../nbs/99_cli.ipynb #9a8f238c
 def _add_embed(sub):
@@ -322,6 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     _add_scrape_commands(sub)
     _add_train(sub)
     _add_run_commands(sub)
+    _add_import_json(sub)
     _add_embedding_commands(sub)
     _add_variants(sub)
     _add_umap(sub)
