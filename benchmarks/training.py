@@ -42,7 +42,8 @@ def time_comparison(arch, size, n_images, batch):
     from tagsim.vocabulary import build_vocabulary
     from tagsim.data import build_examples, make_dataset
     from tagsim.tagger import build_tagger
-    from tagsim.train import cache_features, build_head, make_loss
+    from tagsim.train import cache_features, build_head
+    from tagsim.losses import make_loss
     s = load_settings(); db = build_demo(s.demo_dir)
     idx, _ = update_index(db, index_dir_for(s.work_dir, db))
     ex = build_examples(idx, build_vocabulary(idx), db, s.demo_dir/'media')

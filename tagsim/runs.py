@@ -18,7 +18,8 @@ from .media import reason_counts
 from .tagger import build_tagger
 from .hardware import describe_hardware, setup_precision
 from .metrics import evaluate_predictions, tune_thresholds, best_and_worst
-from .train import cache_features, fit_head, fit_tagger, copy_head_weights, feature_cache_dir, build_head, make_loss
+from .train import cache_features, fit_head, fit_tagger, copy_head_weights, feature_cache_dir, build_head
+from .losses import make_loss
 from .run_setup import BASELINE, TrainOptions, claim_run_dir, epochs_logged, metrics_summary, run_identity, run_split
 
 # %% auto #0
