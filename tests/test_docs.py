@@ -1,7 +1,7 @@
 """The offline docs site: `python tools/build_docs.py` builds it from nbdev's processed notebooks, and every page
 opens in headless Chromium with no error, no traceback in any cell, every image rendered and every internal link
 resolving to a page and anchor that exist."""
-import ast, json, re, subprocess, sys
+import ast, json, os, re, subprocess, sys
 from pathlib import Path
 from urllib.parse import urlparse, unquote
 import pytest
@@ -10,11 +10,23 @@ from conftest import open_page
 ROOT = Path(__file__).resolve().parent.parent
 ANALYSIS_PAGES = ('08a_frequency_plots', '14a_predict', '16a_queries', '19c_viz', '22a_architectures', '23_tour')  # pages that must show plots from stored outputs
 
+def _recording_commands(folder:Path, names=('pip', 'pip3', 'sudo')) -> Path:
+    "Stand-ins for commands a docs build must not run: each records its call in `folder/called` and fails."
+    for name in names:
+        (folder/name).write_text(f'#!/bin/sh\necho "{name} $*" >> "{folder}/called"\nexit 1\n')
+        (folder/name).chmod(0o755)
+    return folder/'called'
+
 @pytest.fixture(scope='module')
 def site(tmp_path_factory):
-    out = tmp_path_factory.mktemp('site')/'_docs'
-    r = subprocess.run([sys.executable, 'tools/build_docs.py', '--out', str(out)], cwd=ROOT, capture_output=True, text=True)
+    "The site, built with pip and sudo on PATH replaced by stand-ins that record a call."
+    out, trap = tmp_path_factory.mktemp('site')/'_docs', tmp_path_factory.mktemp('trap')
+    called = _recording_commands(trap)
+    env = os.environ | {'PATH': f"{trap}{os.pathsep}{os.environ.get('PATH', '')}"}
+    r = subprocess.run([sys.executable, 'tools/build_docs.py', '--out', str(out)], cwd=ROOT, capture_output=True, text=True,
+                       env=env, timeout=1200)
     assert r.returncode == 0, r.stderr[-3000:]
+    assert not called.exists(), f"the docs build ran: {called.read_text()}"
     return out
 
 def _ids(path:Path, cache={}) -> set:
