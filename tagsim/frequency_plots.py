@@ -60,14 +60,18 @@ def plot_coverage(cov:pd.DataFrame, ax=None):
     return ax
 
 # %% ../nbs/08a_frequency_plots.ipynb #071eef95
-def plot_confidence(index, ax=None):
-    "Histogram of tag-vote confidence."
+def plot_confidence(index, # a `TagIndex` (its `confidence` array)
+                    ax=None, # matplotlib axes (default: a new figure)
+                   ):
+    "Histogram of tag-vote confidence; infinite values (a confidence too large for float32) are left out and counted."
     import matplotlib.pyplot as plt
     ax = ax or plt.subplots(figsize=(5, 3.5))[1]
-    c = index.confidence[~np.isnan(index.confidence)]
+    c = index.confidence[np.isfinite(index.confidence)]
     if len(c): ax.hist(c, bins=50)
     else: ax.text(0.5, 0.5, 'no confidences in this scrape', ha='center', transform=ax.transAxes)
-    ax.set(xlabel='confidence', ylabel='tag assignments', title='tag confidence')
+    infinite = int(np.isinf(index.confidence).sum())
+    ax.set(xlabel='confidence', ylabel='tag assignments',
+           title='tag confidence' + (f' ({infinite:,} infinite left out)' if infinite else ''))
     return ax
 
 # %% ../nbs/08a_frequency_plots.ipynb #90f49d40

@@ -56,3 +56,10 @@ def test_json_import_errors(tmp_path):
 def test_bad_settings_name_the_field(tmp_path, work):
     r = run_cli('stats', env={'TAGSIM_MIN_TAG_OCCURRENCES': 'many'}, check=False)
     assert r.returncode == 2 and "min_tag_occurrences" in r.stderr
+
+def test_plots_with_an_overflowing_confidence(tmp_path, work):
+    "A confidence too large for float32 is read as infinity; the plots leave it out instead of failing."
+    db = write_pr0loader_db(tmp_path/'s.db', [pr0_item(i, [('a', 1e39 if i == 3 else 0.5), ('b', 0.7)]) for i in range(1, 20)])
+    r = run_cli('plots', '--db', db, '--out', tmp_path/'plots', check=False)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path/'plots'/'confidence.png').stat().st_size > 0
