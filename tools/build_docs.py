@@ -51,7 +51,7 @@ def build_readme(check:bool=False) -> bool:
     return True
 
 def _frontmatter(nb:dict) -> dict:
-    "nbdev_proc_nbs puts the title, description and output file in a leading raw YAML cell."
+    "nbdev's processing (`proc_nbs`) puts the title, description and output file in a leading raw YAML cell."
     import yaml
     first = nb['cells'][0] if nb['cells'] else None
     if first and first['cell_type'] == 'raw' and _source(first).startswith('---'):
@@ -150,7 +150,7 @@ def stage_site(src:Path, notebooks:list):
     (src/'conf.py').write_text(SPHINX_CONF, encoding='utf-8')
 
 def build_site(out:Path=DOCS):
-    "nbdev_proc_nbs, then Sphinx into a fresh folder that replaces `out` only when the build succeeded."
+    "nbdev's `proc_nbs`, then Sphinx into a fresh folder that replaces `out` only when the build succeeded."
     # nbdev's own processing step. Not `nbdev_proc_nbs`: without Quarto it tries to install it with sudo and runs
     # `pip install -e .` with whatever pip is first on PATH. This interpreter's nbdev, activated or not.
     subprocess.run([sys.executable, '-c', 'from nbdev.serve import proc_nbs; proc_nbs()'], cwd=ROOT, check=True,
