@@ -11,7 +11,7 @@ profiler; they do not depend on the hardware):
 
 --out writes every stored result (one JSON list) for the notebook to read.
 """
-import argparse, json, os, sys
+import argparse, os, sys
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '3')

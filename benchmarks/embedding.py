@@ -42,7 +42,9 @@ if __name__ == '__main__':
     if len(sys.argv) == 4 and sys.argv[1] == '--child': child(int(sys.argv[2]), sys.argv[3]); sys.exit()
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--sizes', nargs=2, type=int, default=[1000, 10000]); ap.add_argument('--work', default=None)
-    a = ap.parse_args(); work = a.work or tempfile.mkdtemp()
+    a = ap.parse_args()
+    from tagsim.outputs import scratch_folder
+    work = a.work or str(scratch_folder(prefix='tagsim-bench-'))
     res = []
     for n in a.sizes:
         r = subprocess.run([sys.executable, __file__, '--child', str(n), work], capture_output=True, text=True)

@@ -11,7 +11,7 @@ and projects memory to pr0gramm's scale (about 6 M items, 60 M tag rows).
 
     python benchmarks/index_benchmark.py [--items 1000000] [--keep DIR]
 """
-import argparse, collections, json, os, random, sqlite3, subprocess, sys, tempfile, time, threading
+import argparse, collections, json, os, sqlite3, subprocess, sys, time, threading
 from pathlib import Path
 import numpy as np, psutil
 
@@ -61,7 +61,9 @@ def main():
     ap.add_argument('--items', type=int, default=1_000_000); ap.add_argument('--keep', help='keep the scrape and index in this folder')
     a = ap.parse_args()
     from tagsim.index import update_index
-    d = Path(a.keep or tempfile.mkdtemp()); d.mkdir(parents=True, exist_ok=True)
+    from tagsim.outputs import scratch_folder
+    d = Path(a.keep) if a.keep else scratch_folder(prefix='tagsim-bench-')
+    d.mkdir(parents=True, exist_ok=True)
     db = d/'bench.db'
     if not db.exists():
         t = time.perf_counter(); make_scrape(db, a.items); print(f"generated {a.items:,} items in {time.perf_counter()-t:.1f} s")

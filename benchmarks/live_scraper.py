@@ -8,7 +8,7 @@ against a live writer for correctness, but embedding 200,000 images would measur
 
     python benchmarks/live_scraper.py [--items 200000] [--batches 1500]
 """
-import argparse, json, subprocess, sys, tempfile, threading, time
+import argparse, json, subprocess, sys, threading, time
 from pathlib import Path
 import numpy as np
 HERE = Path(__file__).resolve().parent
@@ -37,7 +37,9 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--items', type=int, default=200_000); ap.add_argument('--batches', type=int, default=1500)
     a = ap.parse_args()
-    d = Path(tempfile.mkdtemp()); db = d/'live.db'
+    from tagsim.outputs import scratch_folder
+    d = scratch_folder(prefix='tagsim-bench-')
+    db = d/'live.db'
     make_scrape(db, a.items)
     import sqlite3
     sqlite3.connect(db).execute('PRAGMA journal_mode=WAL').fetchone()

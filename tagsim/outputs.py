@@ -4,14 +4,14 @@
 
 # %% ../nbs/00a_outputs.ipynb #5db3ec4a
 from __future__ import annotations
-import json, math, os, tempfile
+import json, math, multiprocessing.util, os, shutil, tempfile
 from contextlib import contextmanager
 from glob import escape as glob_escape
 from pathlib import Path
 
 # %% auto #0
 __all__ = ['FORMULA_STARTS', 'remove_stale_temporaries', 'atomic_output', 'json_safe', 'to_json', 'write_json', 'csv_safe',
-           'write_csv', 'save_png']
+           'write_csv', 'save_png', 'scratch_folder']
 
 # %% ../nbs/00a_outputs.ipynb #b5ee23dd
 def _current_umask() -> int:
@@ -105,3 +105,11 @@ def save_png(fig, # a matplotlib figure
     with atomic_output(path) as tmp: fig.savefig(tmp, format='png', dpi=110, bbox_inches='tight')
     plt.close(fig)
     return Path(path)
+
+# %% ../nbs/00a_outputs.ipynb #1c23da20
+def scratch_folder(prefix:str='tagsim-', # how the folder's name starts
+                  ) -> Path:
+    "A new empty folder in the temporary directory, removed with everything in it when this Python process ends."
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    multiprocessing.util.Finalize(None, shutil.rmtree, args=(path,), kwargs={'ignore_errors': True}, exitpriority=0)
+    return path

@@ -1,5 +1,5 @@
 """Builders for small scrapes in every layout, and helpers shared by the tests."""
-import hashlib, json, os, sqlite3, subprocess, sys
+import hashlib, os, sqlite3, subprocess, sys
 from pathlib import Path
 import pytest
 from tagsim.storage import write_pr0loader_db, pr0_item  # noqa: F401 (pr0_item: the one toy-row helper, used by the tests)

@@ -3,7 +3,7 @@ and a sweep of every numeric option with an out-of-range value."""
 import json, os, sqlite3, stat
 from pathlib import Path
 import pytest
-from conftest import make_image_scrape, make_danbooru_db, make_pr0gramm_db, pr0_item, run_cli
+from conftest import make_image_scrape, make_danbooru_db, pr0_item, run_cli
 from tagsim.storage import write_pr0loader_db
 
 def one_line_error(r, *words):

@@ -1,12 +1,10 @@
 """Embeddings and search from the command line: shards in separate processes and their merge, kill -9 and resume,
 growth, every bad input as one line, similar by id/image/tag, and the quality-control CSVs."""
 import json, os, shutil, signal, sqlite3, subprocess, sys, time
-from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
 from conftest import make_image_scrape, run_cli
-from tagsim.storage import write_pr0loader_db
 
 EMBED = ['--arch', 'efficientnet-lite0', '--image-size', '64', '--quiet']
 

@@ -6,7 +6,6 @@ of cases each target tried is printed in pytest's summary (see `pytest_terminal_
 import io, json, os, tempfile
 from collections import Counter
 from pathlib import Path
-import pytest
 from conftest import run_cli, error_line
 from hypothesis import HealthCheck, given, settings, strategies as st
 

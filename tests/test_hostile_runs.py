@@ -1,8 +1,6 @@
 """Run folders are untrusted input: a model.keras holding a Lambda layer or a class tagsim did not register is refused
 with one clear line (Keras safe_mode), and its code never runs."""
 import json
-from pathlib import Path
-import numpy as np
 import pytest
 from conftest import run_cli
 

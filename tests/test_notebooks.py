@@ -25,3 +25,10 @@ def test_analysis_notebook_has_outputs_and_no_errors(name):
     assert images or name not in WITH_PICTURES, f"{name} shows no picture"
     found = [c for c in nb['cells'] if c['cell_type'] == 'markdown' and _source(c).startswith('## What we found')]
     assert found and any(ch.isdigit() for ch in _source(found[-1])), f"{name}: no 'What we found' with measured numbers"
+
+def test_examples_write_to_scratch_folders():
+    "A `tempfile.mkdtemp()` in an example outlives the notebook's run: each `nbdev_test` would leave it in the temporary directory."
+    lasting = [f"{p.name} cell {i}" for p in sorted((ROOT/'nbs').glob('*.ipynb'))
+               for i, c in enumerate(json.loads(p.read_text())['cells'])
+               if c['cell_type'] == 'code' and not _source(c).startswith('#| export') and 'mkdtemp(' in _source(c)]
+    assert not lasting, f"use tagsim.outputs.scratch_folder() in these cells: {lasting}"

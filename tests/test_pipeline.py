@@ -2,7 +2,7 @@
 import numpy as np
 from PIL import Image
 from tagsim.data import Examples, make_dataset, SkipLog, split_items
-from tagsim.images import repost_groups, dhash, compute_dhashes
+from tagsim.images import repost_groups, compute_dhashes
 
 def test_pipeline_skips_every_bad_input(tmp_path):
     good = tmp_path/'good.jpg'; Image.new('RGB', (50, 30), (10, 200, 10)).save(good)

@@ -1,5 +1,5 @@
 """tagsim never changes a scrape: its bytes and mtime are the same after every command, also in WAL mode."""
-import json, sqlite3
+import sqlite3
 import pytest
 from tagsim.index import update_index
 from conftest import fingerprint, run_cli, pr0_item

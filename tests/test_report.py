@@ -1,7 +1,6 @@
 """The main job on a user's scrape (`tagsim run`): its stages, `report: PATH` as the last line, the report in headless
 Chromium (every image decodes, nothing comes from the network, hostile tags stay text), and resumption after kill -9."""
-import json, os, signal, sqlite3, subprocess, sys, time
-from pathlib import Path
+import json, os, signal, sqlite3, subprocess, sys
 import pytest
 from conftest import make_image_scrape, run_cli, open_page
 

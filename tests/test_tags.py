@@ -1,9 +1,8 @@
 """Normalisation, alias maps and vocabularies: properties, bad input, and the CLI."""
 import json
-import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st
-from tagsim.normalize import normalize_tag, AliasMap, AliasError, group_tags
+from tagsim.normalize import normalize_tag, AliasMap, AliasError
 from tagsim.vocabulary import build_vocabulary, Vocabulary, encode_index
 from tagsim.index import update_index
 from tagsim.storage import write_pr0loader_db

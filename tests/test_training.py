@@ -1,6 +1,5 @@
 """Training runs: both modes train, a killed run resumes, and the CLI trains, evaluates and predicts."""
 import csv, json, os, signal, sqlite3, subprocess, sys, time
-from pathlib import Path
 import pytest
 from conftest import make_image_scrape, run_cli
 

@@ -1,7 +1,6 @@
 """`tagsim umap` on a small scrape with hostile tags: the files it writes, the pages in headless Chromium (no console
 errors, a thumbnail for every point, tags shown as text), and the TensorBoard projector export."""
 import json, sqlite3
-from pathlib import Path
 import numpy as np
 import pytest
 from conftest import make_image_scrape, run_cli, open_page

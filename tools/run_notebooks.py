@@ -7,7 +7,7 @@ Slow cells run too: they compute the analysis on the demo scrape, which is built
 
 Without names it runs the analysis notebooks listed in ANALYSIS_NOTEBOOKS.
 """
-import argparse, os, subprocess, sys, time
+import argparse, os, subprocess, time
 from pathlib import Path
 from tagsim.outputs import atomic_output
 

@@ -8,7 +8,7 @@ The same stages and checks as tests/test_kills.py (see tests/stages.py), with mo
 Prints one line per round and a table: stage, kills that landed before the stage ended, rounds that ended with the
 uninterrupted result, and the tolerance used. Exits with 1 if any round failed.
 """
-import argparse, random, sys, tempfile, time, traceback
+import argparse, random, sys, time, traceback
 from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent/'tests'))
 import stages
@@ -36,7 +36,8 @@ def main():
     ap.add_argument('--keep', help='work in this folder and keep it')
     a = ap.parse_args()
     seed = a.seed if a.seed is not None else random.SystemRandom().randrange(10**6)
-    root = Path(a.keep or tempfile.mkdtemp(prefix='tagsim-soak-'))
+    from tagsim.outputs import scratch_folder
+    root = Path(a.keep) if a.keep else scratch_folder(prefix='tagsim-soak-')
     print(f"seed {seed}; working in {root}", flush=True)
     t0, rows = time.perf_counter(), []
     for stage in a.stages.split(','):
