@@ -4,7 +4,7 @@
 
 # %% ../nbs/04_index.ipynb #8ae3cdc0
 from __future__ import annotations
-import hashlib, json, os, shutil, tempfile
+import hashlib, json, os, shutil, tempfile, warnings
 from pathlib import Path
 import numpy as np, pandas as pd
 from tqdm.auto import tqdm
@@ -69,6 +69,8 @@ class TagIndex:
     n_tags = property(lambda self: len(self.tags), doc="Number of distinct tags as written.")
     n_assignments = property(lambda self: len(self.row_tag), doc="Number of (item, tag) rows.")
     skipped = property(lambda self: self.meta['skipped'], doc="Reason -> item ids whose tags were (partly) unreadable.")
+    unread_items = property(lambda self: self.meta.get('unread_items'),
+                            doc="Items of the scrape no reader reads (no id above 0), counted when `update_index` opened it.")
     layout = property(lambda self: self.meta['layout'])
 
     @property
@@ -210,6 +212,13 @@ def _record_state(index_dir:Path, # the index folder
     if not meta['segments']: write_json(index_dir/'tags.json', [])
     write_json(index_dir/'meta.json', meta)
 
+# %% ../nbs/04_index.ipynb #fd1993ab
+def _warn_unread(scrape:Scrape) -> int:
+    "Count the items no reader reads (`Scrape.unread_items`), with a warning that names the first of them."
+    n, first = scrape.unread_items()
+    if n: warnings.warn(f"{n:,} items have no id above 0 and were not read (first ids: {', '.join(map(str, first))})")
+    return n
+
 # %% ../nbs/04_index.ipynb #1d2e0a03
 def update_index(scrape_path:str|Path, # the scrape (opened read-only)
                  index_dir:str|Path, # where the index lives (see `index_dir_for`)
@@ -224,6 +233,7 @@ def update_index(scrape_path:str|Path, # the scrape (opened read-only)
     state = trusted_state(scrape_path)  # taken before reading, so a write during the read is seen next time
     meta = None if rebuild else _read_meta(index_dir)
     with Scrape(scrape_path) as scrape:
+        unread = _warn_unread(scrape)
         action, checked = _refresh_action(scrape, meta, state)
         if action == 'rebuild':
             action = 'built' if meta is None and not rebuild else 'rebuilt'
@@ -232,7 +242,7 @@ def update_index(scrape_path:str|Path, # the scrape (opened read-only)
         if action != 'unchanged':
             _index_new_items(scrape, index_dir, meta, chunk_size=chunk_size, segment_items=segment_items, progress=progress)
     _record_state(index_dir, meta, state, changed=action != 'unchanged')
-    meta['checked'] = checked
+    meta['checked'], meta['unread_items'] = checked, unread
     return TagIndex(index_dir, meta), action
 
 # %% ../nbs/04_index.ipynb #901fd8be

@@ -47,12 +47,12 @@ def classify_media(rel:str) -> str:
 
 # %% ../nbs/02_media.ipynb #afa8069f
 def media_table(scrape:Scrape) -> pd.DataFrame:
-    "Item id, relative media path and media kind for every item of the scrape."
+    "Item id, relative media path and media kind of every item the readers read (those with an id above 0)."
     if scrape.layout == 'danbooru':
-        rows = scrape.con.execute("SELECT id, md5, file_ext FROM posts ORDER BY id").fetchall()
+        rows = scrape.con.execute("SELECT id, md5, file_ext FROM posts WHERE id > 0 ORDER BY id").fetchall()
         paths = [f"{m[:2]}/{m}.{e}" if m and e else None for _, m, e in rows]
     else:
-        rows = scrape.con.execute("SELECT id, image FROM items ORDER BY id").fetchall()
+        rows = scrape.con.execute("SELECT id, image FROM items WHERE id > 0 ORDER BY id").fetchall()
         paths = [r[1] for r in rows]
     df = pd.DataFrame(
         {'item_id': pd.array([r[0] for r in rows], dtype='int64'), 'path': pd.Series(paths, dtype=object)}

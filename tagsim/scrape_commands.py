@@ -37,7 +37,8 @@ def scrape_stats(settings:Settings, # the scrape
     per_item = index.tags_per_item()
     summary = tag_frequency_summary(index, group_tags(index, aliases, normalize))
     return {'scrape': str(settings.scrape_path), 'layout': index.layout, 'index': f"{action} ({index.path})",
-            'items': index.n_items, 'tags': index.n_tags, 'tag_assignments': index.n_assignments,
+            'items': index.n_items, 'items_not_read': index.unread_items,
+            'tags': index.n_tags, 'tag_assignments': index.n_assignments,
             'items_without_tags': int((per_item == 0).sum()),
             'skipped tags': {k: _skipped_line(v) for k, v in index.skipped.items()},
             'merged': {k: v for k, v in summary.items() if k not in ('items', 'distinct_tags_as_written', 'power_law')},

@@ -1,5 +1,5 @@
 """Every kind of bad input gets a clear error or a counted skip, and nothing is lost."""
-import sqlite3
+import json, sqlite3
 import pytest
 from tagsim.index import update_index
 from tagsim.scrape import Scrape
@@ -63,3 +63,13 @@ def test_plots_with_an_overflowing_confidence(tmp_path, work):
     r = run_cli('plots', '--db', db, '--out', tmp_path/'plots', check=False)
     assert r.returncode == 0, r.stderr
     assert (tmp_path/'plots'/'confidence.png').stat().st_size > 0
+
+def test_items_without_a_positive_id_are_counted_not_lost(tmp_path, work):
+    "The readers start after id 0: `tagsim stats` counts and names the rows they never read, and the media table agrees."
+    db = write_pr0loader_db(tmp_path/'s.db', [pr0_item(i, ['katze']) for i in (-5, 0, 1, 2, 3)])
+    r = run_cli('stats', '--db', db, '--json')
+    stats = json.loads(r.stdout)
+    assert (stats['items'], stats['items_not_read']) == (3, 2), stats
+    assert 'tagsim: warning: 2 items have no id above 0 and were not read (first ids: -5, 0)' in r.stderr
+    (tmp_path/'media').mkdir()
+    with Scrape(db) as scrape: assert sum(check_media(scrape, tmp_path/'media').kinds.values()) == 3
