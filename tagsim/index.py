@@ -70,7 +70,7 @@ class TagIndex:
     n_assignments = property(lambda self: len(self.row_tag), doc="Number of (item, tag) rows.")
     skipped = property(lambda self: self.meta['skipped'], doc="Reason -> item ids whose tags were (partly) unreadable.")
     unread_items = property(lambda self: self.meta.get('unread_items'),
-                            doc="Items of the scrape no reader reads (no id above 0), counted when `update_index` opened it.")
+                            doc="Items no reader reads (no id above 0), counted when `update_index` opened the scrape.")
     layout = property(lambda self: self.meta['layout'])
 
     @property

@@ -41,7 +41,8 @@ class Scrape:
     def unread_items(self, first:int=5) -> tuple[int, list]:
         "How many items every reader leaves out, having no id above 0, and the first `first` of their ids."
         t = self.items_table  # two queries: with OR, SQLite scans the table instead of searching the primary key
-        n = self.con.execute(f"SELECT (SELECT count(*) FROM {t} WHERE id IS NULL) + (SELECT count(*) FROM {t} WHERE id <= 0)")
+        n = self.con.execute(f"SELECT (SELECT count(*) FROM {t} WHERE id IS NULL) + "
+                             f"(SELECT count(*) FROM {t} WHERE id <= 0)")
         ids = self.con.execute(f"SELECT id FROM {t} WHERE id IS NULL UNION ALL "
                                f"SELECT * FROM (SELECT id FROM {t} WHERE id <= 0 ORDER BY id) LIMIT ?", (first,))
         return n.fetchone()[0], [r[0] for r in ids]
