@@ -40,9 +40,9 @@ setuptools.setup(
         'Natural Language :: ' + cfg['language'].title(),
     ] + ['Programming Language :: Python :: '+o for o in py_versions[py_versions.index(min_python):]] + (['License :: ' + lic[1] ] if lic[1] else []),
     url = cfg['git_url'],
-    packages = setuptools.find_packages(include=['tagsim', 'tagsim.*']),
+    packages = setuptools.find_packages(include=['tagsim', 'tagsim.*']) + ['tagsim.assets'],  # assets: data, no __init__.py
     include_package_data = True,
-    package_data = {'tagsim': ['assets/*']},
+    package_data = {'tagsim.assets': ['*']},
     install_requires = requirements,
     extras_require={'dev': dev_requirements, 'gpu': gpu_requirements},
     dependency_links = cfg.get('dep_links','').split(),
