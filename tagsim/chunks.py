@@ -30,10 +30,11 @@ class TagChunk:
 
 # %% ../nbs/01a_chunks.ipynb #91654ba0
 def _confidences(values) -> np.ndarray:
-    "Numbers (or None/strings) to float32, with NaN where not a number."
-    try: return np.asarray(values, dtype=np.float32)
-    except (TypeError, ValueError): pass
-    return pd.to_numeric(pd.Series(values, dtype=object), errors='coerce').to_numpy(dtype=np.float32, na_value=np.nan)
+    "Numbers (or None/strings) to float32, with NaN where not a number and infinity beyond float32's range."
+    with np.errstate(over='ignore'):  # the overflow to infinity is the intended reading, not a fault to warn about
+        try: return np.asarray(values, dtype=np.float32)
+        except (TypeError, ValueError): pass
+        return pd.to_numeric(pd.Series(values, dtype=object), errors='coerce').to_numpy(dtype=np.float32, na_value=np.nan)
 
 # %% ../nbs/01a_chunks.ipynb #sc000011
 def _text_tags(tags, # tag text per row

@@ -63,6 +63,8 @@ def test_plots_with_an_overflowing_confidence(tmp_path, work):
     r = run_cli('plots', '--db', db, '--out', tmp_path/'plots', check=False)
     assert r.returncode == 0, r.stderr
     assert (tmp_path/'plots'/'confidence.png').stat().st_size > 0
+    r = run_cli('stats', '--db', db, '--rebuild', env={'PYTHONWARNINGS': 'error::RuntimeWarning'}, check=False)
+    assert r.returncode == 0 and 'overflow' not in r.stderr, r.stderr[-500:]  # the reading to infinity is meant
 
 def test_items_without_a_positive_id_are_counted_not_lost(tmp_path, work):
     "The readers start after id 0: `tagsim stats` counts and names the rows they never read, and the media table agrees."
