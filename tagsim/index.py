@@ -216,7 +216,7 @@ def _record_state(index_dir:Path, # the index folder
 def _warn_unread(scrape:Scrape) -> int:
     "Count the items no reader reads (`Scrape.unread_items`), with a warning that names the first of them."
     n, first = scrape.unread_items()
-    if n: warnings.warn(f"{n:,} items have no id above 0 and were not read (first ids: {', '.join(map(str, first))})")
+    if n: warnings.warn(f"items without an id above 0 are not read: {n:,} (first ids: {', '.join(map(str, first))})")
     return n
 
 # %% ../nbs/04_index.ipynb #1d2e0a03

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 import numpy as np, pandas as pd
 from .storage import connect_readonly, detect_layout, table_columns
-from .chunks import TagChunk, int_or_zero, finish_chunk, parse_pr0loader_rows
+from .chunks import TagChunk, int_or_zero, finish_chunk, parse_pr0loader_rows, _item_ids
 
 # %% auto #0
 __all__ = ['READERS', 'Scrape', 'content_checksum', 'iter_tag_chunks']
@@ -104,7 +104,7 @@ def _read_pr0gramm(scrape:Scrape, after:int, limit:int) -> TagChunk:
     items = scrape.con.execute(f"SELECT id, {fl}, {cr} FROM items WHERE id > ? ORDER BY id LIMIT ?",
                                (after, limit)).fetchall()
     if not items: return finish_chunk([], [], [], n_tags=[], tags=[], confidence=[], skipped={})
-    ids = np.array([r[0] for r in items], dtype=np.int64)
+    ids = _item_ids([r[0] for r in items])
     rows = scrape.con.execute(
         "SELECT item_id, tag, confidence FROM tags WHERE item_id > ? AND item_id <= ? ORDER BY item_id, id",
         (after, int(ids[-1])),

@@ -6,7 +6,7 @@ from tagsim.scrape import Scrape
 from tagsim.storage import ScrapeError, write_pr0loader_db
 from tagsim.media import check_media, resolve_media, UnsafeMediaPath, classify_media
 from tagsim.apijson import import_api_json, ApiJsonError
-from conftest import pr0_item, run_cli
+from conftest import pr0_item, run_cli, error_line
 
 def test_not_sqlite(tmp_path, work):
     (tmp_path/'x.db').write_text('id,tags\n1,cat\n')
@@ -72,6 +72,23 @@ def test_items_without_a_positive_id_are_counted_not_lost(tmp_path, work):
     r = run_cli('stats', '--db', db, '--json')
     stats = json.loads(r.stdout)
     assert (stats['items'], stats['items_not_read']) == (3, 2), stats
-    assert 'tagsim: warning: 2 items have no id above 0 and were not read (first ids: -5, 0)' in r.stderr
+    assert 'tagsim: warning: items without an id above 0 are not read: 2 (first ids: -5, 0)' in r.stderr
     (tmp_path/'media').mkdir()
     with Scrape(db) as scrape: assert sum(check_media(scrape, tmp_path/'media').kinds.values()) == 3
+
+def _posts(path, id_type:str, ids:list):
+    "A Danbooru-layout scrape whose id column has the given type."
+    con = sqlite3.connect(path)
+    con.execute(f"CREATE TABLE posts (id {id_type}, md5 TEXT, file_ext TEXT, tag_string TEXT)")
+    con.executemany("INSERT INTO posts VALUES (?, 'aa', 'png', 'cat')", [(i,) for i in ids])
+    con.commit(); con.close()
+    return path
+
+def test_item_ids_that_are_not_whole_numbers(tmp_path, work):
+    "Fractions and words as ids: one error line naming the id (numpy used to cut 2.5 to 2); digits as text are read."
+    for id_type, ids in (('REAL', [1, 2.5, 3]), ('TEXT', ['1', 'zwei', '3'])):
+        r = run_cli('stats', '--db', _posts(tmp_path/f'{id_type}.db', id_type, ids), '--json', check=False)
+        bad = ids[1] if id_type == 'REAL' else repr(ids[1])
+        assert error_line(r) == f"tagsim: error: item ids must be whole numbers of at most 64 bits; the scrape has the id {bad}"
+    r = run_cli('stats', '--db', _posts(tmp_path/'digits.db', 'TEXT', ['1', '2', '3']), '--json')
+    assert json.loads(r.stdout)['items'] == 3
