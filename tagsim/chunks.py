@@ -35,7 +35,8 @@ def _confidences(values) -> np.ndarray:
     with np.errstate(over='ignore'):  # the overflow to infinity is the intended reading, not a fault to warn about
         try: return np.asarray(values, dtype=np.float32)
         except (TypeError, ValueError): pass
-        return pd.to_numeric(pd.Series(values, dtype=object), errors='coerce').to_numpy(dtype=np.float32, na_value=np.nan)
+        numbers = pd.to_numeric(pd.Series(values, dtype=object), errors='coerce')
+        return numbers.to_numpy(dtype=np.float32, na_value=np.nan)
 
 # %% ../nbs/01a_chunks.ipynb #sc000011
 def _text_tags(tags, # tag text per row
