@@ -10,7 +10,7 @@ import numpy as np, pandas as pd
 from tqdm.auto import tqdm
 from .scrape import Scrape, content_checksum, iter_tag_chunks
 from .chunks import TagChunk
-from .outputs import write_json
+from .outputs import write_json, writer_lock
 from .scrape_state import trusted_state
 
 # %% auto #0
@@ -219,16 +219,16 @@ def _warn_unread(scrape:Scrape) -> int:
     if n: warnings.warn(f"items without an id above 0 are not read: {n:,} (first ids: {', '.join(map(str, first))})")
     return n
 
-# %% ../nbs/04_index.ipynb #1d2e0a03
-def update_index(scrape_path:str|Path, # the scrape (opened read-only)
-                 index_dir:str|Path, # where the index lives (see `index_dir_for`)
-                 rebuild:bool=False, # ignore an existing index
-                 chunk_size:int=50_000, # items read per query
-                 segment_items:int=1_000_000, # items per committed segment (the unit of resumption)
-                 progress:bool=False, # show a progress bar
-                ) -> tuple[TagIndex, str]:
-    "Build, refresh or reuse the index of a scrape; returns the index and 'built', 'grown', 'rebuilt' or 'unchanged'."
-    index_dir = Path(index_dir)
+# %% ../nbs/04_index.ipynb #3c63976c
+def _refresh_index(scrape_path:str|Path, # the scrape (opened read-only)
+                   index_dir:Path, # where the index lives
+                   *,
+                   rebuild:bool, # ignore an existing index
+                   chunk_size:int, # items read per query
+                   segment_items:int, # items per committed segment
+                   progress:bool, # show a progress bar
+                  ) -> tuple[TagIndex, str]:
+    "`update_index`'s work, done while this process holds the index's lock."
     index_dir.mkdir(parents=True, exist_ok=True)
     state = trusted_state(scrape_path)  # taken before reading, so a write during the read is seen next time
     meta = None if rebuild else _read_meta(index_dir)
@@ -244,6 +244,21 @@ def update_index(scrape_path:str|Path, # the scrape (opened read-only)
     _record_state(index_dir, meta, state, changed=action != 'unchanged')
     meta['checked'], meta['unread_items'] = checked, unread
     return TagIndex(index_dir, meta), action
+
+# %% ../nbs/04_index.ipynb #1d2e0a03
+def update_index(scrape_path:str|Path, # the scrape (opened read-only)
+                 index_dir:str|Path, # where the index lives (see `index_dir_for`)
+                 rebuild:bool=False, # ignore an existing index
+                 chunk_size:int=50_000, # items read per query
+                 segment_items:int=1_000_000, # items per committed segment (the unit of resumption)
+                 progress:bool=False, # show a progress bar
+                ) -> tuple[TagIndex, str]:
+    "Build, refresh or reuse the index of a scrape; returns the index and 'built', 'grown', 'rebuilt' or 'unchanged'."
+    index_dir = Path(index_dir)
+    with writer_lock(index_dir.with_name(index_dir.name + '.lock'),
+                     waiting=f"waiting for another process that is updating the index {index_dir}"):
+        return _refresh_index(scrape_path, index_dir, rebuild=rebuild, chunk_size=chunk_size,
+                              segment_items=segment_items, progress=progress)
 
 # %% ../nbs/04_index.ipynb #901fd8be
 from .config import Settings

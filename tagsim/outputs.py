@@ -4,14 +4,14 @@
 
 # %% ../nbs/00a_outputs.ipynb #5db3ec4a
 from __future__ import annotations
-import json, math, multiprocessing.util, os, shutil, tempfile
+import json, math, multiprocessing.util, os, shutil, sys, tempfile
 from contextlib import contextmanager
 from glob import escape as glob_escape
 from pathlib import Path
 
 # %% auto #0
 __all__ = ['FORMULA_STARTS', 'remove_stale_temporaries', 'atomic_output', 'json_safe', 'to_json', 'write_json', 'csv_safe',
-           'write_csv', 'save_png', 'scratch_folder']
+           'write_csv', 'save_png', 'scratch_folder', 'writer_lock']
 
 # %% ../nbs/00a_outputs.ipynb #b5ee23dd
 def _current_umask() -> int:
@@ -113,3 +113,20 @@ def scratch_folder(prefix:str='tagsim-', # how the folder's name starts
     path = Path(tempfile.mkdtemp(prefix=prefix))
     multiprocessing.util.Finalize(None, shutil.rmtree, args=(path,), kwargs={'ignore_errors': True}, exitpriority=0)
     return path
+
+# %% ../nbs/00a_outputs.ipynb #18231359
+@contextmanager
+def writer_lock(path:str|Path, # the lock file (created if missing, and left in place)
+                waiting:str|None=None, # printed to stderr when another process holds the lock
+               ):
+    "Run the block holding an exclusive lock on `path`; other processes that ask for it wait until it is released."
+    try: import fcntl
+    except ImportError: yield; return  # no POSIX locks (Windows): no turns
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, 'a') as f:
+        try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            if waiting: print(waiting, file=sys.stderr, flush=True)
+            fcntl.flock(f, fcntl.LOCK_EX)
+        yield

@@ -119,3 +119,19 @@ def test_a_segment_renamed_but_not_recorded_is_rebuilt(tmp_path):
     (tmp_path/'idx/meta.json').write_text(json.dumps(meta))  # seg-00002 is on disk but not recorded, as after the kill
     idx, action = update_index(db, tmp_path/'idx', chunk_size=10, segment_items=10)
     assert (action, idx.n_items, len(idx.meta['segments'])) == ('grown', 30, 3)
+
+def test_processes_that_open_one_index_take_turns(tmp_path):
+    "Three processes open the index of one scrape at once: one builds it, the others wait and find it built."
+    import subprocess, sys
+    n = 60_000
+    db = write_pr0loader_db(tmp_path/'s.db', [pr0_item(i, [f't{i % 997}', f'u{i % 13}']) for i in range(1, n + 1)])
+    code = ("import sys; from tagsim.index import update_index; "
+            "index, action = update_index(sys.argv[1], sys.argv[2], chunk_size=2_000, segment_items=10_000); "
+            "print(action, index.n_items, len(index.meta['segments']))")
+    runs = [subprocess.Popen([sys.executable, '-c', code, str(db), str(tmp_path/'index')], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    results = [(r.wait(), *r.communicate()) for r in runs]
+    assert all(rc == 0 for rc, _, _ in results), [err[-300:] for _, _, err in results]
+    assert sorted(out.split()[0] for _, out, _ in results) == ['built', 'unchanged', 'unchanged']
+    assert {tuple(out.split()[1:]) for _, out, _ in results} == {(str(n), '6')}
+    assert TagIndex(tmp_path/'index').n_items == n
