@@ -121,7 +121,9 @@ def writer_lock(path:str|Path, # the lock file (created if missing, and left in 
                ):
     "Run the block holding an exclusive lock on `path`; other processes that ask for it wait until it is released."
     try: import fcntl
-    except ImportError: yield; return  # no POSIX locks (Windows): no turns
+    except ImportError:  # no POSIX locks (Windows): no turns
+        yield
+        return
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, 'a') as f:
