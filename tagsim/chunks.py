@@ -9,7 +9,7 @@ import numpy as np, pandas as pd, orjson
 from .storage import ScrapeError
 
 # %% auto #0
-__all__ = ['TagChunk', 'finish_chunk', 'int_or_zero', 'parse_pr0loader_rows']
+__all__ = ['TagChunk', 'as_item_ids', 'finish_chunk', 'int_or_zero', 'parse_pr0loader_rows']
 
 # %% ../nbs/01a_chunks.ipynb #0aac8a45
 @dataclass
@@ -63,7 +63,8 @@ def _is_whole(v) -> bool:
     "Is `v` a whole number: an int, a float without a fraction, or ASCII digits (a column of type TEXT)?"
     return type(v) is int or (type(v) is float and v.is_integer()) or (type(v) is str and v.isascii() and v.isdigit())
 
-def _item_ids(values) -> np.ndarray:
+# %% ../nbs/01a_chunks.ipynb #2591a34d
+def as_item_ids(values) -> np.ndarray:
     "Item ids as int64; a `ScrapeError` names the first id that is not a whole number of at most 64 bits."
     if isinstance(values, np.ndarray) and values.dtype.kind in 'iu': return values.astype(np.int64, copy=False)
     bad = next((v for v in values if not _is_whole(v)), None)
@@ -82,7 +83,7 @@ def finish_chunk(item_id, # item ids
                  skipped, # reason -> item ids, extended here
                 ) -> TagChunk:
     "Assemble a `TagChunk`, dropping empty or non-text tags and recording their items."
-    item_id = _item_ids(item_id)
+    item_id = as_item_ids(item_id)
     row_item = np.repeat(np.arange(len(item_id), dtype=np.int32), np.asarray(n_tags, dtype=np.int64))
     keep, row_tag, tag_values = _text_tags(tags, row_item, item_id, skipped)
     conf = _confidences(confidence) if len(keep) else np.zeros(0, np.float32)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 import numpy as np, pandas as pd
 from .storage import connect_readonly, detect_layout, table_columns
-from .chunks import TagChunk, int_or_zero, finish_chunk, parse_pr0loader_rows, _item_ids
+from .chunks import TagChunk, int_or_zero, finish_chunk, parse_pr0loader_rows, as_item_ids
 
 # %% auto #0
 __all__ = ['READERS', 'Scrape', 'content_checksum', 'iter_tag_chunks']
@@ -35,8 +35,9 @@ class Scrape:
         return self.con.execute(q, () if upto is None else (upto,)).fetchone()[0]
 
     def max_id(self) -> int:
-        "Largest item id (0 for an empty scrape)."
-        return self.con.execute(f"SELECT coalesce(max(id), 0) FROM {self.items_table}").fetchone()[0]
+        "Largest item id (0 for an empty scrape); ids stored as text compare as text, as the readers page through them."
+        largest = self.con.execute(f"SELECT coalesce(max(id), 0) FROM {self.items_table}").fetchone()[0]
+        return int(as_item_ids([largest])[0])
 
     def unread_items(self, first:int=5) -> tuple[int, list]:
         "How many items every reader leaves out, having no id above 0, and the first `first` of their ids."
@@ -104,7 +105,7 @@ def _read_pr0gramm(scrape:Scrape, after:int, limit:int) -> TagChunk:
     items = scrape.con.execute(f"SELECT id, {fl}, {cr} FROM items WHERE id > ? ORDER BY id LIMIT ?",
                                (after, limit)).fetchall()
     if not items: return finish_chunk([], [], [], n_tags=[], tags=[], confidence=[], skipped={})
-    ids = _item_ids([r[0] for r in items])
+    ids = as_item_ids([r[0] for r in items])
     rows = scrape.con.execute(
         "SELECT item_id, tag, confidence FROM tags WHERE item_id > ? AND item_id <= ? ORDER BY item_id, id",
         (after, int(ids[-1])),
