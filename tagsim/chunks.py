@@ -60,8 +60,8 @@ def _text_tags(tags, # tag text per row
 
 # %% ../nbs/01a_chunks.ipynb #0074277c
 def _is_whole(v) -> bool:
-    "Is `v` a whole number: an int, a float without a fraction, or ASCII digits (a column of type TEXT)?"
-    return type(v) is int or (type(v) is float and v.is_integer()) or (type(v) is str and v.isascii() and v.isdigit())
+    "Is `v` a whole number, as an int or as a float without a fraction?"
+    return type(v) is int or (type(v) is float and v.is_integer())
 
 # %% ../nbs/01a_chunks.ipynb #2591a34d
 def as_item_ids(values) -> np.ndarray:
@@ -71,7 +71,8 @@ def as_item_ids(values) -> np.ndarray:
     if bad is None:
         try: return np.asarray(values, dtype=np.int64)
         except OverflowError: bad = next(v for v in values if not -2**63 <= int(v) < 2**63)
-    raise ScrapeError(f"item ids must be whole numbers of at most 64 bits; the scrape has the id {bad!r}")
+    text = ", stored as text (SQLite sorts text ids as text, '10' before '9')" if isinstance(bad, str) else ''
+    raise ScrapeError(f"item ids must be whole numbers of at most 64 bits; the scrape has the id {bad!r}{text}")
 
 # %% ../nbs/01a_chunks.ipynb #sc000013
 def finish_chunk(item_id, # item ids

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath, PureWindowsPath
 import pandas as pd
 from .scrape import Scrape
+from .chunks import as_item_ids
 
 # %% auto #0
 __all__ = ['MEDIA_KINDS', 'LEFT_OUT_REASONS', 'UnsafeMediaPath', 'resolve_media', 'classify_media', 'media_table', 'media_file',
@@ -55,7 +56,7 @@ def media_table(scrape:Scrape) -> pd.DataFrame:
         rows = scrape.con.execute("SELECT id, image FROM items WHERE id > 0 ORDER BY id").fetchall()
         paths = [r[1] for r in rows]
     df = pd.DataFrame(
-        {'item_id': pd.array([r[0] for r in rows], dtype='int64'), 'path': pd.Series(paths, dtype=object)}
+        {'item_id': as_item_ids([r[0] for r in rows]), 'path': pd.Series(paths, dtype=object)}
     )
     df['kind'] = df['path'].map(classify_media)
     return df
