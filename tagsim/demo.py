@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 from .storage import write_pr0loader_db
-from .outputs import atomic_output, write_json
+from .outputs import atomic_output, write_json, writer_lock
 
 # %% auto #0
 __all__ = ['MDI_VERSION', 'DEMO_FORMAT', 'LEET', 'FLAG_TAGS', 'mdi_tarball', 'load_mdi_meta', 'demo_post', 'alias_token_pairs',
@@ -156,6 +156,25 @@ def _write_scrape(folder:Path, # the folder being built
     write_json(folder/'variant_truth.json',
                {'source': f'@mdi/svg {MDI_VERSION}', 'alias_token_pairs': alias_token_pairs(meta)})
 
+# %% ../nbs/05_demo.ipynb #0cb93c7e
+def _build_demo_into(out_dir:Path, # the demo folder, replaced when the build is complete
+                     manifest:dict, # what the build is: format, icon set, size and limit
+                     *,
+                     force:bool, # start afresh instead of resuming a partial build
+                     progress:bool, # show a progress bar
+                    ):
+    "`build_demo`'s work, done in `<out_dir>.partial` while this process holds the demo's lock."
+    meta = load_mdi_meta()[:manifest['limit']]
+    partial = _partial_dir(out_dir, manifest, force)
+    with tarfile.open(mdi_tarball()) as tar:
+        posts = _render_posts(meta, tar, partial/'media', manifest['size'], progress)
+        (partial/'LICENSE-mdi.txt').write_bytes(tar.extractfile('package/LICENSE').read())
+    _write_scrape(partial, posts, meta)
+    (partial/'building.json').unlink()
+    write_json(partial/'manifest.json', manifest)
+    if out_dir.exists(): shutil.rmtree(out_dir)
+    os.replace(partial, out_dir)
+
 # %% ../nbs/05_demo.ipynb #b27978c4
 def build_demo(out_dir:str|Path, # folder for demo.db, media/ and ground truth
                size:int=128, # rendered icon size in pixels
@@ -166,17 +185,10 @@ def build_demo(out_dir:str|Path, # folder for demo.db, media/ and ground truth
     "Build the demo scrape into `out_dir` (resumable); returns the path of its database."
     out_dir = Path(out_dir)
     manifest = {'format': DEMO_FORMAT, 'mdi_version': MDI_VERSION, 'size': size, 'limit': limit}
-    if not force and _holds(out_dir/'manifest.json', manifest): return out_dir/'demo.db'
-    meta = load_mdi_meta()[:limit]
-    partial = _partial_dir(out_dir, manifest, force)
-    with tarfile.open(mdi_tarball()) as tar:
-        posts = _render_posts(meta, tar, partial/'media', size, progress)
-        (partial/'LICENSE-mdi.txt').write_bytes(tar.extractfile('package/LICENSE').read())
-    _write_scrape(partial, posts, meta)
-    (partial/'building.json').unlink()
-    write_json(partial/'manifest.json', manifest)
-    if out_dir.exists(): shutil.rmtree(out_dir)
-    os.replace(partial, out_dir)
+    lock = out_dir.with_name(out_dir.name + '.lock')  # two builds at once take turns; the second finds the demo built
+    with writer_lock(lock, waiting=f"waiting for another process that is building {out_dir}"):
+        if force or not _holds(out_dir/'manifest.json', manifest):
+            _build_demo_into(out_dir, manifest, force=force, progress=progress)
     return out_dir/'demo.db'
 
 # %% ../nbs/05_demo.ipynb #sq4r0001

@@ -47,6 +47,16 @@ def test_demo_is_deterministic(tmp_path):
     fa, fb = sorted((tmp_path/'a/media').rglob('*.png')), sorted((tmp_path/'b/media').rglob('*.png'))
     assert [f.read_bytes() for f in fa] == [f.read_bytes() for f in fb]
 
+def test_demo_builds_started_at_once_take_turns(tmp_path):
+    "Two processes build the same demo at once: one builds it, the other waits and finds it built."
+    code = "import sys; from tagsim.demo import build_demo; print(build_demo(sys.argv[1], size=16, limit=600))"
+    runs = [subprocess.Popen([sys.executable, '-c', code, str(tmp_path/'demo')], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True) for _ in range(2)]
+    results = [(r.wait(), *r.communicate()) for r in runs]
+    assert all(rc == 0 for rc, _, _ in results), [err[-300:] for _, _, err in results]
+    assert sum('waiting for another process' in err for _, _, err in results) == 1
+    assert len(list((tmp_path/'demo'/'media').rglob('*.png'))) == 600 and not (tmp_path/'demo.partial').exists()
+
 def test_import_json_cli(tmp_path):
     (tmp_path/'p.json').write_text(json.dumps({'items': [{'id': 1, 'image': 'a.jpg', 'flags': 1}]}))
     r = run_cli('import-json', tmp_path/'p.json', '--out', tmp_path/'o.db')
