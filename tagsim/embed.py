@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 from .config import Settings
-from .outputs import atomic_output, write_json
+from .outputs import atomic_output, write_json, writer_lock
 from .torchweights import lite0_imagenet_file
 from .scrape import Scrape
 from .media import media_table, require_media_dir, media_file
@@ -250,9 +250,10 @@ def embed_scrape(settings:Settings, # the scrape and its media
     fmt = vector_format(normalize)
     i, n = parse_shard(shard)
     examples, left_out = embeddable_items(settings, (i, n))
-    parts = claim_parts(out_dir, embedder.identity, fmt, force)
-    counts = extract_parts(examples, embedder, parts, fmt, batch_size=batch_size, part_size=part_size,
-                           progress=progress)
     manifest = {'format_version': 1, 'model': embedder.identity, 'format': fmt, 'shard': f'{i}/{n}',
                 'scrape': str(settings.scrape_path.resolve()), 'media_dir': str(settings.media_path.resolve())}
-    return assemble(out_dir, examples.item_id, manifest, left_out) | {'run': counts}
+    with writer_lock(out_dir/'.lock', waiting=f"waiting for another process that is writing {out_dir}"):
+        parts = claim_parts(out_dir, embedder.identity, fmt, force)
+        counts = extract_parts(examples, embedder, parts, fmt, batch_size=batch_size, part_size=part_size,
+                               progress=progress)
+        return assemble(out_dir, examples.item_id, manifest, left_out) | {'run': counts}

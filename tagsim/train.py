@@ -15,7 +15,7 @@ from .parts import complete_parts, fill_parts, read_skipped, rows_to_fill
 from .tagger import build_tagger
 from .models import get_backbone
 from .hardware import get_strategy
-from .outputs import atomic_output
+from .outputs import atomic_output, writer_lock
 from .metrics import average_precision
 from .losses import label_weights, make_loss
 
@@ -100,17 +100,17 @@ def cache_features(examples:Examples, # the items to featurise
                   ) -> tuple[np.ndarray, np.ndarray, dict]:
     "Pooled features (float16) for the examples that could be read, their rows, and a report; resumable."
     cache = feature_cache_dir(cache_root, arch, image_size, weights=weights, resize_mode=resize_mode, seed=seed)
-    cache.mkdir(parents=True, exist_ok=True)
-    skipped = read_skipped(cache)
-    todo = rows_to_fill(examples.item_id, complete_parts(cache)[1], skipped)
-    if len(todo):
-        model = pooled_backbone(arch, image_size, weights, cache, seed)
-        infer = tf.function(lambda x: model(x, training=False), reduce_retracing=True)  # compiled once, not per batch
-        featurise = lambda rows: _feature_part(examples, rows, infer, image_size=image_size, batch_size=batch_size,
-                                               resize_mode=resize_mode)
-        fill_parts(cache, todo, featurise, kind='feat', skipped=skipped, part_size=part_size, desc=f'features {arch}',
-                   progress=progress, leave=False)
-    feats, rows = _read_cached(cache, examples)
+    with writer_lock(cache/'.lock', waiting=f"waiting for another process that is filling the feature cache {cache}"):
+        skipped = read_skipped(cache)
+        todo = rows_to_fill(examples.item_id, complete_parts(cache)[1], skipped)
+        if len(todo):
+            model = pooled_backbone(arch, image_size, weights, cache, seed)
+            infer = tf.function(lambda x: model(x, training=False), reduce_retracing=True)  # compiled once
+            featurise = lambda rows: _feature_part(examples, rows, infer, image_size=image_size, batch_size=batch_size,
+                                                   resize_mode=resize_mode)
+            fill_parts(cache, todo, featurise, kind='feat', skipped=skipped, part_size=part_size,
+                       desc=f'features {arch}', progress=progress, leave=False)
+        feats, rows = _read_cached(cache, examples)
     wanted = set(examples.item_id.tolist())
     report = {'cache': str(cache), 'reused': len(examples) - len(todo), 'computed': len(todo)}
     return feats, rows, report | {'skipped': {k: v for k, v in skipped.items() if k in wanted}}

@@ -116,3 +116,17 @@ def test_quality_csvs_and_formula_tags(tmp_path):
     run_cli('suggest', '--embeddings', tmp_path/'e', '--out', tmp_path/'s.csv', '--work-dir', tmp_path/'w', env={'TAGSIM_MIN_TAG_OCCURRENCES': '3'})
     s = pd.read_csv(tmp_path/'s.csv')
     assert list(s.columns) == ['id', 'tag', 'score', 'knn_score'] and len(s)
+
+def test_two_processes_writing_one_folder_take_turns(scrape, tmp_path):
+    "Two shards embedded into one --out at once: they take turns, and the parts keep every vector exactly once."
+    from tagsim.embed import read_parts
+    d, db = scrape
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
+    procs = [subprocess.Popen([sys.executable, '-m', 'tagsim.cli', 'embed', '--db', str(db), '--work-dir', str(tmp_path/f'w{i}'),
+                               '--out', str(tmp_path/'one'), '--shard', f'{i}/2', '--part-size', '8', *EMBED], env=env,
+                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in (0, 1)]
+    errors = [p.communicate(timeout=600)[1] for p in procs]
+    assert [p.returncode for p in procs] == [0, 0], [e[-1500:] for e in errors]
+    _, ids, _ = read_parts(tmp_path/'one'/'parts')
+    assert sorted(ids.tolist()) == sorted(load(d/'all')[1].tolist())
+    assert sum('waiting for another process' in e for e in errors) == 1

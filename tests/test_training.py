@@ -74,3 +74,31 @@ def test_cli_train_evaluate_predict(tmp_path):
     (tmp_path/'run/model.keras').write_bytes(b'broken')
     r = run_cli('predict', tmp_path/'media/1.png', '--run', tmp_path/'run', check=False)
     assert r.returncode == 2 and 'cannot load' in r.stderr
+
+FEATURE_HALF = """
+import sys
+import numpy as np
+from pathlib import Path
+from tagsim.index import update_index
+from tagsim.vocabulary import build_vocabulary
+from tagsim.data import build_examples
+from tagsim.train import cache_features
+root, half = Path(sys.argv[1]), int(sys.argv[2])
+index, _ = update_index(root/'scrape.db', root/f'index{half}')
+ex = build_examples(index, build_vocabulary(index, min_occurrences=2), root/'scrape.db', root/'media')
+mine = ex.subset(np.arange(len(ex))[half::2])
+feats, rows, report = cache_features(mine, 'small-cnn', 32, root/'features', part_size=10)
+print(len(mine), len(rows))
+"""
+
+def test_two_processes_fill_one_feature_cache(tmp_path):
+    "Two runs with other items fill the shared feature cache at once: each gets the features of all its items."
+    from tagsim.demo import squares_scrape
+    squares_scrape(tmp_path, n=200, size=32)
+    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3')
+    runs = [subprocess.Popen([sys.executable, '-c', FEATURE_HALF, str(tmp_path), str(half)], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, env=env) for half in (0, 1)]
+    results = [(r.wait(), *r.communicate()) for r in runs]
+    assert all(rc == 0 for rc, _, _ in results), [err[-500:] for _, _, err in results]
+    asked_got = [tuple(map(int, out.split()[-2:])) for _, out, _ in results]
+    assert all(asked == got > 0 for asked, got in asked_got), asked_got
