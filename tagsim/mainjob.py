@@ -47,8 +47,8 @@ def job_train(job:JobFolder, # the job folder
               verbose:int=1, # 0 silent, 1 progress bars, 2 one line per epoch
              ) -> dict:
     "Train and evaluate into `job.run`; a finished run with the same options is reused."
-    from tagsim.runs import train_or_reuse
-    return train_or_reuse(settings, job.run, opts, baseline=baseline, verbose=verbose)
+    from tagsim.runs import train_run
+    return train_run(settings, job.run, opts, baseline=baseline, verbose=verbose)
 
 # %% ../nbs/21_mainjob.ipynb #b22deeaa
 def job_embed(job:JobFolder, # the job folder

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import keras
 from .config import Settings
-from .outputs import atomic_output, write_json, write_csv, to_json
+from .outputs import atomic_output, write_json, write_csv, to_json, writer_lock
 from .index import open_index
 from .vocabulary import Vocabulary, build_vocabulary
 from .data import build_examples, make_dataset, Examples, write_left_out
@@ -23,7 +23,7 @@ from .losses import make_loss
 from .run_setup import BASELINE, TrainOptions, claim_run_dir, epochs_logged, metrics_summary, run_identity, run_split
 
 # %% auto #0
-__all__ = ['FIT_OPTIONS', 'predict_rows', 'fit_options', 'train_baseline', 'run_report', 'train_run', 'train_or_reuse']
+__all__ = ['FIT_OPTIONS', 'predict_rows', 'fit_options', 'train_baseline', 'run_report', 'train_run']
 
 # %% ../nbs/14_runs.ipynb #966583f1
 def _predict_features(head, feats): return head.predict(np.asarray(feats, np.float32), batch_size=512, verbose=0)
@@ -243,20 +243,39 @@ def _save_tagger(run_dir:Path, # the run folder
     write_json(run_dir/'thresholds.json', dict(zip(vocab.tags, map(float, thresholds))))
     write_csv(run_dir/'per_tag.csv', per_tag)
 
-# %% ../nbs/14_runs.ipynb #rn000020
-def train_run(settings:Settings, # the scrape and where to write
-              run_dir:str|Path, # the run folder (a killed run resumes when started again with it)
-              opts:TrainOptions|None=None, # training options
-              vocab:Vocabulary|str|Path|None=None, # a vocabulary, a saved one, or None to build one with the settings' threshold
-              baseline:bool=True, # also train and score the pr0loader baseline on the same test split
-              verbose:int=1, # 0 silent, 1 progress
-              force:bool=False, # start afresh where `run_dir` holds a run of another scrape or vocabulary
-             ) -> dict:
-    "Train, evaluate on the held-out test split, and write the run folder; returns the metrics."
+# %% ../nbs/14_runs.ipynb #d3c66f0c
+def _run_lock(run_dir:str|Path, # the run folder
+             ):
+    "`writer_lock` on `run_dir/.lock`: two processes that train into one run folder take turns."
+    return writer_lock(Path(run_dir)/'.lock', waiting=f"waiting for another process that is training into {run_dir}")
+
+# %% ../nbs/14_runs.ipynb #93227172
+def _finished_metrics(run_dir:Path, # the run folder
+                      opts:TrainOptions, # the options asked for
+                      baseline:bool, # whether the pr0loader baseline is asked for
+                     ) -> dict|None:
+    "The metrics of the run finished in `run_dir` with `opts` (and a baseline, if asked), or None."
+    done = run_dir/'metrics.json'
+    if not done.is_file(): return None
+    metrics = json.loads(done.read_text())
+    same = metrics['options'] == json.loads(to_json(opts.__dict__)) and ('baseline' in metrics or not baseline)
+    return metrics if same else None
+
+# %% ../nbs/14_runs.ipynb #5b943057
+def _train_run(settings:Settings, # the scrape and where to write
+               run_dir:str|Path, # the run folder (a killed run resumes when started again with it)
+               opts:TrainOptions|None=None, # training options
+               vocab:Vocabulary|str|Path|None=None, # a vocabulary or its file; None builds one with the settings' threshold
+               baseline:bool=True, # also train and score the pr0loader baseline on the same test split
+               verbose:int=1, # 0 silent, 1 progress
+               force:bool=False, # start afresh where `run_dir` holds a run of another scrape or vocabulary
+              ) -> dict:
+    "`train_run`'s work, done while this process holds the run folder's lock."
     opts, run_dir, t0 = opts or TrainOptions(), Path(run_dir), time.perf_counter()
     setup_precision('auto')  # mixed precision on GPUs, float32 on CPUs
     index, vocab, ex = _run_examples(settings, vocab, verbose)
     claim_run_dir(run_dir, run_identity(settings, index, vocab), force)
+    if (finished := _finished_metrics(run_dir, opts, baseline)) is not None: return finished
     split, split_rep = run_split(ex, opts, run_dir, settings.work_dir/'dhash'/f'{index.path.name}.json', verbose > 0)
     _write_run_inputs(run_dir, settings, opts, vocab, ex)
     cache_root = settings.work_dir/'features'
@@ -272,19 +291,15 @@ def train_run(settings:Settings, # the scrape and where to write
     with atomic_output(run_dir/'report.md') as tmp: tmp.write_text(run_report(metrics, ev))
     return metrics
 
-# %% ../nbs/14_runs.ipynb #tr0c0002
-def train_or_reuse(settings:Settings, # the scrape and where to write
-                   run_dir:str|Path, # the run folder
-                   opts:TrainOptions|None=None, # training options
-                   baseline:bool=True, # also train and score the pr0loader baseline
-                   verbose:int=1, # 0 silent, 1 progress
-                  ) -> dict:
-    """The metrics of the finished run in `run_dir` when it was trained with `opts` (and a baseline, if asked); else
-    `train_run`."""
-    opts = opts or TrainOptions()
-    done = Path(run_dir)/'metrics.json'
-    if done.is_file():
-        metrics = json.loads(done.read_text())
-        if metrics['options'] == json.loads(to_json(opts.__dict__)) and ('baseline' in metrics or not baseline):
-            return metrics
-    return train_run(settings, run_dir, opts, baseline=baseline, verbose=verbose)
+# %% ../nbs/14_runs.ipynb #rn000020
+def train_run(settings:Settings, # the scrape and where to write
+              run_dir:str|Path, # the run folder (a killed run resumes when started again with it)
+              opts:TrainOptions|None=None, # training options
+              vocab:Vocabulary|str|Path|None=None, # a vocabulary or its file; None builds one with the settings' threshold
+              baseline:bool=True, # also train and score the pr0loader baseline on the same test split
+              verbose:int=1, # 0 silent, 1 progress
+              force:bool=False, # start afresh where `run_dir` holds a run of another scrape or vocabulary
+             ) -> dict:
+    "Train, evaluate on the held-out test split, and write the run folder; returns the metrics."
+    with _run_lock(run_dir):
+        return _train_run(settings, run_dir, opts, vocab=vocab, baseline=baseline, verbose=verbose, force=force)

@@ -102,3 +102,13 @@ def test_two_processes_fill_one_feature_cache(tmp_path):
     assert all(rc == 0 for rc, _, _ in results), [err[-500:] for _, _, err in results]
     asked_got = [tuple(map(int, out.split()[-2:])) for _, out, _ in results]
     assert all(asked == got > 0 for asked, got in asked_got), asked_got
+
+def test_two_trainings_into_one_run_folder_take_turns(tmp_path):
+    "Started twice with one --out: the second waits, then finds the run finished; neither fails."
+    db = make_image_scrape(tmp_path, 150)
+    runs = [start_train(db, tmp_path/'work', tmp_path/'run', '--arch', 'small-cnn', '--mode', 'finetune', '--epochs', '4')
+            for _ in range(2)]
+    outputs = [r.communicate(timeout=600)[0] for r in runs]
+    assert [r.returncode for r in runs] == [0, 0], [o[-1500:] for o in outputs]
+    assert sum('waiting for another process that is training into' in o for o in outputs) == 1
+    assert json.loads((tmp_path/'run'/'metrics.json').read_text())['epochs_run'] == 4
