@@ -265,7 +265,7 @@ def _finished_metrics(run_dir:Path, # the run folder
 def _train_run(settings:Settings, # the scrape and where to write
                run_dir:str|Path, # the run folder (a killed run resumes when started again with it)
                opts:TrainOptions|None=None, # training options
-               vocab:Vocabulary|str|Path|None=None, # a vocabulary or its file; None builds one with the settings' threshold
+               vocab:Vocabulary|str|Path|None=None, # a vocabulary or its file; None: built with the settings
                baseline:bool=True, # also train and score the pr0loader baseline on the same test split
                verbose:int=1, # 0 silent, 1 progress
                force:bool=False, # start afresh where `run_dir` holds a run of another scrape or vocabulary
@@ -295,7 +295,7 @@ def _train_run(settings:Settings, # the scrape and where to write
 def train_run(settings:Settings, # the scrape and where to write
               run_dir:str|Path, # the run folder (a killed run resumes when started again with it)
               opts:TrainOptions|None=None, # training options
-              vocab:Vocabulary|str|Path|None=None, # a vocabulary or its file; None builds one with the settings' threshold
+              vocab:Vocabulary|str|Path|None=None, # a vocabulary or its file; None: built with the settings
               baseline:bool=True, # also train and score the pr0loader baseline on the same test split
               verbose:int=1, # 0 silent, 1 progress
               force:bool=False, # start afresh where `run_dir` holds a run of another scrape or vocabulary
