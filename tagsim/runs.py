@@ -261,36 +261,6 @@ def _finished_metrics(run_dir:Path, # the run folder
     same = metrics['options'] == json.loads(to_json(opts.__dict__)) and ('baseline' in metrics or not baseline)
     return metrics if same else None
 
-# %% ../nbs/14_runs.ipynb #5b943057
-def _train_run(settings:Settings, # the scrape and where to write
-               run_dir:str|Path, # the run folder (a killed run resumes when started again with it)
-               opts:TrainOptions|None=None, # training options
-               vocab:Vocabulary|str|Path|None=None, # a vocabulary or its file; None: built with the settings
-               baseline:bool=True, # also train and score the pr0loader baseline on the same test split
-               verbose:int=1, # 0 silent, 1 progress
-               force:bool=False, # start afresh where `run_dir` holds a run of another scrape or vocabulary
-              ) -> dict:
-    "`train_run`'s work, done while this process holds the run folder's lock."
-    opts, run_dir, t0 = opts or TrainOptions(), Path(run_dir), time.perf_counter()
-    setup_precision('auto')  # mixed precision on GPUs, float32 on CPUs
-    index, vocab, ex = _run_examples(settings, vocab, verbose)
-    claim_run_dir(run_dir, run_identity(settings, index, vocab), force)
-    if (finished := _finished_metrics(run_dir, opts, baseline)) is not None: return finished
-    split, split_rep = run_split(ex, opts, run_dir, settings.work_dir/'dhash'/f'{index.path.name}.json', verbose > 0)
-    _write_run_inputs(run_dir, settings, opts, vocab, ex)
-    cache_root = settings.work_dir/'features'
-    model, hist, predict = _fit(ex, split, opts, run_dir, cache_root=cache_root, verbose=verbose)
-    train_seconds = time.perf_counter() - t0
-    thresholds, ev, ev05 = _evaluate(predict, ex, split, vocab, opts.min_support)
-    metrics = {'recipe': 'tagsim', 'options': opts.__dict__, 'train_seconds': round(train_seconds, 1),
-               'split': split_rep, 'test': metrics_summary(ev), 'test_at_0.5': metrics_summary(ev05),
-               'epochs_run': epochs_logged(run_dir, len(hist.get('loss', []))), 'left_out': reason_counts(ex.left_out)}
-    _save_tagger(run_dir, model, vocab, thresholds=thresholds, per_tag=ev['per_tag'])
-    if baseline: metrics['baseline'] = train_baseline(ex, split, opts, cache_root, vocab)
-    write_json(run_dir/'metrics.json', metrics)
-    with atomic_output(run_dir/'report.md') as tmp: tmp.write_text(run_report(metrics, ev))
-    return metrics
-
 # %% ../nbs/14_runs.ipynb #rn000020
 def train_run(settings:Settings, # the scrape and where to write
               run_dir:str|Path, # the run folder (a killed run resumes when started again with it)
@@ -301,5 +271,26 @@ def train_run(settings:Settings, # the scrape and where to write
               force:bool=False, # start afresh where `run_dir` holds a run of another scrape or vocabulary
              ) -> dict:
     "Train, evaluate on the held-out test split, and write the run folder; returns the metrics."
-    with _run_lock(run_dir):
-        return _train_run(settings, run_dir, opts, vocab=vocab, baseline=baseline, verbose=verbose, force=force)
+    opts, run_dir = opts or TrainOptions(), Path(run_dir)
+    with _run_lock(run_dir):  # a second process training into the same folder waits, then finds the run finished
+        t0 = time.perf_counter()
+        setup_precision('auto')  # mixed precision on GPUs, float32 on CPUs
+        index, vocab, ex = _run_examples(settings, vocab, verbose)
+        claim_run_dir(run_dir, run_identity(settings, index, vocab), force)
+        if (finished := _finished_metrics(run_dir, opts, baseline)) is not None: return finished
+        dhash_cache = settings.work_dir/'dhash'/f'{index.path.name}.json'
+        split, split_rep = run_split(ex, opts, run_dir, dhash_cache, verbose > 0)
+        _write_run_inputs(run_dir, settings, opts, vocab, ex)
+        cache_root = settings.work_dir/'features'
+        model, hist, predict = _fit(ex, split, opts, run_dir, cache_root=cache_root, verbose=verbose)
+        train_seconds = time.perf_counter() - t0
+        thresholds, ev, ev05 = _evaluate(predict, ex, split, vocab, opts.min_support)
+        metrics = {'recipe': 'tagsim', 'options': opts.__dict__, 'train_seconds': round(train_seconds, 1),
+                   'split': split_rep, 'test': metrics_summary(ev), 'test_at_0.5': metrics_summary(ev05),
+                   'epochs_run': epochs_logged(run_dir, len(hist.get('loss', []))),
+                   'left_out': reason_counts(ex.left_out)}
+        _save_tagger(run_dir, model, vocab, thresholds=thresholds, per_tag=ev['per_tag'])
+        if baseline: metrics['baseline'] = train_baseline(ex, split, opts, cache_root, vocab)
+        write_json(run_dir/'metrics.json', metrics)
+        with atomic_output(run_dir/'report.md') as tmp: tmp.write_text(run_report(metrics, ev))
+        return metrics
