@@ -17,7 +17,7 @@ from .models import get_backbone
 
 # %% auto #0
 __all__ = ['BASELINE', 'RUN_STATE', 'TrainOptions', 'repost_safe_split', 'check_splits', 'run_split', 'epochs_logged',
-           'run_identity', 'RunError', 'claim_run_dir', 'metrics_summary']
+           'run_identity', 'RunError', 'run_dir_matches', 'claim_run_dir', 'metrics_summary']
 
 # %% ../nbs/13a_run_setup.ipynb #81188fd1
 @dataclass
@@ -150,6 +150,14 @@ def _foreign_run_error(run_dir:Path, # a run folder that holds another run
                     f"{what.get('vocabulary', '?')}); this run is scrape {identity['scrape']}, vocabulary "
                     f"{identity['vocabulary']}: use another --out, or --force to start it afresh")
 
+# %% ../nbs/13a_run_setup.ipynb #e3423bff
+def run_dir_matches(run_dir:Path, # the run folder
+                    identity:dict, # `run_identity` of this run
+                   ) -> bool:
+    "Does `run_dir` hold a run started for `identity`: the same scrape content and vocabulary (its `identity.json`)?"
+    saved = run_dir/'identity.json'
+    return saved.exists() and json.loads(saved.read_text()) == identity
+
 # %% ../nbs/13a_run_setup.ipynb #abd861a5
 def claim_run_dir(run_dir:Path, # the run folder
                   identity:dict, # `run_identity` of this run
@@ -157,14 +165,12 @@ def claim_run_dir(run_dir:Path, # the run folder
                  ):
     """Make `run_dir` this run's: resume only a run of the same scrape and vocabulary, else refuse (or, with `force`,
     clear it)."""
-    saved = run_dir/'identity.json'
     started = [n for n in RUN_STATE if (run_dir/n).exists()]
-    mine = saved.exists() and json.loads(saved.read_text()) == identity
-    if started and not mine:
+    if started and not run_dir_matches(run_dir, identity):
         if not force: raise _foreign_run_error(run_dir, identity)
         for n in started: shutil.rmtree(run_dir/n) if (run_dir/n).is_dir() else (run_dir/n).unlink()
     run_dir.mkdir(parents=True, exist_ok=True)
-    write_json(saved, identity)
+    write_json(run_dir/'identity.json', identity)
 
 # %% ../nbs/13a_run_setup.ipynb #02a88fc7
 def metrics_summary(ev:dict, # an evaluation from `evaluate_predictions`

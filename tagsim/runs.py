@@ -20,7 +20,8 @@ from .hardware import describe_hardware, setup_precision
 from .metrics import evaluate_predictions, tune_thresholds, best_and_worst
 from .train import cache_features, fit_head, fit_tagger, copy_head_weights, feature_cache_dir, build_head
 from .losses import make_loss
-from .run_setup import BASELINE, TrainOptions, claim_run_dir, epochs_logged, metrics_summary, run_identity, run_split
+from .run_setup import (BASELINE, TrainOptions, claim_run_dir, epochs_logged, metrics_summary, run_dir_matches,
+                              run_identity, run_split)
 
 # %% auto #0
 __all__ = ['FIT_OPTIONS', 'predict_rows', 'fit_options', 'train_baseline', 'run_report', 'train_run']
@@ -168,18 +169,25 @@ def _reasons(report:dict) -> str:
     return ', '.join(f"{k}: {v:,}" for k, v in report.items() if v) or 'none left out'
 
 # %% ../nbs/14_runs.ipynb #rn000011
-def _run_examples(settings:Settings, # the scrape
-                  vocab:Vocabulary|str|Path|None, # a vocabulary, a saved one, or None to build one
-                  verbose:int, # 0 silent, 1 progress
-                 ) -> tuple:
-    "The scrape's index, the run's vocabulary and its examples; refuses an empty vocabulary or too few examples."
+def _run_vocabulary(settings:Settings, # the scrape
+                    vocab:Vocabulary|str|Path|None, # a vocabulary, a saved one, or None to build one
+                    verbose:int, # 0 silent, 1 progress
+                   ) -> tuple:
+    "The scrape's index and the run's vocabulary; refuses an empty vocabulary."
     index, _ = open_index(settings, progress=verbose > 0)
     if vocab is None: vocab = build_vocabulary(index, min_occurrences=settings.min_tag_occurrences)
     elif not isinstance(vocab, Vocabulary): vocab = Vocabulary.load(vocab)
     if not len(vocab): raise ValueError("the vocabulary is empty: lower min_occurrences or check the scrape")
+    return index, vocab
+
+def _run_examples(settings:Settings, # the scrape
+                  index, # its `TagIndex`
+                  vocab:Vocabulary, # the run's vocabulary
+                 ) -> Examples:
+    "The run's examples (every image is checked); refuses too few."
     ex = build_examples(index, vocab, settings.scrape_path, settings.media_path)
     if len(ex) < 10: raise ValueError(f"only {len(ex)} usable examples ({_reasons(ex.report)}); need at least 10")
-    return index, vocab, ex
+    return ex
 
 # %% ../nbs/14_runs.ipynb #rn000013
 def _write_run_inputs(run_dir:Path, # the run folder
@@ -251,12 +259,13 @@ def _run_lock(run_dir:str|Path, # the run folder
 
 # %% ../nbs/14_runs.ipynb #93227172
 def _finished_metrics(run_dir:Path, # the run folder
+                      identity:dict, # `run_identity` of the run asked for
                       opts:TrainOptions, # the options asked for
                       baseline:bool, # whether the pr0loader baseline is asked for
                      ) -> dict|None:
-    "The metrics of the run finished in `run_dir` with `opts` (and a baseline, if asked), or None."
+    "The metrics of the run finished in `run_dir` for `identity` with `opts` (and a baseline, if asked), or None."
     done = run_dir/'metrics.json'
-    if not done.is_file(): return None
+    if not (done.is_file() and run_dir_matches(run_dir, identity)): return None
     metrics = json.loads(done.read_text())
     same = metrics['options'] == json.loads(to_json(opts.__dict__)) and ('baseline' in metrics or not baseline)
     return metrics if same else None
@@ -275,9 +284,11 @@ def train_run(settings:Settings, # the scrape and where to write
     with _run_lock(run_dir):  # a second process training into the same folder waits, then finds the run finished
         t0 = time.perf_counter()
         setup_precision('auto')  # mixed precision on GPUs, float32 on CPUs
-        index, vocab, ex = _run_examples(settings, vocab, verbose)
-        claim_run_dir(run_dir, run_identity(settings, index, vocab), force)
-        if (finished := _finished_metrics(run_dir, opts, baseline)) is not None: return finished
+        index, vocab = _run_vocabulary(settings, vocab, verbose)
+        identity = run_identity(settings, index, vocab)
+        if (finished := _finished_metrics(run_dir, identity, opts, baseline)) is not None: return finished
+        ex = _run_examples(settings, index, vocab)  # checks every image: only for a run still to train
+        claim_run_dir(run_dir, identity, force)
         dhash_cache = settings.work_dir/'dhash'/f'{index.path.name}.json'
         split, split_rep = run_split(ex, opts, run_dir, dhash_cache, verbose > 0)
         _write_run_inputs(run_dir, settings, opts, vocab, ex)
