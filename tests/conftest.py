@@ -41,6 +41,14 @@ def run_cli(*args, env=None, check=True):
     if check and r.returncode != 0: raise AssertionError(f"tagsim {' '.join(map(str, args))} failed ({r.returncode}):\n{r.stdout}\n{r.stderr}")
     return r
 
+def run_at_once(commands:list, env=None, timeout:int=600) -> list:
+    "Start every command (a list of arguments) at the same moment; returns each one's (exit status, stdout, stderr)."
+    e = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2') | (env or {})
+    procs = [subprocess.Popen(list(map(str, c)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=e)
+             for c in commands]
+    outputs = [p.communicate(timeout=timeout) for p in procs]  # read while waiting, so a full pipe never blocks
+    return [(p.returncode, out, err) for p, (out, err) in zip(procs, outputs)]
+
 def error_line(r) -> str:
     "The one `tagsim: error:` line a failed command ends with (progress bars before it are fine); no traceback."
     lines = [l for l in r.stderr.replace('\r', '\n').splitlines() if l.strip()]

@@ -2,7 +2,7 @@
 import json, subprocess, sys
 from pathlib import Path
 import pytest
-from conftest import run_cli, fingerprint
+from conftest import run_cli, fingerprint, run_at_once
 from tagsim.cli import build_parser
 
 def test_help_on_every_subcommand():
@@ -50,9 +50,7 @@ def test_demo_is_deterministic(tmp_path):
 def test_demo_builds_started_at_once_take_turns(tmp_path):
     "Two processes build the same demo at once: one builds it, the other waits and finds it built."
     code = "import sys; from tagsim.demo import build_demo; print(build_demo(sys.argv[1], size=16, limit=600))"
-    runs = [subprocess.Popen([sys.executable, '-c', code, str(tmp_path/'demo')], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True) for _ in range(2)]
-    results = [(r.wait(), *r.communicate()) for r in runs]
+    results = run_at_once([[sys.executable, '-c', code, tmp_path/'demo']] * 2)
     assert all(rc == 0 for rc, _, _ in results), [err[-300:] for _, _, err in results]
     assert sum('waiting for another process' in err for _, _, err in results) == 1
     assert len(list((tmp_path/'demo'/'media').rglob('*.png'))) == 600 and not (tmp_path/'demo.partial').exists()

@@ -4,7 +4,7 @@ import json, os, shutil, signal, sqlite3, subprocess, sys, time
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import make_image_scrape, run_cli
+from conftest import make_image_scrape, run_at_once, run_cli
 
 EMBED = ['--arch', 'efficientnet-lite0', '--image-size', '64', '--quiet']
 
@@ -121,12 +121,10 @@ def test_two_processes_writing_one_folder_take_turns(scrape, tmp_path):
     "Two shards embedded into one --out at once: they take turns, and the parts keep every vector exactly once."
     from tagsim.embed import read_parts
     d, db = scrape
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
-    procs = [subprocess.Popen([sys.executable, '-m', 'tagsim.cli', 'embed', '--db', str(db), '--work-dir', str(tmp_path/f'w{i}'),
-                               '--out', str(tmp_path/'one'), '--shard', f'{i}/2', '--part-size', '8', *EMBED], env=env,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for i in (0, 1)]
-    errors = [p.communicate(timeout=600)[1] for p in procs]
-    assert [p.returncode for p in procs] == [0, 0], [e[-1500:] for e in errors]
+    results = run_at_once([[sys.executable, '-m', 'tagsim.cli', 'embed', '--db', db, '--work-dir', tmp_path/f'w{i}',
+                            '--out', tmp_path/'one', '--shard', f'{i}/2', '--part-size', '8', *EMBED] for i in (0, 1)])
+    errors = [err for _, _, err in results]
+    assert [rc for rc, _, _ in results] == [0, 0], [e[-1500:] for e in errors]
     _, ids, _ = read_parts(tmp_path/'one'/'parts')
     assert sorted(ids.tolist()) == sorted(load(d/'all')[1].tolist())
     assert sum('waiting for another process' in e for e in errors) == 1

@@ -6,7 +6,7 @@ from hypothesis import given, settings, strategies as st, HealthCheck
 from tagsim import index as index_mod
 from tagsim.index import update_index, TagIndex
 from tagsim.storage import write_pr0loader_db
-from conftest import pr0_item
+from conftest import pr0_item, run_at_once
 
 def naive_counts(db):
     "The pr0loader trainer's way: json.loads per row, dict counting; also the tag set of each item."
@@ -122,15 +122,13 @@ def test_a_segment_renamed_but_not_recorded_is_rebuilt(tmp_path):
 
 def test_processes_that_open_one_index_take_turns(tmp_path):
     "Three processes open the index of one scrape at once: one builds it, the others wait and find it built."
-    import subprocess, sys
+    import sys
     n = 60_000
     db = write_pr0loader_db(tmp_path/'s.db', [pr0_item(i, [f't{i % 997}', f'u{i % 13}']) for i in range(1, n + 1)])
     code = ("import sys; from tagsim.index import update_index; "
             "index, action = update_index(sys.argv[1], sys.argv[2], chunk_size=2_000, segment_items=10_000); "
             "print(action, index.n_items, len(index.meta['segments']))")
-    runs = [subprocess.Popen([sys.executable, '-c', code, str(db), str(tmp_path/'index')], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True) for _ in range(3)]
-    results = [(r.wait(), *r.communicate()) for r in runs]
+    results = run_at_once([[sys.executable, '-c', code, db, tmp_path/'index']] * 3)
     assert all(rc == 0 for rc, _, _ in results), [err[-300:] for _, _, err in results]
     assert sorted(out.split()[0] for _, out, _ in results) == ['built', 'unchanged', 'unchanged']
     assert {tuple(out.split()[1:]) for _, out, _ in results} == {(str(n), '6')}

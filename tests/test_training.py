@@ -1,7 +1,7 @@
 """Training runs: both modes train, a killed run resumes, and the CLI trains, evaluates and predicts."""
 import csv, json, os, signal, sqlite3, subprocess, sys, time
 import pytest
-from conftest import make_image_scrape, run_cli
+from conftest import make_image_scrape, run_at_once, run_cli
 
 def history_epochs(run):
     with open(run/'history.csv') as f: return [int(r['epoch']) for r in csv.DictReader(f)]
@@ -95,10 +95,8 @@ def test_two_processes_fill_one_feature_cache(tmp_path):
     "Two runs with other items fill the shared feature cache at once: each gets the features of all its items."
     from tagsim.demo import squares_scrape
     squares_scrape(tmp_path, n=200, size=32)
-    env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='3')
-    runs = [subprocess.Popen([sys.executable, '-c', FEATURE_HALF, str(tmp_path), str(half)], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True, env=env) for half in (0, 1)]
-    results = [(r.wait(), *r.communicate()) for r in runs]
+    results = run_at_once([[sys.executable, '-c', FEATURE_HALF, tmp_path, half] for half in (0, 1)],
+                          env={'TF_CPP_MIN_LOG_LEVEL': '3'})
     assert all(rc == 0 for rc, _, _ in results), [err[-500:] for _, _, err in results]
     asked_got = [tuple(map(int, out.split()[-2:])) for _, out, _ in results]
     assert all(asked == got > 0 for asked, got in asked_got), asked_got
