@@ -43,7 +43,7 @@ if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--sizes', nargs=2, type=int, default=[1000, 10000]); ap.add_argument('--work', default=None)
     a = ap.parse_args()
-    from tagsim.outputs import scratch_folder
+    from tagsim.processes import scratch_folder
     work = a.work or str(scratch_folder(prefix='tagsim-bench-'))
     res = []
     for n in a.sizes:

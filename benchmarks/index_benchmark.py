@@ -61,7 +61,7 @@ def main():
     ap.add_argument('--items', type=int, default=1_000_000); ap.add_argument('--keep', help='keep the scrape and index in this folder')
     a = ap.parse_args()
     from tagsim.index import update_index
-    from tagsim.outputs import scratch_folder
+    from tagsim.processes import scratch_folder
     d = Path(a.keep) if a.keep else scratch_folder(prefix='tagsim-bench-')
     d.mkdir(parents=True, exist_ok=True)
     db = d/'bench.db'

@@ -37,7 +37,7 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument('--items', type=int, default=200_000); ap.add_argument('--batches', type=int, default=1500)
     a = ap.parse_args()
-    from tagsim.outputs import scratch_folder
+    from tagsim.processes import scratch_folder
     d = scratch_folder(prefix='tagsim-bench-')
     db = d/'live.db'
     make_scrape(db, a.items)

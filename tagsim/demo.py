@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 from tqdm.auto import tqdm
 from .storage import write_pr0loader_db
-from .outputs import atomic_output, write_json, writer_lock
+from .outputs import atomic_output, write_json
+from .processes import writer_lock
 
 # %% auto #0
 __all__ = ['MDI_VERSION', 'DEMO_FORMAT', 'LEET', 'FLAG_TAGS', 'mdi_tarball', 'load_mdi_meta', 'demo_post', 'alias_token_pairs',

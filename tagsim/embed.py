@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 from .config import Settings
-from .outputs import atomic_output, write_json, writer_lock
+from .outputs import atomic_output, write_json
+from .processes import writer_lock
 from .torchweights import lite0_imagenet_file
 from .scrape import Scrape
 from .media import media_table, require_media_dir, media_file

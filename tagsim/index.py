@@ -10,7 +10,8 @@ import numpy as np, pandas as pd
 from tqdm.auto import tqdm
 from .scrape import Scrape, content_checksum, iter_tag_chunks
 from .chunks import TagChunk
-from .outputs import write_json, writer_lock
+from .outputs import write_json
+from .processes import writer_lock
 from .scrape_state import trusted_state
 
 # %% auto #0

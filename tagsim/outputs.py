@@ -4,14 +4,14 @@
 
 # %% ../nbs/00a_outputs.ipynb #5db3ec4a
 from __future__ import annotations
-import json, math, multiprocessing.util, os, shutil, sys, tempfile
+import json, math, os, tempfile
 from contextlib import contextmanager
 from glob import escape as glob_escape
 from pathlib import Path
 
 # %% auto #0
 __all__ = ['FORMULA_STARTS', 'remove_stale_temporaries', 'atomic_output', 'json_safe', 'to_json', 'write_json', 'csv_safe',
-           'write_csv', 'save_png', 'scratch_folder', 'writer_lock']
+           'write_csv', 'save_png']
 
 # %% ../nbs/00a_outputs.ipynb #b5ee23dd
 def _current_umask() -> int:
@@ -105,30 +105,3 @@ def save_png(fig, # a matplotlib figure
     with atomic_output(path) as tmp: fig.savefig(tmp, format='png', dpi=110, bbox_inches='tight')
     plt.close(fig)
     return Path(path)
-
-# %% ../nbs/00a_outputs.ipynb #1c23da20
-def scratch_folder(prefix:str='tagsim-', # how the folder's name starts
-                  ) -> Path:
-    "A new empty folder in the temporary directory, removed with everything in it when this Python process ends."
-    path = Path(tempfile.mkdtemp(prefix=prefix))
-    multiprocessing.util.Finalize(None, shutil.rmtree, args=(path,), kwargs={'ignore_errors': True}, exitpriority=0)
-    return path
-
-# %% ../nbs/00a_outputs.ipynb #18231359
-@contextmanager
-def writer_lock(path:str|Path, # the lock file (created if missing, and left in place)
-                waiting:str|None=None, # printed to stderr when another process holds the lock
-               ):
-    "Run the block holding an exclusive lock on `path`; other processes that ask for it wait until it is released."
-    try: import fcntl
-    except ImportError:  # no POSIX locks (Windows): no turns
-        yield
-        return
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path, 'a') as f:
-        try: fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            if waiting: print(waiting, file=sys.stderr, flush=True)
-            fcntl.flock(f, fcntl.LOCK_EX)
-        yield

@@ -10,7 +10,8 @@ from pathlib import Path
 import numpy as np
 import keras
 from .config import Settings
-from .outputs import atomic_output, write_json, write_csv, to_json, writer_lock
+from .outputs import atomic_output, write_json, write_csv, to_json
+from .processes import writer_lock
 from .index import open_index
 from .vocabulary import Vocabulary, build_vocabulary
 from .data import build_examples, make_dataset, Examples, write_left_out

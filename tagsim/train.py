@@ -15,7 +15,8 @@ from .parts import complete_parts, fill_parts, read_skipped, rows_to_fill
 from .tagger import build_tagger
 from .models import get_backbone
 from .hardware import get_strategy
-from .outputs import atomic_output, writer_lock
+from .outputs import atomic_output
+from .processes import writer_lock
 from .metrics import average_precision
 from .losses import label_weights, make_loss
 

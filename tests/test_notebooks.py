@@ -31,4 +31,4 @@ def test_examples_write_to_scratch_folders():
     lasting = [f"{p.name} cell {i}" for p in sorted((ROOT/'nbs').glob('*.ipynb'))
                for i, c in enumerate(json.loads(p.read_text())['cells'])
                if c['cell_type'] == 'code' and not _source(c).startswith('#| export') and 'mkdtemp(' in _source(c)]
-    assert not lasting, f"use tagsim.outputs.scratch_folder() in these cells: {lasting}"
+    assert not lasting, f"use tagsim.processes.scratch_folder() in these cells: {lasting}"

@@ -36,7 +36,7 @@ def main():
     ap.add_argument('--keep', help='work in this folder and keep it')
     a = ap.parse_args()
     seed = a.seed if a.seed is not None else random.SystemRandom().randrange(10**6)
-    from tagsim.outputs import scratch_folder
+    from tagsim.processes import scratch_folder
     root = Path(a.keep) if a.keep else scratch_folder(prefix='tagsim-soak-')
     print(f"seed {seed}; working in {root}", flush=True)
     t0, rows = time.perf_counter(), []
