@@ -70,8 +70,8 @@ class TagIndex:
     n_tags = property(lambda self: len(self.tags), doc="Number of distinct tags as written.")
     n_assignments = property(lambda self: len(self.row_tag), doc="Number of (item, tag) rows.")
     skipped = property(lambda self: self.meta['skipped'], doc="Reason -> item ids whose tags were (partly) unreadable.")
-    unread_items = property(lambda self: self.meta.get('unread_items'),
-                            doc="Items no reader reads (no id above 0), counted when `update_index` opened the scrape.")
+    unread_items = property(lambda self: self.meta.get('unread', [None])[0],
+                            doc="Items no reader reads (no id above 0), as `update_index` last counted them.")
     layout = property(lambda self: self.meta['layout'])
 
     @property
@@ -214,11 +214,16 @@ def _record_state(index_dir:Path, # the index folder
     write_json(index_dir/'meta.json', meta)
 
 # %% ../nbs/04_index.ipynb #fd1993ab
-def _warn_unread(scrape:Scrape) -> int:
-    "Count the items no reader reads (`Scrape.unread_items`), with a warning that names the first of them."
-    n, first = scrape.unread_items()
+def _unread_items(scrape:Scrape, # the open scrape
+                  meta:dict|None, # the index's meta before this opening
+                  checked:str, # how `_refresh_action` found the scrape's state
+                 ) -> list:
+    """`[count, first ids]` of the items no reader reads (`Scrape.unread_items`), with a warning that names them. Kept
+    in `meta.json`: an opening that trusts the file state does not count again (a table scan when `id` has no index)."""
+    unread = meta['unread'] if checked == 'file state' and 'unread' in meta else list(scrape.unread_items())
+    n, first = unread
     if n: warnings.warn(f"items without an id above 0 are not read: {n:,} (first ids: {', '.join(map(str, first))})")
-    return n
+    return unread
 
 # %% ../nbs/04_index.ipynb #3c63976c
 def _refresh_index(scrape_path:str|Path, # the scrape (opened read-only)
@@ -234,16 +239,18 @@ def _refresh_index(scrape_path:str|Path, # the scrape (opened read-only)
     state = trusted_state(scrape_path)  # taken before reading, so a write during the read is seen next time
     meta = None if rebuild else _read_meta(index_dir)
     with Scrape(scrape_path) as scrape:
-        unread = _warn_unread(scrape)
         action, checked = _refresh_action(scrape, meta, state)
+        unread = _unread_items(scrape, meta, checked)
         if action == 'rebuild':
             action = 'built' if meta is None and not rebuild else 'rebuilt'
             meta = _start_clean(index_dir, scrape.layout, scrape_path)
         _remove_leftovers(index_dir, meta)  # a killed build may have renamed a segment into place but not recorded it
         if action != 'unchanged':
             _index_new_items(scrape, index_dir, meta, chunk_size=chunk_size, segment_items=segment_items, progress=progress)
-    _record_state(index_dir, meta, state, changed=action != 'unchanged')
-    meta['checked'], meta['unread_items'] = checked, unread
+    changed = action != 'unchanged' or meta.get('unread') != unread
+    meta['unread'] = unread
+    _record_state(index_dir, meta, state, changed=changed)
+    meta['checked'] = checked
     return TagIndex(index_dir, meta), action
 
 # %% ../nbs/04_index.ipynb #1d2e0a03
