@@ -63,7 +63,7 @@ def show(obj:dict, # what to print
     for key, value in obj.items():
         if value is None: continue
         if isinstance(value, dict):
-            print(f"{indent}{key}:")
+            print(f"{indent}{key}:" + ('' if value else ' (none)'))
             show(value, indent=indent + '  ')
         else: print(f"{indent}{key}: {_shown(value)}")
 

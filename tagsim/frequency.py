@@ -59,13 +59,16 @@ def power_law_tests(counts, # positive integer frequencies (items per tag)
                     alternatives=('lognormal', 'exponential', 'truncated_power_law'), # distributions to test against
                     significance:float=0.1, # p below this makes the sign of R a verdict
                    ) -> pd.DataFrame:
-    "Likelihood-ratio tests of the power-law tail against other distributions (Clauset et al. 2009, via `powerlaw`)."
+    """Likelihood-ratio tests of the power-law tail against other distributions (Clauset et al. 2009, via `powerlaw`);
+    no rows where the counts are too few or too alike to fit a tail."""
     import warnings, powerlaw
     with warnings.catch_warnings(), np.errstate(all='ignore'):
         warnings.simplefilter('ignore')
-        fit = powerlaw.Fit(np.asarray(counts)[np.asarray(counts) > 0], discrete=True, verbose=False)
-        tests = [(alt, *fit.distribution_compare('power_law', alt, normalized_ratio=True)) for alt in alternatives]
-    favours = lambda alt, r, p: 'neither' if p >= significance else 'power law' if r > 0 else alt
+        try:
+            fit = powerlaw.Fit(np.asarray(counts)[np.asarray(counts) > 0], discrete=True, verbose=False)
+            tests = [(alt, *fit.distribution_compare('power_law', alt, normalized_ratio=True)) for alt in alternatives]
+        except ValueError: return pd.DataFrame(columns=['alternative', 'R', 'p', 'favours', 'alpha', 'x_min'])
+    favours = lambda alt, r, p: 'neither' if not p < significance else 'power law' if r > 0 else alt  # NaN p: neither
     return pd.DataFrame([{'alternative': a, 'R': r, 'p': p, 'favours': favours(a, r, p)} for a, r, p in tests]).assign(
         alpha=fit.power_law.alpha, x_min=fit.power_law.xmin)
 

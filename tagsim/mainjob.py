@@ -12,7 +12,8 @@ from .config import Settings
 from .outputs import write_json, write_csv
 from .report import JobFolder, write_report
 from .data import write_left_out
-from .frequency import tag_frequency_summary, threshold_reduction
+from .normalize import group_tags
+from .frequency import tag_frequency_summary, threshold_reduction, power_law_tests
 from .frequency_plots import save_plots
 from .embed import embed_scrape, backbone_embedder
 from .embeddings import load_embeddings
@@ -32,11 +33,14 @@ def job_statistics(job:JobFolder, # the job folder
                    index, # the scrape's `TagIndex`
                    min_occurrences:int, # the vocabulary threshold whose reduction is reported
                   ) -> dict:
-    "Write statistics.json (counts, tail shares, power-law fit, threshold reduction) and the frequency plots."
-    stats = {'scrape': str(index.path.name), 'summary': tag_frequency_summary(index),
-             'threshold': threshold_reduction(index, min_occurrences)}
+    """Write statistics.json (counts, tail shares, power-law fit and its likelihood-ratio tests, threshold reduction)
+    and the frequency plots."""
+    groups = group_tags(index)
+    stats = {'scrape': index.meta['scrape'], 'summary': tag_frequency_summary(index, groups=groups),
+             'tail_tests': power_law_tests(groups.counts).to_dict('records'),
+             'threshold': threshold_reduction(index, min_occurrences, groups=groups)}
     write_json(job.statistics, stats)
-    save_plots(index, job.plots)
+    save_plots(index, job.plots, groups=groups)
     return stats
 
 # %% ../nbs/21_mainjob.ipynb #bb36800b

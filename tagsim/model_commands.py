@@ -45,7 +45,7 @@ def run_summary(m:dict) -> dict:
     from tagsim.metrics import headline_figures
     pick = lambda t: headline_figures(t) | {'test items': t['items'], 'tags evaluated': t['tags_evaluated'],
                                             'tags too rare': t['tags_too_rare']}
-    out = {'tagsim (test split)': pick(m['test']), 'train seconds': m['train_seconds']}
+    out = {'tagsim (test split)': pick(m['test']), 'train seconds': round(m['train_seconds'])}
     if 'baseline' in m: out['pr0loader baseline (same test split)'] = pick(m['baseline']['test'])
     if m.get('left_out'): out['left out (each named in left_out.csv)'] = m['left_out']
     return out

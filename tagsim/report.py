@@ -14,9 +14,9 @@ from .metrics import headline_figures
 from . import __version__
 
 # %% auto #0
-__all__ = ['STATISTICS_SHOWN', 'STYLE', 'SECTIONS', 'JobFolder', 'section_html', 'statistics_section', 'training_section',
-           'similar_section', 'duplicates_section', 'variants_section', 'maps_section', 'left_out_section',
-           'timings_html', 'write_report']
+__all__ = ['STATISTICS_SHOWN', 'STYLE', 'SECTIONS', 'JobFolder', 'section_html', 'tail_sentence', 'statistics_section',
+           'training_section', 'similar_section', 'duplicates_section', 'variants_section', 'maps_section',
+           'left_out_section', 'timings_html', 'write_report']
 
 # %% ../nbs/20a_report.ipynb #d2dcb8ef
 @dataclass
@@ -61,12 +61,26 @@ STATISTICS_SHOWN = {'items': 'items', 'distinct_tags': 'distinct tags (variants 
                     'items_without_tags': 'items without tags', 'singleton_share': 'share of tags used once',
                     'top_1pct_share': 'assignments held by the top 1% of tags'}
 
+# %% ../nbs/20a_report.ipynb #ts0a1b01
+def tail_sentence(tests:list, # `power_law_tests` rows, as dicts
+                 ) -> str:
+    "Whether the tag-frequency tail is shown to be a power law, with each likelihood-ratio test's R and p."
+    if not tests: return "Too few distinct tag counts to test whether the tail is a power law."
+    shown = all(t['favours'] == 'power law' for t in tests)
+    figure = lambda name, v, fmt: f"{name} undefined" if v is None or v != v else f"{name} = {v:{fmt}}"
+    winner = lambda t: 'neither' if t['favours'] == 'neither' else 'the ' + t['favours'].replace('_', ' ')
+    each = '; '.join(f"power law or {t['alternative'].replace('_', ' ')}: {winner(t)} "
+                     f"({figure('R', t['R'], '.2f')}, {figure('p', t['p'], '.2g')})" for t in tests)
+    return (f"The tail is {'' if shown else 'not '}shown to be a power law. "
+            f"Which fits better, by likelihood-ratio tests (Clauset et al. 2009): {each}.")
+
 # %% ../nbs/20a_report.ipynb #14b82e1d
 def statistics_section(job:JobFolder) -> Html|None:
-    "The scrape's counts, the threshold reduction and the frequency plots."
+    "The scrape's counts, the threshold reduction, whether the tail is a power law, and the frequency plots."
     if not job.statistics.is_file(): return None
     s = json.loads(job.statistics.read_text())
-    rows = [{'what': label, 'value': s['summary'][key]} for key,
+    shown = lambda key, v: f"{v:.1%}" if key.endswith('_share') else v
+    rows = [{'what': label, 'value': shown(key, s['summary'][key])} for key,
             label in STATISTICS_SHOWN.items() if key in s['summary']]
     r = s['threshold']
     rows.append(
@@ -75,7 +89,9 @@ def statistics_section(job:JobFolder) -> Html|None:
     )
     plots = [image_html(png_uri(job.plots/f'{n}.png'), alt=n, width=420)
              for n in ('rank_frequency', 'ccdf', 'coverage') if (job.plots/f'{n}.png').is_file()]
-    return section_html('Statistics', f"Scrape: {s['scrape']}", table_html(rows), Html('<div class="row">' + ''.join(plots) + '</div>'))
+    tail = [tail_sentence(s['tail_tests'])] if 'tail_tests' in s else []
+    return section_html('Statistics', f"Scrape: {s['scrape']}", table_html(rows), *tail,
+                        Html('<div class="row">' + ''.join(plots) + '</div>'))
 
 # %% ../nbs/20a_report.ipynb #c956279d
 def _score_rows(metrics:dict) -> list:
@@ -212,7 +228,8 @@ def timings_html(job:JobFolder) -> Html:
     "The stages and their wall times."
     if not job.timings.is_file(): return Html('')
     t = json.loads(job.timings.read_text())
-    return table_html([{'stage': k, 'seconds': round(v, 1)} for k, v in t.items()] + [{'stage': 'total', 'seconds': round(sum(t.values()), 1)}])
+    rows = [{'stage': k, 'seconds': v} for k, v in t.items()] + [{'stage': 'total', 'seconds': sum(t.values())}]
+    return table_html([row | {'seconds': f"{row['seconds']:.1f}"} for row in rows])
 
 # %% ../nbs/20a_report.ipynb #80a9aa00
 def write_report(job_dir:str|Path, # a main-job folder

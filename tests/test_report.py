@@ -3,6 +3,7 @@ Chromium (every image decodes, nothing comes from the network, hostile tags stay
 import json, os, signal, sqlite3, subprocess, sys
 import pytest
 from conftest import make_image_scrape, run_cli, open_page
+from tagsim.report import tail_sentence
 
 HOSTILE = ["<script>document.title='PWNED'</script>", "\"><img src=x onerror=\"document.title='PWNED2'\">", "=HYPERLINK(\"x\")"]
 JOB = ['--epochs', '1', '--image-size', '32', '--no-baseline', '--quiet']
@@ -49,6 +50,8 @@ def test_report_renders_offline_with_hostile_tags_as_text(job, browser):
     text = page.inner_text('body')
     assert HOSTILE[0] in text and page.title().startswith('tagsim report')
     assert 'refused_path' in text.split('Left out')[-1]
+    tail_tests = json.loads((d/'job/statistics.json').read_text())['tail_tests']  # whether the tail is a power law
+    assert tail_sentence(tail_tests) in text.split('Statistics')[1], tail_tests
     assert not errors, errors
     page.close()
 
