@@ -15,8 +15,8 @@ from . import __version__
 
 # %% auto #0
 __all__ = ['STATISTICS_SHOWN', 'STYLE', 'SECTIONS', 'JobFolder', 'section_html', 'tail_sentence', 'statistics_section',
-           'training_section', 'similar_section', 'duplicates_section', 'variants_section', 'maps_section',
-           'left_out_section', 'timings_html', 'write_report']
+           'training_section', 'similar_section', 'group_items', 'duplicates_section', 'variants_section',
+           'maps_section', 'left_out_section', 'timings_html', 'write_report']
 
 # %% ../nbs/20a_report.ipynb #d2dcb8ef
 @dataclass
@@ -103,11 +103,15 @@ def _score_rows(metrics:dict) -> list:
 def _curve_uri(history:pd.DataFrame) -> str:
     "Training and validation loss (and validation mAP) by epoch."
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import MaxNLocator
     fig, ax = plt.subplots(figsize=(6, 3.5))
-    for col in ('loss', 'val_loss'):
-        if col in history: ax.plot(history.epoch + 1, history[col], label=col)
-    ax.set_xlabel('epoch'), ax.set_ylabel('loss'), ax.legend(loc='upper left')
-    if 'val_map' in history: ax.twinx().plot(history.epoch + 1, history.val_map, color='tab:green', label='val mAP')
+    lines = [ax.plot(history.epoch + 1, history[col], label=col)[0] for col in ('loss', 'val_loss') if col in history]
+    ax.set_xlabel('epoch'), ax.set_ylabel('loss'), ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    if 'val_map' in history:
+        right = ax.twinx()
+        lines += right.plot(history.epoch + 1, history.val_map, color='tab:green', label='val mAP')
+        right.set_ylabel('validation mAP')
+    ax.legend(handles=lines, loc='center right')
     return figure_uri(fig)
 
 def training_section(job:JobFolder) -> Html|None:
@@ -141,13 +145,25 @@ def similar_section(job:JobFolder) -> Html|None:
                                          'embeddings.', *rows)
 
 # %% ../nbs/20a_report.ipynb #38746291
-def duplicates_section(job:JobFolder, shown:int=8) -> Html|None:
-    "How many near-duplicate pairs there are, and the closest few side by side."
+def group_items(pairs:pd.DataFrame, # the pairs of one near-duplicate group (duplicates.csv rows)
+               ) -> pd.DataFrame:
+    "The group's items (`id`, `path`), each once, in the order the pairs name them."
+    sides = [pairs[[f'id_{s}', f'path_{s}']].set_axis(['id', 'path'], axis=1) for s in 'ab']
+    return pd.concat(sides).drop_duplicates('id').reset_index(drop=True)
+
+# %% ../nbs/20a_report.ipynb #db87f258
+def duplicates_section(job:JobFolder, # the job folder
+                       shown:int=8, # groups shown, the closest first
+                       most:int=6, # items shown per group
+                      ) -> Html|None:
+    "How many near-duplicate pairs and groups there are, and the closest groups, each as a row of its items."
     if not job.duplicates.is_file(): return None
     pairs = pd.read_csv(job.duplicates, keep_default_na=False)
-    text = f"{len(pairs):,} near-duplicate pairs (cosine ≥ 0.95) in {pairs.group.nunique() if len(pairs) else 0:,} groups; all in {job.duplicates.name}."
-    rows = [thumbs_html([r.path_a, r.path_b], [f'item {r.id_a}', f'item {r.id_b} · cosine {r.cosine:.3f}'])
-            for r in pairs.head(shown).itertuples()]
+    groups = [group_items(g) for _, g in pairs.groupby('group', sort=False)]  # in pairs' order: the closest first
+    text = (f"{len(pairs):,} near-duplicate pairs (cosine ≥ 0.95) in {len(groups):,} groups, all in "
+            f"{job.duplicates.name}. Each row is one group, the closest first, with up to {most} of its items.")
+    captions = lambda g: [f'item {g.id[0]} · {len(g)} in the group'] + [f'item {i}' for i in g.id[1:most]]
+    rows = [thumbs_html(list(g.path[:most]), captions(g)) for g in groups[:shown]]
     return section_html('Near-duplicates', text, *rows)
 
 # %% ../nbs/20a_report.ipynb #47514d65
