@@ -4,6 +4,7 @@
 
 # %% ../nbs/18a_candidates.ipynb #3628a741
 from __future__ import annotations
+import re
 from itertools import chain
 import numpy as np
 import pandas as pd
@@ -11,9 +12,11 @@ from scipy import sparse
 from .topk import exact_search, top_k_per_group
 from .signals import TagTable, unit_rows, ngram_matrix, sparse_row_dot, string_similarity
 
+_NUMBER = re.compile(r'\d+(?:[.,]\d+)?')  # a plain number: `70`, `007`, `2.5`, `2,5`
+
 # %% auto #0
-__all__ = ['reduced', 'chunked_search', 'nearest_rows', 'neighbour_pairs', 'ngram_pairs', 'context_vectors', 'candidate_pairs',
-           'hubness', 'pair_cosines', 'pair_evidence']
+__all__ = ['reduced', 'chunked_search', 'nearest_rows', 'neighbour_pairs', 'ngram_pairs', 'context_vectors', 'different_numbers',
+           'candidate_pairs', 'hubness', 'pair_cosines', 'pair_evidence']
 
 # %% ../nbs/18a_candidates.ipynb #f8b7b0ea
 def reduced(vectors:np.ndarray, # (n, d) rows, NaN where missing
@@ -104,6 +107,15 @@ def context_vectors(P:sparse.csr_matrix, # the PPMI matrix
     dims = max(1, min(dims, P.shape[1] - 1))
     return unit_rows(TruncatedSVD(dims, random_state=seed).fit_transform(P).astype(np.float32))
 
+# %% ../nbs/18a_candidates.ipynb #92697034
+def different_numbers(keys:list, # the variant keys
+                      pairs:np.ndarray, # key pairs (m x 2)
+                     ) -> np.ndarray:
+    "Whether each pair joins two plain numbers of different value (`70`/`80`, `2019`/`2020`), which never name one thing."
+    value = np.array([float(key.replace(',', '.')) if _NUMBER.fullmatch(key) else np.nan for key in keys])
+    a, b = value[pairs[:, 0]], value[pairs[:, 1]]
+    return np.isfinite(a) & np.isfinite(b) & (a != b)
+
 # %% ../nbs/18a_candidates.ipynb #6acc7268
 def candidate_pairs(table:TagTable, # the key table
                     P:sparse.csr_matrix, # the PPMI matrix
@@ -111,10 +123,11 @@ def candidate_pairs(table:TagTable, # the key table
                     visual_found:tuple|None=None, # `nearest_rows` of the reduced visual vectors, or None
                    ) -> np.ndarray:
     """Unordered key pairs (m x 2) proposed by the context and 3-gram neighbours, and the visual ones (`nearest_rows` of
-    the reduced visual vectors)."""
+    the reduced visual vectors); never two `different_numbers`."""
     found = ngram_pairs(table.keys, k) | neighbour_pairs(nearest_rows(context_vectors(P), k))
     if visual_found is not None: found |= neighbour_pairs(visual_found)
     pairs = np.fromiter(chain.from_iterable(found), np.int64, count=2 * len(found)).reshape(-1, 2)
+    pairs = pairs[~different_numbers(table.keys, pairs)]
     return pairs[np.lexsort((pairs[:, 1], pairs[:, 0]))]
 
 # %% ../nbs/18a_candidates.ipynb #df193203
