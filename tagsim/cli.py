@@ -16,7 +16,8 @@ from .embedding_commands import (
     cmd_suggest, cmd_umap, cmd_variants)  # a short last line here would keep nbdev from making the import relative
 
 # %% auto #0
-__all__ = ['QUALITY_COMMANDS', 'MODEL_COMMANDS', 'OneLineParser', 'build_parser', 'load_tensorflow_quietly', 'main']
+__all__ = ['QUALITY_COMMANDS', 'MODEL_COMMANDS', 'OneLineParser', 'build_parser', 'uses_tensorflow', 'load_tensorflow_quietly',
+           'main']
 
 # %% ../nbs/99_cli.ipynb #9f910848
 class OneLineParser(argparse.ArgumentParser):
@@ -368,8 +369,15 @@ def _error_line(error:Exception, a) -> str:
     return _os_error(error, a)
 
 # %% ../nbs/99_cli.ipynb #6a602531
-MODEL_COMMANDS = ('train', 'evaluate', 'predict', 'embed', 'similar', 'duplicates', 'outliers', 'suggest',
-                  'mislabelled', 'variants', 'umap', 'demo', 'run')
+MODEL_COMMANDS = ('train', 'evaluate', 'predict', 'embed', 'umap', 'demo', 'run')  # always TensorFlow (umap: the projector)
+
+# %% ../nbs/99_cli.ipynb #d9e75106
+def uses_tensorflow(a:argparse.Namespace) -> bool:
+    """Whether a parsed command will load TensorFlow: the model commands (`demo build` aside), and the embedding
+    queries only to embed an `--image` or to load a `--run`."""
+    if a.command in MODEL_COMMANDS: return getattr(a, 'demo_command', 'run') == 'run'
+    queries = ('similar', 'variants', *(name for name, *_ in QUALITY_COMMANDS))
+    return a.command in queries and bool(getattr(a, 'image', None) or getattr(a, 'run', None))
 
 # %% ../nbs/99_cli.ipynb #2c664798
 def load_tensorflow_quietly():
@@ -396,8 +404,7 @@ def main(argv:list|None=None) -> int:
     "Run the `tagsim` command line; returns the exit status."
     a = build_parser().parse_args(argv)
     warnings.showwarning = _show_warning
-    needs_model = a.command in MODEL_COMMANDS and getattr(a, 'demo_command', 'run') == 'run'
-    if needs_model and not a.verbose and 'TF_CPP_MIN_LOG_LEVEL' not in os.environ:
+    if uses_tensorflow(a) and not a.verbose and 'TF_CPP_MIN_LOG_LEVEL' not in os.environ:
         load_tensorflow_quietly()
     try:
         return a.func(a) or 0

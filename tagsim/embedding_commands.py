@@ -162,7 +162,6 @@ def _variant_sources(a):
     "Settings, tag index, embeddings and run for `variants`: the scrape of --db, else of the embeddings or the run."
     from tagsim.index import open_index
     from tagsim.embeddings import load_embeddings
-    from tagsim.predict import load_run
     e = load_embeddings(a.embeddings) if a.embeddings else None
     settings = settings_from_args(a)
     if not a.db and e is not None:
@@ -170,7 +169,9 @@ def _variant_sources(a):
                                  work_dir=a.work_dir)
     elif not a.db and a.run: settings = _run_settings(a)
     index, _ = open_index(settings, progress=True)
-    return settings, index, e, (load_run(a.run) if a.run else None)
+    if not a.run: return settings, index, e, None
+    from tagsim.predict import load_run  # loads Keras: only for a run
+    return settings, index, e, load_run(a.run)
 
 # %% ../nbs/98a_embedding_commands.ipynb #8365c7e4
 def _variant_ranking(a, index, e, run):
