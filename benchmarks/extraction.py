@@ -9,7 +9,7 @@ float16 parts. Both in one process, one after the other; the ratio extraction / 
 
     python benchmarks/extraction.py [--images 2048] [--batch 32] [--size 224] [--arch efficientnet-lite0]
 """
-import argparse, json, os, resource, shutil, tempfile, time
+import argparse, json, os, resource, time
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
 def demo_examples(n_images:int):
@@ -40,12 +40,10 @@ def forward_only(arch:str, size:int, batch:int, seconds:float=20.0) -> float:
 def extraction(ex, arch:str, size:int, batch:int) -> tuple[float, int]:
     "Images/s of `cache_features` over the examples, into a fresh cache."
     from tagsim.train import cache_features
-    root = tempfile.mkdtemp()
-    try:
-        t = time.perf_counter()
-        feats, rows, rep = cache_features(ex, arch, size, root, weights='imagenet', batch_size=batch)
-        return len(rows) / (time.perf_counter() - t), len(rows)
-    finally: shutil.rmtree(root)
+    from tagsim.processes import scratch_folder
+    t = time.perf_counter()
+    feats, rows, rep = cache_features(ex, arch, size, scratch_folder(prefix='tagsim-bench-'), weights='imagenet', batch_size=batch)
+    return len(rows) / (time.perf_counter() - t), len(rows)
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)

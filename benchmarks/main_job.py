@@ -6,7 +6,7 @@ scored against the ground truth, the maps, and the report. Prints each stage's t
 
     python benchmarks/main_job.py [--keep DIR] [-- extra demo-run flags]
 """
-import argparse, os, shutil, subprocess, sys, tempfile, time
+import argparse, os, subprocess, sys, time
 
 if __name__ == '__main__':
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -14,13 +14,13 @@ if __name__ == '__main__':
     ap.add_argument('--budget', type=float, default=600, help='seconds the job may take (default 600)')
     ap.add_argument('extra', nargs='*')
     a = ap.parse_args()
-    work = a.keep or tempfile.mkdtemp()
+    from tagsim.processes import scratch_folder
+    work = a.keep or str(scratch_folder(prefix='tagsim-bench-'))  # removed when this process ends
     env = dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2')
     t = time.perf_counter()
     r = subprocess.run([sys.executable, '-m', 'tagsim.cli', 'demo', 'run', '--quiet', '--work-dir', work, *a.extra],
                        capture_output=True, text=True, env=env)
     seconds = time.perf_counter() - t
-    if not a.keep: shutil.rmtree(work, ignore_errors=True)
     if r.returncode: sys.exit(f"tagsim demo run failed ({r.returncode}):\n{r.stderr[-2000:]}")
     print(r.stdout[r.stdout.find('device:'):].strip())
     print(f"wall time: {seconds:.0f} s; budget {a.budget:.0f} s; ratio {seconds / a.budget:.2f} (CPUs: {os.cpu_count()})")

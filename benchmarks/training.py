@@ -11,7 +11,7 @@
 
     python benchmarks/training.py [--arch efficientnetv2-b0] [--images 1024] [--skip-memory]
 """
-import argparse, json, os, resource, shutil, subprocess, sys, tempfile, threading, time
+import argparse, json, os, resource, subprocess, sys, threading, time
 os.environ.setdefault('TF_CPP_MIN_LOG_LEVEL', '2')
 
 def child_memory(size, batch, cap_gb):
@@ -44,6 +44,7 @@ def time_comparison(arch, size, n_images, batch):
     from tagsim.tagger import build_tagger
     from tagsim.train import cache_features, build_head
     from tagsim.losses import make_loss
+    from tagsim.processes import scratch_folder
     s = load_settings(); db = build_demo(s.demo_dir)
     idx, _ = update_index(db, index_dir_for(s.work_dir, db))
     ex = build_examples(idx, build_vocabulary(idx), db, s.demo_dir/'media')
@@ -55,7 +56,7 @@ def time_comparison(arch, size, n_images, batch):
     ds = make_dataset(ex, image_size=size, batch_size=batch)
     t = time.perf_counter(); base.fit(ds, epochs=5, verbose=0); t_base = time.perf_counter() - t
     # tagsim: features once (fresh cache), then the head
-    root = tempfile.mkdtemp()
+    root = scratch_folder(prefix='tagsim-bench-')  # removed when this process ends, failed or not
     t = time.perf_counter()
     feats, rows, _ = cache_features(ex, arch, size, root, batch_size=batch)
     t_feat = time.perf_counter() - t
@@ -63,7 +64,6 @@ def time_comparison(arch, size, n_images, batch):
     t = time.perf_counter(); head.fit(feats.astype('float32'), y[rows], epochs=5, batch_size=batch, verbose=0); t_head = time.perf_counter() - t
     # a second run reuses the cache
     t = time.perf_counter(); cache_features(ex, arch, size, root, batch_size=batch); t_reuse = time.perf_counter() - t
-    shutil.rmtree(root)
     print('RESULT ' + json.dumps({'arch': arch, 'size': size, 'images': len(ex), 'batch': batch, 'baseline_s': t_base, 'features_s': t_feat,
                                   'head_s': t_head, 'cached_total_s': t_feat + t_head, 'reuse_s': t_reuse}), flush=True)
 
