@@ -85,12 +85,14 @@ IMAGE_SUFFIXES = ('.jpg', '.jpeg', '.png', '.gif', '.webp', '.bmp')
 # %% ../nbs/98_model_commands.ipynb #d8276fe1
 def expand_image_args(paths:list, # files and folders from the command line
                      ) -> list[Path]:
-    "Files as given; folders replaced by the image files inside them, sorted."
+    "Files as given; folders replaced by the image files inside them, sorted; a file named twice is kept once."
     out = []
     for p in map(Path, paths):
         if p.is_dir(): out += sorted(f for f in p.rglob('*') if f.is_file() and f.suffix.lower() in IMAGE_SUFFIXES)
         else: out.append(p)
-    return out
+    first = {}
+    for p in out: first.setdefault(p.resolve(), p)
+    return list(first.values())
 
 # %% ../nbs/98_model_commands.ipynb #33fdb3f5
 def _print_prediction(r:dict):
