@@ -23,6 +23,27 @@ def _partition_topk(scores:np.ndarray, # (q, m) scores of one block of vectors
         top[i] = np.concatenate([above, np.flatnonzero(scores[i] == kth[i])[:k - len(above)]])
     return top
 
+# %% ../nbs/15b_topk.ipynb #ba2ed198
+def _in_key_order(group:np.ndarray, # each candidate's group
+                  score:np.ndarray, # its score
+                  tiebreak:np.ndarray, # its tie-break key
+                 ) -> bool:
+    "Whether one 64-bit key can sort the candidates: finite float32 scores, groups below 2³¹, already in (group, tiebreak) order."
+    if score.dtype != np.float32 or not len(group) or group[0] < 0 or group[-1] >= 2**31: return False
+    step, tie_step = np.diff(group), np.diff(tiebreak)
+    return bool(np.isfinite(score).all() and (step >= 0).all() and ((step > 0) | (tie_step >= 0)).all())
+
+# %% ../nbs/15b_topk.ipynb #e1a76a95
+def _sort_order(group:np.ndarray, # each candidate's group
+                score:np.ndarray, # its score; higher is better
+                tiebreak:np.ndarray, # among equal scores the lower value comes first
+               ) -> np.ndarray:
+    "`np.lexsort((tiebreak, -score, group))`, as one stable sort of a (group, score) key where `_in_key_order` allows."
+    if not _in_key_order(group, score, tiebreak): return np.lexsort((tiebreak, -score, group))
+    bits = (score + np.float32(0)).view(np.uint32).astype(np.int64)  # + 0 turns -0.0 into 0.0, as a float compare sees it
+    ascending = np.where(bits >= 2**31, 2**32 - 1 - bits, bits + 2**31)  # the floats' order, as integers
+    return np.argsort((group.astype(np.int64) << 32) | (2**32 - 1 - ascending), kind='stable')
+
 # %% ../nbs/15b_topk.ipynb #ca6ccc97
 def top_k_per_group(group:np.ndarray, # each candidate's group (a query row, a key)
                     score:np.ndarray, # its score; higher is better
@@ -30,7 +51,7 @@ def top_k_per_group(group:np.ndarray, # each candidate's group (a query row, a k
                     k:int, # how many to keep per group
                    ) -> np.ndarray:
     "Positions of the k best candidates of each group, grouped in ascending order and best first within a group."
-    order = np.lexsort((tiebreak, -score, group))
+    order = _sort_order(group, score, tiebreak)
     sorted_group = group[order]
     return order[np.arange(len(order)) - np.searchsorted(sorted_group, sorted_group) < k]
 
