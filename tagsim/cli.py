@@ -104,6 +104,9 @@ def _add_scrape_commands(sub):
         if name in ('stats', 'check-media', 'config'): c.add_argument('--json', action='store_true', help='print JSON')
         if name in ('stats', 'index'):
             c.add_argument('--rebuild', action='store_true', help='rebuild the index from scratch')
+        if name == 'stats':
+            c.add_argument('--tail-tests', action='store_true',
+                           help='also test whether the tag-frequency tail is a power law (likelihood ratios, Clauset et al.)')
         if name in ('stats', 'vocab', 'plots'):
             c.add_argument('--aliases', help='alias map file (JSON, YAML or CSV): variant -> canonical')
             c.add_argument('--no-normalize', action='store_true', help='count tags as written (no variant keys)')

@@ -9,8 +9,8 @@ from .normalize import TagGroups, group_tags
 from .flags import FLAGS
 
 # %% auto #0
-__all__ = ['DEFAULT_THRESHOLDS', 'fit_power_law', 'power_law_tests', 'tag_frequency_summary', 'coverage_curve',
-           'threshold_reduction', 'flag_counts', 'merged_groups']
+__all__ = ['DEFAULT_THRESHOLDS', 'fit_power_law', 'power_law_tests', 'power_law_verdict', 'tag_frequency_summary',
+           'coverage_curve', 'threshold_reduction', 'flag_counts', 'merged_groups']
 
 # %% ../nbs/08_frequency.ipynb #5e7e2ab1
 def _alpha_mle(tail, xmin):
@@ -71,6 +71,13 @@ def power_law_tests(counts, # positive integer frequencies (items per tag)
     favours = lambda alt, r, p: 'neither' if not p < significance else 'power law' if r > 0 else alt  # NaN p: neither
     return pd.DataFrame([{'alternative': a, 'R': r, 'p': p, 'favours': favours(a, r, p)} for a, r, p in tests]).assign(
         alpha=fit.power_law.alpha, x_min=fit.power_law.xmin)
+
+# %% ../nbs/08_frequency.ipynb #100f2788
+def power_law_verdict(tests:pd.DataFrame, # `power_law_tests` rows
+                     ) -> str:
+    "Whether the tail is shown to be a power law: only when the tests favour it over every alternative."
+    if not len(tests): return "not tested: too few distinct counts"
+    return ('shown' if (tests.favours == 'power law').all() else 'not shown') + " to be a power law"
 
 # %% ../nbs/08_frequency.ipynb #b2d1d8ee
 def tag_frequency_summary(index, # a `TagIndex`

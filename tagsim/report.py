@@ -11,6 +11,7 @@ import pandas as pd
 from .outputs import atomic_output
 from .safe_html import Html, esc, figure_uri, image_html, png_uri, table_html, thumbs_html
 from .metrics import headline_figures
+from .frequency import power_law_verdict
 from . import __version__
 
 # %% auto #0
@@ -66,12 +67,11 @@ def tail_sentence(tests:list, # `power_law_tests` rows, as dicts
                  ) -> str:
     "Whether the tag-frequency tail is shown to be a power law, with each likelihood-ratio test's R and p."
     if not tests: return "Too few distinct tag counts to test whether the tail is a power law."
-    shown = all(t['favours'] == 'power law' for t in tests)
     figure = lambda name, v, fmt: f"{name} undefined" if v is None or v != v else f"{name} = {v:{fmt}}"
     winner = lambda t: 'neither' if t['favours'] == 'neither' else 'the ' + t['favours'].replace('_', ' ')
     each = '; '.join(f"power law or {t['alternative'].replace('_', ' ')}: {winner(t)} "
                      f"({figure('R', t['R'], '.2f')}, {figure('p', t['p'], '.2g')})" for t in tests)
-    return (f"The tail is {'' if shown else 'not '}shown to be a power law. "
+    return (f"The tail is {power_law_verdict(pd.DataFrame(tests))}. "
             f"Which fits better, by likelihood-ratio tests (Clauset et al. 2009): {each}.")
 
 # %% ../nbs/20a_report.ipynb #14b82e1d

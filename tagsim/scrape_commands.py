@@ -22,12 +22,22 @@ def _aliases(a):
 def _skipped_line(ids:list) -> str:
     return f"{len(ids):,} items had tags like this; those tags were skipped, the items kept (first ids: {', '.join(map(str, ids[:5]))})"
 
+# %% ../nbs/97_scrape_commands.ipynb #31731eeb
+def _tail_tests(counts, # items per tag (an array)
+               ) -> dict:
+    "`power_law_tests` for `tagsim stats --tail-tests`: the verdict, then R, p and the favoured fit per alternative."
+    from tagsim.frequency import power_law_tests, power_law_verdict
+    tests = power_law_tests(counts)
+    return {'tail': power_law_verdict(tests),
+            'tail_tests': {t.alternative: {'R': t.R, 'p': t.p, 'favours': t.favours} for t in tests.itertuples()}}
+
 # %% ../nbs/97_scrape_commands.ipynb #2659afa3
 def scrape_stats(settings:Settings, # the scrape
                  rebuild:bool=False, # rebuild the index from scratch
                  progress:bool=False, # show progress bars
                  aliases=None, # an `AliasMap`, merged into the counts
                  normalize:bool=True, # merge variant spellings
+                 tail_tests:bool=False, # also test whether the frequency tail is a power law (seconds on a big scrape)
                 ) -> dict:
     "Item, tag and tag-assignment counts of the configured scrape, what was skipped, and the frequency summary."
     from tagsim.index import open_index
@@ -35,20 +45,21 @@ def scrape_stats(settings:Settings, # the scrape
     from tagsim.normalize import group_tags
     index, action = open_index(settings, rebuild=rebuild, progress=progress)
     per_item = index.tags_per_item()
-    summary = tag_frequency_summary(index, group_tags(index, aliases, normalize))
+    groups = group_tags(index, aliases, normalize)
+    summary = tag_frequency_summary(index, groups)
     return {'scrape': str(settings.scrape_path), 'layout': index.layout, 'index': f"{action} ({index.path})",
             'items': index.n_items, 'items_not_read': index.unread_items,
             'tags': index.n_tags, 'tag_assignments': index.n_assignments,
             'items_without_tags': int((per_item == 0).sum()),
             'skipped tags': {k: _skipped_line(v) for k, v in index.skipped.items()},
             'merged': {k: v for k, v in summary.items() if k not in ('items', 'distinct_tags_as_written', 'power_law')},
-            'power_law': summary['power_law']}
+            'power_law': summary['power_law']} | (_tail_tests(groups.counts) if tail_tests else {})
 
 # %% ../nbs/97_scrape_commands.ipynb #a94c6b51
 def cmd_stats(a):
     "Print the scrape's statistics."
     stats = scrape_stats(settings_from_args(a), rebuild=a.rebuild, progress=not a.json, aliases=_aliases(a),
-                         normalize=not a.no_normalize)
+                         normalize=not a.no_normalize, tail_tests=a.tail_tests)
     show(stats, a.json)
 
 # %% ../nbs/97_scrape_commands.ipynb #3b9de6c2

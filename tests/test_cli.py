@@ -23,9 +23,10 @@ def test_model_free_commands_do_not_import_tensorflow(pr0loader_db, work, cmd):
 
 def test_stats_on_demo(demo_db, tmp_path):
     before = fingerprint(demo_db)
-    r = json.loads(run_cli('stats', '--db', demo_db, '--work-dir', tmp_path/'w', '--json').stdout)
+    r = json.loads(run_cli('stats', '--db', demo_db, '--work-dir', tmp_path/'w', '--json', '--tail-tests').stdout)
     assert r['layout'] == 'pr0loader' and r['items'] == 7188
     assert r['tags'] > 1000 and r['tag_assignments'] > 2 * r['items'] and r['items_without_tags'] == 0 and r['skipped tags'] == {}
+    assert r['tail'] == 'not shown to be a power law' and r['tail_tests']['lognormal']['favours'] == 'lognormal'  # 08_frequency's finding
     assert fingerprint(demo_db) == before
 
 def test_demo_build_and_run(tmp_path):
