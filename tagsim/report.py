@@ -6,6 +6,7 @@
 from __future__ import annotations
 import json
 from dataclasses import dataclass
+from itertools import islice
 from pathlib import Path
 import pandas as pd
 from .outputs import atomic_output
@@ -159,11 +160,11 @@ def duplicates_section(job:JobFolder, # the job folder
     "How many near-duplicate pairs and groups there are, and the closest groups, each as a row of its items."
     if not job.duplicates.is_file(): return None
     pairs = pd.read_csv(job.duplicates, keep_default_na=False)
-    groups = [group_items(g) for _, g in pairs.groupby('group', sort=False)]  # in pairs' order: the closest first
-    text = (f"{len(pairs):,} near-duplicate pairs (cosine ≥ 0.95) in {len(groups):,} groups, all in "
+    closest = [group_items(g) for _, g in islice(pairs.groupby('group', sort=False), shown)]  # groupby keeps pairs' order
+    text = (f"{len(pairs):,} near-duplicate pairs (cosine ≥ 0.95) in {pairs.group.nunique():,} groups, all in "
             f"{job.duplicates.name}. Each row is one group, the closest first, with up to {most} of its items.")
     captions = lambda g: [f'item {g.id[0]} · {len(g)} in the group'] + [f'item {i}' for i in g.id[1:most]]
-    rows = [thumbs_html(list(g.path[:most]), captions(g)) for g in groups[:shown]]
+    rows = [thumbs_html(list(g.path[:most]), captions(g)) for g in closest]
     return section_html('Near-duplicates', text, *rows)
 
 # %% ../nbs/20a_report.ipynb #47514d65
