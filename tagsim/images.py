@@ -20,10 +20,10 @@ DEFAULT_MAX_PIXELS = 40_000_000  # about 6300 x 6300
 
 # %% ../nbs/09_images.ipynb #201bc27e
 class ImageError(ValueError):
-    "An image that cannot be used; `reason` is a short category."
+    "An image that cannot be used; `reason` is a short category (a key of `LEFT_OUT_REASONS`), `detail` the specifics."
     def __init__(self, reason:str, detail:str=''):
         super().__init__(f"{reason}: {detail}" if detail else reason)
-        self.reason = reason
+        self.reason, self.detail = reason, detail
 
 # %% ../nbs/09_images.ipynb #a60fd1bf
 def fit_image(im:Image.Image, # a decoded image
@@ -60,7 +60,7 @@ def _decode(path:Path, max_pixels:int) -> Image.Image:
     except UnidentifiedImageError: raise ImageError('not_an_image', path.name) from None
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as e:
         raise ImageError('too_many_pixels', str(e)) from None
-    except (OSError, SyntaxError, ValueError) as e: raise ImageError('corrupt_image', f"{path.name}: {e}") from None
+    except (OSError, SyntaxError, ValueError) as e: raise ImageError('corrupt_image', str(e)) from None
 
 # %% ../nbs/09_images.ipynb #0p3n0002
 def _on_white(im:Image.Image) -> Image.Image:

@@ -9,6 +9,7 @@ from pathlib import Path
 from .config import load_settings, Settings
 from .outputs import to_json
 from .console import device_line, screen_text, settings_from_args, show
+from .media import LEFT_OUT_REASONS
 from .scrape_commands import scrape_stats
 
 # %% auto #0
@@ -102,6 +103,11 @@ def _print_prediction(r:dict):
         below = '' if t['passes'] else f"  (below its threshold {t['threshold']:.3f})"
         print(f"  {screen_text(t['tag'], 30):<30} {t['probability']:.3f}{below}")
 
+def _failure(r:dict) -> str:
+    "Why an image could not be tagged, in words: its path, reason code, the reason and any detail."
+    detail = f" ({screen_text(r['detail'], 200)})" if 'detail' in r else ''
+    return f"{screen_text(r['path'], 200)} ({r['error']}): {LEFT_OUT_REASONS.get(r['error'], r['error'])}{detail}"
+
 def cmd_predict(a) -> int:
     "Print the top tags of images; returns 1 when some could not be read, 2 when none could."
     from tagsim.predict import load_run, predict_images
@@ -113,7 +119,7 @@ def cmd_predict(a) -> int:
     else:
         for r in results:
             if 'error' not in r: _print_prediction(r)
-    for r in bad: print(f"tagsim: cannot tag {screen_text(r['path'], 200)}: {r['error']}", file=sys.stderr)
+    for r in bad: print(f"tagsim: cannot tag {_failure(r)}", file=sys.stderr)
     return 0 if not bad else 2 if len(bad) == len(results) else 1
 
 # %% ../nbs/98_model_commands.ipynb #1e949e12

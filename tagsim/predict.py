@@ -77,13 +77,15 @@ def _read_images(paths:list, # image files
                  resize_mode:str, # 'pad' or 'crop', as the run was trained
                  errors:str, # 'raise' on an unreadable image, or 'skip' it
                 ) -> list:
-    "A row per path: `{'path', 'image'}`, or `{'path', 'error'}` for an image skipped as unreadable."
+    """A row per path: `{'path', 'image'}`, or, for an image skipped as unreadable, `{'path', 'error'}` with the
+    reason code of `LEFT_OUT_REASONS` and a `detail` where the reason has one beyond the file's name."""
     rows = []
     for p in paths:
         try: rows.append({'path': str(p), 'image': load_image(p, size, resize_mode)})
         except ImageError as e:
-            if errors == 'raise': raise ImageError(e.reason, f"{p}") from None
-            rows.append({'path': str(p), 'error': str(e)})
+            detail = '' if e.detail in (p.name, str(p)) else e.detail
+            if errors == 'raise': raise ImageError(e.reason, f"{p}: {detail}" if detail else str(p)) from None
+            rows.append({'path': str(p), 'error': e.reason} | ({'detail': detail} if detail else {}))
     return rows
 
 # %% ../nbs/14a_predict.ipynb #pr3d0002

@@ -113,7 +113,9 @@ def test_9_predict_reports_bad_files_and_reads_folders(small_run, tmp_path):
     assert r.returncode == 1 and 'Traceback' not in r.stderr
     out = json.loads(r.stdout)
     assert [('error' in x) for x in out] == [False, True, True, False]
-    assert 'video' in out[2]['error'] and 'junk.png' in r.stderr and 'clip.mp4' in r.stderr
+    assert out[2]['error'] == 'video' and 'junk.png' in r.stderr and 'clip.mp4' in r.stderr
+    assert 'cannot tag ' + str(tmp_path/'junk.png') + ' (not_an_image): its file is not an image' in r.stderr
+    assert r.stderr.count('junk.png') == 1
     folder = json.loads(run_cli('predict', d/'media', '--run', d/'run', '--json').stdout)
     assert len(folder) == len(list((d/'media').glob('*.png')))
 
