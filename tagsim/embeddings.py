@@ -33,10 +33,15 @@ class Embeddings:
 def load_plain_npy(path:Path, # a `.npy` file, possibly from elsewhere
                    mmap:bool=False, # memory-map instead of reading into memory
                   ) -> np.ndarray:
-    "A plain numpy array from `path`; `EmbeddingsError` naming the file for anything else (pickled objects included)."
-    try: return np.load(path, mmap_mode='r' if mmap else None, allow_pickle=False)
+    "A plain numpy array from `path`; `EmbeddingsError` naming the file and the problem for anything else."
+    try:
+        with open(path, 'rb') as f:
+            if f.read(6) != np.lib.format.MAGIC_PREFIX: raise ValueError("it does not start with numpy's .npy header")
+        return np.load(path, mmap_mode='r' if mmap else None, allow_pickle=False)
     except (ValueError, OSError, EOFError) as e:
-        raise EmbeddingsError(f"{path} is not a plain numpy array file ({str(e)[:100]})") from None
+        why = getattr(e, 'strerror', None) or str(e)[:100]
+        if 'object' in why.lower(): why = 'it holds Python objects, which tagsim never unpickles'
+        raise EmbeddingsError(f"{path} is not a plain numpy array file: {why}") from None
 
 # %% ../nbs/15a_embeddings.ipynb #p_finchkx
 def _finite_check(e:Embeddings, block:int=65536):
