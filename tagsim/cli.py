@@ -21,9 +21,18 @@ __all__ = ['QUALITY_COMMANDS', 'MODEL_COMMANDS', 'OneLineParser', 'build_parser'
 
 # %% ../nbs/99_cli.ipynb #9f910848
 class OneLineParser(argparse.ArgumentParser):
-    "An argument parser whose errors are one line, naming the command and pointing at --help."
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+    "An argument parser whose errors are one line, naming the (sub)command and pointing at its --help."
+    def error(self, message, prog:str|None=None):
+        prog = prog or self.prog
+        self.exit(2, f"{prog}: error: {message} (see {prog} --help)\n")
+    def parse_known_args(self, args=None, namespace=None):
+        namespace, extra = super().parse_known_args(args, namespace)
+        if not hasattr(namespace, '_command'): namespace._command = self.prog  # the innermost subcommand parses first
+        return namespace, extra
+    def parse_args(self, args=None, namespace=None):
+        namespace, extra = self.parse_known_args(args, namespace)
+        if extra: self.error(f"unrecognized arguments: {' '.join(extra)}", prog=namespace._command)
+        return namespace
 
 # %% ../nbs/99_cli.ipynb #p_scrargx
 def _scrape_args(p:argparse.ArgumentParser) -> argparse.ArgumentParser:
@@ -403,6 +412,12 @@ def load_tensorflow_quietly():
             os.close(saved)
 
 # %% ../nbs/99_cli.ipynb #cfe80b79
+def _reader_gone() -> int:
+    "Stdout's reader has gone (`tagsim stats | head -3`): drop what is left to print, and exit 141 as a shell would."
+    try: os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # else Python's flush at exit fails too
+    except (OSError, ValueError): pass
+    return 141
+
 def main(argv:list|None=None) -> int:
     "Run the `tagsim` command line; returns the exit status."
     a = build_parser().parse_args(argv)
@@ -411,6 +426,7 @@ def main(argv:list|None=None) -> int:
         load_tensorflow_quietly()
     try:
         return a.func(a) or 0
+    except BrokenPipeError: return _reader_gone()
     except (*_input_errors(), sqlite3.DatabaseError, OSError) as e:
         print(f"tagsim: error: {_error_line(e, a)}", file=sys.stderr)
     except KeyboardInterrupt:

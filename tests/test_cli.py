@@ -1,5 +1,5 @@
 """The command line: help everywhere, the demo, stats, no TensorFlow for model-free commands."""
-import json, subprocess, sys
+import json, os, subprocess, sys
 from pathlib import Path
 import pytest
 from conftest import run_cli, fingerprint, run_at_once
@@ -20,6 +20,15 @@ def test_model_free_commands_do_not_import_tensorflow(pr0loader_db, work, cmd):
             "assert 'tensorflow' not in sys.modules and 'keras' not in sys.modules, 'tensorflow imported'; sys.exit(rc)")
     r = subprocess.run([sys.executable, '-c', code, *cmd, '--db', str(pr0loader_db)], capture_output=True, text=True)
     assert r.returncode == 0, r.stderr
+
+def test_output_to_a_reader_that_has_gone_stops_quietly(pr0loader_db, tmp_path):
+    "`tagsim stats | head -1`: the reader closes the pipe; tagsim exits 141 without an error line or a traceback."
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # the reader is gone before tagsim prints its first line
+    p = subprocess.run([sys.executable, '-m', 'tagsim.cli', 'stats', '--db', str(pr0loader_db), '--work-dir', str(tmp_path/'w')],
+                       stdout=write_end, stderr=subprocess.PIPE, text=True)
+    os.close(write_end)
+    assert p.returncode == 141 and 'error' not in p.stderr and 'Traceback' not in p.stderr, p.stderr
 
 def test_stats_on_demo(demo_db, tmp_path):
     before = fingerprint(demo_db)
