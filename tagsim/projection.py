@@ -10,11 +10,13 @@ import numpy as np
 from PIL import Image
 from .outputs import atomic_output
 from .normalize import normalize_tag
+from .search import VectorIndex, choose_backend
 from .candidates import reduced
 from .images import load_image, ImageError
 
 # %% auto #0
-__all__ = ['PLACEHOLDER_SIZE', 'projection_key', 'umap_projection', 'subsample_rows', 'item_groups', 'data_uri', 'thumbnail_uri']
+__all__ = ['PLACEHOLDER_SIZE', 'projection_key', 'neighbour_graph', 'umap_projection', 'subsample_rows', 'item_groups',
+           'data_uri', 'thumbnail_uri']
 
 # %% ../nbs/19_projection.ipynb #91a372ec
 def projection_key(vectors:np.ndarray, # the rows to project
@@ -25,14 +27,28 @@ def projection_key(vectors:np.ndarray, # the rows to project
     h.update(np.ascontiguousarray(vectors, np.float32).tobytes())
     return h.hexdigest()[:16]
 
+# %% ../nbs/19_projection.ipynb #f5204046
+def neighbour_graph(x:np.ndarray, # (n, d) rows
+                    k:int, # neighbours per row, the row itself included
+                    block:int=1024, # queries per batch
+                   ) -> tuple[np.ndarray, np.ndarray]:
+    "Each row's `k` nearest rows by cosine distance, nearest first: the `(indices, distances)` UMAP takes as `precomputed_knn`."
+    u = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    index = VectorIndex(u.shape[1], choose_backend(len(u), u.shape[1])[0], 'f32', unit_vectors=True)
+    index.add(np.arange(len(u)), u)
+    found, sims = zip(*(index.query(u[s:s + block], k) for s in range(0, len(u), block)))
+    return np.vstack(found), 1 - np.vstack(sims)
+
 # %% ../nbs/19_projection.ipynb #33734e39
 def _fit_umap(vectors:np.ndarray, n_neighbors:int, min_dist:float, seed:int) -> np.ndarray:
-    "UMAP with the cosine metric on the rows reduced by PCA to at most 50 dimensions."
+    "UMAP with the cosine metric on the rows reduced by PCA to at most 50 dimensions, from tagsim's neighbour search."
     import umap
     x = reduced(np.asarray(vectors, np.float32), dims=50, seed=seed)
-    model = umap.UMAP(n_neighbors=min(n_neighbors, len(x) - 1), min_dist=min_dist, metric='cosine', random_state=seed)
+    k = min(n_neighbors, len(x) - 1)
+    model = umap.UMAP(n_neighbors=k, min_dist=min_dist, metric='cosine', random_state=seed,
+                      precomputed_knn=(*neighbour_graph(x, k), None))
     with warnings.catch_warnings():
-        warnings.simplefilter('ignore')  # random_state forces one thread; umap warns about it
+        warnings.simplefilter('ignore')  # random_state forces one thread, and no pynndescent index: umap warns of both
         return model.fit_transform(x).astype(np.float32)
 
 # %% ../nbs/19_projection.ipynb #cccac59a

@@ -51,9 +51,10 @@ class VectorIndex:
                  backend:str='exact', # 'exact' or 'hnsw'
                  quantization:str='f16', # HNSW storage: 'f16', 'i8' or 'f32'
                  expansion_search:int=128, # HNSW search breadth: recall against speed
+                 unit_vectors:bool=False, # the vectors are L2-normalised: scores are cosines, kept within [-1, 1]
                 ):
         if backend not in ('exact', 'hnsw'): raise ValueError(f"backend must be 'exact' or 'hnsw', got {backend!r}")
-        self.dim, self.backend, self.quantization = dim, backend, quantization
+        self.dim, self.backend, self.quantization, self.unit_vectors = dim, backend, quantization, unit_vectors
         self.ids, self.vectors = np.zeros(0, np.int64), np.zeros((0, dim), np.float16)
         self.hnsw = None
         if backend == 'hnsw':
@@ -105,6 +106,7 @@ def _query(self:VectorIndex, vectors, k:int=10) -> tuple[np.ndarray, np.ndarray]
         m = self.hnsw.search(np.asarray(q, np.float32), n, threads=1 if len(q) == 1 else os.cpu_count())
         keys, dist = (m.keys, m.distances) if len(q) > 1 else (m.keys[None], m.distances[None])
         ids[:, :n], scores[:, :n] = keys, 1 - dist
+    if self.unit_vectors: np.clip(scores, -1, 1, out=scores)  # float16 rounding gives a vector's self-score 1.0005
     return ids, scores
 VectorIndex.query = _query
 
@@ -118,6 +120,13 @@ def _build_hnsw(e:Embeddings, quantization:str, block:int=100_000) -> VectorInde
     "A new HNSW index of the embeddings, added `block` rows at a time."
     index = VectorIndex(e.vectors.shape[1], 'hnsw', quantization)
     for s in range(0, len(e), block): index.add(e.ids[s:s + block], e.vectors[s:s + block])
+    return index
+
+def _new_hnsw(e:Embeddings, quantization:str) -> VectorIndex:
+    "A new HNSW index of the embeddings, saved with its key under `DIR/ann`."
+    index, folder = _build_hnsw(e, quantization), e.path/'ann'
+    with atomic_output(folder/'index.usearch') as tmp: index.hnsw.save(str(tmp))
+    write_json(folder/'index.json', _index_key(e, 'hnsw', quantization))
     return index
 
 def _saved_hnsw(folder:Path, e:Embeddings, key:dict, quantization:str) -> VectorIndex|None:
@@ -142,10 +151,8 @@ def open_vector_index(e:Embeddings, # loaded embeddings
     if backend == 'exact':
         index = VectorIndex(e.vectors.shape[1])
         index.ids, index.vectors = e.ids, e.vectors
-        return index
-    key, folder = _index_key(e, backend, quantization), e.path/'ann'
-    if (saved := _saved_hnsw(folder, e, key, quantization)) is not None: return saved
-    index = _build_hnsw(e, quantization)
-    with atomic_output(folder/'index.usearch') as tmp: index.hnsw.save(str(tmp))
-    write_json(folder/'index.json', key)
+    else:
+        index = _saved_hnsw(e.path/'ann', e, _index_key(e, backend, quantization), quantization)
+        if index is None: index = _new_hnsw(e, quantization)
+    index.unit_vectors = e.manifest['format']['normalized']
     return index

@@ -7,7 +7,7 @@ Slow cells run too: they compute the analysis on the demo scrape, which is built
 
 Without names it runs the analysis notebooks listed in ANALYSIS_NOTEBOOKS.
 """
-import argparse, os, subprocess, time
+import argparse, os, subprocess, sys, time
 from pathlib import Path
 from tagsim.outputs import atomic_output
 
@@ -40,4 +40,5 @@ if __name__ == '__main__':
         t = time.perf_counter()
         run(p, a.timeout)
         print(f"{p.name}: {time.perf_counter() - t:.0f} s", flush=True)
-    subprocess.run(['nbdev_clean'], cwd=ROOT, check=True)
+    beside = Path(sys.executable).parent/'nbdev_clean'  # the venv's, when it is not on PATH
+    subprocess.run([str(beside) if beside.exists() else 'nbdev_clean'], cwd=ROOT, check=True)
