@@ -15,7 +15,7 @@ from .torchweights import lite0_imagenet_file
 from .scrape import Scrape
 from .media import media_table, require_media_dir, media_file
 from .data import Examples, SkipLog, make_dataset
-from .parts import complete_parts, fill_parts, read_skipped, rows_to_fill
+from .parts import complete_parts, fill_parts, read_skipped, rows_to_fill, PartValues
 
 # %% auto #0
 __all__ = ['EMBEDDING_FILES', 'EmbeddingsError', 'parse_shard', 'unlabelled_examples', 'embeddable_items', 'Embedder',
@@ -75,6 +75,7 @@ class Embedder:
     image_size:int # input size
     resize_mode:str # 'pad' or 'crop'
     identity:dict # source, arch or run, layer, weights hash, image size
+    features:Path|None=None # a training feature cache of this very backbone (`tagsim.train.feature_cache_dir`), reused
 
 # %% ../nbs/15_embed.ipynb #55a6c159
 def file_sha256(path:str|Path) -> str:
@@ -97,14 +98,17 @@ def backbone_embedder(arch:str='efficientnet-lite0', # a registry name
                       weights='imagenet', # 'imagenet', None or a weights file
                       image_size:int|None=None, # input size; default the native size
                       resize_mode:str='pad', # 'pad' or 'crop'
+                      feature_root:str|Path|None=None, # training's feature caches (WORK/features): reuse this backbone's
                      ) -> Embedder:
     "A backbone's global-average-pooled features."
     from tagsim.models import get_backbone
-    from tagsim.train import pooled_backbone
+    from tagsim.train import pooled_backbone, feature_cache_dir
     size = image_size or get_backbone(arch).size
     identity = {'source': 'backbone', 'arch': arch, 'layer': 'pool', 'weights': _weights_hash(arch, weights),
                 'image_size': size}
-    return Embedder(pooled_backbone(arch, size, weights), size, resize_mode, identity)
+    pretrained = feature_root is not None and weights is not None  # an untrained backbone's weights live in its cache
+    features = feature_cache_dir(feature_root, arch, size, weights=weights, resize_mode=resize_mode) if pretrained else None
+    return Embedder(pooled_backbone(arch, size, weights), size, resize_mode, identity, features)
 
 # %% ../nbs/15_embed.ipynb #f0fb8492
 def run_embedder(run_dir:str|Path, # a run folder written by `train_run`
@@ -155,29 +159,41 @@ def _compiled(model):
     import tensorflow as tf
     return tf.function(lambda x: model(x, training=False), reduce_retracing=True)
 
+def _as_stored(v:np.ndarray, fmt:dict) -> np.ndarray:
+    "Backbone outputs as the embeddings keep them: float32, L2-normalised when the format says so."
+    v = np.asarray(v, np.float32)
+    return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12) if fmt['normalized'] else v
+
 def embed_part(examples:Examples, # the items to embed
                rows:np.ndarray, # rows of `examples` in this part
                embedder:Embedder, # the model
                infer, # its compiled forward pass
                fmt:dict, # `vector_format`
                batch_size:int, # images per forward pass
+               cached:PartValues|None=None, # training's features of this backbone: the items it holds are not re-read
               ) -> tuple[np.ndarray, np.ndarray, dict]:
     "Vectors and ids of one part's readable rows (in one preallocated buffer), and what could not be read."
     log = SkipLog()
-    dim = int(embedder.model.output_shape[-1])
-    buffer = np.empty((len(rows), dim), fmt['dtype'])
+    held, reused = cached.take(examples.item_id[rows]) if cached is not None else (np.zeros(len(rows), bool), None)
+    buffer = np.empty((len(rows), int(embedder.model.output_shape[-1])), fmt['dtype'])
     ids = np.empty(len(rows), np.int64)
-    n = 0
-    ds = make_dataset(examples, rows, image_size=embedder.image_size, batch_size=batch_size,
-                      resize_mode=embedder.resize_mode, with_ids=True, skip_log=log)
-    for images, batch_ids in ds:
-        v = infer(images).numpy().astype(np.float32)
-        if fmt['normalized']: v /= np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12)
+    n = int(held.sum())
+    if n: buffer[:n], ids[:n] = _as_stored(reused, fmt), examples.item_id[rows[held]]
+    if n == len(rows): return buffer, ids, {}
+    for images, batch_ids in make_dataset(examples, rows[~held], image_size=embedder.image_size, batch_size=batch_size,
+                                          resize_mode=embedder.resize_mode, with_ids=True, skip_log=log):
+        v = _as_stored(infer(images).numpy(), fmt)
         buffer[n:n + len(v)], ids[n:n + len(v)] = v, batch_ids.numpy()
         n += len(v)
     return buffer[:n], ids[:n], dict(log.items)
 
 # %% ../nbs/15_embed.ipynb #cfe1ef47
+def _reusable_features(embedder:Embedder, fmt:dict) -> PartValues|None:
+    "The embedder's training feature cache, when it exists, matches the model's width and the vectors are normalised."
+    if embedder.features is None or not fmt['normalized'] or not Path(embedder.features).is_dir(): return None
+    cached = PartValues(embedder.features, 'feat')
+    return cached if len(cached) and cached.dim == int(embedder.model.output_shape[-1]) else None
+
 def extract_parts(examples:Examples, # the items to embed (`embeddable_items`)
                   embedder:Embedder, # the model
                   parts:Path, # the parts folder (`claim_parts`)
@@ -189,12 +205,15 @@ def extract_parts(examples:Examples, # the items to embed (`embeddable_items`)
     "Embed the examples that no complete part or skip list holds yet; returns counts."
     files, done, skipped = read_parts(parts)
     todo = rows_to_fill(examples.item_id, done, skipped)
+    cached = _reusable_features(embedder, fmt)
     if len(todo):
         infer = _compiled(embedder.model)
-        embed = lambda rows: embed_part(examples, rows, embedder, infer=infer, fmt=fmt, batch_size=batch_size)
+        embed = lambda rows: embed_part(examples, rows, embedder, infer=infer, fmt=fmt, batch_size=batch_size,
+                                        cached=cached)
         fill_parts(parts, todo, embed, kind='vec', skipped=skipped, part_size=part_size, desc='embedding',
                    progress=progress)
-    return {'reused': int(len(examples) - len(todo)), 'embedded': int(len(todo))}
+    from_cache = int(np.isin(examples.item_id[todo], cached.ids).sum()) if cached is not None else 0
+    return {'reused': int(len(examples) - len(todo)), 'embedded': int(len(todo)), 'from_feature_cache': from_cache}
 
 # %% ../nbs/15_embed.ipynb #ee4057c0
 def ids_checksum(ids:np.ndarray) -> int:

@@ -35,13 +35,15 @@ def cmd_embed(a):
     if a.run: embedder = run_embedder(a.run)
     else:
         arch, weights = model_choice(a, settings)
-        embedder = backbone_embedder(arch, weights, a.image_size or settings.image_size)
+        embedder = backbone_embedder(arch, weights, a.image_size or settings.image_size,
+                                     feature_root=settings.work_dir/'features')
     print(device_line())
     m = embed_scrape(settings, embedder, a.out, shard=a.shard, normalize=not a.raw, batch_size=a.batch_size,
                      part_size=a.part_size, progress=not a.quiet, force=a.force)
     reasons = reason_counts(m['skipped'])
     show({'embeddings': str(Path(a.out).resolve()), 'items': m['count'], 'dimensions': m['dim'], 'shard': m['shard'],
-          'embedded now': m['run']['embedded'], 'reused': m['run']['reused'], 'left out': reasons or None})
+          'embedded now': m['run']['embedded'], 'of them from the training feature cache': m['run']['from_feature_cache'],
+          'reused': m['run']['reused'], 'left out': reasons or None})
 
 # %% ../nbs/98a_embedding_commands.ipynb #539c8895
 def cmd_embed_merge(a):

@@ -60,8 +60,9 @@ def job_embed(job:JobFolder, # the job folder
               opts, # `TrainOptions`: the backbone, its weights and size
               progress:bool=True, # show a progress bar
              ):
-    "Embed every image with the run's backbone into `job.embeddings` (resumable); returns the loaded embeddings."
-    embedder = backbone_embedder(opts.arch, opts.weights, opts.size, opts.resize_mode)
+    "Embed every image with the run's backbone into `job.embeddings` (resumable), reusing the features training cached."
+    embedder = backbone_embedder(opts.arch, opts.weights, opts.size, opts.resize_mode,
+                                 feature_root=settings.work_dir/'features')
     embed_scrape(settings, embedder, job.embeddings, progress=progress)
     return load_embeddings(job.embeddings)
 

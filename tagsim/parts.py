@@ -10,7 +10,7 @@ import numpy as np
 from .outputs import atomic_output, write_json
 
 # %% auto #0
-__all__ = ['save_part', 'complete_parts', 'read_skipped', 'rows_to_fill', 'fill_parts']
+__all__ = ['save_part', 'complete_parts', 'PartValues', 'read_skipped', 'rows_to_fill', 'fill_parts']
 
 # %% ../nbs/10c_parts.ipynb #pa7t0002
 def save_part(folder:Path, # the parts folder
@@ -35,6 +35,34 @@ def complete_parts(folder:Path, # the parts folder
     files = _part_files(folder)
     ids = [np.load(f, allow_pickle=False) for f in files]
     return files, (np.concatenate(ids) if ids else np.zeros(0, np.int64))
+
+# %% ../nbs/10c_parts.ipynb #167f6467
+class PartValues:
+    "The rows that a folder's complete parts hold, looked up by item id; memory-mapped, so a large folder costs no RAM."
+    def __init__(self, folder:Path, # the parts folder
+                 kind:str, # the rows' file tag (`save_part`)
+                ):
+        files, ids = complete_parts(folder)
+        self.parts = [np.load(str(f).replace('.ids.npy', f'.{kind}.npy'), mmap_mode='r', allow_pickle=False) for f in files]
+        self.starts = np.cumsum([0] + [len(p) for p in self.parts])  # part k holds positions starts[k]:starts[k+1]
+        self.order = np.argsort(ids, kind='stable')
+        self.ids = ids[self.order]
+        self.dim = self.parts[0].shape[1] if self.parts else 0
+
+    def __len__(self): return len(self.ids)
+
+# %% ../nbs/10c_parts.ipynb #83f3af49
+def _take(self:PartValues, item_ids) -> tuple[np.ndarray, np.ndarray]:
+    "Which of `item_ids` the parts hold (a mask), and those items' rows in the order asked, as stored."
+    item_ids = np.asarray(item_ids, np.int64)
+    at = np.clip(np.searchsorted(self.ids, item_ids), 0, max(len(self.ids) - 1, 0))
+    held = (self.ids[at] == item_ids) if len(self.ids) else np.zeros(len(item_ids), bool)
+    where = self.order[at[held]]  # positions in part order
+    part = np.searchsorted(self.starts, where, side='right') - 1
+    out = np.empty((len(where), self.dim), self.parts[0].dtype if self.parts else np.float32)
+    for k in np.unique(part): out[part == k] = self.parts[k][where[part == k] - self.starts[k]]
+    return held, out
+PartValues.take = _take
 
 # %% ../nbs/10c_parts.ipynb #p_rdskipx
 def read_skipped(folder:Path, # the parts folder

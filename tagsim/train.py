@@ -11,7 +11,7 @@ import tensorflow as tf
 import keras
 from keras import layers
 from .data import Examples, make_dataset, SkipLog
-from .parts import complete_parts, fill_parts, read_skipped, rows_to_fill
+from .parts import complete_parts, fill_parts, read_skipped, rows_to_fill, PartValues
 from .tagger import build_tagger
 from .models import get_backbone
 from .hardware import get_strategy
@@ -80,13 +80,8 @@ def _read_cached(cache:Path, # the feature cache folder
                  examples:Examples, # the items asked for
                 ) -> tuple[np.ndarray, np.ndarray]:
     "Features of the examples the cache holds, in example order, and their rows."
-    parts, ids = complete_parts(cache)
-    feats = [np.load(str(p).replace('.ids.npy', '.feat.npy'), mmap_mode='r', allow_pickle=False) for p in parts]
-    feats = np.concatenate(feats) if feats else np.zeros((0, 0), np.float16)
-    pos = {int(i): k for k, i in enumerate(ids.tolist())}
-    rows = np.array([r for r, i in enumerate(examples.item_id.tolist()) if int(i) in pos], dtype=np.int64)
-    out = feats[[pos[int(examples.item_id[r])] for r in rows]] if len(rows) else feats[:0]
-    return np.asarray(out, dtype=np.float16), rows
+    held, feats = PartValues(cache, 'feat').take(examples.item_id)
+    return np.asarray(feats, dtype=np.float16), np.flatnonzero(held).astype(np.int64)
 
 def cache_features(examples:Examples, # the items to featurise
                    arch:str, image_size:int, # backbone and input size

@@ -74,6 +74,21 @@ def test_growth_embeds_only_new_items(scrape, tmp_path):
     r = run_cli('embed', '--db', grown, '--media-dir', d/'media', '--work-dir', tmp_path/'w', '--out', tmp_path/'e', *EMBED)
     assert 'embedded now: 2' in r.stdout and load(tmp_path/'e')[2]['count'] == 122
 
+def test_embedding_after_training_reuses_its_feature_cache(scrape, tmp_path):
+    """`tagsim train` caches the backbone's features; `tagsim embed` with the same backbone and work folder takes them
+    instead of reading those images again, and its vectors equal a plain embedding's within float16 rounding."""
+    d, db = scrape
+    run_cli('train', '--db', db, '--work-dir', tmp_path/'w', '--arch', 'efficientnet-lite0', '--image-size', '64', '--epochs', '1',
+            '--no-baseline', '--repost-distance', '-1', '--out', tmp_path/'run', env={'TAGSIM_MIN_TAG_OCCURRENCES': '3'})
+    cached = sum(len(np.load(f)) for f in (tmp_path/'w/features').glob('*/part-*.ids.npy'))
+    r = run_cli('embed', '--db', db, '--work-dir', tmp_path/'w', '--out', tmp_path/'e', *EMBED)
+    assert cached > 0 and f'of them from the training feature cache: {cached}' in r.stdout, (cached, r.stdout)
+    v, ids, m = load(tmp_path/'e'); v_all, ids_all, m_all = load(d/'all')
+    assert np.array_equal(ids, ids_all) and m['model'] == m_all['model']
+    assert np.abs(v.astype(np.float32) - v_all.astype(np.float32)).max() < 2e-3
+    plain = run_cli('embed', '--db', db, '--work-dir', tmp_path/'w2', '--out', tmp_path/'e2', *EMBED)
+    assert 'of them from the training feature cache: 0' in plain.stdout
+
 def test_bad_inputs_are_one_line(scrape, tmp_path):
     d, db = scrape
     bad = tmp_path/'bad'; shutil.copytree(d/'all', bad)
