@@ -98,7 +98,7 @@ def backbone_embedder(arch:str='efficientnet-lite0', # a registry name
                       weights='imagenet', # 'imagenet', None or a weights file
                       image_size:int|None=None, # input size; default the native size
                       resize_mode:str='pad', # 'pad' or 'crop'
-                      feature_root:str|Path|None=None, # training's feature caches (WORK/features): reuse this backbone's
+                      feature_root:str|Path|None=None, # training's feature caches (WORK/features): reuse this one's
                      ) -> Embedder:
     "A backbone's global-average-pooled features."
     from tagsim.models import get_backbone
@@ -107,7 +107,8 @@ def backbone_embedder(arch:str='efficientnet-lite0', # a registry name
     identity = {'source': 'backbone', 'arch': arch, 'layer': 'pool', 'weights': _weights_hash(arch, weights),
                 'image_size': size}
     pretrained = feature_root is not None and weights is not None  # an untrained backbone's weights live in its cache
-    features = feature_cache_dir(feature_root, arch, size, weights=weights, resize_mode=resize_mode) if pretrained else None
+    features = (feature_cache_dir(feature_root, arch, size, weights=weights, resize_mode=resize_mode)
+                if pretrained else None)
     return Embedder(pooled_backbone(arch, size, weights), size, resize_mode, identity, features)
 
 # %% ../nbs/15_embed.ipynb #f0fb8492

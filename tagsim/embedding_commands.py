@@ -42,7 +42,8 @@ def cmd_embed(a):
                      part_size=a.part_size, progress=not a.quiet, force=a.force)
     reasons = reason_counts(m['skipped'])
     show({'embeddings': str(Path(a.out).resolve()), 'items': m['count'], 'dimensions': m['dim'], 'shard': m['shard'],
-          'embedded now': m['run']['embedded'], 'of them from the training feature cache': m['run']['from_feature_cache'],
+          'embedded now': m['run']['embedded'],
+          'of them from the training feature cache': m['run']['from_feature_cache'],
           'reused': m['run']['reused'], 'left out': reasons or None})
 
 # %% ../nbs/98a_embedding_commands.ipynb #539c8895

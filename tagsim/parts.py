@@ -43,7 +43,8 @@ class PartValues:
                  kind:str, # the rows' file tag (`save_part`)
                 ):
         files, ids = complete_parts(folder)
-        self.parts = [np.load(str(f).replace('.ids.npy', f'.{kind}.npy'), mmap_mode='r', allow_pickle=False) for f in files]
+        self.parts = [np.load(str(f).replace('.ids.npy', f'.{kind}.npy'), mmap_mode='r', allow_pickle=False)
+                      for f in files]
         self.starts = np.cumsum([0] + [len(p) for p in self.parts])  # part k holds positions starts[k]:starts[k+1]
         self.order = np.argsort(ids, kind='stable')
         self.ids = ids[self.order]

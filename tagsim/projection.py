@@ -32,7 +32,7 @@ def neighbour_graph(x:np.ndarray, # (n, d) rows
                     k:int, # neighbours per row, the row itself included
                     block:int=1024, # queries per batch
                    ) -> tuple[np.ndarray, np.ndarray]:
-    "Each row's `k` nearest rows by cosine distance, nearest first: the `(indices, distances)` UMAP takes as `precomputed_knn`."
+    "Each row's `k` nearest rows by cosine distance, nearest first: `(indices, distances)` for UMAP's `precomputed_knn`."
     u = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
     index = VectorIndex(u.shape[1], choose_backend(len(u), u.shape[1])[0], 'f32', unit_vectors=True)
     index.add(np.arange(len(u)), u)
