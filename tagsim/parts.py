@@ -38,7 +38,7 @@ def complete_parts(folder:Path, # the parts folder
 
 # %% ../nbs/10c_parts.ipynb #167f6467
 class PartValues:
-    "The rows that a folder's complete parts hold, looked up by item id; memory-mapped, so a large folder costs no RAM."
+    "The rows that a folder's complete parts hold, looked up by item id; memory-mapped: only the ids are kept in RAM."
     def __init__(self, folder:Path, # the parts folder
                  kind:str, # the rows' file tag (`save_part`)
                 ):
