@@ -206,15 +206,16 @@ def extract_parts(examples:Examples, # the items to embed (`embeddable_items`)
     "Embed the examples that no complete part or skip list holds yet; returns counts."
     files, done, skipped = read_parts(parts)
     todo = rows_to_fill(examples.item_id, done, skipped)
-    cached = _reusable_features(embedder, fmt)
-    if len(todo):
-        infer = _compiled(embedder.model)
-        embed = lambda rows: embed_part(examples, rows, embedder, infer=infer, fmt=fmt, batch_size=batch_size,
-                                        cached=cached)
-        fill_parts(parts, todo, embed, kind='vec', skipped=skipped, part_size=part_size, desc='embedding',
-                   progress=progress)
-    from_cache = int(np.isin(examples.item_id[todo], cached.ids).sum()) if cached is not None else 0
-    return {'reused': int(len(examples) - len(todo)), 'embedded': int(len(todo)), 'from_feature_cache': from_cache}
+    counts = {'reused': int(len(examples) - len(todo)), 'embedded': int(len(todo)), 'from_feature_cache': 0}
+    if not len(todo): return counts
+    cached = _reusable_features(embedder, fmt)  # read only when there is something to embed
+    infer = _compiled(embedder.model)
+    embed = lambda rows: embed_part(examples, rows, embedder, infer=infer, fmt=fmt, batch_size=batch_size,
+                                    cached=cached)
+    fill_parts(parts, todo, embed, kind='vec', skipped=skipped, part_size=part_size, desc='embedding',
+               progress=progress)
+    if cached is not None: counts['from_feature_cache'] = int(np.isin(examples.item_id[todo], cached.ids).sum())
+    return counts
 
 # %% ../nbs/15_embed.ipynb #ee4057c0
 def ids_checksum(ids:np.ndarray) -> int:
