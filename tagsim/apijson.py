@@ -53,7 +53,8 @@ def _page_items(path:Path, # the file, for error messages
     return items
 
 # %% ../nbs/03_apijson.ipynb #s244d0ddd8c
-def read_api_json(paths) -> tuple[dict, dict]:
+def read_api_json(paths, # saved API responses (JSON files)
+                 ) -> tuple[dict, dict]:
     "Items (by id) from `items/get` pages and tags (by item id) from `items/info` files."
     items, tags = {}, {}
     for p in map(Path, paths):

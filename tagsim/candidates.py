@@ -41,7 +41,9 @@ def chunked_search(vectors:np.ndarray, # (n, d) normalised rows
     return np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
 
 # %% ../nbs/18a_candidates.ipynb #c25e8343
-def nearest_rows(vectors:np.ndarray, k:int=10) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+def nearest_rows(vectors:np.ndarray, # (n, d) normalised rows, NaN where missing
+                 k:int=10, # neighbours per row, the row itself not counted
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """The finite rows, and for each its k+1 nearest finite rows (itself first) and their inner products; one search
     serves pairs and hubness."""
     ok = np.flatnonzero(np.isfinite(vectors).all(1))
@@ -50,7 +52,8 @@ def nearest_rows(vectors:np.ndarray, k:int=10) -> tuple[np.ndarray, np.ndarray, 
     return ok, ok[rows], sims
 
 # %% ../nbs/18a_candidates.ipynb #015c4bbd
-def neighbour_pairs(found:tuple) -> set:
+def neighbour_pairs(found:tuple, # `nearest_rows` of some vectors
+                   ) -> set:
     "Pairs (i < j) of each row and its nearest rows, from `nearest_rows`."
     ok, rows, _ = found
     return {(min(i, j), max(i, j)) for i, r in zip(ok, rows) for j in r if i != j}

@@ -64,7 +64,8 @@ def _is_whole(v) -> bool:
     return type(v) is int or (type(v) is float and v.is_integer())
 
 # %% ../nbs/01a_chunks.ipynb #2591a34d
-def as_item_ids(values) -> np.ndarray:
+def as_item_ids(values, # ids as read from a scrape
+               ) -> np.ndarray:
     "Item ids as int64; a `ScrapeError` names the first id that is not a whole number of at most 64 bits."
     if isinstance(values, np.ndarray) and values.dtype.kind in 'iu': return values.astype(np.int64, copy=False)
     bad = next((v for v in values if not _is_whole(v)), None)
@@ -101,7 +102,8 @@ def _loads(raw):
         raise
 
 # %% ../nbs/01a_chunks.ipynb #sc000020
-def int_or_zero(v):
+def int_or_zero(v, # a column value as read
+               ):
     "An int64 value, or 0 for what is missing, not a number, infinite or out of int64's range."
     try: x = int(v) if v is not None else 0
     except (TypeError, ValueError, OverflowError): return 0
@@ -119,7 +121,8 @@ def _tag_entries(raw) -> tuple[list, list, str|None]:
         return [x['tag'] for x in good], [x.get('confidence') for x in good], 'bad_tag_entries'
 
 # %% ../nbs/01a_chunks.ipynb #sc000024
-def parse_pr0loader_rows(rows) -> TagChunk:
+def parse_pr0loader_rows(rows, # `(id, flags, created, tags_data)` tuples
+                        ) -> TagChunk:
     "A `TagChunk` from `(id, flags, created, tags_data)` rows of a pr0loader scrape."
     ids, flags, created, n_tags, tags, confs, skipped = [], [], [], [], [], [], {}
     for iid, fl, cr, raw in rows:

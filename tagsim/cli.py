@@ -53,7 +53,8 @@ def _error_line(error:Exception, a) -> str:
 MODEL_COMMANDS = ('train', 'evaluate', 'predict', 'embed', 'umap', 'demo', 'run')  # always TensorFlow (umap: the projector)
 
 # %% ../nbs/99_cli.ipynb #d9e75106
-def uses_tensorflow(a:argparse.Namespace) -> bool:
+def uses_tensorflow(a:argparse.Namespace, # the parsed command line
+                   ) -> bool:
     """Whether a parsed command will load TensorFlow: the model commands (`demo build` aside), and the embedding
     queries only to embed an `--image` or to load a `--run`."""
     if a.command in MODEL_COMMANDS: return getattr(a, 'demo_command', 'run') == 'run'
@@ -87,7 +88,8 @@ def _reader_gone() -> int:
     except (OSError, ValueError): pass
     return 141
 
-def main(argv:list|None=None) -> int:
+def main(argv:list|None=None, # the arguments; None: `sys.argv[1:]`
+        ) -> int:
     "Run the `tagsim` command line; returns the exit status."
     a = build_parser().parse_args(argv)
     warnings.showwarning = _show_warning

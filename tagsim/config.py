@@ -108,7 +108,9 @@ ENV_PREFIX = 'TAGSIM_'
 FIELD_NAMES = tuple(f.name for f in fields(Settings))
 
 # %% ../nbs/00_config.ipynb #f42d1e45
-def find_config_file(config_file=None, env:dict|None=None) -> Path|None:
+def find_config_file(config_file=None, # a file named on the command line, or None
+                     env:dict|None=None, # the environment; None: `os.environ`
+                    ) -> Path|None:
     "The config file to read, or None; an explicitly named file must exist."
     explicit = config_file or (os.environ if env is None else env).get(ENV_PREFIX+'CONFIG')
     if explicit:
@@ -120,7 +122,8 @@ def find_config_file(config_file=None, env:dict|None=None) -> Path|None:
     return None
 
 # %% ../nbs/00_config.ipynb #a7181ed2
-def read_config_file(path:Path) -> dict:
+def read_config_file(path:Path, # a TOML file
+                    ) -> dict:
     "Settings from a TOML file (top level or a `[tagsim]` table); unknown keys are errors."
     try: data = tomllib.loads(Path(path).read_text(encoding='utf-8'))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:

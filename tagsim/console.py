@@ -68,7 +68,8 @@ def show(obj:dict, # what to print
         else: print(f"{indent}{key}: {_shown(value)}")
 
 # %% ../nbs/96_console.ipynb #87a3ff17
-def settings_from_args(a:argparse.Namespace) -> Settings:
+def settings_from_args(a:argparse.Namespace, # the parsed command line
+                      ) -> Settings:
     "Settings with the command line's overrides applied."
     return load_settings(getattr(a, 'config', None), db_path=getattr(a, 'db', None),
                          media_dir=getattr(a, 'media_dir', None), work_dir=getattr(a, 'work_dir', None))

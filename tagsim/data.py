@@ -43,13 +43,17 @@ class Examples:
     left_out:dict = field(default_factory=dict) # item id -> reason (see `LEFT_OUT_REASONS`), for the items left out
 
     def __len__(self): return len(self.item_id)
-    def labels(self, rows=None) -> np.ndarray:
+    def labels(self,
+               rows=None, # row numbers; None: every row
+              ) -> np.ndarray:
         "Dense multi-hot float32 labels for `rows` (default all)."
         rows = np.arange(len(self)) if rows is None else np.asarray(rows)
         y = np.zeros((len(rows), self.n_tags), np.float32)
         for k, r in enumerate(rows): y[k, self.indices[self.indptr[r]:self.indptr[r + 1]]] = 1
         return y
-    def subset(self, rows) -> 'Examples':
+    def subset(self,
+               rows, # row numbers to keep
+              ) -> 'Examples':
         "The examples at `rows`, as a new table."
         rows = np.asarray(rows, dtype=np.int64)
         indptr, indices = take_csr_rows(self.indptr, self.indices, rows)
@@ -154,7 +158,10 @@ def split_items(item_id, # item ids
 class SkipLog:
     "Thread-safe record of the items a pipeline skipped, with reasons."
     def __init__(self): self.items, self._lock = {}, threading.Lock()
-    def add(self, item_id:int, reason:str):
+    def add(self,
+            item_id:int, # the skipped item
+            reason:str, # why, one of `LEFT_OUT_REASONS`
+           ):
         with self._lock: self.items[int(item_id)] = reason
     def counts(self) -> dict:
         "Number of skipped items per reason."

@@ -28,7 +28,8 @@ def mdi_tarball() -> Path:
     return Path(str(importlib.resources.files('tagsim')))/'assets'/f'mdi-svg-{MDI_VERSION}.tgz'
 
 # %% ../nbs/05_demo.ipynb #6aa8e1e7
-def load_mdi_meta(tarball:str|Path|None=None) -> list:
+def load_mdi_meta(tarball:str|Path|None=None, # the MDI package; None: the one installed with tagsim
+                 ) -> list:
     "The icons' metadata from the tarball, deprecated ones removed, sorted by name."
     with tarfile.open(tarball or mdi_tarball()) as tf: meta = json.load(tf.extractfile('package/meta.json'))
     return sorted((m for m in meta if not m.get('deprecated')), key=lambda m: m['name'])
@@ -56,7 +57,8 @@ def _flags(name:str) -> int:
     return 1 if u < 0.85 else 2 if u < 0.95 else 4 if u < 0.98 else 16
 
 # %% ../nbs/05_demo.ipynb #7497dd30
-def demo_post(m:dict) -> dict:
+def demo_post(m:dict, # one icon's metadata
+             ) -> dict:
     "The post (pr0loader columns) for one icon's metadata; `image` and `created` are filled in by `build_demo`."
     names = [m['name']] + list(m.get('aliases') or [])
     chosen = names[zlib.crc32(m['name'].encode()) % len(names)]
@@ -75,7 +77,8 @@ def demo_post(m:dict) -> dict:
                 user_name=f"uploader{zlib.crc32(chosen.encode()) % 97}", mark=0, gift=0, chosen=chosen, tags_data=entries)
 
 # %% ../nbs/05_demo.ipynb #cdeb1da6
-def alias_token_pairs(meta:list) -> list:
+def alias_token_pairs(meta:list, # the icons' metadata
+                     ) -> list:
     "Token pairs that name the same thing: from a name and an alias of equal length differing in one token."
     pairs = {}
     for m in meta:
@@ -89,7 +92,9 @@ def alias_token_pairs(meta:list) -> list:
     return [{'a': a, 'b': b, 'icons': icons} for (a, b), icons in sorted(pairs.items())]
 
 # %% ../nbs/05_demo.ipynb #2ef8c661
-def render_icon(svg:str, size:int=128) -> 'PIL.Image.Image':
+def render_icon(svg:str, # the icon as SVG text
+                size:int=128, # width and height in pixels
+               ) -> 'PIL.Image.Image':
     "Render an SVG to an RGB image of `size`×`size` on white."
     import resvg_py
     from PIL import Image

@@ -78,7 +78,8 @@ class Embedder:
     features:Path|None=None # a training feature cache of this very backbone (`tagsim.train.feature_cache_dir`), reused
 
 # %% ../nbs/15_embed.ipynb #55a6c159
-def file_sha256(path:str|Path) -> str:
+def file_sha256(path:str|Path, # the file to hash
+               ) -> str:
     "SHA-256 of a file, read in 1 MiB blocks."
     h = hashlib.sha256()
     with open(path, 'rb') as f:
@@ -150,7 +151,8 @@ def claim_parts(out_dir:Path, # the embeddings folder
     return parts
 
 # %% ../nbs/15_embed.ipynb #e1260b82
-def read_parts(parts:Path) -> tuple[list, np.ndarray, dict]:
+def read_parts(parts:Path, # a parts folder
+              ) -> tuple[list, np.ndarray, dict]:
     "Complete parts (their id files), all ids they hold, and the skip list (id -> reason)."
     files, ids = complete_parts(parts)
     return files, ids, read_skipped(parts)
@@ -218,7 +220,8 @@ def extract_parts(examples:Examples, # the items to embed (`embeddable_items`)
     return counts
 
 # %% ../nbs/15_embed.ipynb #ee4057c0
-def ids_checksum(ids:np.ndarray) -> int:
+def ids_checksum(ids:np.ndarray, # item ids
+                ) -> int:
     "CRC32 of the ids as little-endian int64: ties `image_ids.npy` to its manifest."
     return zlib.crc32(np.ascontiguousarray(ids, '<i8').tobytes())
 

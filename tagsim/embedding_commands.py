@@ -26,7 +26,8 @@ def _run_settings(a) -> Settings:
     return settings
 
 # %% ../nbs/98a_embedding_commands.ipynb #4b4597ab
-def cmd_embed(a):
+def cmd_embed(a, # the parsed command line
+             ):
     "Embed every image of the scrape into an embeddings folder."
     from tagsim.embed import embed_scrape, backbone_embedder, run_embedder
     from tagsim.media import reason_counts
@@ -47,7 +48,8 @@ def cmd_embed(a):
           'reused': m['run']['reused'], 'left out': reasons or None})
 
 # %% ../nbs/98a_embedding_commands.ipynb #539c8895
-def cmd_embed_merge(a):
+def cmd_embed_merge(a, # the parsed command line
+                   ):
     "Join shard folders into one."
     from tagsim.embeddings import merge_embeddings
     m = merge_embeddings(a.dirs, a.out)
@@ -74,7 +76,8 @@ def _query_vector(a, e, view):
     return load_plain_npy(Path(a.vector))
 
 # %% ../nbs/98a_embedding_commands.ipynb #1f1bf89c
-def cmd_similar(a):
+def cmd_similar(a, # the parsed command line
+               ):
     "The items most similar to an item, an image, a tag or a vector."
     from tagsim.queries import similar
     e, index, view = _search(a)
@@ -86,7 +89,8 @@ def cmd_similar(a):
         print(f"{r['id']:>10} {r['score']:.4f}  {screen_text(r['path'], 60):<60} {screen_text(' '.join(r['tags']), 80)}")
 
 # %% ../nbs/98a_embedding_commands.ipynb #2667b212
-def cmd_duplicates(a):
+def cmd_duplicates(a, # the parsed command line
+                  ):
     "Near-duplicate pairs as CSV."
     from tagsim.outputs import write_csv
     from tagsim.neighbours import near_duplicates, dhash_agreement
@@ -99,7 +103,8 @@ def cmd_duplicates(a):
           'against the dHash repost groups of the split': dhash_agreement(e, view, pairs, cache), 'written to': str(a.out)})
 
 # %% ../nbs/98a_embedding_commands.ipynb #d47d4d48
-def cmd_outliers(a):
+def cmd_outliers(a, # the parsed command line
+                ):
     "Items ranked by how unusual they are, as CSV."
     from tagsim.outputs import write_csv
     from tagsim.neighbours import outliers
@@ -135,7 +140,8 @@ def _tag_scores(a, e, index, view) -> tuple:
     return have, blend(knn, tagger, alpha), {'knn_score': knn, 'tagger_score': tagger}, names, table
 
 # %% ../nbs/98a_embedding_commands.ipynb #f19127be
-def cmd_suggest(a):
+def cmd_suggest(a, # the parsed command line
+               ):
     "Missing-tag suggestions as CSV; with --run, blended with the tagger, and the recovery table measured on its split."
     from tagsim.outputs import write_csv
     from tagsim.quality import suggestions
@@ -150,7 +156,8 @@ def cmd_suggest(a):
         for r in recovery.itertuples(): print(f"  {r.source}: {r.macro_mAP:.4f}")
 
 # %% ../nbs/98a_embedding_commands.ipynb #ccf85e0b
-def cmd_mislabelled(a):
+def cmd_mislabelled(a, # the parsed command line
+                   ):
     "Tag assignments that the neighbours (and the tagger) doubt, as CSV."
     from tagsim.outputs import write_csv
     from tagsim.quality import mislabelled
@@ -211,7 +218,8 @@ def _write_groups(a, # the parsed arguments
         with atomic_output(a.requests_out) as tmp: tmp.write_text(request_lines(groups), encoding='utf-8')
 
 # %% ../nbs/98a_embedding_commands.ipynb #dad6c08e
-def cmd_variants(a):
+def cmd_variants(a, # the parsed command line
+                ):
     "Rank candidate variant pairs, write them with their evidence, propose alias groups, and optionally evaluate."
     from tagsim.variants import write_pairs
     from tagsim.variant_evaluation import variant_evaluation
@@ -237,7 +245,8 @@ def _map_sources(a):
     return e, ScrapeView(e, settings_from_args(a).work_dir)
 
 # %% ../nbs/98a_embedding_commands.ipynb #a1f0c003
-def cmd_umap(a):
+def cmd_umap(a, # the parsed command line
+            ):
     "UMAP maps of the items and the tags (PNG and HTML), and the TensorBoard projector export."
     from tagsim.variants import discover_variants, variant_groups
     from tagsim.viz import write_maps

@@ -23,7 +23,9 @@ class Embeddings:
     ids:np.ndarray # (n,) item ids, ascending
     manifest:dict
     def __len__(self): return len(self.ids)
-    def rows_of(self, item_ids) -> np.ndarray:
+    def rows_of(self,
+                item_ids, # item ids to look up
+               ) -> np.ndarray:
         "Row numbers of item ids (-1 where absent)."
         pos = np.searchsorted(self.ids, item_ids)
         pos = np.clip(pos, 0, max(len(self.ids) - 1, 0))

@@ -21,7 +21,8 @@ META_TAG = re.compile(rf'^[\W_]*{_FLAG_WORD}(?:[\W_]+{_FLAG_WORD})*[\W_]*$')
 DEFAULT_BLOCKLIST = ('sfw', 'nsfw', 'nsfl', 'nsfp', 'pol')
 
 # %% ../nbs/07_flags.ipynb #70177de3
-def flag_mask(flags) -> int|None:
+def flag_mask(flags, # flag names or numbers, one or a list; None: all items
+             ) -> int|None:
     "A bit mask from flag names or numbers (`['sfw', 'nsfw']`, `3`); None means all items."
     if flags is None: return None
     if isinstance(flags, (int, np.integer)): return int(flags)
@@ -33,7 +34,9 @@ def flag_mask(flags) -> int|None:
     return mask
 
 # %% ../nbs/07_flags.ipynb #b0c047bc
-def items_with_flags(index, mask:int|None) -> np.ndarray:
+def items_with_flags(index, # a `TagIndex`
+                     mask:int|None, # a `flag_mask`; None: every item
+                    ) -> np.ndarray:
     "Boolean per item: its flags share a bit with `mask` (all True when `mask` is None)."
     return np.ones(index.n_items, bool) if mask is None else (index.flags.astype(np.int64) & mask) != 0
 

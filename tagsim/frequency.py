@@ -131,7 +131,8 @@ def threshold_reduction(index, # a `TagIndex`
             'reduction': before / after if after else float('inf'), 'assignment_share_kept': float(cov.assignment_share.iloc[1])}
 
 # %% ../nbs/08_frequency.ipynb #12aeff2e
-def flag_counts(index) -> pd.Series:
+def flag_counts(index, # a `TagIndex`
+               ) -> pd.Series:
     "Items per content flag (bits may combine; 0 = unknown)."
     names = {v: k for k, v in FLAGS.items()}
     vc = pd.Series(index.flags).value_counts().sort_index()

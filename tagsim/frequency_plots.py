@@ -14,7 +14,9 @@ from .frequency import DEFAULT_THRESHOLDS, coverage_curve, fit_power_law, flag_c
 __all__ = ['plot_rank_frequency', 'plot_ccdf', 'plot_coverage', 'plot_confidence', 'plot_flags', 'save_plots']
 
 # %% ../nbs/08a_frequency_plots.ipynb #e0377300
-def plot_rank_frequency(counts, ax=None):
+def plot_rank_frequency(counts, # items per tag
+                        ax=None, # axes to draw on; None: a new figure
+                       ):
     "Tag frequency against rank on log-log axes."
     import matplotlib.pyplot as plt
     ax = ax or plt.subplots(figsize=(5, 3.5))[1]
@@ -46,7 +48,9 @@ def plot_ccdf(counts, # items per tag
     return ax
 
 # %% ../nbs/08a_frequency_plots.ipynb #312dba82
-def plot_coverage(cov:pd.DataFrame, ax=None):
+def plot_coverage(cov:pd.DataFrame, # `coverage_curve`
+                  ax=None, # axes to draw on; None: a new figure
+                 ):
     "Vocabulary size and coverage shares against the minimum-occurrence threshold."
     import matplotlib.pyplot as plt
     ax = ax or plt.subplots(figsize=(5, 3.5))[1]
@@ -75,7 +79,9 @@ def plot_confidence(index, # a `TagIndex` (its `confidence` array)
     return ax
 
 # %% ../nbs/08a_frequency_plots.ipynb #90f49d40
-def plot_flags(index, ax=None):
+def plot_flags(index, # a `TagIndex`
+               ax=None, # axes to draw on; None: a new figure
+              ):
     "Items by content flag."
     import matplotlib.pyplot as plt
     ax = ax or plt.subplots(figsize=(5, 3.5))[1]

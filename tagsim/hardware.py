@@ -27,7 +27,8 @@ def describe_hardware() -> dict:
             'keras': keras.__version__, 'precision_policy': keras.mixed_precision.global_policy().name}
 
 # %% ../nbs/11b_hardware.ipynb #67dcd660
-def setup_precision(policy:str='auto') -> str:
+def setup_precision(policy:str='auto', # 'auto', or a Keras policy name such as 'float32'
+                   ) -> str:
     "Set Keras's global precision policy: 'auto' (mixed_float16 on GPUs, else float32) or a policy name."
     if policy == 'auto': policy = 'mixed_float16' if tf.config.list_physical_devices('GPU') else 'float32'
     keras.mixed_precision.set_global_policy(policy)

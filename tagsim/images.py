@@ -21,7 +21,10 @@ DEFAULT_MAX_PIXELS = 40_000_000  # about 6300 x 6300
 # %% ../nbs/09_images.ipynb #201bc27e
 class ImageError(ValueError):
     "An image that cannot be used; `reason` is a short category (a key of `LEFT_OUT_REASONS`), `detail` the specifics."
-    def __init__(self, reason:str, detail:str=''):
+    def __init__(self,
+                 reason:str, # one of `LEFT_OUT_REASONS`
+                 detail:str='', # what the decoder said, if it adds to the reason
+                ):
         super().__init__(f"{reason}: {detail}" if detail else reason)
         self.reason, self.detail = reason, detail
 
@@ -70,7 +73,9 @@ def _on_white(im:Image.Image) -> Image.Image:
     return im.convert('RGB')
 
 # %% ../nbs/09_images.ipynb #5810fa4a
-def open_image(path:str|Path, max_pixels:int=DEFAULT_MAX_PIXELS) -> Image.Image:
+def open_image(path:str|Path, # an image file
+               max_pixels:int=DEFAULT_MAX_PIXELS, # larger images are refused as decompression bombs
+              ) -> Image.Image:
     "Open and fully decode an image file as RGB, or raise `ImageError`."
     path = Path(path)
     if classify_media(path.name) == 'video': raise ImageError('video', path.name)
@@ -89,7 +94,8 @@ def load_image(path:str|Path, # an image file
     return np.asarray(fit_image(open_image(path, max_pixels), size, resize_mode), dtype=np.uint8)
 
 # %% ../nbs/09_images.ipynb #54c5abfe
-def dhash(im:Image.Image|np.ndarray) -> int:
+def dhash(im:Image.Image|np.ndarray, # an image, or its pixels
+         ) -> int:
     "64-bit difference hash of an image."
     if isinstance(im, np.ndarray): im = Image.fromarray(im)
     g = np.asarray(im.convert('L').resize((9, 8), Image.BILINEAR), dtype=np.int16)
@@ -97,7 +103,9 @@ def dhash(im:Image.Image|np.ndarray) -> int:
     return int(np.packbits(bits).view('>u8')[0])
 
 # %% ../nbs/09_images.ipynb #e6338c97
-def hamming(a:int, b:int) -> int:
+def hamming(a:int, # a 64-bit hash
+            b:int, # another
+           ) -> int:
     "Number of differing bits."
     return (int(a) ^ int(b)).bit_count()
 

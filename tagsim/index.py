@@ -27,7 +27,9 @@ ARRAYS_ITEM = ('item_id', 'flags', 'created')
 ARRAYS_ROW = ('row_item', 'row_tag', 'confidence')
 
 # %% ../nbs/04_index.ipynb #ed86b766
-def index_dir_for(work_dir:str|Path, scrape_path:str|Path) -> Path:
+def index_dir_for(work_dir:str|Path, # where tagsim writes
+                  scrape_path:str|Path, # the scrape
+                 ) -> Path:
     "The index folder for a scrape under `work_dir`, keyed by the scrape's absolute path."
     p = Path(scrape_path).resolve()
     return Path(work_dir)/'index'/f"{p.stem}-{hashlib.sha1(str(p).encode()).hexdigest()[:10]}"
@@ -59,7 +61,10 @@ def _joined_array(index_dir:Path, # the index folder
 # %% ../nbs/04_index.ipynb #be4f7afa
 class TagIndex:
     "Items × tags of one scrape, as columnar arrays."
-    def __init__(self, index_dir:str|Path, meta:dict|None=None):
+    def __init__(self,
+                 index_dir:str|Path, # the index folder
+                 meta:dict|None=None, # its meta; None: read from the folder
+                ):
         self.path = Path(index_dir)
         self.meta = meta or _read_meta(self.path)
         if self.meta is None: raise FileNotFoundError(f"no tag index at {self.path}")

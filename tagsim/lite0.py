@@ -78,7 +78,8 @@ def efficientnet_lite0(input_shape=(224, 224, 3), # height, width, 3
     return model
 
 # %% ../nbs/10b_lite0.ipynb #d5e8c95c
-def lite0_layer_map(include_top:bool=False) -> dict:
+def lite0_layer_map(include_top:bool=False, # also map the ImageNet classifier
+                   ) -> dict:
     "Keras layer name -> PyTorch name prefix, for every layer with weights."
     m = {'stem_conv': '_conv_stem', 'stem_bn': '_bn0', 'top_conv': '_conv_head', 'top_bn': '_bn1'}
     for b in lite0_blocks():
@@ -141,7 +142,9 @@ def load_lite0_weights(model:keras.Model, # built by `efficientnet_lite0`
     _check_unused(sd, used, source, include_top)
 
 # %% ../nbs/10b_lite0.ipynb #8816562d
-def center_square(image:np.ndarray, size:int=224) -> np.ndarray:
+def center_square(image:np.ndarray, # an RGB array (h, w, 3)
+                  size:int=224, # side of the square in pixels
+                 ) -> np.ndarray:
     "Centre-crop an RGB array to a square and resize it to `size` (float32, 0-255)."
     h, w = image.shape[:2]
     s = min(h, w)

@@ -36,7 +36,8 @@ class AsymmetricLoss(keras.losses.Loss):
                  pos_weight=None, # per-tag positive weights (`label_weights`), or None
                  eps:float=1e-7, # clip probabilities away from 0 and 1 before the log
                  name='asymmetric_loss', # the loss's name in Keras
-                 **kw):
+                 **kw, # passed to `keras.losses.Loss`
+                ):
         super().__init__(name=name, **kw)
         self.gamma_neg, self.gamma_pos, self.clip, self.eps = gamma_neg, gamma_pos, clip, eps
         self.pos_weight = None if pos_weight is None else [float(w) for w in np.asarray(pos_weight).ravel()]
@@ -61,7 +62,8 @@ class WeightedBinaryCrossentropy(keras.losses.Loss):
                  pos_weight=None, # per-tag positive weights (`label_weights`), or None
                  eps:float=1e-7, # clip probabilities away from 0 and 1 before the log
                  name='weighted_bce', # the loss's name in Keras
-                 **kw):
+                 **kw, # passed to `keras.losses.Loss`
+                ):
         super().__init__(name=name, **kw)
         self.pos_weight = None if pos_weight is None else [float(w) for w in np.asarray(pos_weight).ravel()]
         self.eps = eps

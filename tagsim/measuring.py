@@ -146,7 +146,8 @@ def measure(job:dict, # {'kind', 'arch', 'size', 'threads'?, 'batches'? (inferen
     return out
 
 # %% ../nbs/22_measuring.ipynb #855af5e4
-def job_name(job:dict) -> str:
+def job_name(job:dict, # a measurement: kind, arch, size, and its batch or threads
+            ) -> str:
     "A file name for a measurement: `train-resnet50-224-b8.json`."
     extra = [f"t{job['threads']}"] if job.get('threads') else []
     extra += ([f"b{job['batch']}"] if 'batch' in job else [f"b{'-'.join(map(str, job['batches']))}"]

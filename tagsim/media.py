@@ -41,13 +41,15 @@ MEDIA_KINDS = {'image': {'.jpg', '.jpeg', '.png', '.webp', '.bmp'}, 'gif': {'.gi
                'video': {'.mp4', '.webm', '.mov', '.mkv', '.avi', '.m4v'}}
 
 # %% ../nbs/02_media.ipynb #6c1f9161
-def classify_media(rel:str) -> str:
+def classify_media(rel:str, # a media path
+                  ) -> str:
     "'image', 'gif', 'video' or 'other', from the file extension."
     ext = PurePosixPath(str(rel or '')).suffix.lower()
     return next((k for k, exts in MEDIA_KINDS.items() if ext in exts), 'other')
 
 # %% ../nbs/02_media.ipynb #afa8069f
-def media_table(scrape:Scrape) -> pd.DataFrame:
+def media_table(scrape:Scrape, # an open `Scrape`
+               ) -> pd.DataFrame:
     "Item id, relative media path and media kind of every item the readers read (those with an id above 0)."
     if scrape.layout == 'danbooru':
         rows = scrape.con.execute("SELECT id, md5, file_ext FROM posts WHERE id > 0 ORDER BY id").fetchall()
@@ -99,7 +101,9 @@ class MediaReport:
     kinds:dict # kind -> number of items
     left_out:dict # item id -> reason ('refused_path' or 'missing_file')
     media_dir:str = ''
-    def as_dict(self, shown:int=100) -> dict:
+    def as_dict(self,
+                shown:int=100, # ids listed per reason
+               ) -> dict:
         "Counts by reason, and the first `shown` ids of each reason; a cut list says so in `*_ids_shown`."
         out = dict(media_dir=self.media_dir, kinds=self.kinds) | {r: 0 for r in ('refused_path', 'missing_file')}
         out |= reason_counts(self.left_out)
@@ -110,7 +114,8 @@ class MediaReport:
         return out
 
 # %% ../nbs/02_media.ipynb #9152cb78
-def require_media_dir(media_dir:str|Path) -> Path:
+def require_media_dir(media_dir:str|Path, # the media folder
+                     ) -> Path:
     "The media folder, or a `FileNotFoundError` saying it is not there."
     path = Path(media_dir)
     if not path.is_dir():

@@ -63,7 +63,9 @@ def f1_scores(y_true, # (n, n_tags) 0/1 labels
             'macro_f1': float(f_t[sup].mean()) if sup.any() else float('nan'), 'per_tag_f1': f_t}
 
 # %% ../nbs/12_metrics.ipynb #701b0a42
-def f1_at_equal_pr(y_true, y_score) -> dict:
+def f1_at_equal_pr(y_true, # (items, tags) 0/1 labels
+                   y_score, # (items, tags) scores
+                  ) -> dict:
     "The global threshold where micro precision equals micro recall (the break-even point), and the F1 there."
     t = np.asarray(y_true, bool).ravel()
     s = np.asarray(y_score, np.float64).ravel()
@@ -141,7 +143,9 @@ def plot_precision_recall(y_true, # (n, n_tags) labels
     return ax
 
 # %% ../nbs/12_metrics.ipynb #1a0ac681
-def best_and_worst(evaluation:dict, n:int=10) -> tuple:
+def best_and_worst(evaluation:dict, # `evaluate_predictions`
+                   n:int=10, # tags in each list
+                  ) -> tuple:
     "The `n` best and worst tags by AP among those with enough support."
     pt = evaluation['per_tag']
     pt = pt[pt.support >= evaluation['min_support']].sort_values('ap', ascending=False)

@@ -41,7 +41,8 @@ def train_choices(a, # parsed `train` or `demo run` arguments
     return {k: v for k, v in given.items() if v is not None} | {'arch': arch, 'weights': weights, 'warm_start': bool(a.warm_start)}
 
 # %% ../nbs/98_model_commands.ipynb #fa0b785c
-def run_summary(m:dict) -> dict:
+def run_summary(m:dict, # a run's `metrics.json`
+               ) -> dict:
     "The headline test figures of a run (and its baseline)."
     from tagsim.metrics import headline_figures
     pick = lambda t: headline_figures(t) | {'test items': t['items'], 'tags evaluated': t['tags_evaluated'],
@@ -52,7 +53,8 @@ def run_summary(m:dict) -> dict:
     return out
 
 # %% ../nbs/98_model_commands.ipynb #d928656c
-def cmd_train(a):
+def cmd_train(a, # the parsed command line
+             ):
     "Train a tagger and write a run folder."
     from tagsim.runs import train_run
     from tagsim.run_setup import TrainOptions
@@ -69,7 +71,8 @@ def cmd_train(a):
     show(run_summary(m) | {'run folder': str(out.resolve())}, a.json)
 
 # %% ../nbs/98_model_commands.ipynb #3572e936
-def cmd_evaluate(a):
+def cmd_evaluate(a, # the parsed command line
+                ):
     "Evaluate a run on its held-out test split."
     from tagsim.predict import load_run, evaluate_run
     run = load_run(a.run)
@@ -108,7 +111,8 @@ def _failure(r:dict) -> str:
     detail = f" ({screen_text(r['detail'], 200)})" if 'detail' in r else ''
     return f"{screen_text(r['path'], 200)} ({r['error']}): {LEFT_OUT_REASONS.get(r['error'], r['error'])}{detail}"
 
-def cmd_predict(a) -> int:
+def cmd_predict(a, # the parsed command line
+               ) -> int:
     "Print the top tags of images; returns 1 when some could not be read, 2 when none could."
     from tagsim.predict import load_run, predict_images
     paths = expand_image_args(a.images)
@@ -123,13 +127,15 @@ def cmd_predict(a) -> int:
     return 0 if not bad else 2 if len(bad) == len(results) else 1
 
 # %% ../nbs/98_model_commands.ipynb #1e949e12
-def cmd_config(a):
+def cmd_config(a, # the parsed command line
+              ):
     "Print the effective settings, and the scrape and media folder they lead to."
     settings = settings_from_args(a)
     show(settings.as_dict() | {'scrape in use': str(settings.scrape_path), 'media folder in use': str(settings.media_path)}, a.json)
 
 # %% ../nbs/98_model_commands.ipynb #cb2af0c9
-def cmd_demo_build(a):
+def cmd_demo_build(a, # the parsed command line
+                  ):
     "Render the demo scrape."
     from tagsim.demo import build_demo
     settings = settings_from_args(a)
@@ -156,7 +162,8 @@ def run_main_job(a, # parsed `demo run` or `run` arguments
     print(f"report: {report.resolve()}")
 
 # %% ../nbs/98_model_commands.ipynb #a1f0c005
-def cmd_demo_run(a):
+def cmd_demo_run(a, # the parsed command line
+                ):
     "The main job on the demo scrape, scored against the demo's variant ground truth."
     a.force = False
     cmd_demo_build(a)
@@ -166,7 +173,8 @@ def cmd_demo_run(a):
     run_main_job(a, settings, Path(a.out) if a.out else settings.work_dir/'jobs'/'demo', settings.demo_dir/'variant_truth.json')
 
 # %% ../nbs/98_model_commands.ipynb #a1f0c006
-def cmd_run(a):
+def cmd_run(a, # the parsed command line
+           ):
     "The main job on the user's scrape; variants are scored only when --truth names ground truth."
     settings = settings_from_args(a)
     if settings.db_path is None:

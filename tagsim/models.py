@@ -86,7 +86,8 @@ def weights_file(arch:str, # a registry name, for the error message
     return path
 
 # %% ../nbs/11_models.ipynb #b2c0de01
-def is_keras_weights_file(path:Path) -> bool:
+def is_keras_weights_file(path:Path, # a weights file
+                         ) -> bool:
     "Whether `path` is an HDF5 file (Keras's `.weights.h5`), judged by its first bytes."
     with open(path, 'rb') as f: return f.read(8) == b'\x89HDF\r\n\x1a\n'
 

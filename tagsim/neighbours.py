@@ -48,7 +48,8 @@ def near_duplicate_pairs(e:Embeddings, # loaded embeddings
     return pairs.drop_duplicates(['id_a', 'id_b']).sort_values('cosine', ascending=False, kind='stable').reset_index(drop=True)
 
 # %% ../nbs/17_neighbours.ipynb #6923a4e9
-def leader_groups(pairs:pd.DataFrame) -> dict:
+def leader_groups(pairs:pd.DataFrame, # pairs with `id_a`, `id_b`
+                 ) -> dict:
     "Item id -> group leader, by leader clustering over pairs in id order (no chaining)."
     leader = {}
     for a, b in sorted(zip(pairs.id_a.tolist(), pairs.id_b.tolist())):

@@ -30,7 +30,8 @@ def _fold_leet(word:str) -> str:
     "Fold the leet digits of a word that has one between two letters."
     return word.translate(LEET_DIGITS) if _LEET_INSIDE.search(word) else word
 
-def normalize_tag(tag:str) -> str:
+def normalize_tag(tag:str, # a tag as written
+                 ) -> str:
     "The variant key of a tag: NFKC, casefold, umlauts, separators, leetspeak inside words."
     key = unicodedata.normalize('NFKC', unicodedata.normalize('NFKC', str(tag)).casefold())
     key = ''.join(
@@ -79,7 +80,8 @@ def _pairs_from_csv(text:str, source) -> list:
         raise AliasError(f"{source}: CSV rows must be 'variant,canonical'; row {bad[0]} has {len(rows[bad[0]-1])} fields")
     return [(a, b) for a, b in rows]
 
-def read_alias_pairs(path:str|Path) -> list:
+def read_alias_pairs(path:str|Path, # an alias file
+                    ) -> list:
     "(variant, canonical) pairs from a JSON, YAML or CSV alias file."
     path = Path(path)
     try: text = path.read_text(encoding='utf-8')
@@ -97,7 +99,9 @@ def read_alias_pairs(path:str|Path) -> list:
 # %% ../nbs/06_normalize.ipynb #9c970c64
 class AliasMap:
     "Resolved aliases between variant keys: every key maps straight to its final canonical key."
-    def __init__(self, pairs=()):
+    def __init__(self,
+                 pairs=(), # (variant, canonical) pairs, tags as written
+                ):
         direct = {}
         for variant, canonical in pairs:
             v, c = normalize_tag(variant), normalize_tag(canonical)
@@ -118,17 +122,27 @@ class AliasMap:
         return v
 
     @classmethod
-    def from_file(cls, path:str|Path): return cls(read_alias_pairs(path))
+    def from_file(cls,
+                  path:str|Path, # an alias file (JSON, YAML or CSV)
+                 ):
+        return cls(read_alias_pairs(path))
     @classmethod
-    def from_dict(cls, d:dict): return cls(_pairs_from_obj(d, 'alias map'))
+    def from_dict(cls,
+                  d:dict, # variant -> canonical, canonical -> [variants], or a proposal with `groups`
+                 ):
+        return cls(_pairs_from_obj(d, 'alias map'))
     @classmethod
-    def from_resolved(cls, mapping:dict):
+    def from_resolved(cls,
+                      mapping:dict, # variant key -> canonical key
+                     ):
         "An alias map from an already resolved `mapping` (as saved in a vocabulary)."
         am = cls()
         am.mapping = dict(mapping)
         return am
 
-    def resolve(self, key:str) -> str:
+    def resolve(self,
+                key:str, # a variant key
+               ) -> str:
         "The canonical key for a variant key."
         return self.mapping.get(key, key)
 

@@ -55,7 +55,8 @@ def atomic_output(path:str|Path, # the file to write
         if os.path.exists(tmp): os.remove(tmp)
 
 # %% ../nbs/00a_outputs.ipynb #c0f1e011
-def json_safe(obj):
+def json_safe(obj, # what to write
+             ):
     "`obj` with every non-finite float replaced by None and numpy scalars made plain, ready for strict JSON."
     if isinstance(obj, dict): return {k: json_safe(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)): return [json_safe(v) for v in obj]
@@ -64,7 +65,9 @@ def json_safe(obj):
     return obj
 
 # %% ../nbs/00a_outputs.ipynb #c0f1e012
-def to_json(obj, indent:int|None=1) -> str:
+def to_json(obj, # what to write
+            indent:int|None=1, # as `json.dumps`; None: one line
+           ) -> str:
     "Strict JSON text (no NaN), keeping non-ASCII text as it is; objects JSON cannot hold are written as strings."
     return json.dumps(json_safe(obj), indent=indent, ensure_ascii=False, allow_nan=False, default=str)
 
@@ -80,7 +83,8 @@ def write_json(path:str|Path, # the file to write, atomically
 FORMULA_STARTS = ('=', '+', '-', '@', '\t', '\r')
 
 # %% ../nbs/00a_outputs.ipynb #4be3728d
-def csv_safe(value):
+def csv_safe(value, # a cell
+            ):
     "A text cell that cannot start a spreadsheet formula (OWASP): a leading quote where it would."
     return "'" + value if isinstance(value, str) and value.startswith(FORMULA_STARTS) else value
 

@@ -61,7 +61,8 @@ def _run_files(run_dir:Path) -> tuple[Vocabulary, dict, dict]:
     except ValueError as e: raise RunError(f"{run_dir}: {e}") from None
 
 # %% ../nbs/14a_predict.ipynb #s2413d0c05e
-def load_run(run_dir:str|Path) -> Run:
+def load_run(run_dir:str|Path, # a run folder
+            ) -> Run:
     "Load a run folder written by `train_run`."
     run_dir = Path(run_dir)
     _check_run_dir(run_dir)

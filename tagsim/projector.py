@@ -17,7 +17,8 @@ __all__ = ['SPRITE_LIMIT', 'PROJECTOR_TENSOR', 'tsv_cell', 'write_metadata_tsv',
            'projector_export']
 
 # %% ../nbs/19b_projector.ipynb #889dd320
-def tsv_cell(value) -> str:
+def tsv_cell(value, # a cell
+            ) -> str:
     "A TSV field that cannot break the table: tabs and line breaks become spaces, formulas are neutralised."
     text = ' '.join(str(value).replace('\t', ' ').splitlines()) if value is not None else ''
     return csv_safe(text)

@@ -20,7 +20,8 @@ from .media import media_table
 __all__ = ['item_tags', 'ScrapeView', 'tag_centroid', 'image_vector', 'similar']
 
 # %% ../nbs/16a_queries.ipynb #1d98a436
-def item_tags(index) -> tuple[np.ndarray, list]:
+def item_tags(index, # a `TagIndex`
+             ) -> tuple[np.ndarray, list]:
     "Item ids and, per item, its tags as written (from a `TagIndex`)."
     order = np.argsort(index.row_item, kind='stable')
     bounds = np.searchsorted(index.row_item[order], np.arange(index.n_items + 1))
@@ -39,10 +40,15 @@ class ScrapeView:
         self.ids, self.tags = item_tags(self.index)
         with Scrape(settings.scrape_path) as scrape: media = media_table(scrape)
         self.media_dir, self.paths = settings.media_path, dict(zip(media.item_id.tolist(), media.path.tolist()))
-    def tags_of(self, item_id:int) -> list:
+    def tags_of(self,
+                item_id:int, # an item
+               ) -> list:
         k = np.searchsorted(self.ids, item_id)
         return self.tags[k] if k < len(self.ids) and self.ids[k] == item_id else []
-    def path_of(self, item_id:int) -> str: return str(self.media_dir/str(self.paths.get(int(item_id), '')))
+    def path_of(self,
+                item_id:int, # an item
+               ) -> str:
+        return str(self.media_dir/str(self.paths.get(int(item_id), '')))
 
 # %% ../nbs/16a_queries.ipynb #b86340e4
 def tag_centroid(e:Embeddings, # loaded embeddings
@@ -60,7 +66,9 @@ def tag_centroid(e:Embeddings, # loaded embeddings
     return c / max(np.linalg.norm(c), 1e-12)
 
 # %% ../nbs/16a_queries.ipynb #c2806485
-def image_vector(e:Embeddings, path:str|Path) -> np.ndarray:
+def image_vector(e:Embeddings, # the embeddings the vector is compared with
+                 path:str|Path, # an image file
+                ) -> np.ndarray:
     "An image file embedded by the model that made `e` (a backbone, or the run named in its manifest)."
     m = e.manifest['model']
     emb = (run_embedder(m['run']) if m['source'] == 'run'

@@ -76,7 +76,8 @@ def tail_sentence(tests:list, # `power_law_tests` rows, as dicts
             f"Which fits better, by likelihood-ratio tests (Clauset et al. 2009): {each}.")
 
 # %% ../nbs/20a_report.ipynb #14b82e1d
-def statistics_section(job:JobFolder) -> Html|None:
+def statistics_section(job:JobFolder, # the job folder
+                      ) -> Html|None:
     "The scrape's counts, the threshold reduction, whether the tail is a power law, and the frequency plots."
     if not job.statistics.is_file(): return None
     s = json.loads(job.statistics.read_text())
@@ -115,7 +116,8 @@ def _curve_uri(history:pd.DataFrame) -> str:
     ax.legend(handles=lines, loc='center right')
     return figure_uri(fig)
 
-def training_section(job:JobFolder) -> Html|None:
+def training_section(job:JobFolder, # the job folder
+                    ) -> Html|None:
     "The tagger's test figures against the baseline, and its training curves."
     if not (job.run/'metrics.json').is_file(): return None
     m = json.loads((job.run/'metrics.json').read_text())
@@ -131,7 +133,8 @@ def training_section(job:JobFolder) -> Html|None:
     return section_html('The tagger', *parts)
 
 # %% ../nbs/20a_report.ipynb #eb9465ea
-def similar_section(job:JobFolder) -> Html|None:
+def similar_section(job:JobFolder, # the job folder
+                   ) -> Html|None:
     "A few items and their nearest neighbours, with cosine similarities."
     if not job.similar.is_file(): return None
     queries = json.loads(job.similar.read_text())
@@ -195,7 +198,9 @@ def _pair_rows(pairs:pd.DataFrame, # the best-scored pairs
     return [{'tag_a': r['tag_a'], 'tag_b': r['tag_b'], **{c: whole(c, r[c]) for c in cols},
              'items of a': pics(r['tag_a']), 'items of b': pics(r['tag_b'])} for _, r in pairs.iterrows()]
 
-def variants_section(job:JobFolder, shown:int=25) -> Html|None:
+def variants_section(job:JobFolder, # the job folder
+                     shown:int=25, # pairs shown
+                    ) -> Html|None:
     "The evaluation against ground truth (when there is one) and the best pairs with their evidence and example items."
     pairs_file = job.variants/'pairs.csv'
     if not pairs_file.is_file(): return None
@@ -208,7 +213,8 @@ def variants_section(job:JobFolder, shown:int=25) -> Html|None:
                         table_html(_pair_rows(pairs, examples)))
 
 # %% ../nbs/20a_report.ipynb #392f25d2
-def maps_section(job:JobFolder) -> Html|None:
+def maps_section(job:JobFolder, # the job folder
+                ) -> Html|None:
     "The item and tag maps, with links to their interactive pages."
     if not (job.maps/'items.png').is_file(): return None
     links = Html(
@@ -221,7 +227,8 @@ def maps_section(job:JobFolder) -> Html|None:
     return section_html('Maps', Html('<div class="row">' + ''.join(pics) + '</div>'), links)
 
 # %% ../nbs/20a_report.ipynb #03b16eec
-def left_out_section(job:JobFolder) -> Html|None:
+def left_out_section(job:JobFolder, # the job folder
+                    ) -> Html|None:
     "Counts of the items a stage left out, by reason; the ids are in left_out.csv."
     if not job.left_out.is_file(): return None
     left = pd.read_csv(job.left_out, keep_default_na=False)
@@ -241,7 +248,8 @@ SECTIONS = (statistics_section, training_section, similar_section, duplicates_se
             left_out_section)
 
 # %% ../nbs/20a_report.ipynb #36a0398a
-def timings_html(job:JobFolder) -> Html:
+def timings_html(job:JobFolder, # the job folder
+                ) -> Html:
     "The stages and their wall times."
     if not job.timings.is_file(): return Html('')
     t = json.loads(job.timings.read_text())

@@ -52,7 +52,8 @@ def predict_rows(model:keras.Model, # a tagger on images
 FIT_OPTIONS = ('embedding_dim', 'dropout', 'loss', 'label_weighting', 'epochs', 'batch_size', 'learning_rate',
                'patience')
 
-def fit_options(opts:TrainOptions) -> dict:
+def fit_options(opts:TrainOptions, # the run's options
+               ) -> dict:
     "The options that `fit_head` and `fit_tagger` share, as keyword arguments."
     return {name: getattr(opts, name) for name in FIT_OPTIONS}
 

@@ -18,7 +18,8 @@ class Html(str):
     "Text that is already HTML; the builders below insert it as it is."
 
 # %% ../nbs/20_safe_html.ipynb #f25f56a9
-def esc(value) -> Html:
+def esc(value, # any value, typically text a stranger typed
+       ) -> Html:
     "A value as HTML text: `<`, `>`, `&` and quotes escaped; floats with 3 decimals, whole numbers with separators."
     if isinstance(value, Html): return value
     if isinstance(value, (bool, np.bool_)): text = 'yes' if value else 'no'
@@ -49,12 +50,14 @@ def image_html(uri:str, # a data URI
     return Html(f'<img src="{esc(uri)}" alt="{esc(alt)}"{size}>')
 
 # %% ../nbs/20_safe_html.ipynb #4a3427bd
-def png_uri(path:str|Path) -> str:
+def png_uri(path:str|Path, # a PNG file
+           ) -> str:
     "A PNG file as a data URI."
     return data_uri(Path(path).read_bytes())
 
 # %% ../nbs/20_safe_html.ipynb #267a4795
-def figure_uri(fig) -> str:
+def figure_uri(fig, # a matplotlib figure
+              ) -> str:
     "A matplotlib figure as a PNG data URI; the figure is closed."
     import matplotlib.pyplot as plt
     buf = io.BytesIO()

@@ -15,7 +15,9 @@ __all__ = ['READERS', 'Scrape', 'content_checksum', 'iter_tag_chunks']
 # %% ../nbs/01b_scrape.ipynb #ed0204cd
 class Scrape:
     "A scrape opened read-only, with its layout detected."
-    def __init__(self, path:str|Path):
+    def __init__(self,
+                 path:str|Path, # the SQLite file, opened read-only
+                ):
         self.path = Path(path)
         self.con = connect_readonly(self.path)
         self.layout = detect_layout(self.con)
@@ -29,7 +31,9 @@ class Scrape:
 
     def _has(self, col, table=None): return col in self.columns[table or self.items_table]
 
-    def item_count(self, upto:int|None=None) -> int:
+    def item_count(self,
+                   upto:int|None=None, # count only ids up to this; None: all
+                  ) -> int:
         "Number of items, optionally only those with `id <= upto`."
         q = f"SELECT count(*) FROM {self.items_table}" + (" WHERE id <= ?" if upto is not None else "")
         return self.con.execute(q, () if upto is None else (upto,)).fetchone()[0]
@@ -39,7 +43,9 @@ class Scrape:
         largest = self.con.execute(f"SELECT coalesce(max(id), 0) FROM {self.items_table}").fetchone()[0]
         return int(as_item_ids([largest])[0])
 
-    def unread_items(self, first:int=5) -> tuple[int, list]:
+    def unread_items(self,
+                     first:int=5, # ids to list
+                    ) -> tuple[int, list]:
         "How many items every reader leaves out, having no id above 0, and the first `first` of their ids."
         t = self.items_table  # two queries: with OR, SQLite scans the table instead of searching the primary key
         n = self.con.execute(f"SELECT (SELECT count(*) FROM {t} WHERE id IS NULL) + "

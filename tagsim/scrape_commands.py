@@ -56,14 +56,16 @@ def scrape_stats(settings:Settings, # the scrape
             'power_law': summary['power_law']} | (_tail_tests(groups.counts) if tail_tests else {})
 
 # %% ../nbs/97_scrape_commands.ipynb #a94c6b51
-def cmd_stats(a):
+def cmd_stats(a, # the parsed command line
+             ):
     "Print the scrape's statistics."
     stats = scrape_stats(settings_from_args(a), rebuild=a.rebuild, progress=not a.json, aliases=_aliases(a),
                          normalize=not a.no_normalize, tail_tests=a.tail_tests)
     show(stats, a.json)
 
 # %% ../nbs/97_scrape_commands.ipynb #3b9de6c2
-def cmd_index(a):
+def cmd_index(a, # the parsed command line
+             ):
     "Build or refresh the index."
     from tagsim.index import open_index
     index, action = open_index(settings_from_args(a), rebuild=a.rebuild, progress=True)
@@ -71,7 +73,8 @@ def cmd_index(a):
           f"{index.path}")
 
 # %% ../nbs/97_scrape_commands.ipynb #94771a23
-def cmd_check_media(a):
+def cmd_check_media(a, # the parsed command line
+                   ):
     "Report media kinds, missing files and refused paths."
     from tagsim.scrape import Scrape
     from tagsim.media import check_media
@@ -80,7 +83,8 @@ def cmd_check_media(a):
     show(report.as_dict(), a.json)
 
 # %% ../nbs/97_scrape_commands.ipynb #05fb0d18
-def cmd_import_json(a):
+def cmd_import_json(a, # the parsed command line
+                   ):
     "Import saved pr0gramm API responses into a new pr0loader-layout scrape."
     from tagsim.apijson import import_api_json
     show({'database': a.out} | import_api_json(a.files, a.out, overwrite=a.force))
@@ -107,7 +111,8 @@ def _comma_list(value:str|None) -> list:
     return [x.strip() for x in value.split(',') if x.strip()] if value else []
 
 # %% ../nbs/97_scrape_commands.ipynb #c5ef8047
-def cmd_vocab(a):
+def cmd_vocab(a, # the parsed command line
+             ):
     "Build a vocabulary and save it as JSON."
     from tagsim.index import open_index
     from tagsim.vocabulary import build_vocabulary
@@ -127,7 +132,8 @@ def cmd_vocab(a):
     show({'top tags': ', '.join(f"{screen_text(t, 30)} ({c:,})" for t, c in list(zip(v.tags, v.counts))[:10])} | v.report)
 
 # %% ../nbs/97_scrape_commands.ipynb #cda277e3
-def cmd_plots(a):
+def cmd_plots(a, # the parsed command line
+             ):
     "Write the tag-frequency plots as PNG files."
     from tagsim.index import open_index
     from tagsim.frequency_plots import save_plots

@@ -72,7 +72,9 @@ def visual_vectors(table:TagTable, # the key table
     return unit_rows(out - np.outer(table.Y[have].sum(0).A1 if len(have) else np.zeros(len(table)), mean))
 
 # %% ../nbs/18_signals.ipynb #de35fde8
-def model_vectors(table:TagTable, run) -> np.ndarray:
+def model_vectors(table:TagTable, # the key table
+                  run, # a loaded run (`load_run`)
+                 ) -> np.ndarray:
     "Each key's column of the run's `tags` kernel (NaN for keys outside its vocabulary)."
     kernel = run.model.get_layer('tags').get_weights()[0]
     out = np.full((len(table), kernel.shape[0]), np.nan, np.float32)
@@ -82,7 +84,8 @@ def model_vectors(table:TagTable, run) -> np.ndarray:
     return unit_rows(out)
 
 # %% ../nbs/18_signals.ipynb #e617343d
-def cooccurrence(table:TagTable) -> sparse.csr_matrix:
+def cooccurrence(table:TagTable, # the key table
+                ) -> sparse.csr_matrix:
     "Items shared by each pair of keys (diagonal zero)."
     C = (table.Y.T @ table.Y).tocsr()
     C.setdiag(0)
@@ -90,7 +93,9 @@ def cooccurrence(table:TagTable) -> sparse.csr_matrix:
     return C
 
 # %% ../nbs/18_signals.ipynb #c8ab15b1
-def ppmi(table:TagTable, C:sparse.csr_matrix) -> sparse.csr_matrix:
+def ppmi(table:TagTable, # the key table
+         C:sparse.csr_matrix, # `cooccurrence`
+        ) -> sparse.csr_matrix:
     "Positive PMI of key pairs, log(C_ab N / (n_a n_b)) where positive, with L2-normalised rows."
     C = C.tocoo()
     n = table.counts.astype(np.float64)
@@ -111,13 +116,17 @@ def sparse_row_dot(P:sparse.csr_matrix, # a sparse matrix
                            for s in range(0, len(a), block)] or [np.zeros(0)]).astype(np.float32)
 
 # %% ../nbs/18_signals.ipynb #df832cc8
-def ngrams(key:str, n:int=3) -> set:
+def ngrams(key:str, # a variant key
+           n:int=3, # characters per gram
+          ) -> set:
     "Character n-grams of a key, with ^ and $ marking its ends."
     s = f'^{key}$'
     return {s[i:i + n] for i in range(max(1, len(s) - n + 1))}
 
 # %% ../nbs/18_signals.ipynb #47efa12b
-def ngram_matrix(keys:list, n:int=3) -> sparse.csr_matrix:
+def ngram_matrix(keys:list, # variant keys
+                 n:int=3, # characters per gram
+                ) -> sparse.csr_matrix:
     "Keys x n-grams, 0/1."
     vocab, rows, cols = {}, [], []
     for i, k in enumerate(keys):

@@ -25,7 +25,8 @@ def _decode_text(b:bytes) -> str:
     "SQLite text to str; invalid UTF-8 becomes U+FFFD instead of an exception."
     return b.decode('utf-8', 'replace')
 
-def connect_readonly(path:str|Path) -> sqlite3.Connection:
+def connect_readonly(path:str|Path, # a SQLite file
+                    ) -> sqlite3.Connection:
     "A read-only connection to the SQLite file at `path`, or a `ScrapeError` saying what is there."
     path = Path(path)
     if not path.exists(): raise ScrapeError(f"scrape not found: {path}")
@@ -50,7 +51,8 @@ LAYOUTS = {'pr0loader': {'items': {'id', 'image', 'flags', 'tags_data'}},
            'danbooru': {'posts': {'id', 'md5', 'file_ext', 'tag_string'}}}
 
 # %% ../nbs/01_storage.ipynb #de6bf741
-def table_columns(con:sqlite3.Connection) -> dict:
+def table_columns(con:sqlite3.Connection, # an open scrape
+                 ) -> dict:
     "Map of table name to its set of column names."
     try: names = [r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type IN ('table','view')")]
     except sqlite3.DatabaseError as e: raise ScrapeError(f"cannot read the database schema: {e}") from None
@@ -68,7 +70,8 @@ def layout_gaps(cols:dict, # table -> column names, as `table_columns` returns
     return gaps
 
 # %% ../nbs/01_storage.ipynb #ebbe2cbf
-def detect_layout(con:sqlite3.Connection) -> str:
+def detect_layout(con:sqlite3.Connection, # an open scrape
+                 ) -> str:
     "The scrape's layout name, or a `ScrapeError` describing the tables found."
     cols = table_columns(con)
     for name, need in LAYOUTS.items():

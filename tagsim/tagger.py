@@ -75,7 +75,8 @@ def build_tagger(arch:str, # a registry name
     return model
 
 # %% ../nbs/11a_tagger.ipynb #707b98bf
-def embedding_model(model:keras.Model) -> keras.Model:
+def embedding_model(model:keras.Model, # a tagger (`build_tagger`)
+                   ) -> keras.Model:
     "The tagger up to its `embedding` layer."
     try: emb = model.get_layer('embedding')
     except ValueError: raise ValueError(f"model {model.name!r} has no layer named 'embedding'") from None

@@ -58,7 +58,10 @@ ALLOWED_GLOBALS = {('collections', 'OrderedDict'): OrderedDict,
 # %% ../nbs/10a_torchweights.ipynb #5ad6ffac
 class RestrictedUnpickler(pickle.Unpickler):
     "Unpickles state dicts: tensors become `TensorRef`s; any global outside `ALLOWED_GLOBALS` is refused."
-    def __init__(self, file, source:str='weights file'):
+    def __init__(self,
+                 file, # an open binary file
+                 source:str='weights file', # how errors name the file
+                ):
         super().__init__(file)
         self.source = source
     def find_class(self, module, name):
@@ -73,7 +76,9 @@ class RestrictedUnpickler(pickle.Unpickler):
 # %% ../nbs/10a_torchweights.ipynb #864c61dd
 def _as_dtype(dtype:str) -> np.dtype: return np.dtype('<u2' if dtype == 'bfloat16' else dtype)
 
-def storage_array(ref:StorageRef, raw:bytes) -> np.ndarray:
+def storage_array(ref:StorageRef, # the storage's description
+                  raw:bytes, # its bytes as stored
+                 ) -> np.ndarray:
     "The storage's elements from its raw bytes (bfloat16 widened to float32)."
     dt = _as_dtype(ref.dtype)
     if len(raw) < ref.numel * dt.itemsize: raise WeightsError(f"storage {ref.key} is truncated")
@@ -81,7 +86,9 @@ def storage_array(ref:StorageRef, raw:bytes) -> np.ndarray:
     return (a.astype(np.uint32) << 16).view(np.float32) if ref.dtype == 'bfloat16' else a
 
 # %% ../nbs/10a_torchweights.ipynb #54a1dfa6
-def tensor_array(ref:TensorRef, buffer:np.ndarray) -> np.ndarray:
+def tensor_array(ref:TensorRef, # the tensor's description
+                 buffer:np.ndarray, # its storage's elements
+                ) -> np.ndarray:
     "Copy the strided view that `ref` describes out of its storage's elements."
     if any(n < 0 for n in ref.size) or any(s < 0 for s in ref.stride) or len(ref.size) != len(ref.stride) or ref.offset < 0:
         raise WeightsError(f"tensor of storage {ref.storage.key} has an invalid shape {ref.size} or stride {ref.stride}")
@@ -93,7 +100,9 @@ def tensor_array(ref:TensorRef, buffer:np.ndarray) -> np.ndarray:
     return np.array(view)
 
 # %% ../nbs/10a_torchweights.ipynb #d8be45b9
-def materialize(obj, buffers:dict):
+def materialize(obj, # what the unpickler returned
+                buffers:dict, # storage key -> elements
+               ):
     "Replace every `TensorRef` in dicts, lists and tuples by its array; `buffers` maps storage keys to arrays."
     if isinstance(obj, TensorRef):
         if obj.storage.key not in buffers: raise WeightsError(f"storage {obj.storage.key} is missing from the file")
@@ -113,7 +122,9 @@ def _collect_storages(obj, found:dict):
     elif isinstance(obj, (list, tuple)): [_collect_storages(v, found) for v in obj]
     return found
 
-def read_legacy(f, source:str):
+def read_legacy(f, # an open binary file
+                source:str, # how errors name the file
+               ):
     "Read the legacy format from an open binary file."
     load = lambda: RestrictedUnpickler(f, source).load()
     if load() != LEGACY_MAGIC: raise WeightsError(f"{source} is not a PyTorch weights file (wrong magic number)")
@@ -131,7 +142,9 @@ def read_legacy(f, source:str):
     return materialize(obj, buffers)
 
 # %% ../nbs/10a_torchweights.ipynb #57e8de1d
-def read_zip(path:Path, source:str):
+def read_zip(path:Path, # a zip-format weights file
+             source:str, # how errors name the file
+            ):
     "Read the zip format."
     with zipfile.ZipFile(path) as z:
         pkl = [n for n in z.namelist() if n.endswith('/data.pkl') or n == 'data.pkl']

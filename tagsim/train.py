@@ -114,7 +114,12 @@ def cache_features(examples:Examples, # the items to featurise
 # %% ../nbs/13_train.ipynb #edf9efad
 class ValidationMAP(keras.callbacks.Callback):
     "Adds `val_map` (macro mAP over validation tags with enough positives) to each epoch's logs."
-    def __init__(self, x_val, y_val, min_support:int=1, batch_size:int=256):
+    def __init__(self,
+                 x_val, # validation inputs (features or a dataset)
+                 y_val, # their 0/1 labels
+                 min_support:int=1, # tags with fewer validation positives are not averaged
+                 batch_size:int=256, # prediction batch size
+                ):
         super().__init__()
         self.x_val, self.y_val, self.batch_size = x_val, np.asarray(y_val), batch_size
         self.ok = self.y_val.sum(0) >= min_support
@@ -152,7 +157,9 @@ def build_head(feature_dim:int, # size of the pooled features
     return keras.Model(inp, layers.Dense(n_tags, activation='sigmoid', dtype='float32', name='tags')(x), name='head')
 
 # %% ../nbs/13_train.ipynb #f1deed2e
-def copy_head_weights(src:keras.Model, dst:keras.Model):
+def copy_head_weights(src:keras.Model, # the model to copy from
+                      dst:keras.Model, # the model to copy into
+                     ):
     "Copy the `embedding` and `tags` layer weights from one model into another."
     for name in ('embedding', 'tags'):
         w = src.get_layer(name).get_weights()

@@ -17,7 +17,9 @@ __all__ = ['truth_pairs', 'evaluate_ranking', 'recall_at_precision', 'chance_pre
            'tune_weights']
 
 # %% ../nbs/18c_variant_evaluation.ipynb #e19086a3
-def truth_pairs(path:str|Path, table:TagTable) -> pd.DataFrame:
+def truth_pairs(path:str|Path, # ground-truth pairs (JSON)
+                table:TagTable, # the key table
+               ) -> pd.DataFrame:
     "Ground-truth pairs inside the table, as key positions, with their half ('dev' or 'test')."
     data = json.loads(Path(path).read_text(encoding='utf-8'))
     raw = data.get('alias_token_pairs', data) if isinstance(data, dict) else data

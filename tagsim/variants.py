@@ -19,13 +19,16 @@ __all__ = ['DEFAULT_WEIGHTS', 'GROUP_SCORE', 'percentile', 'fuse', 'variant_grou
 DEFAULT_WEIGHTS = {'visual': 1.0, 'context': 0.0, 'model': 0.0, 'string': 0.0, 'together': 0.5}
 
 # %% ../nbs/18b_variants.ipynb #f9477f7e
-def percentile(x:np.ndarray) -> np.ndarray:
+def percentile(x:np.ndarray, # scores, NaN where missing
+              ) -> np.ndarray:
     "Each value's rank among the finite values, from 0 to 1; NaN stays NaN."
     s = pd.Series(x)
     return (s.rank(method='average') / max(s.notna().sum(), 1)).to_numpy()
 
 # %% ../nbs/18b_variants.ipynb #43893f4c
-def fuse(evidence:pd.DataFrame, weights:dict|None=None) -> np.ndarray:
+def fuse(evidence:pd.DataFrame, # `pair_evidence`
+         weights:dict|None=None, # per signal, and `together`; missing ones from `DEFAULT_WEIGHTS`
+        ) -> np.ndarray:
     "The fused score of each pair: weighted mean of signal percentiles minus the co-occurrence penalty."
     w = DEFAULT_WEIGHTS | (weights or {})
     signals = {'visual': evidence.visual_csls, 'context': evidence.context, 'model': evidence.model,
@@ -73,7 +76,8 @@ def write_proposals(path:str|Path, # the YAML file to write
     return Path(path)
 
 # %% ../nbs/18b_variants.ipynb #125bb11d
-def request_lines(groups:list) -> str:
+def request_lines(groups:list, # `variant_groups`
+                 ) -> str:
     "Danbooru/e621 bulk update request lines, one alias per variant."
     return ''.join(f"create alias {v.replace(' ', '_')} -> {g['canonical'].replace(' ', '_')}\n" for g in groups for v in g['variants'])
 

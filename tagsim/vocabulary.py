@@ -55,12 +55,16 @@ class Vocabulary:
     def __len__(self): return len(self.tags)
     def __repr__(self): return f"Vocabulary({len(self)} tags, min_occurrences={self.params.get('min_occurrences')})"
 
-    def key_of(self, tag:str) -> str:
+    def key_of(self,
+               tag:str, # a tag as written
+              ) -> str:
         "The variant key a written tag counts under."
         k = normalize_tag(tag) if self.params.get('normalize', True) else tag
         return self.aliases.get(k, k)
 
-    def process_tags(self, item_tags) -> list:
+    def process_tags(self,
+                     item_tags, # an item's tags
+                    ) -> list:
         "Vocabulary indices of an item's tags (written forms or `{'tag': ...}` dicts), sorted, unique."
         out = set()
         for t in item_tags:
@@ -71,12 +75,16 @@ class Vocabulary:
     def to_dict(self) -> dict:
         return {k: v for k, v in asdict(self).items()}
 
-    def save(self, path:str|Path) -> Path:
+    def save(self,
+             path:str|Path, # the JSON file
+            ) -> Path:
         "Write the vocabulary as JSON, atomically."
         return write_json(path, {'format': 'tagsim.vocabulary/1'} | self.to_dict())
 
     @classmethod
-    def load(cls, path:str|Path) -> 'Vocabulary':
+    def load(cls,
+             path:str|Path, # a JSON file written by `save`
+            ) -> 'Vocabulary':
         "Read a vocabulary saved with `save`."
         try: d = json.loads(Path(path).read_text(encoding='utf-8'))
         except (OSError, ValueError) as e: raise ValueError(f"cannot read vocabulary {path}: {e}") from None

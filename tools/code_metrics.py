@@ -1,8 +1,8 @@
 #!/usr/bin/env python
 """Readability figures of the library (issue 13's measures), over tagsim/*.py without _modidx.py:
 mean and longest function length (from the `def` line to the function's last line), `;` joins per 100 lines,
-share of lines over 120 characters, public functions with three or more parameters that lack docments, and the
-largest number of positional arguments passed in one call.
+share of lines over 120 characters, public functions with three or more parameters that lack docments (and those
+with any parameters, the issue's wider ask), and the largest number of positional arguments passed in one call.
 
     python tools/code_metrics.py [--list N] [--compare PACKAGE ...]
 
@@ -43,13 +43,17 @@ if __name__ == '__main__':
     if a.compare: compare(a.compare); raise SystemExit
     files = sorted(p for p in Path(__file__).resolve().parent.parent.joinpath('tagsim').glob('*.py') if p.name != '_modidx.py')
     lengths, n_lines, joins, long_lines, undocumented, calls = [], 0, 0, 0, [], []
+    with_params, undocumented_any = 0, []
     for f in files:
         src = f.read_text(); lines = src.splitlines(); tree = ast.parse(src)
         n_lines += len(lines); joins += semicolons(src); long_lines += sum(len(l) > 120 for l in lines)
         for fn in functions(tree):
             lengths.append((fn.end_lineno - fn.lineno + 1, f'{f.name}:{fn.name}'))
             params = [x for x in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs if x.arg not in ('self', 'cls')]
-            if not fn.name.startswith('_') and len(params) >= 3 and not has_docments(fn, lines): undocumented.append(f'{f.name}:{fn.name}')
+            public = not fn.name.startswith('_') or fn.name == '__init__'
+            if public and len(params) >= 3 and not has_docments(fn, lines): undocumented.append(f'{f.name}:{fn.name}')
+            with_params += public and len(params) > 0
+            if public and params and not has_docments(fn, lines): undocumented_any.append(f'{f.name}:{fn.name}')
         calls += [(len(c.args), f'{f.name}:{c.lineno}') for c in ast.walk(tree) if isinstance(c, ast.Call)]
     lengths.sort(reverse=True); calls.sort(reverse=True)
     print(f"files: {len(files)}, lines: {n_lines:,}, functions: {len(lengths)}")
@@ -57,4 +61,6 @@ if __name__ == '__main__':
     print(f"';' joins: {joins} ({100 * joins / n_lines:.1f} per 100 lines)")
     print(f"lines over 120 characters: {long_lines} ({100 * long_lines / n_lines:.1f}%)")
     print(f"public functions with 3+ parameters lacking docments: {len(undocumented)}" + (f" (e.g. {', '.join(undocumented[:a.list])})" if undocumented else ''))
+    print(f"public functions with parameters lacking docments: {len(undocumented_any)} of {with_params}"
+          + (f" ({', '.join(undocumented_any)})" if undocumented_any else ''))
     print(f"most positional arguments in one call: {calls[0][0]} at {calls[0][1]}; calls with more than 5: {sum(n > 5 for n, _ in calls)}")
