@@ -7,77 +7,10 @@ from __future__ import annotations
 import numpy as np, pandas as pd
 from .normalize import TagGroups, group_tags
 from .flags import FLAGS
+from .power_law import fit_power_law
 
 # %% auto #0
-__all__ = ['DEFAULT_THRESHOLDS', 'fit_power_law', 'power_law_tests', 'power_law_verdict', 'tag_frequency_summary',
-           'coverage_curve', 'threshold_reduction', 'flag_counts', 'merged_groups']
-
-# %% ../nbs/08_frequency.ipynb #5e7e2ab1
-def _alpha_mle(tail, xmin):
-    "Discrete power-law MLE of alpha for values >= xmin (Hurwitz zeta normaliser)."
-    from scipy.special import zeta
-    from scipy.optimize import minimize_scalar
-    n, slog = len(tail), np.log(tail).sum()
-    nll = lambda a: n * np.log(zeta(a, xmin)) + a * slog
-    return float(minimize_scalar(nll, bounds=(1.0001, 8), method='bounded', options={'xatol': 1e-5}).x)
-
-def _xmin_candidates(x, # sorted positive values
-                     min_tail:int, # values each candidate must leave at or above it
-                     max_candidates:int, # most candidates returned, spread geometrically over the distinct values
-                    ) -> np.ndarray:
-    "The x_min values to try: distinct values of `x` that leave at least `min_tail` values in the tail."
-    cand = np.unique(x)
-    cand = cand[np.searchsorted(x, cand) <= len(x) - min_tail]
-    if len(cand) <= max_candidates: return cand
-    return np.unique(cand[np.round(np.geomspace(1, len(cand), max_candidates)).astype(int) - 1])
-
-def _tail_fit(x, # sorted positive values
-              xmin, # the tail starts here
-             ) -> dict:
-    "The power-law fit of the values at or above `xmin`, with its KS distance to them."
-    from scipy.special import zeta
-    tail = x[np.searchsorted(x, xmin):]
-    n, alpha = len(tail), _alpha_mle(tail, xmin)
-    vals, first = np.unique(tail, return_index=True)
-    emp = 1 - first / n  # empirical P(X >= v) at each distinct tail value
-    return {'alpha': alpha, 'alpha_stderr': float((alpha - 1) / np.sqrt(n)), 'x_min': int(xmin), 'x_max': int(tail[-1]),
-            'n_tail': int(n), 'ks_distance': float(np.abs(emp - zeta(alpha, vals) / zeta(alpha, xmin)).max())}
-
-def fit_power_law(x, # positive integer frequencies
-                  min_tail:int=50, # the fit needs at least this many values at or above x_min
-                  max_candidates:int=60, # x_min candidates tried (spread over the distinct values)
-                 ) -> dict:
-    "Discrete power-law MLE (Clauset et al. 2009) with x_min chosen by the KS distance."
-    x = np.sort(np.asarray(x, dtype=np.float64)[np.asarray(x) > 0])
-    if len(x) < min_tail:
-        return {'alpha': float('nan'), 'x_min': None, 'n_tail': int(len(x)), 'note': f'fewer than {min_tail} values'}
-    fits = [_tail_fit(x, xmin) for xmin in _xmin_candidates(x, min_tail, max_candidates)]
-    return min(fits, key=lambda fit: fit['ks_distance'])
-
-# %% ../nbs/08_frequency.ipynb #pl0a1b31
-def power_law_tests(counts, # positive integer frequencies (items per tag)
-                    alternatives=('lognormal', 'exponential', 'truncated_power_law'), # distributions to test against
-                    significance:float=0.1, # p below this makes the sign of R a verdict
-                   ) -> pd.DataFrame:
-    """Likelihood-ratio tests of the power-law tail against other distributions (Clauset et al. 2009, via `powerlaw`);
-    no rows where the counts are too few or too alike to fit a tail."""
-    import warnings, powerlaw
-    with warnings.catch_warnings(), np.errstate(all='ignore'):
-        warnings.simplefilter('ignore')
-        try:
-            fit = powerlaw.Fit(np.asarray(counts)[np.asarray(counts) > 0], discrete=True, verbose=False)
-            tests = [(alt, *fit.distribution_compare('power_law', alt, normalized_ratio=True)) for alt in alternatives]
-        except ValueError: return pd.DataFrame(columns=['alternative', 'R', 'p', 'favours', 'alpha', 'x_min'])
-    favours = lambda alt, r, p: 'neither' if not p < significance else 'power law' if r > 0 else alt  # NaN p: neither
-    return pd.DataFrame([{'alternative': a, 'R': r, 'p': p, 'favours': favours(a, r, p)} for a, r, p in tests]).assign(
-        alpha=fit.power_law.alpha, x_min=fit.power_law.xmin)
-
-# %% ../nbs/08_frequency.ipynb #100f2788
-def power_law_verdict(tests:pd.DataFrame, # `power_law_tests` rows
-                     ) -> str:
-    "Whether the tail is shown to be a power law: only when the tests favour it over every alternative."
-    if not len(tests): return "not tested: too few distinct counts"
-    return ('shown' if (tests.favours == 'power law').all() else 'not shown') + " to be a power law"
+__all__ = ['DEFAULT_THRESHOLDS', 'tag_frequency_summary', 'coverage_curve', 'threshold_reduction', 'flag_counts', 'merged_groups']
 
 # %% ../nbs/08_frequency.ipynb #b2d1d8ee
 def tag_frequency_summary(index, # a `TagIndex`

@@ -8,7 +8,8 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from .normalize import TagGroups, group_tags
 from .outputs import save_png
-from .frequency import DEFAULT_THRESHOLDS, coverage_curve, fit_power_law, flag_counts
+from .frequency import DEFAULT_THRESHOLDS, coverage_curve, flag_counts
+from .power_law import fit_power_law
 
 # %% auto #0
 __all__ = ['plot_rank_frequency', 'plot_ccdf', 'plot_coverage', 'plot_confidence', 'plot_flags', 'save_plots']

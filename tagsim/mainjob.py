@@ -13,7 +13,8 @@ from .outputs import write_json, write_csv
 from .report import JobFolder, write_report
 from .data import write_left_out
 from .normalize import group_tags
-from .frequency import tag_frequency_summary, threshold_reduction, power_law_tests
+from .frequency import tag_frequency_summary, threshold_reduction
+from .power_law import power_law_tests
 from .frequency_plots import save_plots
 from .embed import embed_scrape, backbone_embedder
 from .embeddings import load_embeddings

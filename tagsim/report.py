@@ -12,7 +12,7 @@ import pandas as pd
 from .outputs import atomic_output
 from .safe_html import Html, esc, figure_uri, image_html, png_uri, table_html, thumbs_html
 from .metrics import headline_figures
-from .frequency import power_law_verdict
+from .power_law import power_law_verdict
 from . import __version__
 
 # %% auto #0

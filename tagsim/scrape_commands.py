@@ -26,7 +26,7 @@ def _skipped_line(ids:list) -> str:
 def _tail_tests(counts, # items per tag (an array)
                ) -> dict:
     "`power_law_tests` for `tagsim stats --tail-tests`: the verdict, then R, p and the favoured fit per alternative."
-    from tagsim.frequency import power_law_tests, power_law_verdict
+    from tagsim.power_law import power_law_tests, power_law_verdict
     tests = power_law_tests(counts)
     return {'tail': power_law_verdict(tests),
             'tail_tests': {t.alternative: {'R': t.R, 'p': t.p, 'favours': t.favours} for t in tests.itertuples()}}
