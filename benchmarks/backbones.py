@@ -36,7 +36,8 @@ def pipeline_ratio(arch, size, batch, n_images):
     import numpy as np, keras, tensorflow as tf
     from tagsim.config import load_settings
     from tagsim.demo import build_demo
-    from tagsim.index import update_index, index_dir_for
+    from tagsim.index import update_index
+    from tagsim.index_format import index_dir_for
     from tagsim.vocabulary import build_vocabulary
     from tagsim.data import build_examples, make_dataset
     from tagsim.tagger import build_tagger

@@ -111,7 +111,7 @@ def _files(folder:Path) -> dict|None:
     return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob('*')) if p.is_file()}
 
 def _read_index(out:Path):
-    from tagsim.index import TagIndex
+    from tagsim.index_format import TagIndex
     try: index = TagIndex(out/'index')
     except FileNotFoundError: return None
     return {'tags': index.tags, **{n: np.asarray(getattr(index, n)) for n in ('item_id', 'row_item', 'row_tag', 'confidence')}}

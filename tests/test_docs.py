@@ -73,7 +73,7 @@ def test_analysis_pages_show_stored_outputs(site):
 
 def test_api_reference_has_anchors_and_cross_links(site):
     "show_doc sections carry nbdev's anchors, and prose links to symbols on other pages (checked to resolve above)."
-    assert 'id="fit_power_law"' in (site/'08_frequency.html').read_text(encoding='utf-8')
+    assert 'id="fit_power_law"' in (site/'07b_power_law.html').read_text(encoding='utf-8')
     cross = [m for p in site.glob('*.html') for m in re.findall(r'href="(\d\w*\.html#[\w.]+)"', p.read_text(encoding='utf-8'))]
     assert len(cross) > 20, cross
 

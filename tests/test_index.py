@@ -4,7 +4,8 @@ import numpy as np
 import pytest
 from hypothesis import given, settings, strategies as st, HealthCheck
 from tagsim import index as index_mod
-from tagsim.index import update_index, TagIndex
+from tagsim.index import update_index
+from tagsim.index_format import TagIndex
 from tagsim.storage import write_pr0loader_db
 from conftest import pr0_item, run_at_once
 

@@ -31,7 +31,7 @@ def test_commands_read_a_scrape_while_it_is_written(tmp_path):
     assert written['errors'] == [] and written['rows'] > 0, written['errors'][:3]  # never blocked, never failed
     out = run_cli('index', *common).stdout
     assert f"{base + written['rows']:,} items" in out, out
-    from tagsim.index import index_dir_for, TagIndex
+    from tagsim.index_format import index_dir_for, TagIndex
     index = TagIndex(index_dir_for(tmp_path/'w', db))
     ids = [r[0] for r in sqlite3.connect(f'file:{db}?mode=ro', uri=True).execute('SELECT id FROM items ORDER BY id')]
     assert index.item_id.tolist() == ids

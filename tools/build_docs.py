@@ -10,7 +10,7 @@ reference) and writes `_proc/`; Sphinx with myst-nb renders those notebooks with
 tables), in notebook order, with full-text search. Notebooks are not executed here: their outputs come from
 `python tools/run_notebooks.py`. With Quarto installed, `nbdev_docs` builds the Quarto site from nbs/_quarto.yml.
 """
-import argparse, html, json, re, shutil, subprocess, sys, tempfile
+import argparse, hashlib, html, json, re, shutil, subprocess, sys, tempfile
 from pathlib import Path
 from tagsim.outputs import atomic_output
 
@@ -153,8 +153,12 @@ def build_site(out:Path=DOCS):
     "nbdev's `proc_nbs`, then Sphinx into a fresh folder that replaces `out` only when the build succeeded."
     # nbdev's own processing step. Not `nbdev_proc_nbs`: without Quarto it tries to install it with sudo and runs
     # `pip install -e .` with whatever pip is first on PATH. This interpreter's nbdev, activated or not.
-    subprocess.run([sys.executable, '-c', 'from nbdev.serve import proc_nbs; proc_nbs()'], cwd=ROOT, check=True,
-                   stdout=subprocess.DEVNULL)
+    symbols = hashlib.sha1((ROOT/'tagsim'/'_modidx.py').read_bytes()).hexdigest()
+    stamp = PROC/'.symbols.sha1'  # nbdev reuses a processed notebook while the notebook is older, but its links come
+    force = not stamp.exists() or stamp.read_text() != symbols  # from _modidx.py: a moved symbol must relink every page
+    subprocess.run([sys.executable, '-c', f'from nbdev.serve import proc_nbs; proc_nbs(force={force})'], cwd=ROOT,
+                   check=True, stdout=subprocess.DEVNULL)
+    stamp.write_text(symbols)
     notebooks = sorted(p for p in PROC.glob('*.ipynb') if (NBS/p.name).exists())  # _proc keeps notebooks since renamed or deleted
     with tempfile.TemporaryDirectory(dir=ROOT) as tmp:
         src, html = Path(tmp)/'src', Path(tmp)/'html'
