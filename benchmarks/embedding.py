@@ -20,7 +20,8 @@ def child(n:int, work:str):
     from tagsim.storage import write_pr0loader_db
     from tagsim.scrape import Scrape
     from tagsim.media import media_table
-    from tagsim.embed import embed_scrape, backbone_embedder
+    from tagsim.embed import embed_scrape
+    from tagsim.embedder import backbone_embedder
     demo = load_settings(work_dir=work); build_demo(demo.demo_dir)
     with Scrape(demo.scrape_path) as s: paths = media_table(s).path.tolist()
     db = write_pr0loader_db(Path(work)/f'bench{n}.db', [{'id': i + 1, 'image': paths[i % len(paths)], 'flags': 1,

@@ -4,23 +4,21 @@
 
 # %% ../nbs/15_embed.ipynb #20be859c
 from __future__ import annotations
-import hashlib, json, shutil, zlib
-from dataclasses import dataclass
+import json, shutil, zlib
 from pathlib import Path
 import numpy as np
 from .config import Settings
 from .outputs import atomic_output, write_json
 from .processes import writer_lock
-from .torchweights import lite0_imagenet_file
+from .embedder import Embedder
 from .scrape import Scrape
 from .media import media_table, require_media_dir, media_file
 from .data import Examples, SkipLog, make_dataset
 from .parts import complete_parts, fill_parts, read_skipped, rows_to_fill, PartValues
 
 # %% auto #0
-__all__ = ['EMBEDDING_FILES', 'EmbeddingsError', 'parse_shard', 'unlabelled_examples', 'embeddable_items', 'Embedder',
-           'file_sha256', 'backbone_embedder', 'run_embedder', 'vector_format', 'claim_parts', 'read_parts',
-           'embed_part', 'extract_parts', 'ids_checksum', 'assemble', 'embed_scrape']
+__all__ = ['EMBEDDING_FILES', 'EmbeddingsError', 'parse_shard', 'unlabelled_examples', 'embeddable_items', 'vector_format',
+           'claim_parts', 'read_parts', 'embed_part', 'extract_parts', 'ids_checksum', 'assemble', 'embed_scrape']
 
 # %% ../nbs/15_embed.ipynb #da7fa78a
 class EmbeddingsError(ValueError):
@@ -66,62 +64,6 @@ def embeddable_items(settings:Settings, # the scrape and its media folder
             ids.append(iid)
             paths.append(str(path))
     return unlabelled_examples(np.array(ids, np.int64), paths), left_out
-
-# %% ../nbs/15_embed.ipynb #064246c7
-@dataclass
-class Embedder:
-    "A model from images to vectors, and what identifies it."
-    model:object # keras.Model: images (0-255) -> vectors
-    image_size:int # input size
-    resize_mode:str # 'pad' or 'crop'
-    identity:dict # source, arch or run, layer, weights hash, image size
-    features:Path|None=None # a training feature cache of this very backbone (`tagsim.train.feature_cache_dir`), reused
-
-# %% ../nbs/15_embed.ipynb #55a6c159
-def file_sha256(path:str|Path, # the file to hash
-               ) -> str:
-    "SHA-256 of a file, read in 1 MiB blocks."
-    h = hashlib.sha256()
-    with open(path, 'rb') as f:
-        for block in iter(lambda: f.read(1 << 20), b''): h.update(block)
-    return h.hexdigest()
-
-# %% ../nbs/15_embed.ipynb #c774090c
-def _weights_hash(arch:str, weights) -> str:
-    "What identifies backbone weights: the file's hash (the packaged Lite0 file for 'imagenet'), or a name."
-    if weights is None: return 'random (seed 0)'
-    if weights == 'imagenet':
-        if arch != 'efficientnet-lite0': return 'keras imagenet'
-        weights = lite0_imagenet_file()
-    return file_sha256(weights)
-
-def backbone_embedder(arch:str='efficientnet-lite0', # a registry name
-                      weights='imagenet', # 'imagenet', None or a weights file
-                      image_size:int|None=None, # input size; default the native size
-                      resize_mode:str='pad', # 'pad' or 'crop'
-                      feature_root:str|Path|None=None, # training's feature caches (WORK/features): reuse this one's
-                     ) -> Embedder:
-    "A backbone's global-average-pooled features."
-    from tagsim.models import get_backbone
-    from tagsim.train import pooled_backbone, feature_cache_dir
-    size = image_size or get_backbone(arch).size
-    identity = {'source': 'backbone', 'arch': arch, 'layer': 'pool', 'weights': _weights_hash(arch, weights),
-                'image_size': size}
-    pretrained = feature_root is not None and weights is not None  # an untrained backbone's weights live in its cache
-    features = (feature_cache_dir(feature_root, arch, size, weights=weights, resize_mode=resize_mode)
-                if pretrained else None)
-    return Embedder(pooled_backbone(arch, size, weights), size, resize_mode, identity, features)
-
-# %% ../nbs/15_embed.ipynb #f0fb8492
-def run_embedder(run_dir:str|Path, # a run folder written by `train_run`
-                ) -> Embedder:
-    "A trained run's `embedding` layer."
-    from tagsim.predict import load_run
-    from tagsim.tagger import embedding_model
-    run = load_run(run_dir)
-    identity = {'source': 'run', 'run': str(Path(run_dir).resolve()), 'arch': run.config['options']['arch'],
-                'layer': 'embedding', 'weights': file_sha256(Path(run_dir)/'model.keras'), 'image_size': run.image_size}
-    return Embedder(embedding_model(run.model), run.image_size, run.config['options'].get('resize_mode', 'pad'), identity)
 
 # %% ../nbs/15_embed.ipynb #1ec1f5a2
 def vector_format(normalize:bool=True, # L2-normalise each vector

@@ -29,7 +29,8 @@ def _run_settings(a) -> Settings:
 def cmd_embed(a, # the parsed command line
              ):
     "Embed every image of the scrape into an embeddings folder."
-    from tagsim.embed import embed_scrape, backbone_embedder, run_embedder
+    from tagsim.embed import embed_scrape
+    from tagsim.embedder import backbone_embedder, run_embedder
     from tagsim.media import reason_counts
     if a.run and (a.arch or a.weights): raise ValueError("give --run or --arch/--weights, not both")
     settings = _run_settings(a)

@@ -16,7 +16,8 @@ from .normalize import group_tags
 from .frequency import tag_frequency_summary, threshold_reduction
 from .power_law import power_law_tests
 from .frequency_plots import save_plots
-from .embed import embed_scrape, backbone_embedder
+from .embed import embed_scrape
+from .embedder import backbone_embedder
 from .embeddings import load_embeddings
 from .search import open_vector_index
 from .neighbours import near_duplicates

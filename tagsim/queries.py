@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 import numpy as np
 from .embeddings import Embeddings
-from .embed import EmbeddingsError, backbone_embedder, run_embedder
+from .embed import EmbeddingsError
+from .embedder import backbone_embedder, run_embedder
 from .search import VectorIndex
 from .normalize import normalize_tag
 from .images import load_image
