@@ -14,6 +14,7 @@ from .metrics import average_precision
 from .index import open_index
 from .vocabulary import build_vocabulary
 from .data import build_examples
+from .outputs import is_temporary
 
 # %% auto #0
 __all__ = ['COMPARED', 'comparison_jobs', 'comparison_table', 'compare_architectures', 'stored_results',
@@ -85,7 +86,7 @@ def compare_architectures(store:str|Path, # folder of stored measurements (resum
 def stored_results(store:str|Path, # folder of `measure_in_child` results
                   ) -> list:
     "Every stored measurement, in name order."
-    return [json.loads(p.read_text()) for p in sorted(Path(store).glob('*.json'))]
+    return [json.loads(p.read_text()) for p in sorted(Path(store).glob('*.json')) if not is_temporary(p)]
 
 # %% ../nbs/22a_architectures.ipynb #b55156f7
 def _threshold_result(feats, split, y_all, *, tags:list, vocab, eval_cols:np.ndarray, work:Path, epochs:int, seed:int) -> dict:

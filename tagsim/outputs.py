@@ -4,14 +4,14 @@
 
 # %% ../nbs/00a_outputs.ipynb #5db3ec4a
 from __future__ import annotations
-import json, math, os, tempfile
+import json, math, os, re, tempfile
 from contextlib import contextmanager
 from glob import escape as glob_escape
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['FORMULA_STARTS', 'remove_stale_temporaries', 'atomic_output', 'json_safe', 'to_json', 'write_json', 'csv_safe',
-           'write_csv', 'save_png']
+__all__ = ['FORMULA_STARTS', 'remove_stale_temporaries', 'atomic_output', 'is_temporary', 'json_safe', 'to_json', 'write_json',
+           'csv_safe', 'write_csv', 'save_png']
 
 # %% ../nbs/00a_outputs.ipynb #b5ee23dd
 def _current_umask() -> int:
@@ -53,6 +53,12 @@ def atomic_output(path:str|Path, # the file to write
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp): os.remove(tmp)
+
+# %% ../nbs/00a_outputs.ipynb #c6d63dc1
+def is_temporary(path:str|Path, # a file
+                ) -> bool:
+    "Whether `path` is named as `atomic_output`'s temporaries are (`NAME.PID.RANDOM.tmp` and NAME's last extensions)."
+    return re.search(r'\.\d+\.\w+\.tmp(\.[^.]+){0,2}$', Path(path).name) is not None
 
 # %% ../nbs/00a_outputs.ipynb #c0f1e011
 def json_safe(obj, # what to write

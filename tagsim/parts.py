@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 import numpy as np
-from .outputs import atomic_output, write_json
+from .outputs import atomic_output, is_temporary, write_json
 
 # %% auto #0
 __all__ = ['save_part', 'complete_parts', 'PartValues', 'read_skipped', 'rows_to_fill', 'fill_parts']
@@ -27,7 +27,7 @@ def save_part(folder:Path, # the parts folder
 # %% ../nbs/10c_parts.ipynb #pa7t0003
 def _part_files(folder:Path) -> list:
     "The ids files of the complete parts, in order (an ids file is written last, so it marks its part complete)."
-    return sorted(Path(folder).glob('part-*.ids.npy'))
+    return sorted(p for p in Path(folder).glob('part-*.ids.npy') if not is_temporary(p))  # not a killed writer's
 
 def complete_parts(folder:Path, # the parts folder
                   ) -> tuple[list, np.ndarray]:

@@ -1,6 +1,6 @@
 """Embeddings and search from the command line: shards in separate processes and their merge, kill -9 and resume,
 growth, every bad input as one line, similar by id/image/tag, and the quality-control CSVs."""
-import json, os, shutil, signal, sqlite3, subprocess, sys, time
+import json, os, re, shutil, signal, sqlite3, subprocess, sys, time
 import numpy as np
 import pandas as pd
 import pytest
@@ -53,13 +53,29 @@ def test_killed_embedding_resumes(scrape, tmp_path, after_parts):
     assert p.poll() is None, 'finished before it could be killed'
     p.send_signal(signal.SIGKILL); p.wait()
     assert not (tmp_path/'e/manifest.json').exists()  # nothing half-done looks complete
-    done = len(list((tmp_path/'e/parts').glob('*.ids.npy')))
+    done = len([f for f in (tmp_path/'e/parts').glob('part-*.ids.npy') if re.fullmatch(r'part-\d{6}\.ids\.npy', f.name)])
     out = subprocess.run(args[:-1], env=env, capture_output=True, text=True)  # without --quiet's last flag: same model
     assert out.returncode == 0, out.stderr[-2000:]
     reused = int(out.stdout.split('reused: ')[1].split()[0].replace(',', ''))
     assert reused >= 8 * min(done, after_parts)
     v, ids, _ = load(tmp_path/'e'); v_all, ids_all, _ = load(d/'all')
     assert np.array_equal(ids, ids_all) and np.abs(v.astype(np.float32) - v_all.astype(np.float32)).max() < 2e-3
+
+def test_a_killed_writers_temporary_is_not_a_complete_part(scrape, tmp_path):
+    """kill -9 between writing a part's ids file and renaming it leaves `part-N.ids.npy.PID.*.tmp.ids.npy`, which the
+    pattern `part-*.ids.npy` matches too: the rerun must embed that part again, not read the temporary as a part."""
+    d, db = scrape
+    embed(db, tmp_path/'w', tmp_path/'e', '--part-size', '32')
+    parts = tmp_path/'e/parts'
+    for name in ('embeddings.npy', 'image_ids.npy', 'manifest.json'): (tmp_path/'e'/name).unlink()
+    for f in parts.glob('part-00000[2-9].*'): f.unlink()  # parts the killed run never reached
+    (parts/'part-000001.ids.npy').rename(parts/'part-000001.ids.npy.999999999.ab12cd34.tmp.ids.npy')
+    r = embed(db, tmp_path/'w', tmp_path/'e', '--part-size', '32', check=False)
+    assert r.returncode == 0, r.stderr[-2000:]
+    assert int(r.stdout.split('reused: ')[1].split()[0].replace(',', '')) == 32  # part 0 only
+    v, ids, _ = load(tmp_path/'e'); v_all, ids_all, _ = load(d/'all')
+    assert np.array_equal(ids, ids_all) and np.abs(v.astype(np.float32) - v_all.astype(np.float32)).max() < 2e-3
+    assert not list(parts.glob('*.tmp*'))  # writing part 1 again removed the dead writer's temporary
 
 def test_growth_embeds_only_new_items(scrape, tmp_path):
     d, db = scrape
