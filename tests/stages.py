@@ -117,8 +117,9 @@ def _read_index(out:Path):
     return {'tags': index.tags, **{n: np.asarray(getattr(index, n)) for n in ('item_id', 'row_item', 'row_tag', 'confidence')}}
 
 def _read_features(out:Path):
-    "Id -> feature row of every complete part, as `cache_features` will read them."
-    parts = sorted(out.glob('cache/*/part-*.ids.npy'))
+    "Id -> feature row of every complete part, as `cache_features` will read them (a killed writer's temporary is none)."
+    from tagsim.parts import complete_parts
+    parts = [f for folder in sorted(out.glob('cache/*')) if folder.is_dir() for f in complete_parts(folder)[0]]
     if not parts: return None
     ids = np.concatenate([np.load(p, allow_pickle=False) for p in parts])
     feats = np.concatenate([np.load(str(p).replace('.ids.npy', '.feat.npy'), allow_pickle=False) for p in parts])
