@@ -14,7 +14,7 @@ from .embedder import Embedder
 from .scrape import Scrape
 from .media import media_table, require_media_dir, media_file
 from .data import Examples, SkipLog, make_dataset
-from .parts import complete_parts, fill_parts, read_skipped, rows_to_fill, PartValues
+from .parts import complete_parts, fill_parts, read_skipped, rows_to_fill, values_file, PartValues
 
 # %% auto #0
 __all__ = ['EMBEDDING_FILES', 'EmbeddingsError', 'parse_shard', 'unlabelled_examples', 'embeddable_items', 'vector_format',
@@ -174,7 +174,7 @@ def _write_vectors(path:Path, parts_files:list, positions:dict, shape:tuple, dty
         out = np.lib.format.open_memmap(tmp, mode='w+', dtype=dtype, shape=shape)
         for f in parts_files:
             ids = np.load(f, allow_pickle=False)
-            vecs = np.load(str(f).replace('.ids.npy', '.vec.npy'), mmap_mode='r', allow_pickle=False)
+            vecs = np.load(values_file(f, 'vec'), mmap_mode='r', allow_pickle=False)
             keep = np.array([i in positions for i in ids.tolist()], bool)
             if keep.any(): out[[positions[i] for i in ids[keep].tolist()]] = vecs[keep]
         out.flush()
@@ -190,7 +190,7 @@ def assemble(out_dir:Path, # the embeddings folder
     parts = Path(out_dir)/'parts'
     files, ids, skipped = read_parts(parts)
     ids = np.unique(ids[np.isin(ids, wanted)])
-    dim = (int(np.load(str(files[0]).replace('.ids.npy', '.vec.npy'), mmap_mode='r', allow_pickle=False).shape[1])
+    dim = (int(np.load(values_file(files[0], 'vec'), mmap_mode='r', allow_pickle=False).shape[1])
            if files else 0)
     _write_vectors(Path(out_dir)/'embeddings.npy', files, {i: k for k, i in enumerate(ids.tolist())}, (len(ids), dim),
                    manifest['format']['dtype'])

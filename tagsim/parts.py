@@ -10,7 +10,7 @@ import numpy as np
 from .outputs import atomic_output, is_temporary, write_json
 
 # %% auto #0
-__all__ = ['save_part', 'complete_parts', 'PartValues', 'read_skipped', 'rows_to_fill', 'fill_parts']
+__all__ = ['save_part', 'complete_parts', 'values_file', 'PartValues', 'read_skipped', 'rows_to_fill', 'fill_parts']
 
 # %% ../nbs/10c_parts.ipynb #pa7t0002
 def save_part(folder:Path, # the parts folder
@@ -36,6 +36,13 @@ def complete_parts(folder:Path, # the parts folder
     ids = [np.load(f, allow_pickle=False) for f in files]
     return files, (np.concatenate(ids) if ids else np.zeros(0, np.int64))
 
+# %% ../nbs/10c_parts.ipynb #eb50de68
+def values_file(ids_file:Path, # a complete part's ids file (`complete_parts`)
+                kind:str, # the rows' file tag (`save_part`)
+               ) -> Path:
+    "The file that holds the rows of the part whose ids file is `ids_file`."
+    return Path(ids_file).with_name(Path(ids_file).name.replace('.ids.npy', f'.{kind}.npy'))
+
 # %% ../nbs/10c_parts.ipynb #167f6467
 class PartValues:
     "The rows that a folder's complete parts hold, looked up by item id; memory-mapped: only the ids are kept in RAM."
@@ -43,8 +50,7 @@ class PartValues:
                  kind:str, # the rows' file tag (`save_part`)
                 ):
         files, ids = complete_parts(folder)
-        self.parts = [np.load(str(f).replace('.ids.npy', f'.{kind}.npy'), mmap_mode='r', allow_pickle=False)
-                      for f in files]
+        self.parts = [np.load(values_file(f, kind), mmap_mode='r', allow_pickle=False) for f in files]
         self.starts = np.cumsum([0] + [len(p) for p in self.parts])  # part k holds positions starts[k]:starts[k+1]
         self.order = np.argsort(ids, kind='stable')
         self.ids = ids[self.order]

@@ -118,11 +118,11 @@ def _read_index(out:Path):
 
 def _read_features(out:Path):
     "Id -> feature row of every complete part, as `cache_features` will read them (a killed writer's temporary is none)."
-    from tagsim.parts import complete_parts
+    from tagsim.parts import complete_parts, values_file
     parts = [f for folder in sorted(out.glob('cache/*')) if folder.is_dir() for f in complete_parts(folder)[0]]
     if not parts: return None
     ids = np.concatenate([np.load(p, allow_pickle=False) for p in parts])
-    feats = np.concatenate([np.load(str(p).replace('.ids.npy', '.feat.npy'), allow_pickle=False) for p in parts])
+    feats = np.concatenate([np.load(values_file(p, 'feat'), allow_pickle=False) for p in parts])
     order = np.argsort(ids)
     return {'ids': ids[order], 'features': feats[order].astype(np.float32)}
 
