@@ -10,7 +10,7 @@ import numpy as np
 from .config import Settings
 from .outputs import atomic_output, write_json
 from .processes import writer_lock
-from .embedder import Embedder
+from .embedder import Embedder, unit_length
 from .scrape import Scrape
 from .media import media_table, require_media_dir, media_file
 from .data import Examples, SkipLog, make_dataset
@@ -107,7 +107,7 @@ def _compiled(model):
 def _as_stored(v:np.ndarray, fmt:dict) -> np.ndarray:
     "Backbone outputs as the embeddings keep them: float32, L2-normalised when the format says so."
     v = np.asarray(v, np.float32)
-    return v / np.maximum(np.linalg.norm(v, axis=1, keepdims=True), 1e-12) if fmt['normalized'] else v
+    return unit_length(v) if fmt['normalized'] else v
 
 def embed_part(examples:Examples, # the items to embed
                rows:np.ndarray, # rows of `examples` in this part

@@ -7,10 +7,11 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 from pathlib import Path
+import numpy as np
 from .torchweights import lite0_imagenet_file
 
 # %% auto #0
-__all__ = ['Embedder', 'file_sha256', 'backbone_embedder', 'run_embedder']
+__all__ = ['Embedder', 'file_sha256', 'backbone_embedder', 'run_embedder', 'unit_length']
 
 # %% ../nbs/14b_embedder.ipynb #064246c7
 @dataclass
@@ -67,3 +68,9 @@ def run_embedder(run_dir:str|Path, # a run folder written by `train_run`
     identity = {'source': 'run', 'run': str(Path(run_dir).resolve()), 'arch': run.config['options']['arch'],
                 'layer': 'embedding', 'weights': file_sha256(Path(run_dir)/'model.keras'), 'image_size': run.image_size}
     return Embedder(embedding_model(run.model), run.image_size, run.config['options'].get('resize_mode', 'pad'), identity)
+
+# %% ../nbs/14b_embedder.ipynb #bbe9daf5
+def unit_length(v:np.ndarray, # vectors, one per row (or a single vector)
+               ) -> np.ndarray:
+    "`v` scaled to length one along its last axis, so that a dot product is a cosine; a zero vector stays zero."
+    return v / np.maximum(np.linalg.norm(v, axis=-1, keepdims=True), 1e-12)

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .embeddings import Embeddings
+from .embedder import unit_length
 from .search import VectorIndex
 from .queries import ScrapeView
 from .images import compute_dhashes, hamming, repost_groups
@@ -112,7 +113,7 @@ def tag_centroids(e:Embeddings, # loaded embeddings
     tags = sorted(t for t, r in rows_of.items() if len(r) >= min_support)
     c = (np.stack([np.asarray(e.vectors[rows_of[t]], np.float32).mean(0) for t in tags]) if tags
          else np.zeros((0, e.vectors.shape[1]), np.float32))
-    return tags, c / np.maximum(np.linalg.norm(c, axis=1, keepdims=True), 1e-12), rows_of
+    return tags, unit_length(c), rows_of
 
 # %% ../nbs/17_neighbours.ipynb #7d34c2da
 def _rank(x:np.ndarray) -> np.ndarray:

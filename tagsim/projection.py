@@ -10,6 +10,7 @@ import numpy as np
 from PIL import Image
 from .outputs import atomic_output
 from .normalize import normalize_tag
+from .embedder import unit_length
 from .search import VectorIndex, choose_backend
 from .candidates import reduced
 from .images import load_image, ImageError
@@ -33,7 +34,7 @@ def neighbour_graph(x:np.ndarray, # (n, d) rows
                     block:int=1024, # queries per batch
                    ) -> tuple[np.ndarray, np.ndarray]:
     "Each row's `k` nearest rows by cosine distance, nearest first: `(indices, distances)` for UMAP's `precomputed_knn`."
-    u = x / np.maximum(np.linalg.norm(x, axis=1, keepdims=True), 1e-12)
+    u = unit_length(x)
     index = VectorIndex(u.shape[1], choose_backend(len(u), u.shape[1])[0], 'f32', unit_vectors=True)
     index.add(np.arange(len(u)), u)
     found, sims = zip(*(index.query(u[s:s + block], k) for s in range(0, len(u), block)))

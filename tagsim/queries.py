@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 from .embeddings import Embeddings
 from .embed import EmbeddingsError
-from .embedder import backbone_embedder, run_embedder
+from .embedder import backbone_embedder, run_embedder, unit_length
 from .search import VectorIndex
 from .normalize import normalize_tag
 from .images import load_image
@@ -64,7 +64,7 @@ def tag_centroid(e:Embeddings, # loaded embeddings
     rows = rows[rows >= 0]
     if not len(rows): raise ValueError(f"no embedded item carries the tag {tag!r}")
     c = np.asarray(e.vectors[np.sort(rows)], np.float32).mean(0)
-    return c / max(np.linalg.norm(c), 1e-12)
+    return unit_length(c)
 
 # %% ../nbs/16a_queries.ipynb #c2806485
 def image_vector(e:Embeddings, # the embeddings the vector is compared with
@@ -77,7 +77,7 @@ def image_vector(e:Embeddings, # the embeddings the vector is compared with
     if emb.identity != m: raise EmbeddingsError(f"the model that made {e.path} is no longer available as it was ({m})")
     v = emb.model.predict(load_image(path, emb.image_size, emb.resize_mode)[None].astype(np.float32),
                           verbose=0)[0].astype(np.float32)
-    return v / max(np.linalg.norm(v), 1e-12) if e.manifest['format']['normalized'] else v
+    return unit_length(v) if e.manifest['format']['normalized'] else v
 
 # %% ../nbs/16a_queries.ipynb #e8df1ab0
 def _weights_for(model:dict):
