@@ -10,8 +10,8 @@ from glob import escape as glob_escape
 from pathlib import Path
 
 # %% auto #0
-__all__ = ['FORMULA_STARTS', 'remove_stale_temporaries', 'atomic_output', 'is_temporary', 'json_safe', 'to_json', 'write_json',
-           'csv_safe', 'write_csv', 'save_png']
+__all__ = ['FORMULA_STARTS', 'temporary_of', 'remove_stale_temporaries', 'atomic_output', 'is_temporary', 'json_safe', 'to_json',
+           'write_json', 'csv_safe', 'write_csv', 'save_png']
 
 # %% ../nbs/00a_outputs.ipynb #b5ee23dd
 def _current_umask() -> int:
@@ -27,13 +27,23 @@ def _pid_alive(pid:int) -> bool:
     except PermissionError: return True
     return True
 
+# %% ../nbs/00a_outputs.ipynb #5ff59149
+_TEMPORARY_NAME = re.compile(r'(?P<target>.+)\.(?P<pid>\d+)\.\w+\.tmp(\.[^.]+){0,2}')
+
+# %% ../nbs/00a_outputs.ipynb #4b273a10
+def temporary_of(path:str|Path, # a file
+                ) -> tuple[str, int]|None:
+    "The target's name and the writer's process id, where `path` is named as `atomic_output`'s temporaries are."
+    match = _TEMPORARY_NAME.fullmatch(Path(path).name)
+    return (match['target'], int(match['pid'])) if match else None
+
 # %% ../nbs/00a_outputs.ipynb #c0f1e0a2
 def remove_stale_temporaries(path:Path, # the file whose temporaries to look for
                             ):
-    "Delete temporaries of `path` that a killed process left: names `NAME.PID.*.tmp*` whose PID no longer runs."
-    for tmp in path.parent.glob(glob_escape(path.name) + '.*.*.tmp*'):
-        pid = tmp.name[len(path.name) + 1:].split('.', 1)[0]
-        if pid.isdigit() and not _pid_alive(int(pid)): tmp.unlink(missing_ok=True)
+    "Delete temporaries of `path` that a killed process left: those whose writer no longer runs."
+    for tmp in path.parent.glob(glob_escape(path.name) + '.*.tmp*'):
+        writer = temporary_of(tmp)
+        if writer and writer[0] == path.name and not _pid_alive(writer[1]): tmp.unlink(missing_ok=True)
 
 # %% ../nbs/00a_outputs.ipynb #c0f1e0a4
 @contextmanager
@@ -57,8 +67,8 @@ def atomic_output(path:str|Path, # the file to write
 # %% ../nbs/00a_outputs.ipynb #c6d63dc1
 def is_temporary(path:str|Path, # a file
                 ) -> bool:
-    "Whether `path` is named as `atomic_output`'s temporaries are (`NAME.PID.RANDOM.tmp` and NAME's last extensions)."
-    return re.search(r'\.\d+\.\w+\.tmp(\.[^.]+){0,2}$', Path(path).name) is not None
+    "Whether `path` is named as `atomic_output`'s temporaries are."
+    return temporary_of(path) is not None
 
 # %% ../nbs/00a_outputs.ipynb #c0f1e011
 def json_safe(obj, # what to write

@@ -80,19 +80,19 @@ def statistics_section(job:JobFolder, # the job folder
                       ) -> Html|None:
     "The scrape's counts, the threshold reduction, whether the tail is a power law, and the frequency plots."
     if not job.statistics.is_file(): return None
-    s = json.loads(job.statistics.read_text())
+    stats = json.loads(job.statistics.read_text())
     shown = lambda key, v: f"{v:.1%}" if key.endswith('_share') else v
-    rows = [{'what': label, 'value': shown(key, s['summary'][key])} for key,
-            label in STATISTICS_SHOWN.items() if key in s['summary']]
-    r = s['threshold']
+    rows = [{'what': label, 'value': shown(key, stats['summary'][key])} for key,
+            label in STATISTICS_SHOWN.items() if key in stats['summary']]
+    r = stats['threshold']
     rows.append(
         {'what': f"tags left by the min-{r['min_occurrences']} filter",
          'value': f"{r['tags_after']:,} of {r['tags_before']:,} ({r['reduction']:.1f}× fewer)"}
     )
     plots = [image_html(png_uri(job.plots/f'{n}.png'), alt=n, width=420)
              for n in ('rank_frequency', 'ccdf', 'coverage') if (job.plots/f'{n}.png').is_file()]
-    tail = [tail_sentence(s['tail_tests'])] if 'tail_tests' in s else []
-    return section_html('Statistics', f"Scrape: {s['scrape']}", table_html(rows), *tail,
+    tail = [tail_sentence(stats['tail_tests'])] if 'tail_tests' in stats else []
+    return section_html('Statistics', f"Scrape: {stats['scrape']}", table_html(rows), *tail,
                         Html('<div class="row">' + ''.join(plots) + '</div>'))
 
 # %% ../nbs/20a_report.ipynb #c956279d

@@ -52,6 +52,7 @@ def predict_rows(model:keras.Model, # a tagger on images
 FIT_OPTIONS = ('embedding_dim', 'dropout', 'loss', 'label_weighting', 'epochs', 'batch_size', 'learning_rate',
                'patience')
 
+# %% ../nbs/14_runs.ipynb #87388671
 def fit_options(opts:TrainOptions, # the run's options
                ) -> dict:
     "The options that `fit_head` and `fit_tagger` share, as keyword arguments."
@@ -253,6 +254,27 @@ def _save_tagger(run_dir:Path, # the run folder
     write_json(run_dir/'thresholds.json', dict(zip(vocab.tags, map(float, thresholds))))
     write_csv(run_dir/'per_tag.csv', per_tag)
 
+# %% ../nbs/14_runs.ipynb #2921ec7e
+def _evaluate_and_write(run_dir:Path, # the run folder
+                        model:keras.Model, # the trained tagger
+                        predict, # `predict(rows) -> (scores, rows read)`
+                        *,
+                        ex:Examples, # the run's examples
+                        split:np.ndarray, # split code per example
+                        vocab:Vocabulary, # the run's vocabulary
+                        opts:TrainOptions, # training options
+                        metrics:dict, # what the run measured so far; the test results are added
+                        baseline_cache:Path|None, # feature caches for the pr0loader baseline; None: no baseline
+                       ) -> dict:
+    "Score the test split, save the tagger, and write `metrics.json` and `report.md` last; returns the metrics."
+    thresholds, ev, ev05 = _evaluate(predict, ex, split, vocab, opts.min_support)
+    _save_tagger(run_dir, model, vocab, thresholds=thresholds, per_tag=ev['per_tag'])
+    metrics |= {'test': metrics_summary(ev), 'test_at_0.5': metrics_summary(ev05)}
+    if baseline_cache: metrics['baseline'] = train_baseline(ex, split, opts, baseline_cache, vocab)
+    write_json(run_dir/'metrics.json', metrics)
+    with atomic_output(run_dir/'report.md') as tmp: tmp.write_text(run_report(metrics, ev))
+    return metrics
+
 # %% ../nbs/14_runs.ipynb #d3c66f0c
 def _run_lock(run_dir:str|Path, # the run folder
              ):
@@ -296,14 +318,8 @@ def train_run(settings:Settings, # the scrape and where to write
         _write_run_inputs(run_dir, settings, opts, vocab, ex)
         cache_root = settings.work_dir/'features'
         model, hist, predict = _fit(ex, split, opts, run_dir, cache_root=cache_root, verbose=verbose)
-        train_seconds = time.perf_counter() - t0
-        thresholds, ev, ev05 = _evaluate(predict, ex, split, vocab, opts.min_support)
-        metrics = {'recipe': 'tagsim', 'options': opts.__dict__, 'train_seconds': round(train_seconds, 1),
-                   'split': split_rep, 'test': metrics_summary(ev), 'test_at_0.5': metrics_summary(ev05),
-                   'epochs_run': epochs_logged(run_dir, len(hist.get('loss', []))),
+        metrics = {'recipe': 'tagsim', 'options': opts.__dict__, 'train_seconds': round(time.perf_counter() - t0, 1),
+                   'split': split_rep, 'epochs_run': epochs_logged(run_dir, len(hist.get('loss', []))),
                    'left_out': reason_counts(ex.left_out)}
-        _save_tagger(run_dir, model, vocab, thresholds=thresholds, per_tag=ev['per_tag'])
-        if baseline: metrics['baseline'] = train_baseline(ex, split, opts, cache_root, vocab)
-        write_json(run_dir/'metrics.json', metrics)
-        with atomic_output(run_dir/'report.md') as tmp: tmp.write_text(run_report(metrics, ev))
-        return metrics
+        return _evaluate_and_write(run_dir, model, predict, ex=ex, split=split, vocab=vocab, opts=opts,
+                                   metrics=metrics, baseline_cache=cache_root if baseline else None)
