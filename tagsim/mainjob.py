@@ -10,7 +10,8 @@ import numpy as np
 import pandas as pd
 from .config import Settings
 from .outputs import write_json, write_csv
-from .report import JobFolder, write_report
+from .report import write_report
+from .report_sections import JobFolder
 from .data import write_left_out
 from .normalize import group_tags
 from .frequency import tag_frequency_summary, threshold_reduction

@@ -3,7 +3,7 @@ Chromium (every image decodes, nothing comes from the network, hostile tags stay
 import json, os, signal, sqlite3, subprocess, sys
 import pytest
 from conftest import make_image_scrape, run_cli, open_page
-from tagsim.report import tail_sentence
+from tagsim.report_sections import tail_sentence
 
 HOSTILE = ["<script>document.title='PWNED'</script>", "\"><img src=x onerror=\"document.title='PWNED2'\">", "=HYPERLINK(\"x\")"]
 JOB = ['--epochs', '1', '--image-size', '32', '--no-baseline', '--quiet']
