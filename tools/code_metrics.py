@@ -51,9 +51,10 @@ if __name__ == '__main__':
             lengths.append((fn.end_lineno - fn.lineno + 1, f'{f.name}:{fn.name}'))
             params = [x for x in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs if x.arg not in ('self', 'cls')]
             public = not fn.name.startswith('_') or fn.name == '__init__'
-            if public and len(params) >= 3 and not has_docments(fn, lines): undocumented.append(f'{f.name}:{fn.name}')
             with_params += public and len(params) > 0
-            if public and params and not has_docments(fn, lines): undocumented_any.append(f'{f.name}:{fn.name}')
+            if public and params and not has_docments(fn, lines):
+                undocumented_any.append(f'{f.name}:{fn.name}')
+                if len(params) >= 3: undocumented.append(f'{f.name}:{fn.name}')
         calls += [(len(c.args), f'{f.name}:{c.lineno}') for c in ast.walk(tree) if isinstance(c, ast.Call)]
     lengths.sort(reverse=True); calls.sort(reverse=True)
     print(f"files: {len(files)}, lines: {n_lines:,}, functions: {len(lengths)}")
