@@ -34,7 +34,8 @@ if __name__ == '__main__':
     ap.add_argument('--tags', type=int, default=50_000); ap.add_argument('--items', type=int, default=400_000)
     a = ap.parse_args()
     from tagsim.signals import cooccurrence, ppmi
-    from tagsim.candidates import candidate_pairs, hubness, reduced, nearest_rows, pair_evidence
+    from tagsim.candidates import candidate_pairs, reduced, nearest_rows
+    from tagsim.evidence import hubness, pair_evidence
     from tagsim.variants import fuse
     table, visual = synthetic(a.tags, a.items)
     times, t = {}, time.perf_counter()

@@ -69,7 +69,7 @@ def test_analysis_pages_show_stored_outputs(site):
     for name in ANALYSIS_PAGES:
         html = (site/f'{name}.html').read_text(encoding='utf-8')
         assert re.search(r'<img [^>]*src="_images/', html), f'{name}: no plot'
-    assert '<table' in (site/'18c_variant_evaluation.html').read_text(encoding='utf-8')
+    assert '<table' in (site/'18d_variant_evaluation.html').read_text(encoding='utf-8')
 
 def test_api_reference_has_anchors_and_cross_links(site):
     "show_doc sections carry nbdev's anchors, and prose links to symbols on other pages (checked to resolve above)."

@@ -12,7 +12,7 @@ from pathlib import Path
 from tagsim.outputs import atomic_output
 
 ROOT = Path(__file__).resolve().parent.parent
-ANALYSIS_NOTEBOOKS = ('07a_vocabulary', '08_frequency', '08a_frequency_plots', '14a_predict', '15a_embeddings', '16a_queries', '17a_quality', '18c_variant_evaluation', '19c_viz',
+ANALYSIS_NOTEBOOKS = ('07a_vocabulary', '08_frequency', '08a_frequency_plots', '14a_predict', '15a_embeddings', '16a_queries', '17a_quality', '18d_variant_evaluation', '19c_viz',
                       '21_mainjob', '22a_architectures', '23_tour')  # notebooks whose committed outputs CI checks
 
 def run(path:Path, timeout:int):
