@@ -10,7 +10,7 @@ from pathlib import Path
 import keras
 from keras import layers
 from .config import SettingsError
-from .torchweights import WeightsError
+from .torchpickle import WeightsError
 from .lite0 import efficientnet_lite0
 
 # %% auto #0

@@ -5,7 +5,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 from conftest import make_image_scrape, run_cli
-from tagsim.torchweights import read_torch_weights, WeightsError, LEGACY_MAGIC
+from tagsim.torchpickle import WeightsError
+from tagsim.torchweights import read_torch_weights, LEGACY_MAGIC
 
 DATA = Path(__file__).parent/'data'
 
