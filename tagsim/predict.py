@@ -15,7 +15,8 @@ from .vocabulary import Vocabulary
 from .images import load_image, ImageError
 from .data import build_examples, Examples
 from .metrics import evaluate_predictions
-from .run_setup import RunError, TrainOptions, metrics_summary
+from .run_setup import TrainOptions
+from .run_folder import RunError, metrics_summary
 from .runs import predict_rows
 
 # %% auto #0

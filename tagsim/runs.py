@@ -21,8 +21,8 @@ from .hardware import describe_hardware, setup_precision
 from .metrics import evaluate_predictions, tune_thresholds, best_and_worst
 from .train import cache_features, fit_head, fit_tagger, copy_head_weights, feature_cache_dir, build_head
 from .losses import make_loss
-from .run_setup import (BASELINE, TrainOptions, claim_run_dir, epochs_logged, metrics_summary, run_dir_matches,
-                              run_identity, run_split)
+from .run_setup import BASELINE, TrainOptions, run_split
+from .run_folder import claim_run_dir, epochs_logged, metrics_summary, run_dir_matches, run_identity
 
 # %% auto #0
 __all__ = ['FIT_OPTIONS', 'predict_rows', 'fit_options', 'train_baseline', 'run_report', 'train_run']
@@ -204,7 +204,7 @@ def _write_run_inputs(run_dir:Path, # the run folder
     vocab.save(run_dir/'vocab.json')
     write_json(run_dir/'settings.json', {'options': opts.__dict__, 'settings': settings.resolved().as_dict(),
                                          'hardware': describe_hardware(), 'examples': ex.report,
-                                         'vocabulary': {'tags': len(vocab), 'fingerprint': vocab.fingerprint}})
+                                         'vocabulary': {'tags': len(vocab), 'fingerprint': vocab.fingerprint, 'digest': vocab.digest}})
 
 # %% ../nbs/14_runs.ipynb #rn000015
 def _fit(ex:Examples, # the run's examples

@@ -79,7 +79,7 @@ def model_vectors(table:TagTable, # the key table
     kernel = run.model.get_layer('tags').get_weights()[0]
     out = np.full((len(table), kernel.shape[0]), np.nan, np.float32)
     for j, key in enumerate(table.keys):
-        i = run.vocab._index.get(run.vocab.aliases.get(key, key))
+        i = run.vocab.position(key)
         if i is not None: out[j] = kernel[:, i]
     return unit_rows(out)
 

@@ -4,7 +4,7 @@
 
 # %% ../nbs/07a_vocabulary.ipynb #905cc47d
 from __future__ import annotations
-import json
+import hashlib, json
 from dataclasses import dataclass, field, asdict
 from pathlib import Path
 import numpy as np
@@ -71,6 +71,18 @@ class Vocabulary:
             t = t.get('tag') if isinstance(t, dict) else t
             if isinstance(t, str) and (i := self._index.get(self.key_of(t))) is not None: out.add(i)
         return sorted(out)
+
+    def position(self,
+                 key:str, # a variant key
+                ) -> int|None:
+        "The column of a variant key (through the aliases), or None where the vocabulary lacks it."
+        return self._index.get(self.aliases.get(key, key))
+
+    @property
+    def digest(self) -> str:
+        "A hash of what decides a model's labels: tags, keys, aliases, build parameters and the scrape's fingerprint."
+        decisive = {k: getattr(self, k) for k in ('tags', 'keys', 'aliases', 'params', 'fingerprint')}
+        return hashlib.sha256(json.dumps(decisive, sort_keys=True, default=str).encode()).hexdigest()[:16]
 
     def to_dict(self) -> dict:
         return {k: v for k, v in asdict(self).items()}

@@ -14,7 +14,7 @@ def one_line_error(r, *words):
     for w in words: assert w in lines[0], (w, lines[0])
     return lines[0]
 
-def test_1_run_folder_of_another_scrape_is_refused(tmp_path):
+def test_1_run_folder_of_another_scrape_or_vocabulary_is_refused(tmp_path):
     a = make_image_scrape(tmp_path/'a', 60, seed=1); b = make_image_scrape(tmp_path/'b', 60, seed=2)
     common = ['--work-dir', tmp_path/'w', '--arch', 'small-cnn', '--epochs', '1', '--image-size', '32', '--no-baseline',
               '--repost-distance', '-1', '--out', tmp_path/'run']
@@ -27,6 +27,10 @@ def test_1_run_folder_of_another_scrape_is_refused(tmp_path):
     assert identity['scrape'] == str(b.resolve())
     import csv
     with open(tmp_path/'run/history.csv') as f: assert [r['epoch'] for r in csv.DictReader(f)] == ['0']
+    # the same scrape with another vocabulary (5 tags at 3 occurrences, only the two sizes at 25) is another run too:
+    # it was resumed, and its finished figures were handed back as the new vocabulary's
+    r = run_cli('train', '--db', b, *common, env={'TAGSIM_MIN_TAG_OCCURRENCES': '25'}, check=False)
+    one_line_error(r, 'belongs to another run', identity['vocabulary'], '--force')
 
 def test_2_empty_split_is_named(tmp_path):
     from PIL import Image

@@ -22,7 +22,7 @@ def test_lambda_layer_is_refused_and_never_runs(tmp_path):
     run = run_folder(tmp_path/'run', keras.Model(inp, keras.layers.Dense(2, name='tags')(out)))
     marker.unlink(missing_ok=True)  # building the model above called the lambda once
     from tagsim.predict import load_run
-    from tagsim.run_setup import RunError
+    from tagsim.run_folder import RunError
     with pytest.raises(RunError, match='cannot load'): load_run(run)
     assert not marker.exists()
     from PIL import Image
@@ -38,5 +38,5 @@ def test_unregistered_custom_layer_is_refused(tmp_path):
     inp = keras.Input((4,))
     run = run_folder(tmp_path/'run', keras.Model(inp, keras.layers.Dense(2, name='tags')(Sneaky()(inp))))
     from tagsim.predict import load_run
-    from tagsim.run_setup import RunError
+    from tagsim.run_folder import RunError
     with pytest.raises(RunError, match='cannot load'): load_run(run)
