@@ -81,8 +81,8 @@ def cmd_similar(a, # the parsed command line
                ):
     "The items most similar to an item, an image, a tag or a vector."
     from tagsim.queries import similar
-    e, index, view = _search(a)
-    results = similar(index, view, _query_vector(a, e, view), a.k)
+    e, search_index, view = _search(a)
+    results = similar(search_index, view, _query_vector(a, e, view), a.k)
     if a.json:
         print(to_json(results))
         return
@@ -95,9 +95,9 @@ def cmd_duplicates(a, # the parsed command line
     "Near-duplicate pairs as CSV."
     from tagsim.outputs import write_csv
     from tagsim.neighbours import near_duplicates, dhash_agreement
-    e, index, view = _search(a)
+    e, search_index, view = _search(a)
     cache = settings_from_args(a).work_dir/'dhash'/'embeddings.json'
-    pairs = near_duplicates(e, index, view, threshold=a.threshold, k=a.k, cache_file=cache)
+    pairs = near_duplicates(e, search_index, view, threshold=a.threshold, k=a.k, cache_file=cache)
     write_csv(a.out, pairs)
     show({'pairs': len(pairs), 'groups': int(pairs.group.nunique()) if len(pairs) else 0,
           'pairs within 4 dHash bits': int(pairs.dhash_repost.sum()) if len(pairs) else 0,
@@ -109,8 +109,8 @@ def cmd_outliers(a, # the parsed command line
     "Items ranked by how unusual they are, as CSV."
     from tagsim.outputs import write_csv
     from tagsim.neighbours import outliers
-    e, index, view = _search(a)
-    table = outliers(e, index, view, k=a.k)
+    e, search_index, view = _search(a)
+    table = outliers(e, search_index, view, k=a.k)
     write_csv(a.out, table.head(a.top) if a.top else table)
     show({'items ranked': len(table), 'written to': str(a.out)})
 
@@ -126,13 +126,13 @@ def _scored_vocabulary(a, view) -> tuple:
     names = sorted(t for t, c in counts.items() if c >= settings_from_args(a).min_tag_occurrences)
     return names, names
 
-def _tag_scores(a, e, index, view) -> tuple:
+def _tag_scores(a, e, search_index, view) -> tuple:
     "Item ids, their vocabulary labels, the blended scores, each source's scores, and the vocabulary's tags."
     from tagsim.neighbours import neighbours
     from tagsim.quality import knn_scores, label_matrix, tagger_scores, recovery_from_run, blend
     vocab, names = _scored_vocabulary(a, view)
     have = label_matrix(e.ids, view, vocab)
-    nbr, sims = neighbours(e, index, a.k, progress=True)
+    nbr, sims = neighbours(e, search_index, a.k, progress=True)
     knn = knn_scores(e.rows_of(nbr.ravel()).reshape(nbr.shape), sims, have)
     if not a.run: return have, knn, {'knn_score': knn}, names, None
     tagger = np.asarray(tagger_scores(a.run, e, view, progress=True), np.float32)
@@ -146,8 +146,8 @@ def cmd_suggest(a, # the parsed command line
     "Missing-tag suggestions as CSV; with --run, blended with the tagger, and the recovery table measured on its split."
     from tagsim.outputs import write_csv
     from tagsim.quality import suggestions
-    e, index, view = _search(a)
-    have, scores, parts, names, recovery = _tag_scores(a, e, index, view)
+    e, search_index, view = _search(a)
+    have, scores, parts, names, recovery = _tag_scores(a, e, search_index, view)
     table = suggestions(e.ids, scores, have, names, top=a.top, min_score=a.min_score, parts=parts)
     write_csv(a.out, table)
     show({'suggestions': len(table), 'items with suggestions': int(table.id.nunique()) if len(table) else 0,
@@ -162,8 +162,8 @@ def cmd_mislabelled(a, # the parsed command line
     "Tag assignments that the neighbours (and the tagger) doubt, as CSV."
     from tagsim.outputs import write_csv
     from tagsim.quality import mislabelled
-    e, index, view = _search(a)
-    have, scores, parts, names, _ = _tag_scores(a, e, index, view)
+    e, search_index, view = _search(a)
+    have, scores, parts, names, _ = _tag_scores(a, e, search_index, view)
     table = mislabelled(e.ids, scores, have, names, max_score=a.max_score, parts=parts)
     write_csv(a.out, table)
     show({'doubtful assignments': len(table), 'written to': str(a.out)})

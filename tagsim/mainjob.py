@@ -77,14 +77,14 @@ def job_similar(job:JobFolder, # the job folder
                 k:int=6, # neighbours per shown item
                ) -> int:
     "Write similar.json (a few items and their neighbours) and duplicates.csv; returns the number of duplicate pairs."
-    index = open_vector_index(e)
+    search_index = open_vector_index(e)
     rows = np.linspace(0, len(e) - 1, min(queries, len(e))).astype(int)
-    found, sims = index.query(np.asarray(e.vectors[rows], np.float32), k + 1)
+    found, sims = search_index.query(np.asarray(e.vectors[rows], np.float32), k + 1)
     item = lambda i, s: {'id': int(i), 'path': view.path_of(i), 'tags': view.tags_of(i), 'similarity': float(s)}
     shown = [item(e.ids[r], 1.0) | {'neighbours': [item(i, s) for i, s in zip(f, s_) if i != e.ids[r]][:k]}
              for r, f, s_ in zip(rows, found, sims)]
     write_json(job.similar, shown)
-    pairs = near_duplicates(e, index, view, cache_file=job.root/'dhash.json')
+    pairs = near_duplicates(e, search_index, view, cache_file=job.root/'dhash.json')
     write_csv(job.duplicates, pairs)
     return len(pairs)
 

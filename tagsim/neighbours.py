@@ -19,7 +19,7 @@ __all__ = ['neighbours', 'near_duplicate_pairs', 'leader_groups', 'add_dhash', '
 
 # %% ../nbs/17_neighbours.ipynb #d8267a25
 def neighbours(e:Embeddings, # the embeddings
-               index:VectorIndex, # their search index
+               search_index:VectorIndex, # their search index
                k:int=10, # neighbours per item, not counting itself
                block:int=4096, # queries per batch
                progress:bool=False, # show a progress bar
@@ -29,7 +29,7 @@ def neighbours(e:Embeddings, # the embeddings
     ids = np.full((len(e), k), -1, np.int64)
     sims = np.full((len(e), k), np.nan, np.float32)
     for s in tqdm(range(0, len(e), block), desc='neighbours', disable=not progress):
-        found, score = index.query(e.vectors[s:s + block], k + 1)
+        found, score = search_index.query(e.vectors[s:s + block], k + 1)
         for r in range(len(found)):
             keep = found[r] != e.ids[s + r]
             n = min(k, int(keep.sum()))
@@ -72,13 +72,13 @@ def add_dhash(pairs:pd.DataFrame, # pairs with `id_a` and `id_b`
     return pairs.assign(dhash_distance=dist, dhash_repost=[0 <= x <= repost_bits for x in dist])
 
 # %% ../nbs/17_neighbours.ipynb #759ad5b7
-def near_duplicates(e:Embeddings, index:VectorIndex, view:ScrapeView, # embeddings, their index and scrape
+def near_duplicates(e:Embeddings, search_index:VectorIndex, view:ScrapeView, # embeddings, their search index and scrape
                     threshold:float=0.95, # cosine similarity that makes a pair
                     k:int=10, # neighbours looked at per item
                     cache_file:Path|None=None, # dHash cache
                    ) -> pd.DataFrame:
     "Near-duplicate pairs with evidence: cosine, dHash distance, group, paths and tags."
-    ids, sims = neighbours(e, index, k)
+    ids, sims = neighbours(e, search_index, k)
     pairs = add_dhash(near_duplicate_pairs(e, ids, sims, threshold), view, cache_file)
     group = leader_groups(pairs)
     return pairs.assign(group=pairs.id_a.map(group), path_a=pairs.id_a.map(view.path_of), path_b=pairs.id_b.map(view.path_of),
@@ -135,14 +135,14 @@ def _tag_fit(e:Embeddings, # loaded embeddings
     return fit
 
 def outliers(e:Embeddings, # loaded embeddings
-             index:VectorIndex, # their `VectorIndex`
+             search_index:VectorIndex, # their `VectorIndex`
              view:ScrapeView, # `ScrapeView` for the tags
              k:int=10, # neighbours per item
              min_support:int=5, # tags with fewer embedded items get no centroid
             ) -> pd.DataFrame:
     """Every item with its neighbour similarity, its similarity to its tags' centroids, and an outlier score, most
     unusual first."""
-    _, sims = neighbours(e, index, k)
+    _, sims = neighbours(e, search_index, k)
     density = np.nanmean(np.where(np.isnan(sims), np.nan, sims), axis=1)
     fit = _tag_fit(e, view, min_support)
     score = np.nanmean(np.stack([_rank(density), _rank(fit)]), axis=0)

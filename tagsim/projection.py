@@ -35,9 +35,9 @@ def neighbour_graph(x:np.ndarray, # (n, d) rows
                    ) -> tuple[np.ndarray, np.ndarray]:
     "Each row's `k` nearest rows by cosine distance, nearest first: `(indices, distances)` for UMAP's `precomputed_knn`."
     u = unit_length(x)
-    index = VectorIndex(u.shape[1], choose_backend(len(u), u.shape[1])[0], 'f32', unit_vectors=True)
-    index.add(np.arange(len(u)), u)
-    found, sims = zip(*(index.query(u[s:s + block], k) for s in range(0, len(u), block)))
+    search_index = VectorIndex(u.shape[1], choose_backend(len(u), u.shape[1])[0], 'f32', unit_vectors=True)
+    search_index.add(np.arange(len(u)), u)
+    found, sims = zip(*(search_index.query(u[s:s + block], k) for s in range(0, len(u), block)))
     return np.vstack(found), 1 - np.vstack(sims)
 
 # %% ../nbs/19_projection.ipynb #33734e39

@@ -93,8 +93,8 @@ def split_scores(e:Embeddings, # loaded embeddings
                 ) -> np.ndarray:
     "kNN scores of the query items, with neighbours searched among `ref_ids` only (rows of `y_ref`)."
     ref_rows, q_rows = e.rows_of(ref_ids), e.rows_of(query_ids)
-    index = VectorIndex(e.vectors.shape[1]).add(np.arange(len(ref_rows)), e.vectors[ref_rows])
-    nbr, sims = index.query(e.vectors[q_rows], k)
+    search_index = VectorIndex(e.vectors.shape[1]).add(np.arange(len(ref_rows)), e.vectors[ref_rows])
+    nbr, sims = search_index.query(e.vectors[q_rows], k)
     return knn_scores(nbr, sims, y_ref)
 
 # %% ../nbs/17a_quality.ipynb #3641cce3

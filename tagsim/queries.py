@@ -86,12 +86,12 @@ def _weights_for(model:dict):
     return None if model['weights'].startswith('random') else 'imagenet'
 
 # %% ../nbs/16a_queries.ipynb #fd630075
-def similar(index:VectorIndex, # the embeddings' search index
+def similar(search_index:VectorIndex, # the embeddings' search index
             view:ScrapeView, # paths and tags
             vector:np.ndarray, # the query
             k:int=10, # results
            ) -> list[dict]:
     "The k nearest items to `vector`: `[{'id', 'score', 'path', 'tags'}]`, best first."
-    ids, scores = index.query(vector, k)
+    ids, scores = search_index.query(vector, k)
     return [{'id': int(i), 'score': float(s), 'path': view.path_of(i), 'tags': view.tags_of(i)}
             for i, s in zip(ids[0], scores[0]) if i >= 0]

@@ -66,12 +66,12 @@ class VectorIndex:
     def __repr__(self): return f"VectorIndex({len(self):,} x {self.dim}, {self.backend} {self.quantization})"
 
 # %% ../nbs/16_search.ipynb #a5c91d31
-def _check_vectors(index:VectorIndex, vectors, what:str='vectors') -> np.ndarray:
+def _check_vectors(search_index:VectorIndex, vectors, what:str='vectors') -> np.ndarray:
     "Vectors as a 2-D array of the index's dimension, with no NaN."
     v = np.asarray(vectors)
     if v.ndim == 1: v = v[None]
-    if v.ndim != 2 or v.shape[1] != index.dim:
-        raise EmbeddingsError(f"{what} have shape {v.shape}; the index holds {index.dim} dimensions")
+    if v.ndim != 2 or v.shape[1] != search_index.dim:
+        raise EmbeddingsError(f"{what} have shape {v.shape}; the index holds {search_index.dim} dimensions")
     if not np.isfinite(v).all(): raise EmbeddingsError(f"{what} hold NaN or infinity")
     return v
 
@@ -118,25 +118,25 @@ def _index_key(e:Embeddings, backend:str, quantization:str) -> dict:
 
 def _build_hnsw(e:Embeddings, quantization:str, block:int=100_000) -> VectorIndex:
     "A new HNSW index of the embeddings, added `block` rows at a time."
-    index = VectorIndex(e.vectors.shape[1], 'hnsw', quantization)
-    for s in range(0, len(e), block): index.add(e.ids[s:s + block], e.vectors[s:s + block])
-    return index
+    search_index = VectorIndex(e.vectors.shape[1], 'hnsw', quantization)
+    for s in range(0, len(e), block): search_index.add(e.ids[s:s + block], e.vectors[s:s + block])
+    return search_index
 
 def _new_hnsw(e:Embeddings, quantization:str) -> VectorIndex:
     "A new HNSW index of the embeddings, saved with its key under `DIR/ann`."
-    index, folder = _build_hnsw(e, quantization), e.path/'ann'
-    with atomic_output(folder/'index.usearch') as tmp: index.hnsw.save(str(tmp))
+    search_index, folder = _build_hnsw(e, quantization), e.path/'ann'
+    with atomic_output(folder/'index.usearch') as tmp: search_index.hnsw.save(str(tmp))
     write_json(folder/'index.json', _index_key(e, 'hnsw', quantization))
-    return index
+    return search_index
 
 def _saved_hnsw(folder:Path, e:Embeddings, key:dict, quantization:str) -> VectorIndex|None:
     "The HNSW index of `e` saved in `folder`, memory-mapped, if it was built from `key`; else None."
     if not ((folder/'index.usearch').exists() and (folder/'index.json').exists()): return None
     if json.loads((folder/'index.json').read_text()) != key: return None
-    index = VectorIndex(e.vectors.shape[1], 'hnsw', quantization)
-    index.hnsw.view(str(folder/'index.usearch'))
-    index.ids = e.ids
-    return index
+    search_index = VectorIndex(e.vectors.shape[1], 'hnsw', quantization)
+    search_index.hnsw.view(str(folder/'index.usearch'))
+    search_index.ids = e.ids
+    return search_index
 
 # %% ../nbs/16_search.ipynb #cdf391c5
 def open_vector_index(e:Embeddings, # loaded embeddings
@@ -149,10 +149,10 @@ def open_vector_index(e:Embeddings, # loaded embeddings
                                 else (backend, 'f16'))
     backend, quantization = auto_backend, quantization or auto_quant
     if backend == 'exact':
-        index = VectorIndex(e.vectors.shape[1])
-        index.ids, index.vectors = e.ids, e.vectors
+        search_index = VectorIndex(e.vectors.shape[1])
+        search_index.ids, search_index.vectors = e.ids, e.vectors
     else:
-        index = _saved_hnsw(e.path/'ann', e, _index_key(e, backend, quantization), quantization)
-        if index is None: index = _new_hnsw(e, quantization)
-    index.unit_vectors = e.manifest['format']['normalized']
-    return index
+        search_index = _saved_hnsw(e.path/'ann', e, _index_key(e, backend, quantization), quantization)
+        if search_index is None: search_index = _new_hnsw(e, quantization)
+    search_index.unit_vectors = e.manifest['format']['normalized']
+    return search_index

@@ -131,12 +131,15 @@ def _read_ann(out:Path):
     from tagsim.embeddings import load_embeddings
     from tagsim.search import _index_key, VectorIndex
     if not (out/'embeddings').is_dir(): return None  # killed before the driver's own copy was in place
-    e = load_embeddings(out/'embeddings'); folder = e.path/'ann'
+    e = load_embeddings(out/'embeddings')
+    folder = e.path/'ann'
     if not (folder/'index.json').is_file(): return None
     assert json.loads((folder/'index.json').read_text()) == _index_key(e, 'hnsw', 'f16'), 'index.json names another index'
-    index = VectorIndex(e.vectors.shape[1], 'hnsw', 'f16'); index.hnsw.view(str(folder/'index.usearch')); index.ids = e.ids
-    assert len(index.hnsw) == len(e), 'index.json is there but the saved index is not whole'
-    return index.query(np.asarray(e.vectors[:200], np.float32), 10)[0]
+    search_index = VectorIndex(e.vectors.shape[1], 'hnsw', 'f16')
+    search_index.hnsw.view(str(folder/'index.usearch'))
+    search_index.ids = e.ids
+    assert len(search_index.hnsw) == len(e), 'index.json is there but the saved index is not whole'
+    return search_index.query(np.asarray(e.vectors[:200], np.float32), 10)[0]
 
 def read(stage:str, out:Path):
     "What a later command reads from `out` after `stage`, or None where it would find nothing."
