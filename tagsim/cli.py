@@ -44,10 +44,12 @@ def _input_errors() -> tuple:
             FileExistsError, FileNotFoundError, ValueError, MemoryError)
 
 def _error_line(error:Exception, a) -> str:
-    "The one line that `tagsim` prints for an error in the input, the scrape or the file system."
-    if isinstance(error, _input_errors()): return str(error)
-    if isinstance(error, sqlite3.DatabaseError): return f"cannot read the scrape {_scrape_name(a)}: {error}"
-    return _os_error(error, a)
+    """The one line that `tagsim` prints for an error in the input, the scrape or the file system; line breaks in a
+    message (a library's, quoted) become spaces."""
+    if isinstance(error, _input_errors()): text = str(error)
+    elif isinstance(error, sqlite3.DatabaseError): text = f"cannot read the scrape {_scrape_name(a)}: {error}"
+    else: text = _os_error(error, a)
+    return ' '.join(text.split())
 
 # %% ../nbs/99_cli.ipynb #6a602531
 MODEL_COMMANDS = ('train', 'evaluate', 'predict', 'embed', 'umap', 'demo', 'run')  # always TensorFlow (umap: the projector)

@@ -102,8 +102,8 @@ def load_keras_weights(model:keras.Model, # the built network
         warnings.simplefilter('always')
         try: model.load_weights(str(path))
         except Exception as e:
-            raise WeightsError(f"weights file {path} does not fit {arch} at {size}px: {type(e).__name__}: "
-                               f"{str(e)[:300]}") from None
+            said = ' '.join(str(e).split())[:300]  # Keras's message spans lines
+            raise WeightsError(f"weights file {path} does not fit {arch} at {size}px: {type(e).__name__}: {said}") from None
     skipped = [str(w.message) for w in caught if 'skipping' in str(w.message).lower()
                or 'freshly-initialized' in str(w.message)]
     if skipped:

@@ -164,6 +164,16 @@ def test_13_missing_media_folder(tmp_path):
     report = json.loads(run_cli('check-media', '--db', db2, '--media-dir', tmp_path/'empty', '--json').stdout)
     assert report['missing_file'] == 149 and len(report['missing_file_ids']) == 100 and report['missing_file_ids_shown'] == 'first 100 of 149'
 
+def test_library_messages_that_span_lines_are_one_line(tmp_path):
+    "Keras explains a weights file of another shape over several lines; tagsim says it on the error line, shapes included."
+    from tagsim.models import small_cnn
+    small_cnn((32, 32, 3), width=8, blocks=2).save_weights(tmp_path/'other.weights.h5')
+    r = run_cli('train', '--db', make_image_scrape(tmp_path, 40), '--work-dir', tmp_path/'w', '--arch', 'small-cnn',
+                '--image-size', '32', '--weights', tmp_path/'other.weights.h5', '--epochs', '1', '--no-baseline',
+                '--out', tmp_path/'run', env={'TAGSIM_MIN_TAG_OCCURRENCES': '3'}, check=False)
+    line = one_line_error(r, 'does not fit small-cnn at 32px', 'must match')
+    assert r.stderr.rstrip().endswith(line)  # nothing of the message is left on the lines below
+
 def test_smaller_things(tmp_path, pr0loader_db):
     import tagsim
     assert run_cli('--version').stdout.strip() == f'tagsim {tagsim.__version__}'
