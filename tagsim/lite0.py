@@ -43,7 +43,8 @@ def _conv_bn(x, filters:int, kernel:int, stride:int, name:str, relu:bool=True, d
     return layers.ReLU(6.0, name=f'{name}relu')(x) if relu else x
 
 # %% ../nbs/10c_lite0.ipynb #85a563d9
-def mbconv_block(x, block:dict, # one entry of `lite0_blocks()`
+def mbconv_block(x, # the block's input feature maps
+                 block:dict, # one entry of `lite0_blocks()`
                  drop_rate:float=0.0, # stochastic depth rate of this block
                 ):
     "An MBConv block without squeeze-and-excitation."

@@ -27,10 +27,9 @@ from .run_folder import claim_run_dir, epochs_logged, metrics_summary, run_dir_m
 # %% auto #0
 __all__ = ['FIT_OPTIONS', 'predict_rows', 'fit_options', 'train_baseline', 'run_report', 'train_run']
 
-# %% ../nbs/14_runs.ipynb #966583f1
+# %% ../nbs/14_runs.ipynb #p_predrowx
 def _predict_features(head, feats): return head.predict(np.asarray(feats, np.float32), batch_size=512, verbose=0)
 
-# %% ../nbs/14_runs.ipynb #p_predrowx
 def predict_rows(model:keras.Model, # a tagger on images
                  ex:Examples, # the examples table
                  rows:np.ndarray, # which rows to score
@@ -97,6 +96,15 @@ def _baseline_train_rows(outside_test:np.ndarray, # per cached row: not in our t
     np.random.default_rng(seed).shuffle(rest)
     return rest[: int(0.8 * len(rest))]
 
+def _fit_baseline_head(feats, frows, tr, ex, b):
+    "Dropout 0.5 -> sigmoid, BCE, 5 epochs, Adam, no validation."
+    keras.utils.set_random_seed(b.seed)
+    head = build_head(feats.shape[1], ex.n_tags, None, 0.5)
+    head.compile(optimizer=keras.optimizers.Adam(b.learning_rate), loss=make_loss('bce'))
+    head.fit(np.asarray(feats[tr], np.float32), ex.labels(frows[tr]), epochs=b.epochs, batch_size=b.batch_size,
+             verbose=0)
+    return head
+
 def train_baseline(ex:Examples, # the examples table
                    split, # split code per example
                    opts:TrainOptions, # the run's options (backbone, batch size, seed)
@@ -118,17 +126,7 @@ def train_baseline(ex:Examples, # the examples table
             'arch': b.arch, 'image_size': b.size, 'train_seconds_with_cached_features': round(seconds, 1),
             'features_computed': frep['computed'], 'features_reused': frep['reused'], 'test': metrics_summary(ev)}
 
-# %% ../nbs/14_runs.ipynb #01a96c88
-def _fit_baseline_head(feats, frows, tr, ex, b):
-    "Dropout 0.5 -> sigmoid, BCE, 5 epochs, Adam, no validation."
-    keras.utils.set_random_seed(b.seed)
-    head = build_head(feats.shape[1], ex.n_tags, None, 0.5)
-    head.compile(optimizer=keras.optimizers.Adam(b.learning_rate), loss=make_loss('bce'))
-    head.fit(np.asarray(feats[tr], np.float32), ex.labels(frows[tr]), epochs=b.epochs, batch_size=b.batch_size,
-             verbose=0)
-    return head
-
-# %% ../nbs/14_runs.ipynb #rr0w0001
+# %% ../nbs/14_runs.ipynb #317713de
 def _recipe_row(name:str, # the recipe
                 test:dict, # its test-split figures
                 seconds, # its training time
@@ -137,7 +135,6 @@ def _recipe_row(name:str, # the recipe
     return (f"| {name} | {test['macro_map']:.4f} | {test['f1_at_equal_pr']['f1']:.4f} | {test['micro_f1']:.4f} "
             f"| {test['macro_f1']:.4f} | {seconds} |")
 
-# %% ../nbs/14_runs.ipynb #317713de
 def _recipes_table(metrics:dict) -> list:
     "Markdown table lines comparing tagsim's recipe with the baseline's, when the run trained one."
     rows = [_recipe_row('tagsim (per-tag thresholds)', metrics['test'], metrics['train_seconds'])]
