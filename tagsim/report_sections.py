@@ -12,6 +12,7 @@ import pandas as pd
 from .safe_html import Html, esc, figure_uri, image_html, png_uri, table_html, thumbs_html
 from .metrics import headline_figures
 from .power_law import power_law_verdict
+from .variants import string_signal
 
 # %% auto #0
 __all__ = ['STATISTICS_SHOWN', 'JobFolder', 'section_html', 'tail_sentence', 'statistics_section', 'training_section',
@@ -162,7 +163,8 @@ def duplicates_section(job:JobFolder, # the job folder
     if not job.duplicates.is_file(): return None
     pairs = pd.read_csv(job.duplicates, keep_default_na=False)
     closest = [group_items(g) for _, g in islice(pairs.groupby('group', sort=False), shown)]  # groupby keeps pairs' order
-    text = (f"{len(pairs):,} near-duplicate pairs (cosine ≥ 0.95) in {pairs.group.nunique():,} groups, all in "
+    groups = pairs.group.nunique()
+    text = (f"{len(pairs):,} near-duplicate pairs (cosine ≥ 0.95) in {groups:,} group{'s' * (groups != 1)}, all in "
             f"{job.duplicates.name}. Each row is one group, the closest first, with up to {most} of its items.")
     captions = lambda g: [f'item {g.id[0]} · {len(g)} in the group'] + [f'item {i}' for i in g.id[1:most]]
     rows = [thumbs_html(list(g.path[:most]), captions(g)) for g in closest]
@@ -191,6 +193,7 @@ def _pair_rows(pairs:pd.DataFrame, # the best-scored pairs
               ) -> list:
     "One table row per pair: the tags, their evidence and counts, and example pictures of each."
     pics = lambda tag: thumbs_html(examples.get(tag, []), [tag] * len(examples.get(tag, [])), size=56)
+    if {'edit', 'ngram'} <= set(pairs): pairs = pairs.assign(string=string_signal(pairs))  # pairs.csv keeps both parts
     cols = [c for c in ('score', 'visual', 'context', 'string', 'count_a', 'count_b', 'together') if c in pairs]
     whole = lambda c, v: int(v) if c.startswith('count') else v
     return [{'tag_a': r['tag_a'], 'tag_b': r['tag_b'], **{c: whole(c, r[c]) for c in cols},

@@ -13,8 +13,8 @@ from .evidence import pair_cosines, hubness, pair_evidence
 from .outputs import atomic_output, write_csv
 
 # %% auto #0
-__all__ = ['DEFAULT_WEIGHTS', 'GROUP_SCORE', 'percentile', 'fuse', 'variant_groups', 'write_proposals', 'request_lines',
-           'write_pairs', 'dbscan_pairs', 'discover_variants']
+__all__ = ['DEFAULT_WEIGHTS', 'GROUP_SCORE', 'percentile', 'string_signal', 'fuse', 'variant_groups', 'write_proposals',
+           'request_lines', 'write_pairs', 'dbscan_pairs', 'discover_variants']
 
 # %% ../nbs/18c_variants.ipynb #34648385
 DEFAULT_WEIGHTS = {'visual': 1.0, 'context': 0.0, 'model': 0.0, 'string': 0.0, 'together': 0.5}
@@ -26,6 +26,12 @@ def percentile(x:np.ndarray, # scores, NaN where missing
     s = pd.Series(x)
     return (s.rank(method='average') / max(s.notna().sum(), 1)).to_numpy()
 
+# %% ../nbs/18c_variants.ipynb #2b05d943
+def string_signal(evidence:pd.DataFrame, # `pair_evidence`'s table (or pairs.csv) with `edit` and `ngram`
+                 ) -> np.ndarray:
+    "The string signal of each pair: the larger of its edit similarity and its 3-gram Jaccard."
+    return np.maximum(np.asarray(evidence.edit, np.float64), np.asarray(evidence.ngram, np.float64))
+
 # %% ../nbs/18c_variants.ipynb #43893f4c
 def fuse(evidence:pd.DataFrame, # `pair_evidence`
          weights:dict|None=None, # per signal, and `together`; missing ones from `DEFAULT_WEIGHTS`
@@ -33,7 +39,7 @@ def fuse(evidence:pd.DataFrame, # `pair_evidence`
     "The fused score of each pair: weighted mean of signal percentiles minus the co-occurrence penalty."
     w = DEFAULT_WEIGHTS | (weights or {})
     signals = {'visual': evidence.visual_csls, 'context': evidence.context, 'model': evidence.model,
-               'string': np.maximum(evidence.edit, evidence.ngram)}
+               'string': string_signal(evidence)}
     num = np.zeros(len(evidence))
     den = np.zeros(len(evidence))
     for name, values in signals.items():
