@@ -103,7 +103,8 @@ def load_keras_weights(model:keras.Model, # the built network
         try: model.load_weights(str(path))
         except Exception as e:
             said = ' '.join(str(e).split())[:300]  # Keras's message spans lines
-            raise WeightsError(f"weights file {path} does not fit {arch} at {size}px: {type(e).__name__}: {said}") from None
+            raise WeightsError(f"weights file {path} does not fit {arch} at {size}px: "
+                               f"{type(e).__name__}: {said}") from None
     skipped = [str(w.message) for w in caught if 'skipping' in str(w.message).lower()
                or 'freshly-initialized' in str(w.message)]
     if skipped:

@@ -30,7 +30,8 @@ def run_identity(settings:Settings, # the scrape the run trains on
                  vocab:Vocabulary, # the run's vocabulary
                 ) -> dict:
     "What a run folder belongs to: the scrape (absolute path and content fingerprint) and the vocabulary's digest."
-    return {'scrape': str(settings.scrape_path.resolve()), 'scrape_fingerprint': index.fingerprint, 'vocabulary': vocab.digest}
+    return {'scrape': str(settings.scrape_path.resolve()), 'scrape_fingerprint': index.fingerprint,
+            'vocabulary': vocab.digest}
 
 # %% ../nbs/13b_run_folder.ipynb #c87aaab5
 RUN_STATE = ('identity.json', 'split.json', 'history.csv', 'backup', 'warm_start', 'tensorboard', 'metrics.json',

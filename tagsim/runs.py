@@ -201,7 +201,8 @@ def _write_run_inputs(run_dir:Path, # the run folder
     vocab.save(run_dir/'vocab.json')
     write_json(run_dir/'settings.json', {'options': opts.__dict__, 'settings': settings.resolved().as_dict(),
                                          'hardware': describe_hardware(), 'examples': ex.report,
-                                         'vocabulary': {'tags': len(vocab), 'fingerprint': vocab.fingerprint, 'digest': vocab.digest}})
+                                         'vocabulary': {'tags': len(vocab), 'fingerprint': vocab.fingerprint,
+                                                        'digest': vocab.digest}})
 
 # %% ../nbs/14_runs.ipynb #rn000015
 def _fit(ex:Examples, # the run's examples
