@@ -2,14 +2,16 @@
 """Readability figures of the library (issue 13's measures), over tagsim/*.py without _modidx.py:
 mean and longest function length (from the `def` line to the function's last line), `;` joins per 100 lines,
 share of lines over 120 characters, public functions with three or more parameters that lack docments (and those
-with any parameters, the issue's wider ask), and the largest number of positional arguments passed in one call.
+with any parameters, the issue's wider ask), the largest number of positional arguments passed in one call, and the
+public functions and classes of nbs/ that no example cell of their notebook names (the issue's "a small labelled
+example that shows the value").
 
     python tools/code_metrics.py [--list N] [--compare PACKAGE ...]
 
 `--compare nbdev fastcore execnb` measures installed packages the same way, with the signature lines (from `def` to
 the body) counted apart, since docments put one parameter on each line.
 """
-import argparse, ast, io, tokenize
+import argparse, ast, io, json, re, tokenize
 from pathlib import Path
 
 def functions(tree):
@@ -27,6 +29,21 @@ def lengths_of(folder:Path) -> tuple[int, int, int]:
     "Functions, their lines (def to last line) and their signature lines (def to the first body line) under `folder`."
     fns = [fn for f in sorted(folder.glob('*.py')) if f.name != '_modidx.py' for fn in functions(ast.parse(f.read_text()))]
     return len(fns), sum(fn.end_lineno - fn.lineno + 1 for fn in fns), sum(fn.body[0].lineno - fn.lineno for fn in fns)
+
+def unshown_symbols(notebooks:Path) -> tuple[list, int]:
+    """Public functions and classes of export cells that no later non-export code cell of their notebook names (no
+    example shows them), and how many public functions and classes the export cells define."""
+    unshown, total = [], 0
+    for nb in sorted(notebooks.glob('*.ipynb')):
+        cells = [(c['cell_type'], ''.join(c['source'])) for c in json.loads(nb.read_text())['cells']]
+        for i, (kind, text) in enumerate(cells):
+            if kind != 'code' or not text.lstrip().startswith('#| export'): continue
+            names = [n.name for n in ast.parse(text).body
+                     if isinstance(n, (ast.FunctionDef, ast.ClassDef)) and not n.name.startswith('_')]
+            total += len(names)
+            later = [t for k, t in cells[i + 1:] if k == 'code' and not t.lstrip().startswith('#| export')]
+            unshown += [f'{nb.stem}:{n}' for n in names if not any(re.search(rf'\b{n}\b', t) for t in later)]
+    return unshown, total
 
 def compare(packages:list):
     "Mean function length, with and without signature lines, of tagsim and installed packages."
@@ -65,3 +82,7 @@ if __name__ == '__main__':
     print(f"public functions with parameters lacking docments: {len(undocumented_any)} of {with_params}"
           + (f" ({', '.join(undocumented_any)})" if undocumented_any else ''))
     print(f"most positional arguments in one call: {calls[0][0]} at {calls[0][1]}; calls with more than 5: {sum(n > 5 for n, _ in calls)}")
+    unshown, total = unshown_symbols(Path(__file__).resolve().parent.parent/'nbs')
+    commands = [u for u in unshown if ':cmd_' in u]
+    print(f"public functions and classes that no example cell of their notebook names: {len(unshown)} of {total} "
+          f"({len(commands)} of them cmd_* commands, which tests/test_cli*.py run)")
