@@ -218,11 +218,9 @@ def maps_section(job:JobFolder, # the job folder
                 ) -> Html|None:
     "The item and tag maps, with links to their interactive pages."
     if not (job.maps/'items.png').is_file(): return None
-    links = Html(
-        '<p>Interactive: <a href="maps/items.html">items</a> · <a href="maps/tags.html">tags</a>; TensorBoard '
-        'projector: '
-        f'<code>tensorboard --logdir {esc(job.run/"tensorboard")}</code></p>'
-    )
+    pages = ' · '.join(f'<a href="maps/{n}.html">{n}</a>' for n in ('items', 'tags') if (job.maps/f'{n}.html').is_file())
+    links = Html(f'<p>Interactive: {pages or "none written"}; TensorBoard projector: '
+                 f'<code>tensorboard --logdir {esc(job.run/"tensorboard")}</code></p>')
     pics = [image_html(png_uri(job.maps/f'{n}.png'), alt=n, width=560) for n in ('items', 'tags')
             if (job.maps/f'{n}.png').is_file()]
     return section_html('Maps', Html('<div class="row">' + ''.join(pics) + '</div>'), links)
