@@ -63,7 +63,8 @@ def saved_identity(run_dir:Path, # a run folder
     if not path.exists(): return None
     saved = json.loads(path.read_text())
     if saved.get('vocabulary') == saved.get('scrape_fingerprint') and (run_dir/'vocab.json').exists():
-        saved['vocabulary'] = Vocabulary.load(run_dir/'vocab.json').digest
+        try: saved['vocabulary'] = Vocabulary.load(run_dir/'vocab.json').digest
+        except ValueError: pass  # an unreadable vocabulary matches none: the folder is refused, with --force named
     return saved
 
 # %% ../nbs/13b_run_folder.ipynb #e3423bff
