@@ -42,18 +42,6 @@ RUN_STATE = ('identity.json', 'split.json', 'history.csv', 'backup', 'warm_start
 class RunError(ValueError):
     "A run folder that cannot be used."
 
-# %% ../nbs/13b_run_folder.ipynb #s24foreign
-def _foreign_run_error(run_dir:Path, # a run folder that holds another run
-                       identity:dict, # `run_identity` of this run
-                      ) -> RunError:
-    "The error that names both runs and the two ways out."
-    saved = run_dir/'identity.json'
-    what = (json.loads(saved.read_text()) if saved.exists()
-            else {'scrape': 'unknown (a run folder without identity.json)'})
-    return RunError(f"run folder {run_dir} belongs to another run (scrape {what.get('scrape')}, vocabulary "
-                    f"{what.get('vocabulary', '?')}); this run is scrape {identity['scrape']}, vocabulary "
-                    f"{identity['vocabulary']}: use another --out, or --force to start it afresh")
-
 # %% ../nbs/13b_run_folder.ipynb #b95799f3
 def saved_identity(run_dir:Path, # a run folder
                   ) -> dict|None:
@@ -66,6 +54,16 @@ def saved_identity(run_dir:Path, # a run folder
         try: saved['vocabulary'] = Vocabulary.load(run_dir/'vocab.json').digest
         except ValueError: pass  # an unreadable vocabulary matches none: the folder is refused, with --force named
     return saved
+
+# %% ../nbs/13b_run_folder.ipynb #s24foreign
+def _foreign_run_error(run_dir:Path, # a run folder that holds another run
+                       identity:dict, # `run_identity` of this run
+                      ) -> RunError:
+    "The error that names both runs and the two ways out."
+    what = saved_identity(run_dir) or {'scrape': 'unknown (a run folder without identity.json)'}
+    return RunError(f"run folder {run_dir} belongs to another run (scrape {what.get('scrape')}, vocabulary "
+                    f"{what.get('vocabulary', '?')}); this run is scrape {identity['scrape']}, vocabulary "
+                    f"{identity['vocabulary']}: use another --out, or --force to start it afresh")
 
 # %% ../nbs/13b_run_folder.ipynb #e3423bff
 def run_dir_matches(run_dir:Path, # the run folder
