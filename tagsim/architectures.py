@@ -92,14 +92,14 @@ def stored_results(store:str|Path, # folder of `measure_in_child` results
 def _threshold_result(feats, split, y_all, *, tags:list, vocab, eval_cols:np.ndarray, work:Path, epochs:int, seed:int) -> dict:
     "Train the head on the columns of `vocab`, score the evaluation columns on the test items."
     import keras
-    from tagsim.train import fit_head  # TensorFlow-only: the comparison itself also runs under JAX
+    from tagsim.train import fit_head, FitOptions  # TensorFlow-only: the comparison itself also runs under JAX
     cols = np.array([tags.index(t) for t in vocab.tags])
     train = np.flatnonzero((split == 0) & (y_all[:, cols].sum(1) > 0))
     val = np.flatnonzero(split == 1)
     test = np.flatnonzero(split == 2)
     keras.utils.set_random_seed(seed)
     head, hist = fit_head(feats[train], y_all[np.ix_(train, cols)], feats[val], y_all[np.ix_(val, cols)], work,
-                          epochs=epochs, verbose=0)
+                          options=FitOptions(epochs=epochs), verbose=0)
     scores = head.predict(np.asarray(feats[test], np.float32), batch_size=512, verbose=0)
     where = {c: k for k, c in enumerate(cols)}
     ap = average_precision(y_all[np.ix_(test, eval_cols)], scores[:, [where[c] for c in eval_cols]])

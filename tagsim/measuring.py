@@ -154,14 +154,13 @@ def job_name(job:dict, # a measurement: kind, arch, size, and its batch or threa
               if 'batches' in job else [])
     return '-'.join([job['kind'], job['arch'], str(job['size'])] + extra) + '.json'
 
-# %% ../nbs/22_measuring.ipynb #9fe80979
+# %% ../nbs/22_measuring.ipynb #0fe54fee
 def _child_error(r:subprocess.CompletedProcess) -> str:
     "One line saying why a measurement process failed."
     if r.returncode in (-9, 137): return 'killed (out of memory)'
     lines = [l for l in (r.stderr or '').strip().splitlines() if l.strip()]
     return lines[-1][:300] if lines else f'exit status {r.returncode}'
 
-# %% ../nbs/22_measuring.ipynb #0fe54fee
 def measure_in_child(job:dict, # a measurement, as for `measure`
                      store:str|Path, # folder of stored results; a stored one is returned without measuring
                      timeout:float=1800, # seconds before the child is stopped

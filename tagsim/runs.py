@@ -5,7 +5,7 @@
 # %% ../nbs/14_runs.ipynb #127b16aa
 from __future__ import annotations
 import json, time
-from dataclasses import replace
+from dataclasses import fields, replace
 from pathlib import Path
 import numpy as np
 import keras
@@ -19,13 +19,12 @@ from .media import reason_counts
 from .tagger import build_tagger
 from .hardware import describe_hardware, setup_precision
 from .metrics import evaluate_predictions, tune_thresholds, best_and_worst
-from .train import cache_features, fit_head, fit_tagger, copy_head_weights, feature_cache_dir, build_head
-from .losses import make_loss
+from .train import cache_features, fit_head, fit_tagger, copy_head_weights, feature_cache_dir, build_head, FitOptions
 from .run_setup import BASELINE, TrainOptions, run_split
 from .run_folder import claim_run_dir, epochs_logged, metrics_summary, run_dir_matches, run_identity
 
 # %% auto #0
-__all__ = ['FIT_OPTIONS', 'predict_rows', 'fit_options', 'train_baseline', 'run_report', 'train_run']
+__all__ = ['predict_rows', 'fit_options', 'train_baseline', 'run_report', 'train_run']
 
 # %% ../nbs/14_runs.ipynb #p_predrowx
 def _predict_features(head, feats): return head.predict(np.asarray(feats, np.float32), batch_size=512, verbose=0)
@@ -47,15 +46,11 @@ def predict_rows(model:keras.Model, # a tagger on images
     pos = {int(i): r for r, i in zip(rows, ex.item_id[rows])}
     return (np.concatenate(preds) if preds else np.zeros((0, ex.n_tags))), np.array([pos[int(i)] for i in ids], dtype=np.int64)
 
-# %% ../nbs/14_runs.ipynb #c8cc7d1a
-FIT_OPTIONS = ('embedding_dim', 'dropout', 'loss', 'label_weighting', 'epochs', 'batch_size', 'learning_rate',
-               'patience')
-
 # %% ../nbs/14_runs.ipynb #87388671
 def fit_options(opts:TrainOptions, # the run's options
-               ) -> dict:
-    "The options that `fit_head` and `fit_tagger` share, as keyword arguments."
-    return {name: getattr(opts, name) for name in FIT_OPTIONS}
+               ) -> FitOptions:
+    "The options that `fit_head` and `fit_tagger` share, taken from the run's options."
+    return FitOptions(**{field.name: getattr(opts, field.name) for field in fields(FitOptions)})
 
 # %% ../nbs/14_runs.ipynb #42da6fa4
 def _tagger_with_head(head:keras.Model, # a head trained on cached features
@@ -80,8 +75,8 @@ def _train_cached(ex, train_rows, val_rows, opts, run_dir, cache_root, verbose):
     where = {int(r): k for k, r in enumerate(frows)}
     tr = np.array([where[r] for r in train_rows if r in where])
     va = np.array([where[r] for r in val_rows if r in where])
-    head, hist = fit_head(feats[tr], ex.labels(frows[tr]), feats[va], ex.labels(frows[va]), run_dir, verbose=verbose,
-                          **fit_options(opts))
+    head, hist = fit_head(feats[tr], ex.labels(frows[tr]), feats[va], ex.labels(frows[va]), run_dir,
+                          options=fit_options(opts), verbose=verbose)
     model = _tagger_with_head(head, opts, n_tags=ex.n_tags, cache_root=cache_root)
     predict = lambda rows: (_predict_features(head, feats[[where[r] for r in rows if r in where]]),
                             np.array([r for r in rows if r in where], np.int64))
@@ -99,8 +94,8 @@ def _baseline_train_rows(outside_test:np.ndarray, # per cached row: not in our t
 def _fit_baseline_head(feats, frows, tr, ex, b):
     "Dropout 0.5 -> sigmoid, BCE, 5 epochs, Adam, no validation."
     keras.utils.set_random_seed(b.seed)
-    head = build_head(feats.shape[1], ex.n_tags, None, 0.5)
-    head.compile(optimizer=keras.optimizers.Adam(b.learning_rate), loss=make_loss('bce'))
+    head = build_head(feats.shape[1], ex.n_tags, b.embedding_dim, b.dropout)
+    fit_options(b).compile(head, labels=ex.labels(frows[tr]))
     head.fit(np.asarray(feats[tr], np.float32), ex.labels(frows[tr]), epochs=b.epochs, batch_size=b.batch_size,
              verbose=0)
     return head
@@ -222,7 +217,8 @@ def _fit(ex:Examples, # the run's examples
     if opts.warm_start: warm = _train_cached(ex, train_rows, val_rows, run_dir=run_dir/'warm_start', **common)[1]
     model, hist, _ = fit_tagger(ex, train_rows, val_rows, opts.arch, run_dir, image_size=opts.size,
                                 weights=opts.weights, unfreeze_top=opts.unfreeze_top, warm_head=warm,
-                                resize_mode=opts.resize_mode, verbose=verbose, seed=opts.seed, **fit_options(opts))
+                                resize_mode=opts.resize_mode, options=fit_options(opts), verbose=verbose,
+                                seed=opts.seed)
     return model, hist, lambda rows: predict_rows(model, ex, rows, opts)
 
 # %% ../nbs/14_runs.ipynb #rn000017

@@ -5,6 +5,7 @@
 # %% ../nbs/13_train.ipynb #0b358034
 from __future__ import annotations
 import hashlib, json
+from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
 import tensorflow as tf
@@ -22,7 +23,7 @@ from .losses import label_weights, make_loss
 
 # %% auto #0
 __all__ = ['feature_cache_dir', 'pooled_backbone', 'cache_features', 'ValidationMAP', 'training_callbacks', 'build_head',
-           'copy_head_weights', 'fit_head', 'fit_tagger']
+           'copy_head_weights', 'FitOptions', 'fit_head', 'fit_tagger']
 
 # %% ../nbs/13_train.ipynb #b1477a95
 def _weights_id(weights) -> str:
@@ -165,6 +166,26 @@ def copy_head_weights(src:keras.Model, # the model to copy from
         w = src.get_layer(name).get_weights()
         if w: dst.get_layer(name).set_weights(w)
 
+# %% ../nbs/13_train.ipynb #55bd38ea
+@dataclass(frozen=True)
+class FitOptions:
+    "How the head is built and trained, the same on cached features (`fit_head`) and on images (`fit_tagger`)."
+    embedding_dim:int|None = 256 # width of the `embedding` layer (None: no such layer)
+    dropout:float = 0.2 # dropout before the output layer
+    loss:str = 'asl' # 'asl' (asymmetric) or 'bce'
+    label_weighting:str = 'none' # 'none' or 'inverse_sqrt'
+    epochs:int = 30 # at most this many epochs
+    batch_size:int = 64 # examples per step
+    learning_rate:float = 1e-3 # Adam's learning rate
+    patience:int = 5 # epochs without a better validation mAP before stopping
+
+    def compile(self, model:keras.Model, # the head or the tagger
+                labels:np.ndarray, # 0/1 labels of the training items, for the label weighting
+               ):
+        "Compile `model` with Adam at this learning rate and this loss."
+        weighting = label_weights(labels, self.label_weighting)
+        model.compile(optimizer=keras.optimizers.Adam(self.learning_rate), loss=make_loss(self.loss, weighting))
+
 # %% ../nbs/13_train.ipynb #2e852b34
 def fit_head(x_train:np.ndarray, # cached features of the training items
              y_train:np.ndarray, # their 0/1 labels
@@ -172,24 +193,17 @@ def fit_head(x_train:np.ndarray, # cached features of the training items
              y_val:np.ndarray, # their labels
              run_dir:Path, # history, TensorBoard logs and checkpoints go here
              *,
-             embedding_dim:int|None=256, # width of the `embedding` layer (None: no such layer)
-             dropout:float=0.2, # dropout before the output layer
-             loss:str='asl', # 'asl' (asymmetric) or 'bce'
-             label_weighting:str='none', # 'none' or 'inverse_sqrt'
-             epochs:int=30, # at most this many epochs
-             batch_size:int=64, # examples per step
-             learning_rate:float=1e-3, # Adam's learning rate
-             patience:int=5, # epochs without a better validation mAP before stopping
+             options:FitOptions=FitOptions(), # the head's layers and how it trains
              verbose:int=1, # Keras verbosity
              callbacks:bool=True, # early stopping, checkpoints and logs
             ) -> tuple[keras.Model, dict]:
     "Train the head on cached features; returns the head and its history."
     with get_strategy().scope():
-        head = build_head(x_train.shape[1], y_train.shape[1], embedding_dim, dropout)
-        head.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=make_loss(loss, label_weights(y_train, label_weighting)))
-    cbs = training_callbacks(run_dir, x_val, y_val, patience) if callbacks else []
+        head = build_head(x_train.shape[1], y_train.shape[1], options.embedding_dim, options.dropout)
+        options.compile(head, labels=y_train)
+    cbs = training_callbacks(run_dir, x_val, y_val, options.patience) if callbacks else []
     h = head.fit(np.asarray(x_train, np.float32), y_train, validation_data=(np.asarray(x_val, np.float32), y_val),
-                 epochs=epochs, batch_size=batch_size, callbacks=cbs, verbose=verbose)
+                 epochs=options.epochs, batch_size=options.batch_size, callbacks=cbs, verbose=verbose)
     return head, h.history
 
 # %% ../nbs/13_train.ipynb #68ee8c7a
@@ -203,23 +217,31 @@ def _validation_arrays(val_ds, # the validation dataset
     batches = list(val_ds)
     return np.concatenate([b[0].numpy() for b in batches]), np.concatenate([b[1].numpy() for b in batches])
 
+def _compiled_tagger(examples:Examples, # the items and their labels
+                     train_rows:np.ndarray, # rows of `examples` to train on, for the label weighting
+                     arch:str, # backbone from the registry
+                     options:FitOptions, # the head's layers and how it trains
+                     warm_head:keras.Model|None, # a head trained on cached features to start from, or None
+                     **backbone, # image_size, weights, freeze_backbone and unfreeze_top of `build_tagger`
+                    ) -> keras.Model:
+    "The tagger to fine-tune, started from `warm_head` where given and compiled, under the device strategy."
+    with get_strategy().scope():
+        model = build_tagger(arch, examples.n_tags, embedding_dim=options.embedding_dim, dropout=options.dropout,
+                             **backbone)
+        if warm_head is not None: copy_head_weights(warm_head, model)
+        options.compile(model, labels=examples.labels(train_rows))
+    return model
+
 def fit_tagger(examples:Examples, # the items and their labels
                train_rows:np.ndarray, # rows of `examples` to train on
                val_rows:np.ndarray, # rows to validate on
                arch:str, # backbone from the registry
                run_dir:Path, # history, TensorBoard logs and checkpoints go here
                *,
+               options:FitOptions=FitOptions(), # the head's layers and how it trains
                image_size:int|None=None, # input size; None: the backbone's native size
                weights=None, # backbone weights: None, 'imagenet' or a local file
                unfreeze_top:int|None=None, # None trains every layer; N unfreezes only the top N backbone blocks
-               embedding_dim:int|None=256, # width of the `embedding` layer
-               dropout:float=0.2, # dropout before the output layer
-               loss:str='asl', # 'asl' or 'bce'
-               label_weighting:str='none', # 'none' or 'inverse_sqrt'
-               epochs:int=10, # at most this many epochs
-               batch_size:int=32, # images per step
-               learning_rate:float=1e-3, # Adam's learning rate
-               patience:int=5, # epochs without a better validation mAP before stopping
                warm_head:keras.Model|None=None, # a head trained on cached features to start from
                resize_mode:str='pad', # 'pad' or 'crop'
                augment:bool=True, # random flips and crops while training
@@ -229,17 +251,13 @@ def fit_tagger(examples:Examples, # the items and their labels
     "Train the tagger end to end on images; returns the model, history and what the pipeline skipped."
     size = image_size or get_backbone(arch).size
     keras.utils.set_random_seed(seed)
-    with get_strategy().scope():
-        model = build_tagger(arch, examples.n_tags, weights=weights, image_size=size, embedding_dim=embedding_dim,
-                             dropout=dropout, freeze_backbone=unfreeze_top is not None, unfreeze_top=unfreeze_top or 0)
-        if warm_head is not None: copy_head_weights(warm_head, model)
-        weighting = label_weights(examples.labels(train_rows), label_weighting)
-        model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss=make_loss(loss, weighting))
+    model = _compiled_tagger(examples, train_rows, arch, options, warm_head, image_size=size, weights=weights,
+                             freeze_backbone=unfreeze_top is not None, unfreeze_top=unfreeze_top or 0)
     log = SkipLog()
-    pipeline = dict(image_size=size, batch_size=batch_size, resize_mode=resize_mode, cache=True, skip_log=log)
+    pipeline = dict(image_size=size, batch_size=options.batch_size, resize_mode=resize_mode, cache=True, skip_log=log)
     train = make_dataset(examples, train_rows, augment=augment, shuffle=True, seed=seed, **pipeline)
     val = make_dataset(examples, val_rows, **pipeline)
     x_val, y_val = _validation_arrays(val, len(val_rows), size, examples.n_tags)
-    h = model.fit(train, validation_data=(x_val, y_val), epochs=epochs, verbose=verbose,
-                  callbacks=training_callbacks(run_dir, x_val, y_val, patience))
+    h = model.fit(train, validation_data=(x_val, y_val), epochs=options.epochs, verbose=verbose,
+                  callbacks=training_callbacks(run_dir, x_val, y_val, options.patience))
     return model, h.history, log
