@@ -14,7 +14,7 @@ from .processes import writer_lock
 
 # %% auto #0
 __all__ = ['MDI_VERSION', 'DEMO_FORMAT', 'LEET', 'FLAG_TAGS', 'mdi_tarball', 'load_mdi_meta', 'demo_post', 'alias_token_pairs',
-           'render_icon', 'build_demo', 'squares_scrape']
+           'spelling_pairs', 'render_icon', 'build_demo', 'squares_scrape']
 
 # %% ../nbs/05_demo.ipynb #63e7b4eb
 MDI_VERSION = '7.4.47'
@@ -57,11 +57,15 @@ def _flags(name:str) -> int:
     return 1 if u < 0.85 else 2 if u < 0.95 else 4 if u < 0.98 else 16
 
 # %% ../nbs/05_demo.ipynb #7497dd30
+def _chosen_name(m:dict) -> str:
+    "The name or alias whose tokens the icon's uploader tags it with: a deterministic choice per icon."
+    names = [m['name']] + list(m.get('aliases') or [])
+    return names[zlib.crc32(m['name'].encode()) % len(names)]
+
 def demo_post(m:dict, # one icon's metadata
              ) -> dict:
     "The post (pr0loader columns) for one icon's metadata; `image` and `created` are filled in by `build_demo`."
-    names = [m['name']] + list(m.get('aliases') or [])
-    chosen = names[zlib.crc32(m['name'].encode()) % len(names)]
+    chosen = _chosen_name(m)
     tags = [_noisy(t, m['name']) for t in chosen.split('-') if t]
     tags += list(m.get('tags') or [])
     flags = _flags(m['name'])
@@ -89,6 +93,18 @@ def alias_token_pairs(meta:list, # the icons' metadata
             if len(a) == len(b) and len(diff) == 1:
                 key = tuple(sorted(diff[0]))
                 pairs.setdefault(key, []).append(m['name'])
+    return [{'a': a, 'b': b, 'icons': icons} for (a, b), icons in sorted(pairs.items())]
+
+# %% ../nbs/05_demo.ipynb #663351e9
+def spelling_pairs(meta:list, # the icons' metadata
+                  ) -> list:
+    "The demo's leetspeak spellings and the tokens they spell, with the icons that carry them."
+    pairs = {}
+    for m in meta:
+        for token in _chosen_name(m).split('-'):
+            spelt = _noisy(token, m['name'])
+            if spelt.lower() != token and any(c.isalpha() for c in spelt):  # not a capital; not a bare digit
+                pairs.setdefault((spelt.lower(), token), []).append(m['name'])
     return [{'a': a, 'b': b, 'icons': icons} for (a, b), icons in sorted(pairs.items())]
 
 # %% ../nbs/05_demo.ipynb #2ef8c661
@@ -152,6 +168,16 @@ def _partial_dir(out_dir:Path, # the demo folder to build
     return partial
 
 # %% ../nbs/05_demo.ipynb #s24wscrape
+def _write_truth(folder:Path, # the demo folder
+                 meta:list, # the icons' metadata
+                ):
+    "Write the variant ground truth, unless the folder already holds exactly this truth."
+    truth = {'source': f'@mdi/svg {MDI_VERSION}', 'alias_token_pairs': alias_token_pairs(meta),
+             'spelling_pairs': spelling_pairs(meta)}
+    try: held = json.loads((folder/'variant_truth.json').read_text(encoding='utf-8'))
+    except (OSError, ValueError): held = None  # missing or damaged: written afresh
+    if held != truth: write_json(folder/'variant_truth.json', truth)
+
 def _write_scrape(folder:Path, # the folder being built
                   posts:list, # the rendered posts
                   meta:list, # the icons' metadata, for the variant ground truth
@@ -159,8 +185,7 @@ def _write_scrape(folder:Path, # the folder being built
     "Number the posts by upload time and write them as a pr0loader scrape, with the variant ground truth beside it."
     for i, p in enumerate(sorted(posts, key=lambda p: p['created']), start=1): p['id'] = i
     write_pr0loader_db(folder/'demo.db', posts, overwrite=True)
-    write_json(folder/'variant_truth.json',
-               {'source': f'@mdi/svg {MDI_VERSION}', 'alias_token_pairs': alias_token_pairs(meta)})
+    _write_truth(folder, meta)
 
 # %% ../nbs/05_demo.ipynb #0cb93c7e
 def _build_demo_into(out_dir:Path, # the demo folder, replaced when the build is complete
@@ -195,6 +220,7 @@ def build_demo(out_dir:str|Path, # folder for demo.db, media/ and ground truth
     with writer_lock(lock, waiting=f"waiting for another process that is building {out_dir}"):
         if force or not _holds(out_dir/'manifest.json', manifest):
             _build_demo_into(out_dir, manifest, force=force, progress=progress)
+        else: _write_truth(out_dir, load_mdi_meta()[:limit])  # a demo built before its truth gained spelling pairs
     return out_dir/'demo.db'
 
 # %% ../nbs/05_demo.ipynb #sq4r0001

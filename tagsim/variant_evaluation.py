@@ -17,16 +17,29 @@ __all__ = ['truth_pairs', 'evaluate_ranking', 'recall_at_precision', 'chance_pre
            'tune_weights']
 
 # %% ../nbs/18d_variant_evaluation.ipynb #e19086a3
+def _tag_pairs(path:Path, # the truth file, for the error message
+               data, # its parsed JSON
+              ) -> list:
+    "The (a, b) tags of a truth file: a list of pairs, or the demo's lists of {'a', 'b'} entries."
+    lists = [data.get('alias_token_pairs', []), data.get('spelling_pairs', [])] if isinstance(data, dict) else [data]
+    entries = [e for listed in lists for e in (listed if isinstance(listed, list) else [listed])]
+    pairs = []
+    for entry in entries:
+        pair = (entry.get('a'), entry.get('b')) if isinstance(entry, dict) else entry if isinstance(entry, list) else ()
+        if len(pair) != 2 or not all(isinstance(t, str) for t in pair):
+            raise ValueError(f"{path}: not a pair of tags: {json.dumps(entry)[:80]} (expected [a, b] or {{'a': .., 'b': ..}})")
+        pairs.append(tuple(pair))
+    return pairs
+
 def truth_pairs(path:str|Path, # ground-truth pairs (JSON)
                 table:TagTable, # the key table
                ) -> pd.DataFrame:
     "Ground-truth pairs inside the table, as key positions, with their half ('dev' or 'test')."
-    data = json.loads(Path(path).read_text(encoding='utf-8'))
-    raw = data.get('alias_token_pairs', data) if isinstance(data, dict) else data
+    try: data = json.loads(Path(path).read_text(encoding='utf-8'))
+    except ValueError as e: raise ValueError(f"{path} is not JSON ({e})") from None
     pos = {k: j for j, k in enumerate(table.keys)}
     rows = set()
-    for p in raw:
-        a, b = (p['a'], p['b']) if isinstance(p, dict) else p
+    for a, b in _tag_pairs(path, data):
         ka, kb = pos.get(normalize_tag(a)), pos.get(normalize_tag(b))
         if ka is not None and kb is not None and ka != kb: rows.add((min(ka, kb), max(ka, kb)))
     df = pd.DataFrame(sorted(rows), columns=['key_a', 'key_b'])

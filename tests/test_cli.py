@@ -43,6 +43,7 @@ def test_demo_build_and_run(tmp_path):
     assert 'items: 7,188' in r.stdout and (tmp_path/'w/demo/variant_truth.json').exists()
     truth = json.loads((tmp_path/'w/demo/variant_truth.json').read_text())
     assert {'a': 'home', 'b': 'house'} in [{'a': p['a'], 'b': p['b']} for p in truth['alias_token_pairs']]
+    assert {'a': '0ff', 'b': 'off'} in [{'a': p['a'], 'b': p['b']} for p in truth['spelling_pairs']]  # the demo's own leetspeak
     media = sorted((tmp_path/'w/demo/media').rglob('*.png'))
     assert len(media) == 7188
     run_cli('demo', 'build', '--size', '24', '--quiet', '--work-dir', tmp_path/'w')  # reused (run_cli checks the exit status)

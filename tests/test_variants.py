@@ -49,3 +49,7 @@ def test_dbscan_baseline_and_bad_input(scrape, tmp_path):
     assert r.returncode == 2 and 'pass --embeddings' in r.stderr
     r = run_cli('variants', '--db', db, '--work-dir', d/'w', '--out', tmp_path/'x.csv', '--evaluate', '--min-support', '3', check=False)
     assert r.returncode == 2 and '--truth' in r.stderr
+    (tmp_path/'bad.json').write_text('{"spelling_pairs": 5}')  # a truth file from elsewhere
+    r = run_cli('variants', '--embeddings', d/'emb', '--work-dir', d/'w', '--out', tmp_path/'y.csv', '--evaluate', '--truth', tmp_path/'bad.json',
+                '--min-support', '3', check=False)
+    assert r.returncode == 2 and 'bad.json: not a pair of tags: 5' in r.stderr and len(r.stderr.strip().splitlines()) == 1
