@@ -14,7 +14,7 @@ from .processes import writer_lock
 
 # %% auto #0
 __all__ = ['MDI_VERSION', 'DEMO_FORMAT', 'LEET', 'FLAG_TAGS', 'mdi_tarball', 'load_mdi_meta', 'demo_post', 'alias_token_pairs',
-           'spelling_pairs', 'render_icon', 'build_demo', 'squares_scrape']
+           'spelling_pairs', 'render_icon', 'build_demo']
 
 # %% ../nbs/05_demo.ipynb #63e7b4eb
 MDI_VERSION = '7.4.47'
@@ -222,37 +222,3 @@ def build_demo(out_dir:str|Path, # folder for demo.db, media/ and ground truth
             _build_demo_into(out_dir, manifest, force=force, progress=progress)
         else: _write_truth(out_dir, load_mdi_meta()[:limit])  # a demo built before its truth gained spelling pairs
     return out_dir/'demo.db'
-
-# %% ../nbs/05_demo.ipynb #sq4r0001
-def _noisy_square(rng, # the scrape's random generator
-                  colour:tuple, # the square's RGB
-                  side:int, # the square's side in pixels
-                  size:int, # the picture's side in pixels
-                 ):
-    "A white picture with a square of `colour` on its diagonal, under uniform noise."
-    from PIL import Image
-    o = int(rng.integers(0, size - side + 1))
-    arr = np.full((size, size, 3), 255, np.int64)
-    arr[o:o+side, o:o+side] = colour
-    return Image.fromarray(np.clip(arr + rng.integers(-25, 25, arr.shape), 0, 255).astype(np.uint8))
-
-# %% ../nbs/05_demo.ipynb #daa507a2
-def squares_scrape(out_dir:str|Path, # folder for scrape.db and media/
-                   n:int=150, # number of posts
-                   size:int=40, # image size in pixels
-                   seed:int=0, # seed of the noise and the square positions
-                  ) -> Path:
-    "A pr0loader scrape of noisy coloured squares whose tags are their colour and size; returns the database path."
-    out_dir = Path(out_dir)
-    media = out_dir/'media'
-    media.mkdir(parents=True, exist_ok=True)
-    colours = {'rot': (220, 30, 30), 'blau': (30, 30, 220), 'gruen': (30, 200, 30)}
-    rng = np.random.default_rng(seed)
-    rows = []
-    for i in range(1, n + 1):
-        name, big = list(colours)[i % 3], (i // 3) % 2 == 0
-        side = int(size * 0.85) if big else size // 3
-        _noisy_square(rng, colours[name], side=side, size=size).save(media/f'{i}.png')
-        rows.append(dict(id=i, image=f'{i}.png', flags=1, created=i, tags_data=[
-            {'id': 1, 'confidence': 0.9, 'tag': name}, {'id': 2, 'confidence': 0.9, 'tag': 'gross' if big else 'klein'}]))
-    return write_pr0loader_db(out_dir/'scrape.db', rows, overwrite=True)

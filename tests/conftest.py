@@ -78,7 +78,7 @@ def demo_db(tmp_path_factory):
 
 def make_image_scrape(root, n=120, size=40, seed=0):
     "A pr0loader scrape of coloured squares (big or small) with PNG media: tags are colour and size."
-    from tagsim.demo import squares_scrape
+    from tagsim.squares import squares_scrape
     return squares_scrape(root, n, size, seed)
 
 CHROMIUM = '/usr/bin/chromium'

@@ -43,14 +43,14 @@ def prepare(stage:str, folder:Path) -> Path:
     folder.mkdir(parents=True, exist_ok=True)
     if stage == 'index': synthetic_scrape(folder/'scrape.db', 300_000, lambda i, rng: [f'tag{int(t)}' for t in set(rng.zipf(1.5, 6) % 5000)])
     elif stage in ('features', 'train'):
-        from tagsim.demo import squares_scrape
+        from tagsim.squares import squares_scrape
         squares_scrape(folder, 240, 40, 0)
     elif stage == 'ann': random_embeddings(folder/'embeddings', np.arange(1, 30_001), 64)
     elif stage == 'variants':
         synthetic_scrape(folder/'scrape.db', 20_000, _variant_tags)
         random_embeddings(folder/'embeddings', np.arange(1, 20_001), 32, clusters=np.arange(1, 20_001) % 6)
     elif stage == 'report':  # a finished main job; the folder itself is the input
-        from tagsim.demo import squares_scrape
+        from tagsim.squares import squares_scrape
         db = squares_scrape(folder/'scrape', 80, 32, 0)
         subprocess.run([sys.executable, '-m', 'tagsim.cli', 'run', '--db', str(db), '--work-dir', str(folder/'work'), '--out', str(folder/'job'),
                         '--epochs', '1', '--image-size', '32', '--no-baseline', '--quiet'], check=True, capture_output=True)

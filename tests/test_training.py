@@ -93,7 +93,7 @@ print(len(mine), len(rows))
 
 def test_two_processes_fill_one_feature_cache(tmp_path):
     "Two runs with other items fill the shared feature cache at once: each gets the features of all its items."
-    from tagsim.demo import squares_scrape
+    from tagsim.squares import squares_scrape
     squares_scrape(tmp_path, n=200, size=32)
     results = run_at_once([[sys.executable, '-c', FEATURE_HALF, tmp_path, half] for half in (0, 1)],
                           env={'TF_CPP_MIN_LOG_LEVEL': '3'})
