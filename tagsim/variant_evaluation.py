@@ -27,7 +27,8 @@ def _tag_pairs(path:Path, # the truth file, for the error message
     for entry in entries:
         pair = (entry.get('a'), entry.get('b')) if isinstance(entry, dict) else entry if isinstance(entry, list) else ()
         if len(pair) != 2 or not all(isinstance(t, str) for t in pair):
-            raise ValueError(f"{path}: not a pair of tags: {json.dumps(entry)[:80]} (expected [a, b] or {{'a': .., 'b': ..}})")
+            raise ValueError(f"{path}: not a pair of tags: {json.dumps(entry)[:80]} "
+                             "(expected [a, b] or {'a': .., 'b': ..})")
         pairs.append(tuple(pair))
     return pairs
 
