@@ -21,7 +21,11 @@ def _tag_pairs(path:Path, # the truth file, for the error message
                data, # its parsed JSON
               ) -> list:
     "The (a, b) tags of a truth file: a list of pairs, or the demo's lists of {'a', 'b'} entries."
-    lists = [data.get('alias_token_pairs', []), data.get('spelling_pairs', [])] if isinstance(data, dict) else [data]
+    named = ('alias_token_pairs', 'spelling_pairs')
+    if isinstance(data, dict) and not set(named) & set(data):
+        raise ValueError(f"{path}: a truth object needs 'alias_token_pairs' or 'spelling_pairs' "
+                         "(or give a list of pairs)")
+    lists = [data.get(name, []) for name in named] if isinstance(data, dict) else [data]
     entries = [e for listed in lists for e in (listed if isinstance(listed, list) else [listed])]
     pairs = []
     for entry in entries:
