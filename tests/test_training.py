@@ -110,3 +110,13 @@ def test_two_trainings_into_one_run_folder_take_turns(tmp_path):
     assert [r.returncode for r in runs] == [0, 0], [o[-1500:] for o in outputs]
     assert sum('waiting for another process that is training into' in o for o in outputs) == 1
     assert json.loads((tmp_path/'run'/'metrics.json').read_text())['epochs_run'] == 4
+
+def test_cli_finetune_from_a_warm_start(tmp_path):
+    "`--warm-start` first trains a head on cached features, then fine-tunes the whole tagger from it."
+    db = make_image_scrape(tmp_path, 60)
+    run_cli('train', '--db', db, '--work-dir', tmp_path/'w', '--out', tmp_path/'run', '--image-size', '32', '--batch-size', '16',
+            '--epochs', '2', '--mode', 'finetune', '--warm-start', '--unfreeze-top', '1', '--no-baseline',
+            env={'TAGSIM_MIN_TAG_OCCURRENCES': '5'})
+    metrics = json.loads((tmp_path/'run/metrics.json').read_text())
+    assert (metrics['options']['mode'], metrics['options']['warm_start'], metrics['epochs_run']) == ('finetune', True, 2)
+    assert (tmp_path/'run/warm_start/history.csv').is_file() and (tmp_path/'run/model.keras').is_file()
