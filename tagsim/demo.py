@@ -174,9 +174,8 @@ def _write_truth(folder:Path, # the demo folder
     "Write the variant ground truth, unless the folder already holds exactly this truth."
     truth = {'source': f'@mdi/svg {MDI_VERSION}', 'alias_token_pairs': alias_token_pairs(meta),
              'spelling_pairs': spelling_pairs(meta)}
-    try: held = json.loads((folder/'variant_truth.json').read_text(encoding='utf-8'))
-    except (OSError, ValueError): held = None  # missing or damaged: written afresh
-    if held != truth: write_json(folder/'variant_truth.json', truth)
+    path = folder/'variant_truth.json'
+    if not _holds(path, truth): write_json(path, truth)  # also when it is missing or damaged
 
 def _write_scrape(folder:Path, # the folder being built
                   posts:list, # the rendered posts

@@ -95,9 +95,9 @@ def _fit_baseline_head(feats, frows, tr, ex, b):
     "Dropout 0.5 -> sigmoid, BCE, 5 epochs, Adam, no validation."
     keras.utils.set_random_seed(b.seed)
     head = build_head(feats.shape[1], ex.n_tags, b.embedding_dim, b.dropout)
-    fit_options(b).compile(head, labels=ex.labels(frows[tr]))
-    head.fit(np.asarray(feats[tr], np.float32), ex.labels(frows[tr]), epochs=b.epochs, batch_size=b.batch_size,
-             verbose=0)
+    labels = ex.labels(frows[tr])
+    fit_options(b).compile(head, labels=labels)
+    head.fit(np.asarray(feats[tr], np.float32), labels, epochs=b.epochs, batch_size=b.batch_size, verbose=0)
     return head
 
 def train_baseline(ex:Examples, # the examples table

@@ -41,6 +41,7 @@ def squares_scrape(out_dir:str|Path, # folder for scrape.db and media/
         name, big = list(colours)[i % 3], (i // 3) % 2 == 0
         side = int(size * 0.85) if big else size // 3
         _noisy_square(rng, colours[name], side=side, size=size).save(media/f'{i}.png')
-        tags = [{'id': 1, 'confidence': 0.9, 'tag': name}, {'id': 2, 'confidence': 0.9, 'tag': 'gross' if big else 'klein'}]
+        tags = [{'id': 1, 'confidence': 0.9, 'tag': name},
+                {'id': 2, 'confidence': 0.9, 'tag': 'gross' if big else 'klein'}]
         rows.append(dict(id=i, image=f'{i}.png', flags=1, created=i, tags_data=tags))
     return write_pr0loader_db(out_dir/'scrape.db', rows, overwrite=True)
