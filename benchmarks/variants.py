@@ -14,7 +14,7 @@ import numpy as np
 from scipy import sparse
 
 def synthetic(n_tags:int, n_items:int, seed:int=0):
-    from tagsim.signals import TagTable
+    from tagsim.tag_table import TagTable
     rng = np.random.default_rng(seed)
     per_item = rng.integers(3, 9, n_items)
     p = 1 / np.arange(1, n_tags + 1) ** 0.9; p /= p.sum()

@@ -9,7 +9,8 @@ from itertools import chain
 import numpy as np
 from scipy import sparse
 from .topk import exact_search, top_k_per_group
-from .signals import TagTable, unit_rows, ngram_matrix
+from .tag_table import TagTable
+from .signals import unit_rows, ngram_matrix
 
 _NUMBER = re.compile(r'\d+(?:[.,]\d+)?')  # a plain number: `70`, `007`, `2.5`, `2,5`
 

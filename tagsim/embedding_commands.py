@@ -188,7 +188,8 @@ def _variant_sources(a):
 def _variant_ranking(a, index, e, run):
     "The key table and ranked pairs of the chosen method."
     from tagsim.variants import discover_variants, dbscan_pairs
-    from tagsim.signals import tag_table, visual_vectors
+    from tagsim.tag_table import tag_table
+    from tagsim.signals import visual_vectors
     if a.method == 'tagsim': return discover_variants(index, e, run, min_support=a.min_support)
     if e is None: raise ValueError("--method dbscan clusters image embeddings: pass --embeddings DIR")
     table = tag_table(index, a.min_support)

@@ -7,7 +7,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 from scipy import sparse
-from .signals import TagTable, sparse_row_dot, string_similarity
+from .tag_table import TagTable
+from .signals import sparse_row_dot, string_similarity
 
 # %% auto #0
 __all__ = ['hubness', 'pair_cosines', 'pair_evidence']

@@ -83,7 +83,7 @@ def item_map_html(xy:np.ndarray, # (n, 2) map positions
     return write_html(fig, path, title)
 
 # %% ../nbs/19a_maps.ipynb #7343680c
-def tag_points(table, # a `TagTable` (`tagsim.signals.tag_table`)
+def tag_points(table, # a `TagTable` (`tagsim.tag_table.tag_table`)
                e, # loaded `Embeddings` of the same scrape
                cache_dir:str|Path|None=None, # projection cache
                seed:int=0, # UMAP random state

@@ -9,7 +9,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from .normalize import normalize_tag
-from .signals import TagTable, visual_vectors
+from .tag_table import TagTable
+from .signals import visual_vectors
 from .variants import dbscan_pairs, fuse
 
 # %% auto #0

@@ -7,7 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .signals import TagTable, cooccurrence, model_vectors, ppmi, tag_table, visual_vectors
+from .tag_table import TagTable, tag_table
+from .signals import cooccurrence, model_vectors, ppmi, visual_vectors
 from .candidates import candidate_pairs, nearest_rows, reduced
 from .evidence import pair_cosines, hubness, pair_evidence
 from .outputs import atomic_output, write_csv
