@@ -29,11 +29,11 @@ RUN_FILES = ('model.keras', 'vocab.json', 'thresholds.json', 'settings.json', 's
 @dataclass
 class Run:
     "A trained run, loaded."
-    path:Path
-    model:keras.Model
-    vocab:Vocabulary
-    thresholds:np.ndarray
-    config:dict
+    path:Path # the run folder
+    model:keras.Model # the tagger: images (0-255) in, one probability per tag out
+    vocab:Vocabulary # the vocabulary that names the model's outputs
+    thresholds:np.ndarray # per-tag thresholds tuned on the validation split
+    config:dict # the run's settings.json: its scrape, options and split
     @property
     def image_size(self) -> int: return int(self.model.input_shape[1])
 
