@@ -89,7 +89,8 @@ def stored_results(store:str|Path, # folder of `measure_in_child` results
     return [json.loads(p.read_text()) for p in sorted(Path(store).glob('*.json')) if not is_temporary(p)]
 
 # %% ../nbs/22a_architectures.ipynb #b55156f7
-def _threshold_result(feats, split, y_all, *, tags:list, vocab, eval_cols:np.ndarray, work:Path, epochs:int, seed:int) -> dict:
+def _threshold_result(feats, split, y_all, *, tags:list, vocab, eval_cols:np.ndarray, work:Path,
+                      epochs:int, seed:int) -> dict:
     "Train the head on the columns of `vocab`, score the evaluation columns on the test items."
     import keras
     from tagsim.train import fit_head, FitOptions  # TensorFlow-only: the comparison itself also runs under JAX
@@ -103,7 +104,8 @@ def _threshold_result(feats, split, y_all, *, tags:list, vocab, eval_cols:np.nda
     scores = head.predict(np.asarray(feats[test], np.float32), batch_size=512, verbose=0)
     where = {c: k for k, c in enumerate(cols)}
     ap = average_precision(y_all[np.ix_(test, eval_cols)], scores[:, [where[c] for c in eval_cols]])
-    return {'vocabulary': len(vocab), 'training items': len(train), 'epochs': len(hist['loss']), 'mAP on shared tags': float(np.nanmean(ap))}
+    return {'vocabulary': len(vocab), 'training items': len(train), 'epochs': len(hist['loss']),
+            'mAP on shared tags': float(np.nanmean(ap))}
 
 # %% ../nbs/22a_architectures.ipynb #7556e007
 def _shared_test_columns(y_all:np.ndarray, # labels of the widest vocabulary, one row per featurised item

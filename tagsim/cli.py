@@ -52,7 +52,8 @@ def _error_line(error:Exception, a) -> str:
     return ' '.join(text.split())
 
 # %% ../nbs/99_cli.ipynb #6a602531
-MODEL_COMMANDS = ('train', 'evaluate', 'predict', 'embed', 'umap', 'demo', 'run')  # always TensorFlow (umap: the projector)
+MODEL_COMMANDS = ('train', 'evaluate', 'predict', 'embed', 'umap',
+                  'demo', 'run')  # always TensorFlow (umap: the projector)
 
 # %% ../nbs/99_cli.ipynb #d9e75106
 def uses_tensorflow(a:argparse.Namespace, # the parsed command line

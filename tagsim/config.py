@@ -74,7 +74,8 @@ class Settings:
             raise SettingsError(f"settings field 'model_architecture': expected a registry name, got "
                                 f"{self.model_architecture!r}")
         weights = _optional(self.model_weights)
-        set_('model_weights', None if weights is None else str(as_path('model_weights', weights)) if weights != 'imagenet' else weights)
+        set_('model_weights',
+             None if weights is None else str(as_path('model_weights', weights)) if weights != 'imagenet' else weights)
 
     @property
     def demo_dir(self) -> Path:
@@ -147,7 +148,8 @@ def env_settings(env:dict, # the environment to read
     "Settings from `TAGSIM_*` variables; unknown `TAGSIM_*` names get a `SettingsWarning`."
     known = {ENV_PREFIX + k.upper() for k in FIELD_NAMES} | {ENV_PREFIX + 'CONFIG', ENV_PREFIX + 'CI_VENV'}
     for name in sorted(k for k in env if k.startswith(ENV_PREFIX) and k not in known):
-        warnings.warn(f"unknown environment variable {name} ignored; known: {', '.join(sorted(known))}", SettingsWarning, stacklevel=3)
+        warnings.warn(f"unknown environment variable {name} ignored; known: {', '.join(sorted(known))}",
+                      SettingsWarning, stacklevel=3)
     return {k: env[ENV_PREFIX + k.upper()] for k in FIELD_NAMES if env.get(ENV_PREFIX + k.upper()) not in (None, '')}
 
 # %% ../nbs/00_config.ipynb #94cb7156

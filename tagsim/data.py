@@ -92,7 +92,8 @@ def build_examples(index, # a `TagIndex`
     indptr, indices = take_csr_rows(enc['indptr'], enc['indices'], keep)
     ids = enc['item_id'][keep]
     report = {'no_vocabulary_tags': 0} | reason_counts(left_out) | {'examples': len(keep)}
-    return Examples(item_id=ids, path=paths, created=created.loc[ids].to_numpy(np.int64), indptr=indptr, indices=indices,
+    return Examples(item_id=ids, path=paths, created=created.loc[ids].to_numpy(np.int64), indptr=indptr,
+                    indices=indices,
                     n_tags=len(vocab), report=report, left_out=left_out)
 
 # %% ../nbs/10_data.ipynb #1e0f0002

@@ -75,10 +75,12 @@ def demo_post(m:dict, # one icon's metadata
         if t in seen: continue
         seen.add(t)
         lo, hi = (0.3, 0.95) if k < len(chosen.split('-')) else (0.15, 0.7)
-        entries.append({'id': zlib.crc32(f"{m['name']}/{t}".encode()) & 0x7fffffff, 'confidence': round(lo + (hi-lo)*_unit('conf', m['name'], t), 4), 'tag': t})
+        entries.append({'id': zlib.crc32(f"{m['name']}/{t}".encode()) & 0x7fffffff,
+                        'confidence': round(lo + (hi-lo)*_unit('conf', m['name'], t), 4), 'tag': t})
     up = int(5 + 300 * _unit('up', m['name'])**3)
     return dict(flags=flags, up=up, down=int(up * 0.3 * _unit('down', m['name'])), promoted=0, audio=0, source='',
-                user_name=f"uploader{zlib.crc32(chosen.encode()) % 97}", mark=0, gift=0, chosen=chosen, tags_data=entries)
+                user_name=f"uploader{zlib.crc32(chosen.encode()) % 97}", mark=0, gift=0, chosen=chosen,
+                tags_data=entries)
 
 # %% ../nbs/05_demo.ipynb #cdeb1da6
 def alias_token_pairs(meta:list, # the icons' metadata
@@ -136,7 +138,8 @@ def _render_posts(meta:list, # MDI icon metadata
                  ) -> list:
     "Render each icon into `media`, skipping those a killed build finished, and return the posts."
     posts = []
-    for rank, m in enumerate(tqdm(sorted(meta, key=_version_key), desc='rendering icons', disable=not progress, leave=False)):
+    for rank, m in enumerate(tqdm(sorted(meta, key=_version_key), desc='rendering icons', disable=not progress,
+                                  leave=False)):
         post, created = demo_post(m), _created(rank)
         day = dt.datetime.fromtimestamp(created, dt.timezone.utc)
         rel = f"{day:%Y/%m}/{m['name']}.png"

@@ -67,7 +67,8 @@ def run_embedder(run_dir:str|Path, # a run folder written by `train_run`
     run = load_run(run_dir)
     identity = {'source': 'run', 'run': str(Path(run_dir).resolve()), 'arch': run.config['options']['arch'],
                 'layer': 'embedding', 'weights': file_sha256(Path(run_dir)/'model.keras'), 'image_size': run.image_size}
-    return Embedder(embedding_model(run.model), run.image_size, run.config['options'].get('resize_mode', 'pad'), identity)
+    return Embedder(embedding_model(run.model), run.image_size,
+                    run.config['options'].get('resize_mode', 'pad'), identity)
 
 # %% ../nbs/14b_embedder.ipynb #bbe9daf5
 def unit_length(v:np.ndarray, # vectors, one per row (or a single vector)

@@ -22,7 +22,8 @@ def _run_settings(a) -> Settings:
     settings = settings_from_args(a)
     if getattr(a, 'run', None) and not a.db:
         cfg = json.loads((Path(a.run)/'settings.json').read_text())['settings']
-        settings = load_settings(a.config, db_path=cfg['db_path'], media_dir=a.media_dir or cfg['media_dir'], work_dir=a.work_dir)
+        settings = load_settings(a.config, db_path=cfg['db_path'], media_dir=a.media_dir or cfg['media_dir'],
+                                 work_dir=a.work_dir)
     return settings
 
 # %% ../nbs/98a_embedding_commands.ipynb #4b4597ab
@@ -101,7 +102,8 @@ def cmd_duplicates(a, # the parsed command line
     write_csv(a.out, pairs)
     show({'pairs': len(pairs), 'groups': int(pairs.group.nunique()) if len(pairs) else 0,
           'pairs within 4 dHash bits': int(pairs.dhash_repost.sum()) if len(pairs) else 0,
-          'against the dHash repost groups of the split': dhash_agreement(e, view, pairs, cache), 'written to': str(a.out)})
+          'against the dHash repost groups of the split': dhash_agreement(e, view, pairs, cache),
+          'written to': str(a.out)})
 
 # %% ../nbs/98a_embedding_commands.ipynb #d47d4d48
 def cmd_outliers(a, # the parsed command line

@@ -112,7 +112,8 @@ def _write_in_order(parts:list, # loaded shards
     pos = np.empty(len(order), np.int64)
     pos[order] = np.arange(len(order))
     with atomic_output(path) as tmp:
-        out = np.lib.format.open_memmap(tmp, mode='w+', dtype=first['format']['dtype'], shape=(len(order), first['dim']))
+        out = np.lib.format.open_memmap(tmp, mode='w+', dtype=first['format']['dtype'],
+                                        shape=(len(order), first['dim']))
         start = 0
         for p in parts:
             out[pos[start:start + len(p)]] = p.vectors

@@ -49,8 +49,10 @@ def pair_evidence(table:TagTable, # the key table
     cos = pair_cosines(visual, a, b)
     edit, jac = string_similarity(table.keys, a, b)
     together = np.asarray(C[a, b]).ravel().astype(np.int64)
-    return pd.DataFrame({'key_a': a, 'key_b': b, 'tag_a': [table.names[i] for i in a], 'tag_b': [table.names[j] for j in b],
+    return pd.DataFrame({'key_a': a, 'key_b': b, 'tag_a': [table.names[i] for i in a],
+                         'tag_b': [table.names[j] for j in b],
                          'visual': cos, 'visual_csls': 2 * cos - hubs[a] - hubs[b] if hubs is not None else cos,
                          'model': pair_cosines(model, a, b), 'context': sparse_row_dot(P, a, b),
-                         'edit': edit, 'ngram': jac, 'count_a': table.counts[a], 'count_b': table.counts[b], 'together': together,
+                         'edit': edit, 'ngram': jac, 'count_a': table.counts[a], 'count_b': table.counts[b],
+                         'together': together,
                          'together_share': together / np.minimum(table.counts[a], table.counts[b])})

@@ -23,10 +23,13 @@ def tag_frequency_summary(index, # a `TagIndex`
     s = np.sort(counts)[::-1]
     total = s.sum()
     top = lambda p: float(s[:max(1, int(np.ceil(len(s) * p)))].sum() / total) if total else float('nan')
-    return {'items': int(index.n_items), 'distinct_tags_as_written': int(index.n_tags), 'distinct_tags': int(len(counts)),
-            'tag_assignments': int(total), 'tags_per_item_mean': float(per_item.mean()) if len(per_item) else float('nan'),
+    return {'items': int(index.n_items), 'distinct_tags_as_written': int(index.n_tags),
+            'distinct_tags': int(len(counts)),
+            'tag_assignments': int(total),
+            'tags_per_item_mean': float(per_item.mean()) if len(per_item) else float('nan'),
             'tags_per_item_median': float(np.median(per_item)) if len(per_item) else float('nan'),
-            'items_without_tags': int((per_item == 0).sum()), 'singleton_share': float((counts == 1).mean()) if len(counts) else float('nan'),
+            'items_without_tags': int((per_item == 0).sum()),
+            'singleton_share': float((counts == 1).mean()) if len(counts) else float('nan'),
             'top_1pct_share': top(0.01), 'top_10pct_share': top(0.10), 'power_law': fit_power_law(counts)}
 
 # %% ../nbs/08_frequency.ipynb #e2703c1c
@@ -48,8 +51,10 @@ def coverage_curve(index, # a `TagIndex`
     for t in thresholds:
         keep = (counts >= t)[rows_g]
         per_item = np.bincount(rows_i[keep], minlength=index.n_items)
-        out.append({'min_occurrences': t, 'vocabulary_size': int((counts >= t).sum()), 'assignment_share': float(keep.sum() / total),
-                    'items_with_1plus': float((per_item >= 1).sum() / n), f'items_with_{k}plus': float((per_item >= k).sum() / n)})
+        out.append({'min_occurrences': t, 'vocabulary_size': int((counts >= t).sum()),
+                    'assignment_share': float(keep.sum() / total),
+                    'items_with_1plus': float((per_item >= 1).sum() / n),
+                    f'items_with_{k}plus': float((per_item >= k).sum() / n)})
     return pd.DataFrame(out)
 
 # %% ../nbs/08_frequency.ipynb #86939206
@@ -61,7 +66,8 @@ def threshold_reduction(index, # a `TagIndex`
     cov = coverage_curve(index, (1, min_occurrences), groups=groups)
     before, after = int(cov.vocabulary_size.iloc[0]), int(cov.vocabulary_size.iloc[1])
     return {'min_occurrences': min_occurrences, 'tags_before': before, 'tags_after': after,
-            'reduction': before / after if after else float('inf'), 'assignment_share_kept': float(cov.assignment_share.iloc[1])}
+            'reduction': before / after if after else float('inf'),
+            'assignment_share_kept': float(cov.assignment_share.iloc[1])}
 
 # %% ../nbs/08_frequency.ipynb #12aeff2e
 def flag_counts(index, # a `TagIndex`
@@ -80,4 +86,5 @@ def merged_groups(index, # a `TagIndex`
     counts = g.counts
     rows = [{'tag': g.display[i], 'key': g.keys[i], 'forms': ', '.join(g.members[i]), 'items': int(counts[i])}
             for i in range(len(g)) if len(g.members[i]) > 1]
-    return pd.DataFrame(rows, columns=['tag', 'key', 'forms', 'items']).sort_values('items', ascending=False, ignore_index=True)
+    return pd.DataFrame(rows, columns=['tag', 'key', 'forms', 'items']).sort_values('items', ascending=False,
+                                                                                    ignore_index=True)

@@ -174,7 +174,8 @@ def _refresh_index(scrape_path:str|Path, # the scrape (opened read-only)
             meta = _start_clean(index_dir, scrape.layout, scrape_path)
         _remove_leftovers(index_dir, meta)  # a killed build may have renamed a segment into place but not recorded it
         if action != 'unchanged':
-            _index_new_items(scrape, index_dir, meta, chunk_size=chunk_size, segment_items=segment_items, progress=progress)
+            _index_new_items(scrape, index_dir, meta, chunk_size=chunk_size, segment_items=segment_items,
+                             progress=progress)
     changed = action != 'unchanged' or meta.get('unread') != unread
     meta['unread'] = unread
     _record_state(index_dir, meta, state, changed=changed)

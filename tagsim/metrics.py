@@ -113,7 +113,8 @@ def evaluate_predictions(y_true, # (n, n_tags) 0/1 on the evaluated (test) split
     th = np.broadcast_to(np.asarray(thresholds, np.float64), (y_true.shape[1],))
     f = f1_scores(y_true, y_score >= th, ok)
     per_tag = pd.DataFrame({'tag': tags, 'support': support, 'ap': ap, 'f1': f.pop('per_tag_f1'), 'threshold': th})
-    return {'items': int(len(y_true)), 'tags_evaluated': int(ok.sum()), 'tags_too_rare': int((~ok).sum()), 'min_support': min_support,
+    return {'items': int(len(y_true)), 'tags_evaluated': int(ok.sum()), 'tags_too_rare': int((~ok).sum()),
+            'min_support': min_support,
             'macro_map': float(np.nanmean(ap[ok])) if ok.any() else float('nan'),
             'f1_at_equal_pr': f1_at_equal_pr(y_true[:, ok], y_score[:, ok]) if ok.any() else {'f1': float('nan')},
             **f, 'per_tag': per_tag}

@@ -38,7 +38,8 @@ def train_choices(a, # parsed `train` or `demo run` arguments
     given = dict(image_size=a.image_size or settings.image_size, epochs=a.epochs, batch_size=a.batch_size, loss=a.loss,
                  split=a.split, unfreeze_top=a.unfreeze_top, repost_distance=getattr(a, 'repost_distance', None),
                  mode=a.mode or ('cached' if weights else 'finetune'))
-    return {k: v for k, v in given.items() if v is not None} | {'arch': arch, 'weights': weights, 'warm_start': bool(a.warm_start)}
+    return {k: v for k, v in given.items() if v is not None} | {'arch': arch, 'weights': weights,
+                                                                'warm_start': bool(a.warm_start)}
 
 # %% ../nbs/98_model_commands.ipynb #fa0b785c
 def run_summary(m:dict, # a run's `metrics.json`
@@ -79,7 +80,8 @@ def cmd_evaluate(a, # the parsed command line
     settings = None
     if a.db or a.media_dir or a.work_dir:
         cfg = run.config['settings']
-        settings = load_settings(a.config, db_path=a.db or cfg['db_path'], media_dir=a.media_dir or cfg['media_dir'], work_dir=a.work_dir or cfg['work_dir'])
+        settings = load_settings(a.config, db_path=a.db or cfg['db_path'], media_dir=a.media_dir or cfg['media_dir'],
+                                 work_dir=a.work_dir or cfg['work_dir'])
     ev = evaluate_run(run, settings, a.split)
     show({k: v for k, v in ev.items() if k != 'f1_at_equal_pr'} | {'f1_at_equal_pr': ev['f1_at_equal_pr']['f1']}, a.json)
 
@@ -131,7 +133,8 @@ def cmd_config(a, # the parsed command line
               ):
     "Print the effective settings, and the scrape and media folder they lead to."
     settings = settings_from_args(a)
-    show(settings.as_dict() | {'scrape in use': str(settings.scrape_path), 'media folder in use': str(settings.media_path)}, a.json)
+    show(settings.as_dict() | {'scrape in use': str(settings.scrape_path),
+                               'media folder in use': str(settings.media_path)}, a.json)
 
 # %% ../nbs/98_model_commands.ipynb #cb2af0c9
 def cmd_demo_build(a, # the parsed command line
@@ -170,7 +173,8 @@ def cmd_demo_run(a, # the parsed command line
     a.db = a.media_dir = None
     settings = settings_from_args(a)
     if a.skip_training: return show(scrape_stats(settings, progress=not a.quiet))
-    run_main_job(a, settings, Path(a.out) if a.out else settings.work_dir/'jobs'/'demo', settings.demo_dir/'variant_truth.json')
+    run_main_job(a, settings, Path(a.out) if a.out else settings.work_dir/'jobs'/'demo',
+                 settings.demo_dir/'variant_truth.json')
 
 # %% ../nbs/98_model_commands.ipynb #a1f0c006
 def cmd_run(a, # the parsed command line

@@ -81,8 +81,10 @@ def near_duplicates(e:Embeddings, search_index:VectorIndex, view:ScrapeView, # e
     ids, sims = neighbours(e, search_index, k)
     pairs = add_dhash(near_duplicate_pairs(e, ids, sims, threshold), view, cache_file)
     group = leader_groups(pairs)
-    return pairs.assign(group=pairs.id_a.map(group), path_a=pairs.id_a.map(view.path_of), path_b=pairs.id_b.map(view.path_of),
-                        tags_a=pairs.id_a.map(lambda i: ' '.join(view.tags_of(i))), tags_b=pairs.id_b.map(lambda i: ' '.join(view.tags_of(i))))
+    return pairs.assign(group=pairs.id_a.map(group), path_a=pairs.id_a.map(view.path_of),
+                        path_b=pairs.id_b.map(view.path_of),
+                        tags_a=pairs.id_a.map(lambda i: ' '.join(view.tags_of(i))),
+                        tags_b=pairs.id_b.map(lambda i: ' '.join(view.tags_of(i))))
 
 # %% ../nbs/17_neighbours.ipynb #05c4c1f5
 def dhash_agreement(e:Embeddings, # loaded embeddings
@@ -98,8 +100,10 @@ def dhash_agreement(e:Embeddings, # loaded embeddings
     leaders = ids[group]
     dhash_pairs = {(min(a, b), max(a, b)) for a, b in zip(leaders.tolist(), ids.tolist()) if a != b}
     emb_pairs = set(zip(pairs.id_a.tolist(), pairs.id_b.tolist()))
-    return {'embedding pairs': len(emb_pairs), 'dHash group pairs': len(dhash_pairs), 'found by both': len(emb_pairs & dhash_pairs),
-            'dHash groups': int(len(np.unique(group))), 'items in dHash groups of 2+': int((np.bincount(group)[group] > 1).sum())}
+    return {'embedding pairs': len(emb_pairs), 'dHash group pairs': len(dhash_pairs),
+            'found by both': len(emb_pairs & dhash_pairs),
+            'dHash groups': int(len(np.unique(group))),
+            'items in dHash groups of 2+': int((np.bincount(group)[group] > 1).sum())}
 
 # %% ../nbs/17_neighbours.ipynb #4cec569c
 def tag_centroids(e:Embeddings, # loaded embeddings

@@ -114,7 +114,8 @@ def suggestion_recovery(e:Embeddings, # embeddings of the run's scrape
         alphas = np.round(np.linspace(0, 1, 11), 2)
         alpha = max(alphas, key=lambda a: macro_map(y['val'][1], blend(knn['val'], tagger['val'], a)))
         rows += [{'source': 'tagger alone', 'macro_mAP': macro_map(y['test'][1], tagger['test'])},
-                 {'source': f'blend (alpha={alpha} tuned on validation)', 'macro_mAP': macro_map(y['test'][1], blend(knn['test'], tagger['test'], alpha)), 'alpha': alpha}]
+                 {'source': f'blend (alpha={alpha} tuned on validation)',
+                  'macro_mAP': macro_map(y['test'][1], blend(knn['test'], tagger['test'], alpha)), 'alpha': alpha}]
     return pd.DataFrame(rows)
 
 # %% ../nbs/17a_quality.ipynb #9c68f14c

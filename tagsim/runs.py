@@ -44,7 +44,8 @@ def predict_rows(model:keras.Model, # a tagger on images
         ids.append(iid.numpy())
     ids = np.concatenate(ids) if ids else np.zeros(0, np.int64)
     pos = {int(i): r for r, i in zip(rows, ex.item_id[rows])}
-    return (np.concatenate(preds) if preds else np.zeros((0, ex.n_tags))), np.array([pos[int(i)] for i in ids], dtype=np.int64)
+    return (np.concatenate(preds) if preds else np.zeros((0, ex.n_tags))), np.array([pos[int(i)] for i in ids],
+                                                                                    dtype=np.int64)
 
 # %% ../nbs/14_runs.ipynb #87388671
 def fit_options(opts:TrainOptions, # the run's options

@@ -59,7 +59,8 @@ class VectorIndex:
         self.hnsw = None
         if backend == 'hnsw':
             from usearch.index import Index
-            self.hnsw = Index(ndim=dim, metric='ip', dtype=quantization, connectivity=HNSW_CONNECTIVITY, expansion_add=128,
+            self.hnsw = Index(ndim=dim, metric='ip', dtype=quantization, connectivity=HNSW_CONNECTIVITY,
+                              expansion_add=128,
                               expansion_search=expansion_search)
 
     def __len__(self): return len(self.ids)

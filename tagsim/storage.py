@@ -122,5 +122,6 @@ def pr0_item(i:int, # the item id
             ) -> dict:
     "A pr0loader row for a toy scrape, ready for `write_pr0loader_db`."
     pairs = [(t, 0.5) if isinstance(t, str) else t for t in tags]
-    return dict(id=i, image=image or f'2024/01/{i}.png', flags=flags, created=created or 1_700_000_000 + i, up=1, down=0,
+    return dict(id=i, image=image or f'2024/01/{i}.png', flags=flags, created=created or 1_700_000_000 + i,
+                up=1, down=0,
                 tags_data=[{'id': i * 100 + k, 'confidence': c, 'tag': t} for k, (t, c) in enumerate(pairs)])

@@ -138,7 +138,8 @@ def training_callbacks(run_dir:Path, # the run folder
     "Checkpoint-every-epoch (resumable), validation mAP, early stopping on it, TensorBoard and CSV logs."
     run_dir = Path(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
-    return [keras.callbacks.BackupAndRestore(str(run_dir/'backup'), save_freq='epoch', delete_checkpoint=True, double_checkpoint=True),
+    return [keras.callbacks.BackupAndRestore(str(run_dir/'backup'), save_freq='epoch', delete_checkpoint=True,
+                                             double_checkpoint=True),
             ValidationMAP(x_val, y_val),
             keras.callbacks.EarlyStopping(monitor='val_map', mode='max', patience=patience, restore_best_weights=True),
             keras.callbacks.CSVLogger(str(run_dir/'history.csv'), append=True),

@@ -114,7 +114,8 @@ def variant_evaluation(table:TagTable, # the judged keys
     if e is not None:
         db = dbscan_pairs(table, visual_vectors(table, e, center=False))
         out['DBSCAN(eps=0.3)'] = evaluate_ranking(db, truth) | {'precision': set_precision(db, truth)}
-        out['method recall at DBSCAN precision'] = recall_at_precision(ranked.head(5000), truth, out['DBSCAN(eps=0.3)']['precision'])
+        out['method recall at DBSCAN precision'] = recall_at_precision(ranked.head(5000), truth,
+                                                                       out['DBSCAN(eps=0.3)']['precision'])
     out['chance precision'] = chance_precision(table, truth)
     return out
 

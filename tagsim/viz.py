@@ -40,7 +40,8 @@ def write_item_maps(e, # loaded `Embeddings`
                                                     else ', coloured by cluster')
     save_png(item_map_figure(xy, groups, title), out_dir/'items.png')
     item_map_html(xy, groups, item_hover(view, ids), out_dir/'items.html', title)
-    return {'items on the map': len(rows), 'items.png': str(out_dir/'items.png'), 'items.html': str(out_dir/'items.html')}
+    return {'items on the map': len(rows), 'items.png': str(out_dir/'items.png'),
+            'items.html': str(out_dir/'items.html')}
 
 # %% ../nbs/19c_viz.ipynb #cf539791
 def write_tag_maps(table, # `TagTable` of the tags to draw

@@ -206,7 +206,8 @@ def _vocabulary_of(g:TagGroups, # the merged groups
     multi = memo(g, 'multi', lambda: {i: m for i, m in enumerate(g.members) if len(m) > 1})
     in_vocab = set(chosen.tolist())
     members = {g.keys[i]: m for i, m in multi.items() if i in in_vocab}
-    return Vocabulary(tags=display[chosen].tolist(), keys=keys[chosen].tolist(), counts=counts[chosen].tolist(), members=members, **fields)
+    return Vocabulary(tags=display[chosen].tolist(), keys=keys[chosen].tolist(), counts=counts[chosen].tolist(),
+                      members=members, **fields)
 
 # %% ../nbs/07a_vocabulary.ipynb #dfb1ad5c
 def _merge_report(index, # a `TagIndex`
@@ -246,7 +247,8 @@ def build_vocabulary(index, # a `TagIndex`
     params = dict(min_occurrences=int(min_occurrences), max_size=max_size, min_confidence=min_confidence,
                   min_tags_per_item=int(min_tags_per_item), flags=mask, block=sorted(blockset),
                   block_meta_tags=block_meta_tags, normalize=normalize, alias_fingerprint=aliases.fingerprint)
-    return _vocabulary_of(g, chosen, counts, params=params, fingerprint=index.fingerprint, report=report, aliases=dict(aliases.mapping))
+    return _vocabulary_of(g, chosen, counts, params=params, fingerprint=index.fingerprint, report=report,
+                          aliases=dict(aliases.mapping))
 
 # %% ../nbs/07a_vocabulary.ipynb #36f64cf1
 def _vocabulary_rows(vocab:Vocabulary, # the vocabulary
