@@ -11,14 +11,13 @@ from .config import Settings
 from .outputs import atomic_output, write_json
 from .processes import writer_lock
 from .embedder import Embedder, unit_length
-from .scrape import Scrape
-from .media import media_table, require_media_dir, media_file
+from .embeddable import parse_shard, embeddable_items
 from .data import Examples, SkipLog, make_dataset
 from .parts import complete_parts, fill_parts, read_skipped, rows_to_fill, values_file, PartValues
 
 # %% auto #0
-__all__ = ['EMBEDDING_FILES', 'EmbeddingsError', 'parse_shard', 'unlabelled_examples', 'embeddable_items', 'vector_format',
-           'claim_parts', 'read_parts', 'embed_part', 'extract_parts', 'ids_checksum', 'assemble', 'embed_scrape']
+__all__ = ['EMBEDDING_FILES', 'EmbeddingsError', 'vector_format', 'claim_parts', 'read_parts', 'embed_part', 'extract_parts',
+           'ids_checksum', 'assemble', 'embed_scrape']
 
 # %% ../nbs/15_embed.ipynb #da7fa78a
 class EmbeddingsError(ValueError):
@@ -27,43 +26,6 @@ class EmbeddingsError(ValueError):
 
 # %% ../nbs/15_embed.ipynb #13a22623
 EMBEDDING_FILES = ('embeddings.npy', 'image_ids.npy', 'manifest.json')
-
-# %% ../nbs/15_embed.ipynb #08fad4b5
-def parse_shard(text:str|None, # 'I/N' with 0 <= I < N, or None for everything
-               ) -> tuple[int, int]:
-    "A shard spec as (index, count)."
-    if text is None: return (0, 1)
-    try: i, n = (int(x) for x in str(text).split('/'))
-    except ValueError: raise ValueError(f"--shard must look like I/N (for example 0/4), got {text!r}") from None
-    if not (n >= 1 and 0 <= i < n): raise ValueError(f"--shard {text}: need 0 <= I < N")
-    return i, n
-
-# %% ../nbs/15_embed.ipynb #7e1638ee
-def unlabelled_examples(ids:np.ndarray, # item ids
-                        paths:list, # their image files
-                       ) -> Examples:
-    "An `Examples` table without labels, for pipelines that only read images."
-    n = len(ids)
-    return Examples(item_id=np.asarray(ids, np.int64), path=list(paths), created=np.zeros(n, np.int64),
-                    indptr=np.zeros(n + 1, np.int64), indices=np.zeros(0, np.int64), n_tags=0)
-
-# %% ../nbs/15_embed.ipynb #848c74bd
-def embeddable_items(settings:Settings, # the scrape and its media folder
-                     shard:tuple[int, int]=(0, 1), # (index, count) from `parse_shard`
-                    ) -> tuple[Examples, dict]:
-    """The shard's items with a readable image path, as an `Examples` table without labels, and id -> reason for the
-    rest."""
-    media_dir = require_media_dir(settings.media_path)
-    with Scrape(settings.scrape_path) as scrape: media = media_table(scrape)
-    media = media[media.item_id % shard[1] == shard[0]]
-    ids, paths, left_out = [], [], {}
-    for iid, rel, kind in zip(media.item_id.tolist(), media.path.tolist(), media.kind.tolist()):
-        path, reason = media_file(media_dir, rel, kind)
-        if reason: left_out[int(iid)] = reason
-        else:
-            ids.append(iid)
-            paths.append(str(path))
-    return unlabelled_examples(np.array(ids, np.int64), paths), left_out
 
 # %% ../nbs/15_embed.ipynb #1ec1f5a2
 def vector_format(normalize:bool=True, # L2-normalise each vector

@@ -13,7 +13,7 @@ from .search import VectorIndex
 from .queries import ScrapeView
 from .metrics import average_precision
 from .data import make_dataset
-from .embed import unlabelled_examples
+from .embeddable import unlabelled_examples
 from .embedder import file_sha256
 from .outputs import atomic_output
 from .images import load_image

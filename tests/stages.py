@@ -75,7 +75,7 @@ def run(stage:str, inputs:Path, out:Path) -> dict:
         from tagsim.demo import build_demo
         build_demo(out/'demo', size=24, limit=1500)
     elif stage == 'features':
-        from tagsim.embed import unlabelled_examples
+        from tagsim.embeddable import unlabelled_examples
         from tagsim.train import cache_features
         ids = np.arange(1, 241)
         examples = unlabelled_examples(ids, [str(inputs/'media'/f'{i}.png') for i in ids])
