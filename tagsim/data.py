@@ -93,8 +93,7 @@ def build_examples(index, # a `TagIndex`
     ids = enc['item_id'][keep]
     report = {'no_vocabulary_tags': 0} | reason_counts(left_out) | {'examples': len(keep)}
     return Examples(item_id=ids, path=paths, created=created.loc[ids].to_numpy(np.int64), indptr=indptr,
-                    indices=indices,
-                    n_tags=len(vocab), report=report, left_out=left_out)
+                    indices=indices, n_tags=len(vocab), report=report, left_out=left_out)
 
 # %% ../nbs/10_data.ipynb #1e0f0002
 def write_left_out(path:str|Path, # the CSV to write (atomically)

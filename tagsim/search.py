@@ -60,8 +60,7 @@ class VectorIndex:
         if backend == 'hnsw':
             from usearch.index import Index
             self.hnsw = Index(ndim=dim, metric='ip', dtype=quantization, connectivity=HNSW_CONNECTIVITY,
-                              expansion_add=128,
-                              expansion_search=expansion_search)
+                              expansion_add=128, expansion_search=expansion_search)
 
     def __len__(self): return len(self.ids)
     def __repr__(self): return f"VectorIndex({len(self):,} x {self.dim}, {self.backend} {self.quantization})"
