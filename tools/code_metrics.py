@@ -1,7 +1,7 @@
 #!/usr/bin/env python
 """Readability figures of the library (issue 13's measures), over tagsim/*.py without _modidx.py:
 mean and longest function length (from the `def` line to the function's last line), `;` joins per 100 lines,
-share of lines over 120 characters, public functions with three or more parameters that lack docments (and those
+share of lines over 120 characters (and, in the notebooks' example cells, long lines and `;` joins), public functions with three or more parameters that lack docments (and those
 with any parameters, the issue's wider ask), the largest number of positional arguments passed in one call, and the
 public functions and classes of nbs/ that no example cell of their notebook names (the issue's "a small labelled
 example that shows the value").
@@ -45,6 +45,22 @@ def unshown_symbols(notebooks:Path) -> tuple[list, int]:
             unshown += [f'{nb.stem}:{n}' for n in names if not any(re.search(rf'\b{n}\b', t) for t in later)]
     return unshown, total
 
+def example_layout(notebooks:Path) -> tuple[int, int, int]:
+    """Lines of the example cells (code cells that are not `#| export`), those over 120 characters, and their `;` joins
+    (a `;` that ends a line, which silences a notebook's output, is not a join)."""
+    lines = long = joins = 0
+    for nb in sorted(notebooks.glob('*.ipynb')):
+        for c in json.loads(nb.read_text())['cells']:
+            text = ''.join(c['source'])
+            if c['cell_type'] != 'code' or text.lstrip().startswith('#| export'): continue
+            text = '\n'.join('' if l.lstrip().startswith(('%', '!')) else l for l in text.split('\n'))
+            lines += len(text.split('\n'))
+            long += sum(len(l) > 120 for l in text.split('\n'))
+            toks = list(tokenize.generate_tokens(io.StringIO(text).readline))
+            joins += sum(t.string == ';' and nxt.type not in (tokenize.NEWLINE, tokenize.NL, tokenize.COMMENT, tokenize.ENDMARKER)
+                         for t, nxt in zip(toks, toks[1:]) if t.type == tokenize.OP)
+    return lines, long, joins
+
 def compare(packages:list):
     "Mean function length, with and without signature lines, of tagsim and installed packages."
     import importlib
@@ -82,6 +98,8 @@ if __name__ == '__main__':
     print(f"public functions with parameters lacking docments: {len(undocumented_any)} of {with_params}"
           + (f" ({', '.join(undocumented_any)})" if undocumented_any else ''))
     print(f"most positional arguments in one call: {calls[0][0]} at {calls[0][1]}; calls with more than 5: {sum(n > 5 for n, _ in calls)}")
+    ex_lines, ex_long, ex_joins = example_layout(Path(__file__).resolve().parent.parent/'nbs')
+    print(f"example cells of nbs/: {ex_lines:,} lines, {ex_long} over 120 characters, {ex_joins} ';' joins")
     unshown, total = unshown_symbols(Path(__file__).resolve().parent.parent/'nbs')
     commands = [u for u in unshown if ':cmd_' in u]
     print(f"public functions and classes that no example cell of their notebook names: {len(unshown)} of {total} "
