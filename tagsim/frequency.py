@@ -24,8 +24,7 @@ def tag_frequency_summary(index, # a `TagIndex`
     total = s.sum()
     top = lambda p: float(s[:max(1, int(np.ceil(len(s) * p)))].sum() / total) if total else float('nan')
     return {'items': int(index.n_items), 'distinct_tags_as_written': int(index.n_tags),
-            'distinct_tags': int(len(counts)),
-            'tag_assignments': int(total),
+            'distinct_tags': int(len(counts)), 'tag_assignments': int(total),
             'tags_per_item_mean': float(per_item.mean()) if len(per_item) else float('nan'),
             'tags_per_item_median': float(np.median(per_item)) if len(per_item) else float('nan'),
             'items_without_tags': int((per_item == 0).sum()),

@@ -4,9 +4,7 @@
 
 # %% ../nbs/18_signals.ipynb #cfbaa703
 from __future__ import annotations
-from dataclasses import dataclass
 import numpy as np
-import pandas as pd
 from scipy import sparse
 from .tag_table import TagTable
 
