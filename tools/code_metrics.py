@@ -18,7 +18,11 @@ def functions(tree):
     return [n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef))]
 
 def semicolons(src:str) -> int:
-    return sum(1 for t in tokenize.generate_tokens(io.StringIO(src).readline) if t.type == tokenize.OP and t.string == ';')
+    """`;` joins: a `;` with another statement after it on its line. A trailing `;`, which silences a notebook's output,
+    is not one."""
+    toks = list(tokenize.generate_tokens(io.StringIO(src).readline))
+    ends = (tokenize.NEWLINE, tokenize.NL, tokenize.COMMENT, tokenize.ENDMARKER)
+    return sum(t.type == tokenize.OP and t.string == ';' and nxt.type not in ends for t, nxt in zip(toks, toks[1:]))
 
 def has_docments(fn, lines) -> bool:
     "Every parameter but self/cls has a trailing comment on its line (fastcore's docments)."
@@ -46,19 +50,16 @@ def unshown_symbols(notebooks:Path) -> tuple[list, int]:
     return unshown, total
 
 def example_layout(notebooks:Path) -> tuple[int, int, int]:
-    """Lines of the example cells (code cells that are not `#| export`), those over 120 characters, and their `;` joins
-    (a `;` that ends a line, which silences a notebook's output, is not a join)."""
+    "Lines of the example cells (code cells that are not `#| export`), those over 120 characters, and their `;` joins."
     lines = long = joins = 0
     for nb in sorted(notebooks.glob('*.ipynb')):
         for c in json.loads(nb.read_text())['cells']:
             text = ''.join(c['source'])
             if c['cell_type'] != 'code' or text.lstrip().startswith('#| export'): continue
-            text = '\n'.join('' if l.lstrip().startswith(('%', '!')) else l for l in text.split('\n'))
-            lines += len(text.split('\n'))
-            long += sum(len(l) > 120 for l in text.split('\n'))
-            toks = list(tokenize.generate_tokens(io.StringIO(text).readline))
-            joins += sum(t.string == ';' and nxt.type not in (tokenize.NEWLINE, tokenize.NL, tokenize.COMMENT, tokenize.ENDMARKER)
-                         for t, nxt in zip(toks, toks[1:]) if t.type == tokenize.OP)
+            cell = ['' if l.lstrip().startswith(('%', '!')) else l for l in text.split('\n')]  # magics are not Python
+            lines += len(cell)
+            long += sum(len(l) > 120 for l in cell)
+            joins += semicolons('\n'.join(cell))
     return lines, long, joins
 
 def compare(packages:list):
