@@ -105,9 +105,11 @@ def context_vectors(P:sparse.csr_matrix, # the PPMI matrix
                     dims:int=64, # SVD dimensions
                     seed:int=0, # random seed of the SVD
                    ) -> np.ndarray:
-    "Dense, normalised context vectors for blocking: truncated SVD of the PPMI matrix."
+    """Dense, normalised context vectors for blocking: truncated SVD of the PPMI matrix. A tag with no positive PMI
+    has no context: its row is NaN."""
     from sklearn.decomposition import TruncatedSVD
     dims = max(1, min(dims, P.shape[1] - 1))
+    if P.nnz == 0: return np.full((P.shape[0], dims), np.nan, np.float32)  # no pair beats chance: nothing to reduce
     return unit_rows(TruncatedSVD(dims, random_state=seed).fit_transform(P).astype(np.float32))
 
 # %% ../nbs/18a_candidates.ipynb #92697034

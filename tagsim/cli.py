@@ -58,9 +58,10 @@ MODEL_COMMANDS = ('train', 'evaluate', 'predict', 'embed', 'umap',
 # %% ../nbs/99_cli.ipynb #d9e75106
 def uses_tensorflow(a:argparse.Namespace, # the parsed command line
                    ) -> bool:
-    """Whether a parsed command will load TensorFlow: the model commands (`demo build` aside), and the embedding
-    queries only to embed an `--image` or to load a `--run`."""
-    if a.command in MODEL_COMMANDS: return getattr(a, 'demo_command', 'run') == 'run'
+    """Whether a parsed command will load TensorFlow: the model commands (`demo build` and `embed merge` aside), and
+    the embedding queries only to embed an `--image` or to load a `--run`."""
+    action = getattr(a, 'demo_command', None) or getattr(a, 'embed_command', None)
+    if a.command in MODEL_COMMANDS: return action not in ('build', 'merge')
     queries = ('similar', 'variants', *(name for name, *_ in QUALITY_COMMANDS))
     return a.command in queries and bool(getattr(a, 'image', None) or getattr(a, 'run', None))
 

@@ -155,8 +155,7 @@ def cmd_suggest(a, # the parsed command line
     show({'suggestions': len(table), 'items with suggestions': int(table.id.nunique()) if len(table) else 0,
           'written to': str(a.out)})
     if recovery is not None:
-        print('hidden-tag recovery on the run\'s test split (macro mAP):')
-        for r in recovery.itertuples(): print(f"  {r.source}: {r.macro_mAP:.4f}")
+        show({"hidden-tag recovery on the run's test split (macro mAP)": dict(zip(recovery.source, recovery.macro_mAP))})
 
 # %% ../nbs/98a_embedding_commands.ipynb #ccf85e0b
 def cmd_mislabelled(a, # the parsed command line

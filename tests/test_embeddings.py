@@ -134,18 +134,19 @@ def test_similar_by_id_image_and_tag(scrape):
     assert all(tag in r['tags'] for r in by_tag)
 
 def test_queries_on_finished_embeddings_do_not_load_tensorflow(scrape, tmp_path):
-    "Queries by id or tag and quality CSVs without a run need only numpy; only an --image query loads TensorFlow, quietly."
+    "Queries by id or tag, quality CSVs without a run and `embed merge` need only numpy; only an --image query loads TensorFlow, quietly."
     d, db = scrape
     _, ids, _ = load(d/'all')
     code = "import sys; from tagsim.cli import main; rc = main(sys.argv[1:]); print('tensorflow' in sys.modules); sys.exit(rc)"
     env = {k: v for k, v in os.environ.items() if k != 'TF_CPP_MIN_LOG_LEVEL'}  # as a user runs it: the quiet loader decides
-    def loaded(*args):
-        r = subprocess.run([sys.executable, '-c', code, *map(str, args), '--embeddings', str(d/'all'), '--work-dir', str(d/'w')],
-                           capture_output=True, text=True, env=env)
+    def loaded(*args, query=True):
+        where = ['--embeddings', str(d/'all'), '--work-dir', str(d/'w')] if query else []
+        r = subprocess.run([sys.executable, '-c', code, *map(str, args), *where], capture_output=True, text=True, env=env)
         assert r.returncode == 0 and 'oneDNN' not in r.stderr, r.stderr[-1500:]
         return r.stdout.strip().splitlines()[-1]
     assert loaded('similar', '--id', ids[0], '--json') == 'False'
     assert loaded('outliers', '--out', tmp_path/'o.csv') == 'False'
+    assert loaded('embed', 'merge', d/'all', '--out', tmp_path/'copy', query=False) == 'False'  # merging is numpy's work
     assert loaded('similar', '--image', d/'media'/'1.png', '--json') == 'True'
 
 def test_quality_csvs_and_formula_tags(tmp_path):
