@@ -155,7 +155,8 @@ def cmd_suggest(a, # the parsed command line
     show({'suggestions': len(table), 'items with suggestions': int(table.id.nunique()) if len(table) else 0,
           'written to': str(a.out)})
     if recovery is not None:
-        show({"hidden-tag recovery on the run's test split (macro mAP)": dict(zip(recovery.source, recovery.macro_mAP))})
+        measured = dict(zip(recovery.source, recovery.macro_mAP))
+        show({"hidden-tag recovery on the run's test split (macro mAP)": measured})
 
 # %% ../nbs/98a_embedding_commands.ipynb #ccf85e0b
 def cmd_mislabelled(a, # the parsed command line
