@@ -25,13 +25,15 @@ def whole(minimum:int=1, # the smallest value allowed
 
 # %% ../nbs/96_console.ipynb #4c2a9d6d
 def number(minimum:float=0.0, # the smallest value allowed
+           maximum:float=math.inf, # the largest value allowed
           ):
-    "An argparse `type` for finite numbers of at least `minimum` (NaN and infinities are refused)."
+    "An argparse `type` for finite numbers from `minimum` to `maximum` (NaN and infinities are refused)."
+    allowed = f">= {minimum:g}" if maximum == math.inf else f"from {minimum:g} to {maximum:g}"
     def parse(text:str) -> float:
         try: value = float(text)
         except ValueError: value = math.nan
-        if not math.isfinite(value) or value < minimum:
-            raise argparse.ArgumentTypeError(f"expected a finite number >= {minimum:g}, got {text!r}")
+        if not math.isfinite(value) or not minimum <= value <= maximum:
+            raise argparse.ArgumentTypeError(f"expected a finite number {allowed}, got {text!r}")
         return value
     return parse
 

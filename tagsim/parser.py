@@ -248,15 +248,15 @@ QUALITY_COMMANDS = (('duplicates', cmd_duplicates, 'near-duplicate pairs (cosine
 def _add_quality_args(c, name:str):
     "The options that only one quality-control command has."
     if name == 'duplicates':
-        c.add_argument('--threshold', type=number(0), default=0.95,
+        c.add_argument('--threshold', type=number(0, 1), default=0.95,
                        help='cosine similarity that makes a pair (default 0.95)')
     if name == 'outliers':
         c.add_argument('--top', type=whole(0), default=0, help='write only the N most unusual items (default all)')
     if name == 'suggest':
         c.add_argument('--top', type=whole(1), default=5, help='suggestions per item at most (default 5)')
-        c.add_argument('--min-score', type=number(0), default=0.3, help='lowest score suggested (default 0.3)')
+        c.add_argument('--min-score', type=number(0, 1), default=0.3, help='lowest score suggested (default 0.3)')
     if name == 'mislabelled':
-        c.add_argument('--max-score', type=number(0), default=0.2, help='highest score still doubted (default 0.2)')
+        c.add_argument('--max-score', type=number(0, 1), default=0.2, help='highest score still doubted (default 0.2)')
 
 # %% ../nbs/98b_parser.ipynb #95bc2d70
 def _add_embedding_commands(sub):
@@ -289,7 +289,7 @@ def _add_variants(sub):
     va.add_argument('--aliases-out', help='write groups as an alias proposal (YAML, accept: false) for review')
     va.add_argument('--requests-out', help='write Danbooru-style lines (create alias a -> b) for the groups')
     va.add_argument('--min-support', type=whole(2), default=5, help='judge tags on at least N items (default 5)')
-    va.add_argument('--min-score', type=number(-1), default=GROUP_SCORE,
+    va.add_argument('--min-score', type=number(-1, 1), default=GROUP_SCORE,
                     help=f'group pairs scoring at least this (default {GROUP_SCORE})')
     va.add_argument('--evaluate', action='store_true',
                     help='score against ground truth (the demo\'s, or --truth): P@k, R@k, AP on the test half')
@@ -312,7 +312,7 @@ def _add_umap(sub):
     um.add_argument('--max-points', type=whole(5), default=MAX_POINTS,
                     help=f'draw a random subsample beyond this many items (default {MAX_POINTS:,})')
     um.add_argument('--min-support', type=whole(2), default=5, help='map tags on at least N items (default 5)')
-    um.add_argument('--min-score', type=number(-1), default=GROUP_SCORE,
+    um.add_argument('--min-score', type=number(-1, 1), default=GROUP_SCORE,
                     help=f'link variant groups scoring at least this (default {GROUP_SCORE})')
     um.add_argument('--seed', type=whole(0), default=0,
                     help='random seed of the subsample, UMAP and k-means (default 0)')

@@ -70,6 +70,10 @@ def test_4_run_folders_store_absolute_paths(tmp_path):
     ['predict', 'x.png', '--run', 'r', '--top-k', '-3'], ['predict', 'x.png', '--run', 'r', '--top-k', '0'],
     ['demo', 'build', '--size', '-5'], ['demo', 'build', '--size', '0'], ['demo', 'run', '--size', '0'],
     ['demo', 'run', '--epochs', '0'], ['demo', 'run', '--image-size', '0'],
+    ['duplicates', '--embeddings', 'e', '--out', 'd.csv', '--threshold', '2'],  # cosines and scores end at 1
+    ['suggest', '--embeddings', 'e', '--out', 's.csv', '--min-score', '1.5'],
+    ['mislabelled', '--embeddings', 'e', '--out', 'm.csv', '--max-score', '-0.1'],
+    ['variants', '--out', 'v.csv', '--min-score', '2'], ['umap', '--out', 'maps', '--min-score', '-3'],
 ])
 def test_5_every_numeric_option_is_range_checked(tmp_path, args):
     "The sweep: every subcommand's numeric options, out of range: one line naming the option, exit 2."
