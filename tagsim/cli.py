@@ -97,7 +97,7 @@ def main(argv:list|None=None, # the arguments; None: `sys.argv[1:]`
     "Run the `tagsim` command line; returns the exit status."
     a = build_parser().parse_args(argv)
     warnings.showwarning = _show_warning
-    if uses_tensorflow(a) and not a.verbose and 'TF_CPP_MIN_LOG_LEVEL' not in os.environ:
+    if uses_tensorflow(a) and not a.verbose and os.environ.get('TF_CPP_MIN_LOG_LEVEL') != '0':
         load_tensorflow_quietly()
     try:
         return a.func(a) or 0

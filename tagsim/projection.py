@@ -86,10 +86,12 @@ def item_groups(xy:np.ndarray, # (n, 2) map positions
                 n_clusters:int=10, # clusters when colouring by cluster
                 seed:int=0, # k-means random state
                ) -> list:
-    "A group label per item: 'TAG' / 'other', or 'cluster N'."
+    "A group label per item: 'TAG' / 'other', or 'cluster N'. A tag that no item carries is refused: a typo, not a map."
     if colour_tag is not None:
         key = normalize_tag(colour_tag)
-        return [colour_tag if any(normalize_tag(t) == key for t in ts) else 'other' for ts in tags]
+        groups = [colour_tag if any(normalize_tag(t) == key for t in ts) else 'other' for ts in tags]
+        if colour_tag not in groups: raise ValueError(f"no item on the map carries the tag {colour_tag!r}")
+        return groups
     from sklearn.cluster import KMeans
     k = max(1, min(n_clusters, len(xy)))
     labels = KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(xy)

@@ -19,3 +19,10 @@ def test_quiet_by_default_and_one_line_per_epoch(tmp_path):
                   '--epochs', '1', '--no-baseline', '--repost-distance', '-1', '--out', tmp_path/'run2', '--force',
                   env_extra={'TAGSIM_MIN_TAG_OCCURRENCES': '3'})
     assert loud.returncode == 0 and ('I0000' in loud.stderr or 'oneDNN' in loud.stderr or 'cuda' in loud.stderr.lower())
+
+def test_a_log_level_that_asks_for_quiet_is_quiet(tmp_path):
+    "This TensorFlow prints start-up lines before it reads TF_CPP_MIN_LOG_LEVEL, so a level of 3 alone would not hold them."
+    r = tagsim('predict', tmp_path/'x.png', '--run', tmp_path/'nowhere', env_extra={'TF_CPP_MIN_LOG_LEVEL': '3'})
+    assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr[-2000:]
+    loud = tagsim('predict', tmp_path/'x.png', '--run', tmp_path/'nowhere', env_extra={'TF_CPP_MIN_LOG_LEVEL': '0'})
+    assert loud.returncode == 2 and ('I0000' in loud.stderr or 'oneDNN' in loud.stderr or 'cuda' in loud.stderr.lower())

@@ -84,3 +84,5 @@ def test_umap_errors_are_one_line(maps, tmp_path):
     assert r.returncode == 2 and 'pass --embeddings' in r.stderr and 'Traceback' not in r.stderr
     r = run_cli('umap', '--run', tmp_path, '--out', tmp_path/'m', check=False)
     assert r.returncode == 2 and 'no embeddings folder' in r.stderr and 'Traceback' not in r.stderr
+    r = run_cli('umap', '--embeddings', d/'e', '--out', tmp_path/'m', '--work-dir', d/'w', '--colour-tag', 'rott', check=False)
+    assert r.returncode == 2 and "no item on the map carries the tag 'rott'" in r.stderr and 'Traceback' not in r.stderr
