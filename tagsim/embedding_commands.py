@@ -46,7 +46,7 @@ def cmd_embed(a, # the parsed command line
     reasons = reason_counts(m['skipped'])
     show({'embeddings': str(Path(a.out).resolve()), 'items': m['count'], 'dimensions': m['dim'], 'shard': m['shard'],
           'embedded now': m['run']['embedded'],
-          'of them from the training feature cache': m['run']['from_feature_cache'],
+          'of them from the training feature cache': m['run']['from_feature_cache'] if embedder.features else None,
           'reused': m['run']['reused'], 'left out': reasons or None})
 
 # %% ../nbs/98a_embedding_commands.ipynb #539c8895
