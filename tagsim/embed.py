@@ -120,6 +120,7 @@ def extract_parts(examples:Examples, # the items to embed (`embeddable_items`)
                                     cached=cached)
     fill_parts(parts, todo, embed, kind='vec', skipped=skipped, part_size=part_size, desc='embedding',
                progress=progress)
+    counts['embedded'] -= int(np.isin(examples.item_id[todo], list(skipped)).sum())  # found unreadable on the way
     if cached is not None: counts['from_feature_cache'] = int(np.isin(examples.item_id[todo], cached.ids).sum())
     return counts
 

@@ -176,3 +176,10 @@ def test_two_processes_writing_one_folder_take_turns(scrape, tmp_path):
     _, ids, _ = read_parts(tmp_path/'one'/'parts')
     assert sorted(ids.tolist()) == sorted(load(d/'all')[1].tolist())
     assert sum('waiting for another process' in e for e in errors) == 1
+
+def test_an_unreadable_image_is_left_out_not_counted_as_embedded(tmp_path):
+    "A file that turns out not to decode is named in `left out`, and `embedded now` agrees with the manifest's count."
+    db = make_image_scrape(tmp_path, 12)
+    (tmp_path/'media'/'3.png').write_bytes(b'\x89PNG but no picture')
+    r = run_cli('embed', '--db', db, '--work-dir', tmp_path/'w', '--out', tmp_path/'e', *EMBED)
+    assert load(tmp_path/'e')[2]['count'] == 11 and 'embedded now: 11' in r.stdout and 'not_an_image: 1' in r.stdout, r.stdout
