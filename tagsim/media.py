@@ -66,6 +66,7 @@ def media_table(scrape:Scrape, # an open `Scrape`
 # %% ../nbs/02_media.ipynb #5e1a0002
 LEFT_OUT_REASONS = {
     'no_vocabulary_tags': 'none of its tags is in the vocabulary (training only)',
+    'no_media_path': 'it has no media path (a Danbooru post without md5, an item without image)',
     'refused_path': 'its media path is absolute or leaves the media folder',
     'video': 'its media is a video; tagsim reads images and gifs',
     'other': 'its media path has no image, gif or video extension',
@@ -82,6 +83,7 @@ def media_file(media_dir:str|Path, # the media folder
                kind:str|None=None, # its media kind; None accepts every kind
               ) -> tuple[Path|None, str|None]:
     "The item's file and None, or None and the reason (from `LEFT_OUT_REASONS`) that it is left out."
+    if rel is None or not str(rel).strip(): return None, 'no_media_path'
     try: path = resolve_media(media_dir, rel)
     except UnsafeMediaPath: return None, 'refused_path'
     if kind is not None and kind not in ('image', 'gif'): return None, kind
@@ -99,15 +101,16 @@ def reason_counts(left_out:dict, # item id -> reason
 class MediaReport:
     "What `check_media` found."
     kinds:dict # kind -> number of items
-    left_out:dict # item id -> reason ('refused_path' or 'missing_file')
+    left_out:dict # item id -> reason, one of `reasons`
     media_dir:str = ''
+    reasons = ('no_media_path', 'refused_path', 'missing_file')  # what the scrape and the folder alone tell
     def as_dict(self,
                 shown:int=100, # ids listed per reason
                ) -> dict:
         "Counts by reason, and the first `shown` ids of each reason; a cut list says so in `*_ids_shown`."
-        out = dict(media_dir=self.media_dir, kinds=self.kinds) | {r: 0 for r in ('refused_path', 'missing_file')}
+        out = dict(media_dir=self.media_dir, kinds=self.kinds) | {r: 0 for r in self.reasons}
         out |= reason_counts(self.left_out)
-        for reason in ('refused_path', 'missing_file'):
+        for reason in self.reasons:
             ids = [i for i, r in self.left_out.items() if r == reason]
             out[f'{reason}_ids'] = ids[:shown]
             if len(ids) > shown: out[f'{reason}_ids_shown'] = f"first {shown} of {len(ids):,}"
@@ -126,7 +129,7 @@ def require_media_dir(media_dir:str|Path, # the media folder
 def check_media(scrape:Scrape, # the scrape
                 media_dir:str|Path, # its media folder
                ) -> MediaReport:
-    "Count media kinds and name the items whose path is refused or whose file is missing."
+    "Count media kinds and name the items without a media path, with a refused path, or whose file is missing."
     require_media_dir(media_dir)
     df = media_table(scrape)
     left_out = {}

@@ -59,3 +59,12 @@ def test_json_import_matches_pr0loader_reading(tmp_path):
     import sqlite3
     row = sqlite3.connect(tmp_path/'out.db').execute("SELECT up, down, user_name, promoted, item_data FROM items WHERE id = 3").fetchone()
     assert row[:4] == (5, 1, 'x', 1) and json.loads(row[4])['image'] == 'a.jpg'
+
+def test_a_danbooru_post_without_md5_has_no_media_path(tmp_path):
+    "Danbooru withholds the md5 of some posts: check-media says they have no media path, not that their path was refused."
+    from tagsim.media import check_media
+    db = make_danbooru_db(tmp_path/'d.db', [(1, 'abcdef', 'jpg', 'cat', 'g'), (2, None, None, 'cat', 'g')])
+    (tmp_path/'media/ab').mkdir(parents=True)
+    (tmp_path/'media/ab/abcdef.jpg').write_bytes(b'x')
+    with Scrape(db) as s: report = check_media(s, tmp_path/'media').as_dict()
+    assert report['no_media_path_ids'] == [2] and report['refused_path'] == 0 and report['missing_file'] == 0
