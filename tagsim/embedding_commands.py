@@ -67,15 +67,14 @@ def _search(a):
     return e, open_vector_index(e, backend=getattr(a, 'backend', 'auto')), ScrapeView(e, settings_from_args(a).work_dir)
 
 def _query_vector(a, e, view):
-    from tagsim.queries import tag_centroid, image_vector
+    from tagsim.queries import tag_centroid, image_vector, file_vector
     if a.id is not None:
         row = e.rows_of([a.id])[0]
         if row < 0: raise ValueError(f"item {a.id} is not in {e.path}")
         return np.asarray(e.vectors[row], np.float32)
     if a.tag is not None: return tag_centroid(e, view, a.tag)
     if a.image is not None: return image_vector(e, a.image)
-    from tagsim.embeddings import load_plain_npy
-    return load_plain_npy(Path(a.vector))
+    return file_vector(Path(a.vector))
 
 # %% ../nbs/98a_embedding_commands.ipynb #1f1bf89c
 def cmd_similar(a, # the parsed command line

@@ -6,7 +6,7 @@
 from __future__ import annotations
 from pathlib import Path
 import numpy as np
-from .embeddings import Embeddings
+from .embeddings import Embeddings, load_plain_npy
 from .embed import EmbeddingsError
 from .embedder import backbone_embedder, run_embedder, unit_length
 from .search import VectorIndex
@@ -18,7 +18,7 @@ from .scrape import Scrape
 from .media import media_table
 
 # %% auto #0
-__all__ = ['item_tags', 'ScrapeView', 'tag_centroid', 'image_vector', 'similar']
+__all__ = ['item_tags', 'ScrapeView', 'tag_centroid', 'image_vector', 'similar', 'file_vector']
 
 # %% ../nbs/16a_queries.ipynb #1d98a436
 def item_tags(index, # a `TagIndex`
@@ -95,3 +95,15 @@ def similar(search_index:VectorIndex, # the embeddings' search index
     ids, scores = search_index.query(vector, k)
     return [{'id': int(i), 'score': float(s), 'path': view.path_of(i), 'tags': view.tags_of(i)}
             for i, s in zip(ids[0], scores[0]) if i >= 0]
+
+# %% ../nbs/16a_queries.ipynb #61dc2c93
+def file_vector(path:Path, # a `.npy` file holding one vector
+               ) -> np.ndarray:
+    "The query vector in `path`, at length one; `EmbeddingsError` naming the problem for anything but one vector."
+    v = load_plain_npy(path)
+    if v.dtype.kind not in 'iuf': raise EmbeddingsError(f"{path} holds {v.dtype} values, not numbers")
+    if v.ndim != 1 and v.shape[:-1] != (1,): raise EmbeddingsError(f"{path} holds shape {v.shape}, not one vector")
+    v = np.asarray(v, np.float32).ravel()
+    if not np.isfinite(v).all(): raise EmbeddingsError(f"{path} holds NaN or infinity")
+    if not v.any(): raise EmbeddingsError(f"{path} is the zero vector, which has no direction to compare")
+    return unit_length(v)

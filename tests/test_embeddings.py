@@ -118,6 +118,12 @@ def test_bad_inputs_are_one_line(scrape, tmp_path):
     error_line(run_cli('similar', '--embeddings', bad, '--id', ids[0], check=False), 'NaN')
     np.save(tmp_path/'q.npy', np.ones(7, np.float32))
     error_line(run_cli('similar', '--embeddings', d/'all', '--vector', tmp_path/'q.npy', check=False), '1280 dimensions')
+    for values, why in [(np.array(['a'] * 1280), 'not numbers'), (np.zeros(1280), 'zero vector'), (np.ones((3, 1280)), 'not one vector')]:
+        np.save(tmp_path/'q.npy', values)
+        error_line(run_cli('similar', '--embeddings', d/'all', '--vector', tmp_path/'q.npy', check=False), why)
+    np.save(tmp_path/'q.npy', v[3].astype(np.float32) * 7)  # any length: the scores are still cosines
+    top = json.loads(run_cli('similar', '--embeddings', d/'all', '--vector', tmp_path/'q.npy', '--k', '1', '--json', '--work-dir', d/'w').stdout)[0]
+    assert top['id'] == ids[3] and abs(top['score'] - 1) < 2e-3
     error_line(embed(db, tmp_path/'w', d/'all', '--image-size', '96', check=False), 'another model')
     error_line(run_cli('similar', '--embeddings', tmp_path, '--id', 1, check=False), 'not an embeddings folder')
     error_line(run_cli('embed', '--db', db, '--out', tmp_path/'x', '--shard', '3/2', check=False), '0 <= I < N')
