@@ -109,6 +109,8 @@ def variant_evaluation(table:TagTable, # the judged keys
                       ) -> dict:
     "P@k, R@k and AP on the truth's test half: the method, DBSCAN(eps=0.3) when embeddings exist, and chance."
     truth = truth_pairs(truth_file, table)
+    if not (truth.half == 'test').any():  # recall and AP over no positives are not 0 but undefined
+        raise ValueError(f"{truth_file}: no pair of two judged tags falls in the test half ({len(truth)} in all)")
     out = {'truth pairs (dev/test)': f"{(truth.half == 'dev').sum()}/{(truth.half == 'test').sum()}",
            'method': evaluate_ranking(ranked, truth)}
     if e is not None:
