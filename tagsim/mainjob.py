@@ -23,7 +23,8 @@ from .embeddings import load_embeddings
 from .search import open_vector_index
 from .neighbours import near_duplicates
 from .variants import discover_variants, variant_groups, write_proposals, write_pairs
-from .variant_evaluation import variant_evaluation
+from .variant_evaluation import variant_evaluation, scorable_truth
+from .tag_table import tag_table
 from .index import open_index
 from .queries import ScrapeView
 from .viz import write_maps
@@ -157,6 +158,7 @@ def main_job(settings:Settings, # the scrape and where tagsim writes
     opts = opts or TrainOptions(arch=settings.model_architecture, image_size=settings.image_size,
                                 weights=settings.model_weights)
     index, _ = open_index(settings, progress=verbose > 0)
+    if truth_file is not None: scorable_truth(truth_file, tag_table(index))  # a wrong --truth fails before training
     stage = lambda name, run: _timed_stage(job, timings, name, say, run)
     stage('statistics', lambda: job_statistics(job, index, settings.min_tag_occurrences))
     stage('vocabulary, training and evaluation',

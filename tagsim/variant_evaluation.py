@@ -14,8 +14,8 @@ from .signals import visual_vectors
 from .variants import dbscan_pairs, fuse
 
 # %% auto #0
-__all__ = ['truth_pairs', 'evaluate_ranking', 'recall_at_precision', 'chance_precision', 'set_precision', 'variant_evaluation',
-           'tune_weights']
+__all__ = ['truth_pairs', 'evaluate_ranking', 'recall_at_precision', 'chance_precision', 'set_precision', 'scorable_truth',
+           'variant_evaluation', 'tune_weights']
 
 # %% ../nbs/18d_variant_evaluation.ipynb #e19086a3
 def _tag_pairs(path:Path, # the truth file, for the error message
@@ -101,6 +101,16 @@ def set_precision(pairs:pd.DataFrame, # an unranked pair set
     ev = evaluate_ranking(pairs, truth, ks=())
     return ev['found'] / max(ev['ranked'], 1)
 
+# %% ../nbs/18d_variant_evaluation.ipynb #222979c8
+def scorable_truth(truth_file:str|Path, # ground-truth pairs (JSON)
+                   table:TagTable, # the tags that can be judged
+                  ) -> pd.DataFrame:
+    "`truth_pairs`, refused when none of them falls in the test half: recall and AP over no positives are undefined."
+    truth = truth_pairs(truth_file, table)
+    if not (truth.half == 'test').any():
+        raise ValueError(f"{truth_file}: no pair of two judged tags falls in the test half ({len(truth)} in all)")
+    return truth
+
 # %% ../nbs/18d_variant_evaluation.ipynb #b2a70003
 def variant_evaluation(table:TagTable, # the judged keys
                        ranked:pd.DataFrame, # the method's pairs, best first
@@ -108,9 +118,7 @@ def variant_evaluation(table:TagTable, # the judged keys
                        e=None, # embeddings: adds DBSCAN(eps=0.3) on the same visual vectors
                       ) -> dict:
     "P@k, R@k and AP on the truth's test half: the method, DBSCAN(eps=0.3) when embeddings exist, and chance."
-    truth = truth_pairs(truth_file, table)
-    if not (truth.half == 'test').any():  # recall and AP over no positives are not 0 but undefined
-        raise ValueError(f"{truth_file}: no pair of two judged tags falls in the test half ({len(truth)} in all)")
+    truth = scorable_truth(truth_file, table)
     out = {'truth pairs (dev/test)': f"{(truth.half == 'dev').sum()}/{(truth.half == 'test').sum()}",
            'method': evaluate_ranking(ranked, truth)}
     if e is not None:

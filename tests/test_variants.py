@@ -62,3 +62,6 @@ def test_truth_of_another_scrape_is_refused_not_scored_zero(tmp_path):
     r = run_cli('variants', '--db', db, '--work-dir', tmp_path/'w', '--out', tmp_path/'v.csv',
                 '--evaluate', '--truth', tmp_path/'truth.json', '--min-support', '3', check=False)
     assert r.returncode == 2 and 'no pair of two judged tags' in r.stderr and 'Traceback' not in r.stderr, r.stderr[-2000:]
+    r = run_cli('run', '--db', db, '--work-dir', tmp_path/'w', '--out', tmp_path/'job', '--truth', tmp_path/'truth.json', check=False)
+    assert r.returncode == 2 and 'no pair of two judged tags' in r.stderr, r.stderr[-2000:]
+    assert not (tmp_path/'job'/'run').exists()  # refused before training
