@@ -56,7 +56,6 @@ def test_dbscan_baseline_and_bad_input(scrape, tmp_path):
 
 def test_truth_of_another_scrape_is_refused_not_scored_zero(tmp_path):
     "A truth file none of whose pairs joins two judged tags in the test half gives one line, not P@k and R@k of 0."
-    from conftest import make_image_scrape, run_cli
     db = make_image_scrape(tmp_path, 40)
     (tmp_path/'truth.json').write_text('[]')
     r = run_cli('variants', '--db', db, '--work-dir', tmp_path/'w', '--out', tmp_path/'v.csv',
