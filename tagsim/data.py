@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np, pandas as pd
 from .scrape import Scrape
 from .media import media_table, require_media_dir, media_file, reason_counts
-from .outputs import write_csv
+from .outputs import plot_text, write_csv
 from .vocabulary import Vocabulary, encode_index
 from .images import load_image, ImageError, DEFAULT_MAX_PIXELS
 
@@ -271,6 +271,6 @@ def show_examples(examples:Examples, # the examples table
         try: ax.imshow(load_image(examples.path[r], size, resize_mode))
         except ImageError as e: ax.text(0.5, 0.5, e.reason, ha='center', transform=ax.transAxes)
         names = [tags[j] for j in examples.indices[examples.indptr[r]:examples.indptr[r + 1]]]
-        ax.set_title(', '.join(names)[:34], fontsize=7)
+        ax.set_title(plot_text(', '.join(names)[:34]), fontsize=7)
     fig.tight_layout()
     return fig

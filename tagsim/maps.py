@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 import numpy as np
 import pandas as pd
-from .outputs import atomic_output
+from .outputs import atomic_output, plot_text
 from .signals import visual_vectors
 from .projection import umap_projection
 
@@ -17,11 +17,11 @@ __all__ = ['ITEM_TOOLTIP', 'TAG_TOOLTIP', 'item_map_figure', 'map_figure', 'writ
 
 # %% ../nbs/19a_maps.ipynb #f3795b8f
 def _palette(groups:list) -> dict:
-    "Group -> colour; 'other' is grey, the rest take tab20 colours in order of first appearance."
+    "Group -> colour; 'other' is grey, the rest take tab10 colours (tab20 past ten) in order of first appearance."
     import matplotlib
     names = list(dict.fromkeys(g for g in groups if g != 'other'))
-    cmap = matplotlib.colormaps['tab20']
-    return {g: matplotlib.colors.to_hex(cmap(i % 20)) for i, g in enumerate(names)} | {'other': '#bbbbbb'}
+    cmap = matplotlib.colormaps['tab10' if len(names) <= 10 else 'tab20']
+    return {g: matplotlib.colors.to_hex(cmap(i % cmap.N)) for i, g in enumerate(names)} | {'other': '#bbbbbb'}
 
 def item_map_figure(xy:np.ndarray, # (n, 2) map positions
                     groups:list, # a group label per point (`item_groups`)
@@ -33,10 +33,10 @@ def item_map_figure(xy:np.ndarray, # (n, 2) map positions
     fig, ax = plt.subplots(figsize=(8, 7))
     for g, c in colours.items():
         on = np.array([x == g for x in groups])
-        if on.any(): ax.scatter(xy[on, 0], xy[on, 1], s=4, c=c, label=g, alpha=0.7, linewidths=0)
-    ax.set_title(title)
+        if on.any(): ax.scatter(xy[on, 0], xy[on, 1], s=4, c=c, label=plot_text(g), alpha=0.7, linewidths=0)
+    ax.set_title(plot_text(title))
     ax.set_xticks([]), ax.set_yticks([])
-    ax.legend(markerscale=3, fontsize=7, loc='best')
+    ax.legend(markerscale=3, fontsize=7, loc='center left', bbox_to_anchor=(1, 0.5))  # beside the map: names are long
     return fig
 
 # %% ../nbs/19a_maps.ipynb #8716002b
@@ -44,10 +44,11 @@ ITEM_TOOLTIP = '<div style="width:220px"><img src="@thumb" width="96" height="96
 
 # %% ../nbs/19a_maps.ipynb #f8c3c4ce
 def map_figure(title:str, # the map's heading (bokeh draws it as text)
+               width:int=900, # pixels, a legend beside the map included
               ):
     "An empty bokeh plot for a map: pan, wheel zoom, box zoom, reset and save; no axes, since UMAP's have no units."
     from bokeh.plotting import figure
-    fig = figure(title=title, width=900, height=750, tools='pan,wheel_zoom,box_zoom,reset,save',
+    fig = figure(title=title, width=width, height=750, tools='pan,wheel_zoom,box_zoom,reset,save',
                  active_scroll='wheel_zoom')
     fig.axis.visible = False
     return fig
@@ -75,11 +76,12 @@ def item_map_html(xy:np.ndarray, # (n, 2) map positions
     colours = _palette(groups)
     data = dict(x=xy[:, 0], y=xy[:, 1], group=list(groups), colour=[colours[g] for g in groups],
                 item_id=hover.item_id.tolist(), tags=hover.tags.tolist(), thumb=hover.thumb.tolist())
-    fig = map_figure(title)
+    fig = map_figure(title, width=1250)
     fig.scatter('x', 'y', source=ColumnDataSource(data), size=5, color='colour', alpha=0.7, legend_field='group',
                 name='items')
     fig.add_tools(HoverTool(tooltips=ITEM_TOOLTIP, renderers=fig.renderers[-1:]))
     fig.legend.click_policy, fig.legend.label_text_font_size = 'hide', '8pt'
+    fig.add_layout(fig.legend[0], 'right')  # beside the map, where it hides no point
     return write_html(fig, path, title)
 
 # %% ../nbs/19a_maps.ipynb #7343680c
@@ -122,8 +124,9 @@ def tag_map_figure(points:pd.DataFrame, # `tag_points`
     for r in links.itertuples(): ax.plot([r.x0, r.x1], [r.y0, r.y1], color='tab:red', lw=1.2, zorder=1)
     ax.scatter(points.x, points.y, s=_marker_sizes(points['count'], 6, 160), c='tab:blue', alpha=0.5, linewidths=0,
                zorder=2)
-    for r in points.nlargest(label_top, 'count').itertuples(): ax.annotate(r.name, (r.x, r.y), fontsize=7, zorder=3)
-    ax.set_title(title)
+    for r in points.nlargest(label_top, 'count').itertuples():
+        ax.annotate(plot_text(r.name), (r.x, r.y), fontsize=7, zorder=3)
+    ax.set_title(plot_text(title))
     ax.set_xticks([]), ax.set_yticks([])
     return fig
 

@@ -5,6 +5,7 @@
 # %% ../nbs/12_metrics.ipynb #d8498ef3
 from __future__ import annotations
 import numpy as np, pandas as pd
+from .outputs import plot_text
 
 # %% auto #0
 __all__ = ['average_precision', 'f1_scores', 'f1_at_equal_pr', 'tune_thresholds', 'evaluate_predictions', 'plot_precision_recall',
@@ -136,7 +137,7 @@ def plot_precision_recall(y_true, # (n, n_tags) labels
     for j in which:
         if y_true[:, j].any():
             p, r, _ = precision_recall_curve(y_true[:, j], y_score[:, j])
-            ax.plot(r, p, label=f"{tags[j]} (n={int(y_true[:, j].sum())})")
+            ax.plot(r, p, label=plot_text(f"{tags[j]} (n={int(y_true[:, j].sum())})"))
     p, r, _ = precision_recall_curve(y_true.ravel(), y_score.ravel())
     ax.plot(r, p, 'k--', label='micro average')
     ax.set(xlabel='recall', ylabel='precision', xlim=(0, 1), ylim=(0, 1.02), title='precision-recall (test split)')

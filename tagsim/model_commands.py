@@ -115,18 +115,19 @@ def _failure(r:dict) -> str:
 
 def cmd_predict(a, # the parsed command line
                ) -> int:
-    "Print the top tags of images; returns 1 when some could not be read, 2 when none could."
-    from tagsim.predict import load_run, predict_images
+    "Print the top tags of images as each batch is tagged; returns 1 when some could not be read, 2 when none could."
+    from tagsim.predict import load_run, iter_predictions
     paths = expand_image_args(a.images)
     if not paths: raise FileNotFoundError(f"no image files in {', '.join(map(str, a.images))}")
-    results = predict_images(load_run(a.run), paths, top_k=a.top_k, errors='skip')
-    bad = [r for r in results if 'error' in r]
-    if a.json: print(to_json(results))
-    else:
-        for r in results:
-            if 'error' not in r: _print_prediction(r)
-    for r in bad: print(f"tagsim: cannot tag {_failure(r)}", file=sys.stderr)
-    return 0 if not bad else 2 if len(bad) == len(results) else 1
+    bar = not a.quiet and sys.stderr.isatty() and not sys.stdout.isatty()  # on a terminal the tags show the progress
+    rows, bad = [], 0
+    for r in iter_predictions(load_run(a.run), paths, top_k=a.top_k, errors='skip', progress=bar):
+        if 'error' in r: print(f"tagsim: cannot tag {_failure(r)}", file=sys.stderr)
+        elif not a.json: _print_prediction(r)
+        bad += 'error' in r
+        rows += [r] if a.json else []
+    if a.json: print(to_json(rows))
+    return 0 if not bad else 2 if bad == len(paths) else 1
 
 # %% ../nbs/98_model_commands.ipynb #1e949e12
 def cmd_config(a, # the parsed command line

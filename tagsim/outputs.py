@@ -11,7 +11,7 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['FORMULA_STARTS', 'temporary_of', 'remove_stale_temporaries', 'atomic_output', 'is_temporary', 'json_safe', 'to_json',
-           'write_json', 'csv_safe', 'write_csv', 'save_png']
+           'write_json', 'csv_safe', 'write_csv', 'save_png', 'plot_text']
 
 # %% ../nbs/00a_outputs.ipynb #b5ee23dd
 def _current_umask() -> int:
@@ -125,3 +125,9 @@ def save_png(fig, # a matplotlib figure
     with atomic_output(path) as tmp: fig.savefig(tmp, format='png', dpi=110, bbox_inches='tight')
     plt.close(fig)
     return Path(path)
+
+# %% ../nbs/00a_outputs.ipynb #3b8b833e
+def plot_text(text, # a tag, caption or title to show in a figure
+             ) -> str:
+    "`text` as matplotlib should draw it: every `$` escaped, so that nothing in it is read as mathematics."
+    return str(text).replace('$', r'\$')

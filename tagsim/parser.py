@@ -186,6 +186,7 @@ def _add_run_commands(sub):
     pr.add_argument('--run', required=True, help='run folder')
     pr.add_argument('--top-k', type=whole(1), default=5, help='tags shown per image (default 5)')
     pr.add_argument('--json', action='store_true', help='print JSON')
+    pr.add_argument('--quiet', action='store_true', help='no progress bar (shown when the tags go to a file)')
     pr.set_defaults(func=cmd_predict)
 
 # %% ../nbs/98b_parser.ipynb #9a8f238c

@@ -16,11 +16,12 @@ from .images import load_image, ImageError
 from .data import build_examples, Examples
 from .metrics import evaluate_predictions
 from .run_setup import TrainOptions
+from .outputs import plot_text
 from .run_folder import RunError, metrics_summary
 from .runs import predict_rows
 
 # %% auto #0
-__all__ = ['RUN_FILES', 'Run', 'load_run', 'predict_images', 'evaluate_run', 'show_predictions']
+__all__ = ['RUN_FILES', 'Run', 'load_run', 'iter_predictions', 'predict_images', 'evaluate_run', 'show_predictions']
 
 # %% ../nbs/14a_predict.ipynb #cb56ddb2
 RUN_FILES = ('model.keras', 'vocab.json', 'thresholds.json', 'settings.json', 'split.json')
@@ -100,6 +101,32 @@ def _ranked_tags(run:Run, # a loaded run
     return [{'tag': run.vocab.tags[j], 'probability': float(probabilities[j]), 'threshold': float(run.thresholds[j]),
              'passes': bool(probabilities[j] >= run.thresholds[j])} for j in top]
 
+# %% ../nbs/14a_predict.ipynb #94c7f0ae
+def _tag_batch(run:Run, rows:list, top_k:int) -> list:
+    "`_read_images`' rows with the readable images replaced by their top tags."
+    readable = [row for row in rows if 'image' in row]
+    if readable:
+        probs = run.model.predict_on_batch(np.stack([row.pop('image') for row in readable]).astype(np.float32))
+        for row, p in zip(readable, np.asarray(probs)): row['tags'] = _ranked_tags(run, p, top_k)
+    return rows
+
+def iter_predictions(run:Run, # a loaded run
+                     paths, # image files
+                     top_k:int=5, # tags per image
+                     batch_size:int=32, # images per forward pass
+                     errors:str='raise', # 'raise' on an unreadable image, or 'skip' it
+                     progress:bool=False, # show a progress bar over the images
+                    ):
+    "`predict_images`' rows, yielded a batch at a time as soon as the batch is tagged."
+    from tqdm.auto import tqdm
+    resize_mode = run.config.get('options', {}).get('resize_mode', 'pad')
+    paths = [Path(p) for p in paths]
+    with tqdm(total=len(paths), desc='tagging', unit='img', disable=not progress, leave=False) as bar:
+        for start in range(0, len(paths), batch_size):
+            rows = _read_images(paths[start:start + batch_size], run.image_size, resize_mode, errors)
+            bar.update(len(rows))
+            yield from _tag_batch(run, rows, top_k)
+
 # %% ../nbs/14a_predict.ipynb #71afaa46
 def predict_images(run:Run, # a loaded run
                    paths, # image files
@@ -108,16 +135,7 @@ def predict_images(run:Run, # a loaded run
                    errors:str='raise', # 'raise' on an unreadable image, or 'skip' it
                   ) -> list:
     "Top tags per image: `[{'path', 'tags': [{'tag', 'probability', 'threshold', 'passes'}]}]`."
-    resize_mode = run.config.get('options', {}).get('resize_mode', 'pad')
-    paths, out = [Path(p) for p in paths], []
-    for start in range(0, len(paths), batch_size):
-        rows = _read_images(paths[start:start + batch_size], run.image_size, resize_mode, errors)
-        readable = [row for row in rows if 'image' in row]
-        if readable:
-            probs = run.model.predict_on_batch(np.stack([row.pop('image') for row in readable]).astype(np.float32))
-            for row, p in zip(readable, np.asarray(probs)): row['tags'] = _ranked_tags(run, p, top_k)
-        out += rows
-    return out
+    return list(iter_predictions(run, paths, top_k=top_k, batch_size=batch_size, errors=errors))
 
 # %% ../nbs/14a_predict.ipynb #aa683cf7
 def evaluate_run(run:Run, # a loaded run
@@ -154,6 +172,6 @@ def show_predictions(run:Run, # a loaded run
         ax.imshow(load_image(examples.path[r], 128))
         true = [run.vocab.tags[j] for j in examples.indices[examples.indptr[r]:examples.indptr[r + 1]]]
         pred = [f"{t['tag']} {t['probability']:.2f}{'' if t['passes'] else '?'}" for t in p.get('tags', [])]
-        ax.set_title('true: ' + ', '.join(true)[:40] + '\npred: ' + ', '.join(pred)[:40], fontsize=7)
+        ax.set_title(plot_text('true: ' + ', '.join(true)[:40] + '\npred: ' + ', '.join(pred)[:40]), fontsize=7)
     fig.tight_layout()
     return fig

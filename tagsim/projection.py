@@ -5,19 +5,21 @@
 # %% ../nbs/19_projection.ipynb #dac94680
 from __future__ import annotations
 import base64, hashlib, io, warnings
+from collections import Counter
 from pathlib import Path
 import numpy as np
 from PIL import Image
 from .outputs import atomic_output
 from .normalize import normalize_tag
+from .flags import META_TAG
 from .embedder import unit_length
 from .search import VectorIndex, choose_backend
 from .candidates import reduced
 from .images import load_image, ImageError
 
 # %% auto #0
-__all__ = ['PLACEHOLDER_SIZE', 'projection_key', 'neighbour_graph', 'umap_projection', 'subsample_rows', 'item_groups',
-           'data_uri', 'thumbnail_uri']
+__all__ = ['PLACEHOLDER_SIZE', 'projection_key', 'neighbour_graph', 'umap_projection', 'subsample_rows', 'cluster_names',
+           'item_groups', 'data_uri', 'thumbnail_uri']
 
 # %% ../nbs/19_projection.ipynb #91a372ec
 def projection_key(vectors:np.ndarray, # the rows to project
@@ -79,14 +81,52 @@ def subsample_rows(n:int, # rows available
     if n <= max_points: return np.arange(n)
     return np.sort(np.random.default_rng(seed).choice(n, max_points, replace=False))
 
+# %% ../nbs/19_projection.ipynb #ee690af1
+def _over_represented(inside:Counter, size:int, overall:Counter, n:int, top:int, min_share:float) -> list:
+    "The `top` keys whose share of a group most exceeds their share of all `n` items, weighted by the first share."
+    score = {k: m / size * np.log(m / size * n / overall[k]) for k, m in inside.items() if m / size >= min_share}
+    return sorted((k for k in score if score[k] > 0), key=lambda k: (-score[k], k))[:top]
+
+def _naming_keys(tags:list) -> dict:
+    "An item's tags by variant key, as written; content-flag meta tags (`sfw`) left out, since they name no picture."
+    keys = {normalize_tag(t): str(t) for t in tags}
+    return {k: t for k, t in keys.items() if k and not META_TAG.match(k)}
+
+def _short(tag:str, most:int=24) -> str:
+    "A tag cut to `most` characters, so that a legend stays readable."
+    return tag if len(tag) <= most else tag[:most - 1] + '…'
+
+def cluster_names(clusters, # a cluster number per item
+                  tags:list, # each item's tags
+                  top:int=3, # tags that name a cluster
+                  min_share:float=0.1, # a naming tag is on at least this share of the cluster's items
+                 ) -> dict:
+    "Cluster number -> 'cluster N: a, b, c': its most over-represented tags, compared by variant key, as first written."
+    keyed = [_naming_keys(ts) for ts in tags]
+    overall, written = Counter(k for ks in keyed for k in ks), {k: t for ks in reversed(keyed) for k, t in ks.items()}
+    names = {}
+    for c in np.unique(clusters):
+        members = [keyed[i] for i in np.flatnonzero(np.asarray(clusters) == c)]
+        inside = Counter(k for ks in members for k in ks)
+        best = _over_represented(inside, len(members), overall, len(keyed), top, min_share)
+        names[int(c)] = f'cluster {c}' + (': ' + ', '.join(_short(written[k]) for k in best) if best else '')
+    return names
+
 # %% ../nbs/19_projection.ipynb #4d2ee3d3
+def _in_order_of_appearance(labels:np.ndarray) -> np.ndarray:
+    "Cluster numbers renumbered 0, 1, 2... as they first appear, so that a legend, which lists them so, counts up."
+    found, first = np.unique(labels, return_index=True)
+    rank = np.empty(found.max() + 1, int)
+    rank[found[np.argsort(first)]] = np.arange(len(found))
+    return rank[labels]
+
 def item_groups(xy:np.ndarray, # (n, 2) map positions
-                tags:list|None=None, # each item's tags; needed with `colour_tag`
+                tags:list|None=None, # each item's tags: they name the clusters, and `colour_tag` needs them
                 colour_tag:str|None=None, # colour by this tag (compared by variant key); else by cluster
                 n_clusters:int=10, # clusters when colouring by cluster
                 seed:int=0, # k-means random state
                ) -> list:
-    "A group label per item: 'TAG' / 'other', or 'cluster N'. A tag that no item carries is refused: a typo, not a map."
+    "A group label per item: 'TAG' / 'other', or its cluster's name. A tag that no item carries is refused: a typo."
     if colour_tag is not None:
         key = normalize_tag(colour_tag)
         groups = [colour_tag if any(normalize_tag(t) == key for t in ts) else 'other' for ts in tags]
@@ -94,8 +134,9 @@ def item_groups(xy:np.ndarray, # (n, 2) map positions
         return groups
     from sklearn.cluster import KMeans
     k = max(1, min(n_clusters, len(xy)))
-    labels = KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(xy)
-    return [f'cluster {c}' for c in labels]
+    labels = _in_order_of_appearance(KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(xy))
+    names = cluster_names(labels, tags) if tags is not None else {c: f'cluster {c}' for c in range(k)}
+    return [names[c] for c in labels]
 
 # %% ../nbs/19_projection.ipynb #17f48494
 PLACEHOLDER_SIZE = 8

@@ -15,7 +15,7 @@ from .metrics import average_precision
 from .data import make_dataset
 from .embeddable import unlabelled_examples
 from .embedder import file_sha256
-from .outputs import atomic_output
+from .outputs import atomic_output, plot_text
 from .images import load_image
 
 # %% auto #0
@@ -191,6 +191,6 @@ def show_grid(paths:list, # image files
     for ax in axs.flat: ax.axis('off')
     for ax, p, c in zip(axs.flat, paths, captions):
         ax.imshow(load_image(p, 128))
-        ax.set_title(str(c)[:60], fontsize=7)
+        ax.set_title(plot_text(str(c)[:60]), fontsize=7)
     fig.tight_layout()
     return fig

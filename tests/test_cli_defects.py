@@ -127,6 +127,36 @@ def test_9_predict_reports_bad_files_and_reads_folders(small_run, tmp_path):
     folder = json.loads(run_cli('predict', d/'media', '--run', d/'run', '--json').stdout)
     assert len(folder) == len(list((d/'media').glob('*.png')))
 
+def predict_beside_a_terminal(d, out_file, *flags, stdout_too=False) -> tuple[int, str]:
+    "`tagsim predict` on the run's media with stderr (and stdout, with `stdout_too`) on a pseudo-terminal: what it shows."
+    import fcntl, pty, struct, subprocess, sys, termios
+    leader, follower = pty.openpty()
+    fcntl.ioctl(follower, termios.TIOCSWINSZ, struct.pack('HHHH', 24, 100, 0, 0))  # 24 by 100: a bar needs columns
+    with open(out_file, 'w') as out:
+        r = subprocess.run([sys.executable, '-m', 'tagsim.cli', 'predict', str(d/'media'), '--run', str(d/'run'), *flags],
+                           stdout=follower if stdout_too else out, stderr=follower, timeout=600,
+                           env=dict(os.environ, TF_CPP_MIN_LOG_LEVEL='2'))
+    os.close(follower)
+    shown = b''
+    while True:
+        try: chunk = os.read(leader, 1 << 16)
+        except OSError: break  # the terminal is closed and read to its end
+        if not chunk: break
+        shown += chunk
+    os.close(leader)
+    return r.returncode, shown.decode('utf-8', 'replace')
+
+def test_9b_predict_shows_progress_when_its_tags_go_to_a_file(small_run, tmp_path):
+    "A folder takes minutes to tag: with the tags going to a file, a bar on the terminal shows how far it got."
+    d, images = small_run, len(list(small_run.glob('media/*.png')))
+    status, shown = predict_beside_a_terminal(d, tmp_path/'tags.txt')
+    assert status == 0 and 'tagging' in shown and f'/{images}' in shown, shown[-2000:]
+    assert (tmp_path/'tags.txt').read_text().count(str(d/'media')) == images
+    status, shown = predict_beside_a_terminal(d, tmp_path/'quiet.txt', '--quiet')
+    assert status == 0 and 'tagging' not in shown and (tmp_path/'quiet.txt').read_text().count(str(d/'media')) == images
+    status, shown = predict_beside_a_terminal(d, tmp_path/'none.txt', stdout_too=True)  # the tags themselves show progress
+    assert status == 0 and 'tagging' not in shown and shown.count(str(d/'media')) == images
+
 def test_10_hostile_tags_are_escaped_on_screen_and_folded_in_keys(tmp_path):
     long_tag = 'x' * 10_000
     items = [pr0_item(i, [(long_tag, 0.9), ('red\x1b[31m\tdanger', 0.9)]) for i in range(1, 4)]

@@ -8,6 +8,7 @@ from conftest import make_image_scrape, run_cli, open_page
 SCRIPT_TAG = "<script>document.title='PWNED'</script>"
 ATTR_TAG = "\"><img src=x onerror=\"document.title='PWNED2'\">"
 TAB_TAG = "tab\there\nnewline"
+MATH_TAGS = ('$$', '100$ vs 200$')  # matplotlib reads the text between two '$' as mathematics
 
 POINTS = """(name) => { const out = [];
   for (const root of Object.values(Bokeh.index)) for (const r of (root.renderer_views ? root.renderer_views.values() : [])) {
@@ -27,7 +28,7 @@ def maps(tmp_path_factory):
     d = tmp_path_factory.mktemp('viz')
     db = make_image_scrape(d, 60)
     con = sqlite3.connect(db)
-    for i, tag in ((1, SCRIPT_TAG), (2, ATTR_TAG), (4, TAB_TAG)):
+    for i, tag in ((1, SCRIPT_TAG), (2, ATTR_TAG), (4, TAB_TAG), (5, MATH_TAGS[0]), (6, MATH_TAGS[1])):
         rows = [{'id': 1, 'tag': tag, 'confidence': 0.9}, {'id': 2, 'tag': 'rot', 'confidence': 0.9}]
         con.execute("UPDATE items SET tags_data = ? WHERE id IN (?, ?, ?, ?, ?)", (json.dumps(rows), i, i + 10, i + 20, i + 30, i + 40))
     con.commit(); con.close()
@@ -62,9 +63,15 @@ def test_pages_render_offline_with_thumbnails_and_tags_as_text(maps, browser):
     page.close()
     page, errors = open_page(browser, d/'maps'/'tags.html')
     names = [p['tags'] for p in page.evaluate(POINTS, 'tags')]
-    assert SCRIPT_TAG in names and ATTR_TAG in names
+    assert SCRIPT_TAG in names and ATTR_TAG in names and set(MATH_TAGS) <= set(names)
     assert page.title() not in ('PWNED', 'PWNED2') and not errors, errors
     page.close()
+
+def test_tags_with_dollar_signs_are_drawn_as_text(maps):
+    "`$$` as a label stopped matplotlib's savefig, and with it `tagsim umap`; here it labels the tag map and the legend."
+    d, _ = maps
+    r = run_cli('umap', '--embeddings', d/'e', '--out', d/'maps-dollar', '--work-dir', d/'w', '--colour-tag', '$$', '--json')
+    assert json.loads(r.stdout)['items on the map'] == 60 and (d/'maps-dollar'/'items.png').stat().st_size > 1000
 
 def test_projector_export_reads_back(maps):
     import tensorflow as tf
