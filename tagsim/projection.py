@@ -108,7 +108,7 @@ def cluster_names(clusters, # a cluster number per item
     for c in np.unique(clusters):
         members = [keyed[i] for i in np.flatnonzero(np.asarray(clusters) == c)]
         inside = Counter(k for ks in members for k in ks)
-        best = _over_represented(inside, len(members), overall, len(keyed), top, min_share)
+        best = _over_represented(inside, len(members), overall, len(keyed), top=top, min_share=min_share)
         names[int(c)] = f'cluster {c}' + (': ' + ', '.join(_short(written[k]) for k in best) if best else '')
     return names
 
