@@ -48,7 +48,7 @@ def pair_evidence(table:TagTable, # the key table
     a, b = pairs[:, 0], pairs[:, 1]
     cos = pair_cosines(visual, a, b)
     edit, jac = string_similarity(table.keys, a, b)
-    together = np.asarray(C[a, b]).ravel().astype(np.int64)
+    together = np.asarray(C[a, b]).ravel().astype(np.int64) if len(a) else np.zeros(0, np.int64)  # C[[], []] is sparse
     return pd.DataFrame({'key_a': a, 'key_b': b, 'tag_a': [table.names[i] for i in a],
                          'tag_b': [table.names[j] for j in b],
                          'visual': cos, 'visual_csls': 2 * cos - hubs[a] - hubs[b] if hubs is not None else cos,

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from .outputs import atomic_output, plot_text
 from .signals import visual_vectors
-from .projection import umap_projection
+from .projection import MIN_MAP_POINTS, umap_projection
 
 # %% auto #0
 __all__ = ['ITEM_TOOLTIP', 'TAG_TOOLTIP', 'item_map_figure', 'map_figure', 'write_html', 'item_map_html', 'tag_points',
@@ -90,10 +90,11 @@ def tag_points(table, # a `TagTable` (`tagsim.tag_table.tag_table`)
                cache_dir:str|Path|None=None, # projection cache
                seed:int=0, # UMAP random state
               ) -> pd.DataFrame:
-    "One row per tag with embedded items: name, key, count and map position x, y."
+    "One row per tag with embedded items: name, key, count and map position x, y; none when too few tags make a map."
     vectors = visual_vectors(table, e, center=False)
     ok = np.flatnonzero(np.isfinite(vectors).all(1))
-    xy = umap_projection(vectors[ok], cache_dir=cache_dir, seed=seed)
+    if len(ok) < MIN_MAP_POINTS: ok = ok[:0]
+    xy = umap_projection(vectors[ok], cache_dir=cache_dir, seed=seed) if len(ok) else np.zeros((0, 2), np.float32)
     return pd.DataFrame({'name': [table.names[j] for j in ok], 'key': [table.keys[j] for j in ok],
                          'count': table.counts[ok].astype(int), 'x': xy[:, 0], 'y': xy[:, 1]})
 

@@ -52,6 +52,8 @@ def _main_job_options(c):
     c.add_argument('--arch', help='backbone (default: settings model_architecture, efficientnet-lite0)')
     c.add_argument('--weights', help="backbone weights: 'imagenet' (default), 'none' or a local file")
     c.add_argument('--no-baseline', action='store_true', help='skip the pr0loader baseline')
+    c.add_argument('--repost-distance', type=whole(-1),
+                   help='dHash distance that makes two images one repost group; -1 turns grouping off (default 4)')
     c.set_defaults(mode=None, batch_size=None, loss=None, split=None, unfreeze_top=None, warm_start=False)
 
 # %% ../nbs/98b_parser.ipynb #a1f0c008

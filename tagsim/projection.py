@@ -18,8 +18,8 @@ from .candidates import reduced
 from .images import load_image, ImageError
 
 # %% auto #0
-__all__ = ['PLACEHOLDER_SIZE', 'projection_key', 'neighbour_graph', 'umap_projection', 'subsample_rows', 'cluster_names',
-           'item_groups', 'data_uri', 'thumbnail_uri']
+__all__ = ['MIN_MAP_POINTS', 'PLACEHOLDER_SIZE', 'projection_key', 'neighbour_graph', 'umap_projection', 'subsample_rows',
+           'cluster_names', 'item_groups', 'data_uri', 'thumbnail_uri']
 
 # %% ../nbs/19_projection.ipynb #91a372ec
 def projection_key(vectors:np.ndarray, # the rows to project
@@ -54,6 +54,9 @@ def _fit_umap(vectors:np.ndarray, n_neighbors:int, min_dist:float, seed:int) -> 
         warnings.simplefilter('ignore')  # random_state forces one thread, and no pynndescent index: umap warns of both
         return model.fit_transform(x).astype(np.float32)
 
+# %% ../nbs/19_projection.ipynb #9aa2b93e
+MIN_MAP_POINTS = 5 # UMAP needs a few neighbours per point; fewer points make no map
+
 # %% ../nbs/19_projection.ipynb #cccac59a
 def umap_projection(vectors:np.ndarray, # (n, dim) finite rows to place
                     cache_dir:str|Path|None=None, # keep projections here, named by `projection_key`
@@ -62,7 +65,8 @@ def umap_projection(vectors:np.ndarray, # (n, dim) finite rows to place
                     seed:int=0, # random state: the same seed gives the same picture
                    ) -> np.ndarray:
     "2-D UMAP coordinates of the rows, read from the cache when this projection was made before."
-    if len(vectors) < 5: raise ValueError(f"a map needs at least 5 points, got {len(vectors)}")
+    if len(vectors) < MIN_MAP_POINTS:
+        raise ValueError(f"a map needs at least {MIN_MAP_POINTS} points, got {len(vectors)}")
     if not np.isfinite(vectors).all(): raise ValueError("cannot project vectors holding NaN or infinity")
     key = projection_key(vectors, n_neighbors=n_neighbors, min_dist=min_dist, seed=seed)
     cached = Path(cache_dir)/f'umap-{key}.npy' if cache_dir else None
@@ -133,7 +137,7 @@ def item_groups(xy:np.ndarray, # (n, 2) map positions
         if colour_tag not in groups: raise ValueError(f"no item on the map carries the tag {colour_tag!r}")
         return groups
     from sklearn.cluster import KMeans
-    k = max(1, min(n_clusters, len(xy)))
+    k = max(1, min(n_clusters, len(np.unique(xy, axis=0))))  # k-means warns when asked for more than distinct points
     labels = _in_order_of_appearance(KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(xy))
     names = cluster_names(labels, tags) if tags is not None else {c: f'cluster {c}' for c in range(k)}
     return [names[c] for c in labels]

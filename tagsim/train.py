@@ -4,7 +4,7 @@
 
 # %% ../nbs/13_train.ipynb #0b358034
 from __future__ import annotations
-import hashlib, json
+import hashlib, json, warnings
 from dataclasses import dataclass
 from pathlib import Path
 import numpy as np
@@ -233,6 +233,13 @@ def _compiled_tagger(examples:Examples, # the items and their labels
         options.compile(model, labels=examples.labels(train_rows))
     return model
 
+def _fit_on_dataset(model:keras.Model, train, **fit_args):
+    """`model.fit` on a `make_dataset` pipeline, which reshuffles itself every epoch and, since it drops unreadable
+    images, has no length Keras can know: Keras's warnings about `shuffle` and about running out of data are noise."""
+    with warnings.catch_warnings():
+        warnings.filterwarnings('ignore', message='Your input ran out of data')  # how its first epoch ends
+        return model.fit(train, shuffle=False, **fit_args)
+
 def fit_tagger(examples:Examples, # the items and their labels
                train_rows:np.ndarray, # rows of `examples` to train on
                val_rows:np.ndarray, # rows to validate on
@@ -259,6 +266,6 @@ def fit_tagger(examples:Examples, # the items and their labels
     train = make_dataset(examples, train_rows, augment=augment, shuffle=True, seed=seed, **pipeline)
     val = make_dataset(examples, val_rows, **pipeline)
     x_val, y_val = _validation_arrays(val, len(val_rows), size, examples.n_tags)
-    h = model.fit(train, validation_data=(x_val, y_val), epochs=options.epochs, verbose=verbose,
-                  callbacks=training_callbacks(run_dir, x_val, y_val, options.patience))
+    h = _fit_on_dataset(model, train, validation_data=(x_val, y_val), epochs=options.epochs, verbose=verbose,
+                        callbacks=training_callbacks(run_dir, x_val, y_val, options.patience))
     return model, h.history, log

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 from .maps import group_links, item_map_figure, item_map_html, tag_map_figure, tag_map_html, tag_points
 from .outputs import save_png
-from .projection import item_groups, subsample_rows, thumbnail_uri, umap_projection
+from .projection import MIN_MAP_POINTS, item_groups, subsample_rows, thumbnail_uri, umap_projection
 from .projector import projector_export
 
 # %% auto #0
@@ -50,8 +50,11 @@ def write_tag_maps(table, # `TagTable` of the tags to draw
                    out_dir:Path, # where tags.png, tags.html and the projection cache go
                    seed:int=0, # UMAP random state
                   ) -> dict:
-    "Tag map PNG and HTML with variant groups linked."
+    "Tag map PNG and HTML with variant groups linked; left out, saying why, when too few tags make a map."
     points = tag_points(table, e, out_dir/'cache', seed)
+    if points.empty:
+        for stale in ('tags.png', 'tags.html'): (out_dir/stale).unlink(missing_ok=True)  # an earlier run's map
+        return {'tag map': f"left out: fewer than {MIN_MAP_POINTS} tags have enough embedded items for a map"}
     links = group_links(points, groups)
     title = f"{len(points):,} tags at their visual centroids; {len(links)} variant links"
     save_png(tag_map_figure(points, links, title=title), out_dir/'tags.png')

@@ -42,6 +42,23 @@ def test_2_empty_split_is_named(tmp_path):
                     '--split', split, '--out', tmp_path/f'run-{split}', check=False, env={'TAGSIM_MIN_TAG_OCCURRENCES': '3'})
         one_line_error(r, 'split', 'empty', 'repost group', '--repost-distance -1')
 
+def test_2b_the_main_job_takes_the_advice_it_gives(tmp_path):
+    """`tagsim run` advised `--repost-distance -1` for an empty split but had no such option. With it, a scrape of one
+    image twelve times runs to its report; its variant stage found no candidate pair (that was a TypeError) and its
+    maps stage draws the items and leaves out the tag map, which two tags cannot make (that stopped the job)."""
+    import shutil
+    db = make_image_scrape(tmp_path, 12)
+    media = sorted((tmp_path/'media').glob('*.png'))
+    for p in media[1:]: shutil.copy(media[0], p)
+    common = ['run', '--db', db, '--work-dir', tmp_path/'w', '--arch', 'small-cnn', '--weights', 'none', '--image-size', '32',
+              '--epochs', '1', '--no-baseline', '--quiet']
+    env = {'TAGSIM_MIN_TAG_OCCURRENCES': '3'}
+    one_line_error(run_cli(*common, '--out', tmp_path/'refused', env=env, check=False), 'empty', '--repost-distance -1')
+    r = run_cli(*common, '--out', tmp_path/'job', '--repost-distance', '-1', env=env)
+    assert r.stdout.splitlines()[-1] == f"report: {tmp_path/'job'/'report.html'}" and 'warning' not in r.stderr
+    assert (tmp_path/'job/maps/items.png').is_file() and not (tmp_path/'job/maps/tags.png').exists()
+    assert (tmp_path/'job/variants/pairs.csv').read_text().count('\n') == 1  # the header: no pair
+
 def test_3_damaged_pages_give_one_line(tmp_path):
     db = write_pr0loader_db(tmp_path/'s.db', [pr0_item(i, [('tag%d' % (i % 7), 0.5)] * 3) for i in range(1, 3000)])
     raw = bytearray(db.read_bytes()); page = 4096
