@@ -7,7 +7,7 @@ from __future__ import annotations
 import json, os, warnings
 from pathlib import Path
 import numpy as np
-from PIL import Image, UnidentifiedImageError
+from PIL import Image, ImageOps, UnidentifiedImageError
 from .media import classify_media
 from .outputs import atomic_output
 
@@ -66,6 +66,11 @@ def _decode(path:Path, max_pixels:int) -> Image.Image:
     except (OSError, SyntaxError, ValueError) as e: raise ImageError('corrupt_image', str(e)) from None
 
 # %% ../nbs/09_images.ipynb #0p3n0002
+def _upright(im:Image.Image) -> Image.Image:
+    "The image turned as its EXIF orientation tag says, as viewers do; as stored where the tag is absent or unreadable."
+    try: return im if im.getexif().get(0x0112, 1) == 1 else ImageOps.exif_transpose(im)
+    except Exception: return im  # malformed EXIF fails in many ways; the pixels are still good
+
 def _on_white(im:Image.Image) -> Image.Image:
     "The image as RGB, with any transparency laid onto white."
     if im.mode in ('RGBA', 'LA', 'P', 'PA'):
@@ -76,13 +81,13 @@ def _on_white(im:Image.Image) -> Image.Image:
 def open_image(path:str|Path, # an image file
                max_pixels:int=DEFAULT_MAX_PIXELS, # larger images are refused as decompression bombs
               ) -> Image.Image:
-    "Open and fully decode an image file as RGB, or raise `ImageError`."
+    "Open and fully decode an image file as RGB, the right way up, or raise `ImageError`."
     path = Path(path)
     if classify_media(path.name) == 'video': raise ImageError('video', path.name)
     try: n = path.stat().st_size
     except OSError: raise ImageError('missing_file', str(path)) from None
     if n == 0: raise ImageError('empty_file', path.name)
-    return _on_white(_decode(path, max_pixels))
+    return _on_white(_upright(_decode(path, max_pixels)))
 
 # %% ../nbs/09_images.ipynb #3dbc97a2
 def load_image(path:str|Path, # an image file
