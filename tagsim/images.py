@@ -71,8 +71,18 @@ def _upright(im:Image.Image) -> Image.Image:
     try: return im if im.getexif().get(0x0112, 1) == 1 else ImageOps.exif_transpose(im)
     except Exception: return im  # malformed EXIF fails in many ways; the pixels are still good
 
+_WIDE_GREY = ('I;16', 'I;16L', 'I;16B', 'I;16N', 'I')
+
+def _eight_bit(im:Image.Image) -> Image.Image:
+    "A 16- or 32-bit grey image scaled to 8 bits; Pillow's own conversion clips it, and a 16-bit PNG came out white."
+    if im.mode not in _WIDE_GREY: return im
+    a = np.asarray(im, dtype=np.float64)
+    top = 65535.0 if a.max(initial=0) <= 65535 else a.max()
+    return Image.fromarray(np.clip(a / top * 255, 0, 255).round().astype(np.uint8), 'L')
+
 def _on_white(im:Image.Image) -> Image.Image:
-    "The image as RGB, with any transparency laid onto white."
+    "The image as 8-bit RGB, with any transparency laid onto white."
+    im = _eight_bit(im)
     if im.mode in ('RGBA', 'LA', 'P', 'PA'):
         im = Image.alpha_composite(Image.new('RGBA', im.size, (255, 255, 255, 255)), im.convert('RGBA'))
     return im.convert('RGB')
