@@ -139,7 +139,7 @@ def item_groups(xy:np.ndarray, # (n, 2) map positions
     from sklearn.cluster import KMeans
     k = max(1, min(n_clusters, len(np.unique(xy, axis=0))))  # k-means warns when asked for more than distinct points
     labels = _in_order_of_appearance(KMeans(n_clusters=k, n_init=4, random_state=seed).fit_predict(xy))
-    names = cluster_names(labels, tags) if tags is not None else {c: f'cluster {c}' for c in range(k)}
+    names = cluster_names(labels, tags if tags is not None else [[]] * len(labels))  # no tags: plain 'cluster N'
     return [names[c] for c in labels]
 
 # %% ../nbs/19_projection.ipynb #17f48494
