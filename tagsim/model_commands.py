@@ -113,20 +113,42 @@ def _failure(r:dict) -> str:
     detail = f" ({screen_text(r['detail'], 200)})" if 'detail' in r else ''
     return f"{screen_text(r['path'], 200)} ({r['error']}): {LEFT_OUT_REASONS.get(r['error'], r['error'])}{detail}"
 
-def cmd_predict(a, # the parsed command line
-               ) -> int:
-    "Print the top tags of images as each batch is tagged; returns 1 when some could not be read, 2 when none could."
-    from tagsim.predict import load_run, iter_predictions
-    paths = expand_image_args(a.images)
-    if not paths: raise FileNotFoundError(f"no image files in {', '.join(map(str, a.images))}")
+def _report_failure(r:dict):
+    "Name an image that could not be tagged on stderr, as it is met."
+    if 'error' in r: print(f"tagsim: cannot tag {_failure(r)}", file=sys.stderr)
+
+def _print_predictions(a, run, paths:list) -> int:
+    "`predict` without `--out`: print each image's tags as its batch is tagged; returns how many could not be read."
+    from tagsim.predict import iter_predictions
     bar = not a.quiet and sys.stderr.isatty() and not sys.stdout.isatty()  # on a terminal the tags show the progress
     rows, bad = [], 0
-    for r in iter_predictions(load_run(a.run), paths, top_k=a.top_k, errors='skip', progress=bar):
-        if 'error' in r: print(f"tagsim: cannot tag {_failure(r)}", file=sys.stderr)
-        elif not a.json: _print_prediction(r)
+    for r in iter_predictions(run, paths, top_k=a.top_k, errors='skip', progress=bar):
+        _report_failure(r)
+        if not a.json and 'error' not in r: _print_prediction(r)
         bad += 'error' in r
         rows += [r] if a.json else []
     if a.json: print(to_json(rows))
+    return bad
+
+def _predict_into_file(a, run, paths:list) -> int:
+    "`predict --out`: tag into the file, resuming its journal, and print what it holds; returns how many were unreadable."
+    from tagsim.prediction_file import predict_to_file
+    bar = not a.quiet and sys.stderr.isatty()
+    summary = predict_to_file(run, paths, a.out, top_k=a.top_k, progress=bar, on_row=_report_failure)
+    show(summary, a.json)
+    return summary['unreadable']
+
+def cmd_predict(a, # the parsed command line
+               ) -> int:
+    """Print the top tags of images as each batch is tagged, or with `--out` write them to a file, resumably; returns
+    1 when some images could not be read, 2 when none could."""
+    from tagsim.predict import load_run
+    from tagsim.prediction_file import check_prediction_file
+    paths = expand_image_args(a.images)
+    if not paths: raise FileNotFoundError(f"no image files in {', '.join(map(str, a.images))}")
+    if a.out: check_prediction_file(a.out)
+    run = load_run(a.run)
+    bad = _predict_into_file(a, run, paths) if a.out else _print_predictions(a, run, paths)
     return 0 if not bad else 2 if bad == len(paths) else 1
 
 # %% ../nbs/98_model_commands.ipynb #1e949e12

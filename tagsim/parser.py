@@ -187,7 +187,8 @@ def _add_run_commands(sub):
     pr.add_argument('images', nargs='+', help='image files, or folders of images')
     pr.add_argument('--run', required=True, help='run folder')
     pr.add_argument('--top-k', type=whole(1), default=5, help='tags shown per image (default 5)')
-    pr.add_argument('--json', action='store_true', help='print JSON')
+    pr.add_argument('--out', help='write the tags to this .csv or .json file instead; rerun with it to resume')
+    pr.add_argument('--json', action='store_true', help='print JSON (with --out, the summary)')
     pr.add_argument('--quiet', action='store_true', help='no progress bar (shown when the tags go to a file)')
     pr.set_defaults(func=cmd_predict)
 

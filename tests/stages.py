@@ -10,7 +10,7 @@ import json, shutil, signal, subprocess, sys, time
 from pathlib import Path
 import numpy as np
 
-STAGES = ('index', 'demo', 'features', 'train', 'ann', 'variants', 'report')
+STAGES = ('index', 'demo', 'features', 'train', 'ann', 'variants', 'report', 'predict')
 VARIANT_TAGS = ['katze', 'Katze', 'k4tze', 'hund', 'Hund', 'auto', 'Auto', 'haus', 'home', 'baum', 'pr0gramm', 'programm']
 
 def synthetic_scrape(path:Path, n:int, tags_for) -> Path:
@@ -55,7 +55,21 @@ def prepare(stage:str, folder:Path) -> Path:
         subprocess.run([sys.executable, '-m', 'tagsim.cli', 'run', '--db', str(db), '--work-dir', str(folder/'work'), '--out', str(folder/'job'),
                         '--epochs', '1', '--image-size', '32', '--no-baseline', '--quiet'], check=True, capture_output=True)
         return folder/'job'
+    elif stage == 'predict': _prepare_predict(folder)
     return folder
+
+def _prepare_predict(folder:Path):
+    "A small CNN run on 60 squares, and 12,000 images to tag: 3,000 squares, each also linked from three more folders."
+    from tagsim.squares import squares_scrape
+    db = squares_scrape(folder/'run-scrape', 60, 32, 0)
+    subprocess.run([sys.executable, '-m', 'tagsim.cli', 'train', '--db', str(db), '--work-dir', str(folder/'work'), '--arch', 'small-cnn',
+                    '--epochs', '1', '--image-size', '32', '--no-baseline', '--repost-distance', '-1', '--out', str(folder/'run')],
+                   check=True, capture_output=True, env={**__import__('os').environ, 'TAGSIM_MIN_TAG_OCCURRENCES': '3'})
+    squares_scrape(folder/'squares', 3000, 32, 1)
+    for copy in ('b', 'c', 'd'):  # hard links: distinct paths that the command does not fold together, at no disk cost
+        (folder/'images'/copy).mkdir(parents=True)
+        for f in (folder/'squares/media').glob('*.png'): (folder/'images'/copy/f.name).hardlink_to(f)
+    (folder/'squares/media').rename(folder/'images/a')
 
 def _copy_once(src:Path, dst:Path):
     "Copy a folder (the driver's own setup, not the stage under test) so that a kill never leaves half a copy."
@@ -98,6 +112,12 @@ def run(stage:str, inputs:Path, out:Path) -> dict:
         from tagsim.cli import main
         main(['variants', '--db', str(inputs/'scrape.db'), '--work-dir', str(out/'work'), '--embeddings', str(inputs/'embeddings'),
               '--out', str(out/'pairs.csv'), '--aliases-out', str(out/'proposals.yaml'), '--min-support', '20'])
+    elif stage == 'predict':  # what `tagsim predict IMAGES --run RUN --out tags.csv` does
+        from tagsim.model_commands import expand_image_args
+        from tagsim.predict import load_run
+        from tagsim.prediction_file import predict_to_file
+        summary = predict_to_file(load_run(inputs/'run'), expand_image_args([inputs/'images']), out/'tags.csv')
+        return {'reused': summary['reused']}
     elif stage == 'report':
         from tagsim.report import write_report
         _copy_once(inputs, out/'job')
@@ -158,6 +178,9 @@ def read(stage:str, out:Path):
     if stage == 'report':  # the report names its folder; the rest must not differ
         report = out/'job/report.html'
         return report.read_bytes().replace(str((out/'job').resolve()).encode(), b'JOB') if report.is_file() else None
+    if stage == 'predict':  # the tags file, or None while only its journal is there
+        import csv
+        return list(csv.reader(open(out/'tags.csv', newline=''))) if (out/'tags.csv').is_file() else None
 
 TOLERANCES = {
     'index': 'bit-identical arrays; a killed build leaves a prefix of whole segments',
@@ -168,7 +191,16 @@ TOLERANCES = {
     'ann': 'HNSW insertion is multi-threaded, so the graph differs: top-10 neighbours of 200 queries agree at least 95%',
     'variants': 'bit-identical pairs.csv and proposals.yaml',
     'report': 'bit-identical report.html, but for the folder it names',
+    'predict': ('the same rows of paths, ranks and tags; probabilities within 1e-5, since a resumed run batches the images '
+                'differently'),
 }
+
+def _same_predictions(got:list, want:list) -> bool:
+    "Two tags files (CSV rows) alike but for the last digits of the probabilities and thresholds."
+    def close(a, b): return a == b or abs(float(a) - float(b)) <= 1e-5
+    return len(got) == len(want) and all(
+        len(g) == len(w) and all(close(a, b) if i in (3, 4) and a and b else a == b for i, (a, b) in enumerate(zip(g, w)))
+        for g, w in zip(got[1:], want[1:])) and got[0] == want[0]
 
 def agrees(stage:str, got, want, whole:bool=True) -> bool:
     "Does `got` match the uninterrupted `want` within the stage's tolerance (or, unless `whole`, as a killed run may leave it)?"
@@ -185,6 +217,7 @@ def agrees(stage:str, got, want, whole:bool=True) -> bool:
         return got['split'] == want['split'] and got['vocab'] == want['vocab'] and abs(got['macro_map'] - want['macro_map']) <= 0.05
     if stage == 'ann':
         return np.mean([len(set(a) & set(b)) / len(b) for a, b in zip(got.tolist(), want.tolist())]) >= 0.95
+    if stage == 'predict': return _same_predictions(got, want)  # the tags file appears whole or not at all
     if stage in ('demo', 'report') or whole: return got == want  # the demo folder and the report appear whole or not at all
     return all(got[f] == want.get(f) for f in got)  # each file present is the finished one
 
@@ -212,6 +245,10 @@ def kill_points(rng, took:float, kills:int=3) -> list:
         left -= delays[-1]
     return delays
 
+def _journal_rows(journal:Path) -> int:
+    "Whole image rows in a `predict --out` journal (its header and a torn last line not counted)."
+    return max(journal.read_bytes().count(b'\n') - 1, 0) if journal.is_file() else 0
+
 def kill_and_resume(stage:str, inputs:Path, out:Path, want, delays:list) -> dict:
     """Start the stage, SIGKILL it after each delay in turn (checking that what it left reads as nothing, or as the
     finished result), then run it to the end and compare with the uninterrupted run `want`."""
@@ -224,10 +261,12 @@ def kill_and_resume(stage:str, inputs:Path, out:Path, want, delays:list) -> dict
         p.communicate()
         left = read(stage, out)
         assert agrees(stage, left, want, whole=False), f"{stage}: after a kill at {delay:.2f} s, a reader finds a half-written result"
+    journal_rows = _journal_rows(out/'tags.csv.partial')
     summary = finish(start(stage, inputs, out))
     assert agrees(stage, read(stage, out), want), f"{stage}: the resumed result differs from an uninterrupted run ({TOLERANCES[stage]})"
     if stage == 'index' and left is not None and len(left['item_id']): assert summary['action'] in ('grown', 'unchanged'), summary
     if stage == 'features' and left is not None: assert summary['reused'] >= len(left['ids']), (summary, len(left['ids']))
+    if stage == 'predict': assert summary['reused'] >= journal_rows, (summary, journal_rows)
     leftovers = [p for p in out.rglob('*') if '.tmp' in p.name and 'work' not in p.parts]
     assert not leftovers, f"{stage}: temporary files left: {leftovers[:3]}"
     return {'kills': kills, 'summary': summary}

@@ -174,6 +174,29 @@ def test_9b_predict_shows_progress_when_its_tags_go_to_a_file(small_run, tmp_pat
     status, shown = predict_beside_a_terminal(d, tmp_path/'none.txt', stdout_too=True)  # the tags themselves show progress
     assert status == 0 and 'tagging' not in shown and shown.count(str(d/'media')) == images
 
+def test_9c_predict_out_writes_a_file_that_a_rerun_resumes(small_run, tmp_path):
+    "A killed `predict` kept nothing; with `--out` the tags go to a CSV or JSON file, and a rerun reuses its journal."
+    d, images = small_run, sorted(small_run.glob('media/*.png'))
+    one_line_error(run_cli('predict', d/'media', '--run', d/'run', '--out', tmp_path/'tags.txt', check=False), '.csv or .json')
+    (tmp_path/'junk.png').write_bytes(b'not a png')
+    r = run_cli('predict', d/'media', tmp_path/'junk.png', '--run', d/'run', '--out', tmp_path/'tags.csv', '--top-k', '2', check=False)
+    assert r.returncode == 1 and 'junk.png (not_an_image)' in r.stderr and f'new: {len(images) + 1}' in r.stdout, r
+    import pandas as pd
+    table = pd.read_csv(tmp_path/'tags.csv')
+    assert len(table) == 2 * len(images) + 1 and list(table.error.dropna()) == ['not_an_image']
+    assert not (tmp_path/'tags.csv.partial').exists()
+    as_json = json.loads(run_cli('predict', d/'media', '--run', d/'run', '--json', '--top-k', '2').stdout)
+    run_cli('predict', d/'media', '--run', d/'run', '--out', tmp_path/'all.json', '--top-k', '2')
+    assert json.loads((tmp_path/'all.json').read_text()) == as_json  # the JSON file holds what --json prints
+    from tagsim.predict import load_run
+    from tagsim.prediction_file import journal_header
+    journal = [journal_header(load_run(d/'run'), 2)] + as_json[:5]  # as a run killed after five images leaves it
+    (tmp_path/'again.json.partial').write_text('\n'.join(map(json.dumps, journal)) + '\n{"path": "to')
+    r = run_cli('predict', d/'media', '--run', d/'run', '--out', tmp_path/'again.json', '--top-k', '2', '--json')
+    assert json.loads(r.stdout) | {'out': ''} == {'out': '', 'images': len(images), 'new': len(images) - 5, 'reused': 5,
+                                                  'restarted': False, 'unreadable': 0}
+    assert json.loads((tmp_path/'again.json').read_text()) == as_json
+
 def test_10_hostile_tags_are_escaped_on_screen_and_folded_in_keys(tmp_path):
     long_tag = 'x' * 10_000
     items = [pr0_item(i, [(long_tag, 0.9), ('red\x1b[31m\tdanger', 0.9)]) for i in range(1, 4)]
