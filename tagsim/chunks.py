@@ -5,6 +5,7 @@
 # %% ../nbs/01a_chunks.ipynb #ch000003
 from __future__ import annotations
 from dataclasses import dataclass, field
+import unicodedata
 import numpy as np, pandas as pd, orjson
 from .storage import ScrapeError
 
@@ -38,6 +39,12 @@ def _confidences(values) -> np.ndarray:
         numbers = pd.to_numeric(pd.Series(values, dtype=object), errors='coerce')
         return numbers.to_numpy(dtype=np.float32, na_value=np.nan)
 
+# %% ../nbs/01a_chunks.ipynb #e0773162
+def _is_blank(tag:str, # a tag as written
+             ) -> bool:
+    "Does the tag show nothing: only whitespace, invisible format characters (zero-width space, BOM) or controls?"
+    return all(c.isspace() or unicodedata.category(c) in ('Cf', 'Cc') for c in tag)
+
 # %% ../nbs/01a_chunks.ipynb #sc000011
 def _text_tags(tags, # tag text per row
                row_item:np.ndarray, # item position per row
@@ -47,7 +54,7 @@ def _text_tags(tags, # tag text per row
     "Which rows hold a non-empty text tag, their codes, and the distinct tags; the other rows' items go to `skipped`."
     codes, uniques = pd.factorize(pd.Series(tags, dtype=object), use_na_sentinel=True)
     u_text = np.array([isinstance(u, str) for u in uniques], dtype=bool)
-    u_empty = np.array([isinstance(u, str) and not u.strip() for u in uniques], dtype=bool)
+    u_empty = np.array([isinstance(u, str) and _is_blank(u) for u in uniques], dtype=bool)
     is_text = np.append(u_text, False)[codes]  # code -1 (None/NaN) is not text
     empty = np.append(u_empty, False)[codes]
     for reason, bad in (('empty_tag', empty), ('non_text_tag', ~is_text)):

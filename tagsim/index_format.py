@@ -12,7 +12,7 @@ import numpy as np
 __all__ = ['INDEX_VERSION', 'ARRAYS_ITEM', 'ARRAYS_ROW', 'index_dir_for', 'TagIndex']
 
 # %% ../nbs/03b_index_format.ipynb #0c55ad47
-INDEX_VERSION = 1
+INDEX_VERSION = 2  # 2: tags that show nothing (zero-width spaces) are left out as empty
 
 # %% ../nbs/03b_index_format.ipynb #9b249066
 ARRAYS_ITEM = ('item_id', 'flags', 'created')

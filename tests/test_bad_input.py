@@ -22,7 +22,7 @@ def test_unknown_layout(tmp_path):
 
 def test_malformed_null_nonutf8_empty(tmp_path):
     db = write_pr0loader_db(tmp_path/'s.db', [pr0_item(1, [('ok', 0.5)]), dict(id=2, image='2.png', tags_data='[{"tag": "x"'),
-                                              dict(id=3, image='3.png', tags_data=None), pr0_item(4, [('', 0.5), ('  ', 0.2), ('fine', 0.3)]),
+                                              dict(id=3, image='3.png', tags_data=None), pr0_item(4, [('', 0.5), ('  ', 0.2), ('\u200b', 0.4), ('fine', 0.3)]),
                                               dict(id=5, image='5.png', tags_data='"just a string"'), pr0_item(6, [('dup', 0.1), ('dup', 0.2)])])
     con = sqlite3.connect(db)
     con.execute("INSERT INTO items (id, image, tags_data) VALUES (7, '7.png', CAST(? AS BLOB))", (b'[{"id": 1, "confidence": 0.5, "tag": "gr\xfcn"}]',))
