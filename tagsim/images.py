@@ -81,9 +81,9 @@ def _eight_bit(im:Image.Image) -> Image.Image:
     return Image.fromarray(np.clip(a / top * 255, 0, 255).round().astype(np.uint8), 'L')
 
 def _on_white(im:Image.Image) -> Image.Image:
-    "The image as 8-bit RGB, with any transparency laid onto white."
+    "The image as 8-bit RGB, with any transparency (an alpha channel or a colour key) laid onto white."
     im = _eight_bit(im)
-    if im.mode in ('RGBA', 'LA', 'P', 'PA'):
+    if im.mode in ('RGBA', 'LA', 'P', 'PA') or 'transparency' in im.info:
         im = Image.alpha_composite(Image.new('RGBA', im.size, (255, 255, 255, 255)), im.convert('RGBA'))
     return im.convert('RGB')
 
