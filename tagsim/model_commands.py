@@ -131,7 +131,7 @@ def _print_predictions(a, run, paths:list) -> int:
     return bad
 
 def _predict_into_file(a, run, paths:list) -> int:
-    "`predict --out`: tag into the file, resuming its journal, and print what it holds; returns how many were unreadable."
+    "`predict --out`: tag into the file, resuming its journal, and print a summary; returns how many were unreadable."
     from tagsim.prediction_file import predict_to_file
     bar = not a.quiet and sys.stderr.isatty()
     summary = predict_to_file(run, paths, a.out, top_k=a.top_k, progress=bar, on_row=_report_failure)
