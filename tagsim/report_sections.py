@@ -12,6 +12,7 @@ import pandas as pd
 from .safe_html import Html, esc, figure_uri, image_html, png_uri, table_html, thumbs_html
 from .metrics import headline_figures
 from .power_law import power_law_verdict
+from .projection import MIN_MAP_POINTS
 from .variants import string_signal
 
 # %% auto #0
@@ -94,6 +95,13 @@ def statistics_section(job:JobFolder, # the job folder
     return section_html('Statistics', f"Scrape: {stats['scrape']}", table_html(rows), *tail,
                         Html('<div class="row">' + ''.join(plots) + '</div>'))
 
+# %% ../nbs/20a_report_sections.ipynb #a13093ed
+def _counted(n:int, # how many
+             noun:str, # what, in the singular
+            ) -> str:
+    "`n` and the noun, plural but for one: '1 tag', '1,200 tags'."
+    return f"{n:,} {noun}" + ('' if n == 1 else 's')
+
 # %% ../nbs/20a_report_sections.ipynb #c956279d
 def _score_rows(metrics:dict) -> list:
     "One row per headline figure: tagsim's tagger against the baseline (NaN without one)."
@@ -122,9 +130,9 @@ def training_section(job:JobFolder, # the job folder
     m = json.loads((job.run/'metrics.json').read_text())
     t = m['test']
     text = (
-        f"{m['options']['arch']} ({m['options']['mode']}), {m['epochs_run']} epochs in {m['train_seconds']:.0f} s; "
-        f"tested on {t['items']:,} held-out items and the {t['tags_evaluated']:,} tags with at least "
-        f"{t['min_support']} of them."
+        f"{m['options']['arch']} ({m['options']['mode']}), {_counted(m['epochs_run'], 'epoch')} in "
+        f"{m['train_seconds']:.0f} s; tested on {_counted(t['items'], 'held-out item')} and the "
+        f"{_counted(t['tags_evaluated'], 'tag')} with at least {t['min_support']} of them."
     )
     parts = [text, table_html(_score_rows(m))]
     if (job.run/'history.csv').is_file():
@@ -208,6 +216,9 @@ def variants_section(job:JobFolder, # the job folder
     pairs = pd.read_csv(pairs_file, keep_default_na=False).head(shown)
     examples = (json.loads((job.variants/'examples.json').read_text()) if (job.variants/'examples.json').is_file()
                 else {})
+    if not len(pairs):
+        return section_html('Tag variants', f"No candidate pair: {pairs_file.name} is empty. A pair needs two tags, "
+                            "each on enough items to be judged.", *_evaluation_tables(job.variants/'evaluation.json'))
     note = (f"The {len(pairs)} best-scored pairs of {pairs_file.name}; the reviewable proposal is proposals.yaml "
             "beside it.")
     return section_html('Tag variants', note, *_evaluation_tables(job.variants/'evaluation.json'),
@@ -223,7 +234,9 @@ def maps_section(job:JobFolder, # the job folder
                  f'<code>tensorboard --logdir {esc(job.run/"tensorboard")}</code></p>')
     pics = [image_html(png_uri(job.maps/f'{n}.png'), alt=n, width=560) for n in ('items', 'tags')
             if (job.maps/f'{n}.png').is_file()]
-    return section_html('Maps', Html('<div class="row">' + ''.join(pics) + '</div>'), links)
+    no_tag_map = ([] if (job.maps/'tags.png').is_file() else
+                  [f"No tag map: it needs at least {MIN_MAP_POINTS} tags with enough embedded items."])
+    return section_html('Maps', Html('<div class="row">' + ''.join(pics) + '</div>'), links, *no_tag_map)
 
 # %% ../nbs/20a_report_sections.ipynb #03b16eec
 def left_out_section(job:JobFolder, # the job folder

@@ -128,7 +128,6 @@ def discover_variants(index, # a `TagIndex`
                      ) -> tuple[TagTable, pd.DataFrame]:
     "The key table and every candidate pair with its evidence and fused score, best first."
     table = tag_table(index, min_support)
-    if len(table) < 2: raise ValueError(f"only {len(table)} tags have at least {min_support} items; lower min_support")
     C = cooccurrence(table)
     P = ppmi(table, C)
     visual = visual_vectors(table, embeddings) if embeddings is not None else None

@@ -59,6 +59,17 @@ def test_2b_the_main_job_takes_the_advice_it_gives(tmp_path):
     assert (tmp_path/'job/maps/items.png').is_file() and not (tmp_path/'job/maps/tags.png').exists()
     assert (tmp_path/'job/variants/pairs.csv').read_text().count('\n') == 1  # the header: no pair
 
+def test_2c_the_main_job_runs_on_a_scrape_with_one_tag(tmp_path):
+    """A scrape whose items all carry one tag stopped `tagsim run` at its variant stage ("only 1 tags have at least 5
+    items; lower min_support", advice that cannot help). The stage now finds no pair, and the report says so."""
+    make_image_scrape(tmp_path, 40)
+    db = write_pr0loader_db(tmp_path/'one.db', [pr0_item(i, ['katze'], image=f'{i}.png') for i in range(1, 41)])
+    r = run_cli('run', '--db', db, '--media-dir', tmp_path/'media', '--work-dir', tmp_path/'w', '--out', tmp_path/'job',
+                '--arch', 'small-cnn', '--weights', 'none', '--image-size', '32', '--epochs', '1', '--no-baseline', '--quiet')
+    assert r.stdout.splitlines()[-1] == f"report: {tmp_path/'job'/'report.html'}" and 'warning' not in r.stderr
+    report = (tmp_path/'job/report.html').read_text()
+    assert 'No candidate pair: pairs.csv is empty' in report and 'No tag map' in report and ' 1 tags' not in report
+
 def test_3_damaged_pages_give_one_line(tmp_path):
     db = write_pr0loader_db(tmp_path/'s.db', [pr0_item(i, [('tag%d' % (i % 7), 0.5)] * 3) for i in range(1, 3000)])
     raw = bytearray(db.read_bytes()); page = 4096
@@ -186,8 +197,8 @@ def test_9c_predict_out_writes_a_file_that_a_rerun_resumes(small_run, tmp_path):
     assert len(table) == 2 * len(images) + 1 and list(table.error.dropna()) == ['not_an_image']
     assert not (tmp_path/'tags.csv.partial').exists()
     as_json = json.loads(run_cli('predict', d/'media', '--run', d/'run', '--json', '--top-k', '2').stdout)
-    run_cli('predict', d/'media', '--run', d/'run', '--out', tmp_path/'all.json', '--top-k', '2')
-    assert json.loads((tmp_path/'all.json').read_text()) == as_json  # the JSON file holds what --json prints
+    run_cli('predict', d/'media', '--run', d/'run', '--out', tmp_path/'new/all.json', '--top-k', '2')  # a new folder too
+    assert json.loads((tmp_path/'new/all.json').read_text()) == as_json  # the JSON file holds what --json prints
     from tagsim.predict import load_run
     from tagsim.prediction_file import journal_header
     journal = [journal_header(load_run(d/'run'), 2)] + as_json[:5]  # as a run killed after five images leaves it
