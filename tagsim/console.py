@@ -72,9 +72,10 @@ def show(obj:dict, # what to print
 # %% ../nbs/96_console.ipynb #87a3ff17
 def settings_from_args(a:argparse.Namespace, # the parsed command line
                       ) -> Settings:
-    "Settings with the command line's overrides applied."
+    "Settings with the command line's overrides applied (`--min-occurrences` is the setting min_tag_occurrences)."
     return load_settings(getattr(a, 'config', None), db_path=getattr(a, 'db', None),
-                         media_dir=getattr(a, 'media_dir', None), work_dir=getattr(a, 'work_dir', None))
+                         media_dir=getattr(a, 'media_dir', None), work_dir=getattr(a, 'work_dir', None),
+                         min_tag_occurrences=getattr(a, 'min_occurrences', None))
 
 # %% ../nbs/96_console.ipynb #ed12dfd1
 def device_line() -> str:

@@ -42,6 +42,12 @@ def _scrape_args(p:argparse.ArgumentParser) -> argparse.ArgumentParser:
                    help='TOML settings file (default: $TAGSIM_CONFIG, ./tagsim.toml, ~/.config/tagsim/config.toml)')
     return p
 
+# %% ../nbs/98b_parser.ipynb #62116d50
+def _add_min_occurrences(p:argparse.ArgumentParser):
+    "`--min-occurrences`, shared by `vocab`, `train` and the main job; it stands for the setting min_tag_occurrences."
+    p.add_argument('--min-occurrences', type=whole(1),
+                   help='keep tags on at least N items (default: settings min_tag_occurrences, else 10)')
+
 # %% ../nbs/98b_parser.ipynb #a1f0c007
 def _main_job_options(c):
     "The options that `demo run` and `run` share."
@@ -54,6 +60,7 @@ def _main_job_options(c):
     c.add_argument('--no-baseline', action='store_true', help='skip the pr0loader baseline')
     c.add_argument('--repost-distance', type=whole(-1),
                    help='dHash distance that makes two images one repost group; -1 turns grouping off (default 4)')
+    _add_min_occurrences(c)
     c.set_defaults(mode=None, batch_size=None, loss=None, split=None, unfreeze_top=None, warm_start=False)
 
 # %% ../nbs/98b_parser.ipynb #a1f0c008
@@ -89,7 +96,7 @@ def _add_demo(sub):
 # %% ../nbs/98b_parser.ipynb #6ef9bd5f
 def _add_vocab_options(c):
     "The options of `vocab`."
-    c.add_argument('--min-occurrences', type=whole(1), help='keep tags on at least N items (default: settings, 10)')
+    _add_min_occurrences(c)
     c.add_argument('--max-size', type=whole(1), help='keep at most N tags')
     c.add_argument('--min-confidence', type=number(0), help='ignore assignments below this confidence')
     c.add_argument('--min-tags-per-item', type=whole(1), default=1,
@@ -165,7 +172,8 @@ def _add_train(sub):
     tr.add_argument('--unfreeze-top', type=whole(0),
                     help='finetune a pretrained backbone: unfreeze only its top N blocks')
     tr.add_argument('--warm-start', action='store_true', help='finetune: start from a head trained on cached features')
-    tr.add_argument('--vocab', help='a saved vocabulary JSON (default: built with the settings threshold)')
+    tr.add_argument('--vocab', help='a saved vocabulary JSON (default: built with --min-occurrences)')
+    _add_min_occurrences(tr)
     tr.add_argument('--out', help='run folder (default: work_dir/runs/ARCH-MODE); rerun with it to resume')
     tr.add_argument('--force', action='store_true',
                     help='start afresh when --out holds a run of another scrape or vocabulary')

@@ -161,8 +161,8 @@ def run_report(metrics:dict, # the run's metrics.json
 
 # %% ../nbs/14_runs.ipynb #27cc0d11
 def _reasons(report:dict) -> str:
-    "An examples report as words: 'no_vocabulary_tags: 3, missing_file: 2'."
-    return ', '.join(f"{k}: {v:,}" for k, v in report.items() if v) or 'none left out'
+    "What an examples report left out, as words: 'no_vocabulary_tags: 3, missing_file: 2'."
+    return ', '.join(f"{k}: {v:,}" for k, v in report.items() if v and k != 'examples') or 'none left out'
 
 # %% ../nbs/14_runs.ipynb #rn000011
 def _run_vocabulary(settings:Settings, # the scrape
@@ -173,7 +173,8 @@ def _run_vocabulary(settings:Settings, # the scrape
     index, _ = open_index(settings, progress=verbose > 0)
     if vocab is None: vocab = build_vocabulary(index, min_occurrences=settings.min_tag_occurrences)
     elif not isinstance(vocab, Vocabulary): vocab = Vocabulary.load(vocab)
-    if not len(vocab): raise ValueError("the vocabulary is empty: lower min_occurrences or check the scrape")
+    if not len(vocab): raise ValueError(f"the vocabulary is empty: no tag is on {settings.min_tag_occurrences} items or "
+                                        "more; lower --min-occurrences (the setting min_tag_occurrences)")
     return index, vocab
 
 def _run_examples(settings:Settings, # the scrape

@@ -70,6 +70,19 @@ def test_2c_the_main_job_runs_on_a_scrape_with_one_tag(tmp_path):
     report = (tmp_path/'job/report.html').read_text()
     assert 'No candidate pair: pairs.csv is empty' in report and 'No tag map' in report and ' 1 tags' not in report
 
+def test_2d_training_takes_min_occurrences_as_its_advice_says(tmp_path):
+    """On a small scrape `tagsim run` said "lower min_occurrences", which only `vocab` took (as --min-occurrences);
+    `run` and `train` answered `unrecognized arguments`. Both take it now, and the refusals name it."""
+    make_image_scrape(tmp_path, 12)
+    db = write_pr0loader_db(tmp_path/'few.db', [pr0_item(i, ['katze' if i % 2 else 'hund'], image=f'{i}.png') for i in range(1, 13)])
+    common = ['--db', db, '--media-dir', tmp_path/'media', '--work-dir', tmp_path/'w', '--arch', 'small-cnn', '--weights', 'none',
+              '--image-size', '32', '--epochs', '1', '--no-baseline', '--repost-distance', '-1']
+    one_line_error(run_cli('run', *common, '--quiet', '--out', tmp_path/'job', check=False), 'no tag is on 10 items', '--min-occurrences')
+    r = run_cli('train', *common, '--min-occurrences', '6', '--out', tmp_path/'run', '--json')  # each tag is on 6 items
+    assert sorted(json.loads((tmp_path/'run/vocab.json').read_text())['tags']) == ['hund', 'katze'], r.stdout[-500:]
+    r = run_cli('run', *common, '--quiet', '--min-occurrences', '7', '--out', tmp_path/'job', check=False)
+    one_line_error(r, 'no tag is on 7 items')
+
 def test_3_damaged_pages_give_one_line(tmp_path):
     db = write_pr0loader_db(tmp_path/'s.db', [pr0_item(i, [('tag%d' % (i % 7), 0.5)] * 3) for i in range(1, 3000)])
     raw = bytearray(db.read_bytes()); page = 4096
