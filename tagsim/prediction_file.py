@@ -19,10 +19,11 @@ PREDICTION_FORMATS = ('.csv', '.json')
 # %% ../nbs/14d_prediction_file.ipynb #009ab060
 def check_prediction_file(out:str|Path, # where the tags go
                          ) -> Path:
-    "`out` as a Path, or a `ValueError` when its name ends in neither `.csv` nor `.json`."
+    "`out` as a Path, or a `ValueError` when its name ends in neither `.csv` nor `.json`, or it is a folder."
     out = Path(out)
     if out.suffix.lower() not in PREDICTION_FORMATS:
         raise ValueError(f"--out must end in .csv or .json, got {out.name!r}")
+    if out.is_dir(): raise ValueError(f"--out {out} is a folder; name a .csv or .json file")
     return out
 
 # %% ../nbs/14d_prediction_file.ipynb #371b023e
