@@ -214,11 +214,11 @@ def _write_groups(a, # the parsed arguments
     from tagsim.variants import variant_groups, write_proposals, request_lines
     from tagsim.outputs import atomic_output
     groups = variant_groups(ranked, table, a.min_score)
-    if a.aliases_out:
-        write_proposals(a.aliases_out, groups)
-        summary['proposal groups'] = len(groups)
+    summary['proposal groups'] = len(groups)
+    if a.aliases_out: write_proposals(a.aliases_out, groups)
     if a.requests_out:
         with atomic_output(a.requests_out) as tmp: tmp.write_text(request_lines(groups), encoding='utf-8')
+        summary['requests written to'] = str(a.requests_out)
 
 # %% ../nbs/98a_embedding_commands.ipynb #dad6c08e
 def cmd_variants(a, # the parsed command line

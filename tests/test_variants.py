@@ -31,6 +31,8 @@ def test_pairs_proposals_and_round_trip(scrape, tmp_path):
     proposal = yaml.safe_load((tmp_path/'p.yaml').read_text())
     assert proposal['groups'] and all(g['accept'] is False for g in proposal['groups'])
     assert (tmp_path/'r.txt').read_text().startswith('create alias ')
+    summary = json.loads(r.stdout)
+    assert summary['proposal groups'] == len(proposal['groups']) and summary['requests written to'] == str(tmp_path/'r.txt')
     home = next(g for g in proposal['groups'] if {'home', 'house'} & ({g['canonical']} | set(g['variants'])))
     home['accept'] = True
     (tmp_path/'reviewed.yaml').write_text(yaml.safe_dump(proposal))
