@@ -75,6 +75,14 @@ def tail_sentence(tests:list, # `power_law_tests` rows, as dicts
     return (f"The tail is {power_law_verdict(pd.DataFrame(tests))}. "
             f"Which fits better, by likelihood-ratio tests (Clauset et al. 2009): {each}.")
 
+# %% ../nbs/20a_report_sections.ipynb #e2e94536
+def _tags_left(before:int, # distinct tags before the filter
+               after:int, # and after it
+              ) -> str:
+    "How many tags a minimum-occurrence filter keeps, in words: '120 of 1,200 (10.0× fewer)'."
+    if after == before: return f"all {before:,}"
+    return f"{after:,} of {before:,}" + (f" ({before / after:.1f}× fewer)" if after else '')
+
 # %% ../nbs/20a_report_sections.ipynb #14b82e1d
 def statistics_section(job:JobFolder, # the job folder
                       ) -> Html|None:
@@ -85,10 +93,8 @@ def statistics_section(job:JobFolder, # the job folder
     rows = [{'what': label, 'value': shown(key, stats['summary'][key])} for key,
             label in STATISTICS_SHOWN.items() if key in stats['summary']]
     r = stats['threshold']
-    rows.append(
-        {'what': f"tags left by the min-{r['min_occurrences']} filter",
-         'value': f"{r['tags_after']:,} of {r['tags_before']:,} ({r['reduction']:.1f}× fewer)"}
-    )
+    rows.append({'what': f"tags left by the min-{r['min_occurrences']} filter",
+                 'value': _tags_left(r['tags_before'], r['tags_after'])})
     plots = [image_html(png_uri(job.plots/f'{n}.png'), alt=n, width=420)
              for n in ('rank_frequency', 'ccdf', 'coverage') if (job.plots/f'{n}.png').is_file()]
     tail = [tail_sentence(stats['tail_tests'])] if 'tail_tests' in stats else []
