@@ -173,8 +173,9 @@ def _run_vocabulary(settings:Settings, # the scrape
     index, _ = open_index(settings, progress=verbose > 0)
     if vocab is None: vocab = build_vocabulary(index, min_occurrences=settings.min_tag_occurrences)
     elif not isinstance(vocab, Vocabulary): vocab = Vocabulary.load(vocab)
-    if not len(vocab): raise ValueError(f"the vocabulary is empty: no tag is on {settings.min_tag_occurrences} items or "
-                                        "more; lower --min-occurrences (the setting min_tag_occurrences)")
+    if not len(vocab):
+        raise ValueError(f"the vocabulary is empty: no tag is on {settings.min_tag_occurrences} items or more; lower "
+                         "--min-occurrences (the setting min_tag_occurrences)")
     return index, vocab
 
 def _run_examples(settings:Settings, # the scrape
