@@ -71,13 +71,18 @@ def _upright(im:Image.Image) -> Image.Image:
     try: return im if im.getexif().get(0x0112, 1) == 1 else ImageOps.exif_transpose(im)
     except Exception: return im  # malformed EXIF fails in many ways; the pixels are still good
 
-_WIDE_GREY = ('I;16', 'I;16L', 'I;16B', 'I;16N', 'I')
+_WIDE_GREY = ('I;16', 'I;16L', 'I;16B', 'I;16N', 'I', 'F')
+
+def _white_level(mode:str, peak:float) -> float:
+    "The value that stands for white: the full scale (1 or 255 for floats, 65,535 else) that holds `peak`, or `peak`."
+    return next((s for s in ((1.0, 255.0) if mode == 'F' else (65535.0,)) if peak <= s), peak)
 
 def _eight_bit(im:Image.Image) -> Image.Image:
-    "A 16- or 32-bit grey image scaled to 8 bits; Pillow's own conversion clips it, and a 16-bit PNG came out white."
+    """A 16-bit, 32-bit or float grey image scaled to 8 bits; Pillow's own conversion clips it, so a 16-bit PNG came
+    out white and a float TIFF in [0, 1] black."""
     if im.mode not in _WIDE_GREY: return im
-    a = np.asarray(im, dtype=np.float64)
-    top = 65535.0 if a.max(initial=0) <= 65535 else a.max()
+    a = np.nan_to_num(np.asarray(im, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    top = _white_level(im.mode, a.max(initial=0))
     return Image.fromarray(np.clip(a / top * 255, 0, 255).round().astype(np.uint8), 'L')
 
 def _on_white(im:Image.Image) -> Image.Image:
