@@ -88,6 +88,12 @@ def _write_predictions(out:Path, # the CSV or JSON file
         if out.suffix.lower() != '.json': return _write_records(f, lines)
         f.write('[\n' + ',\n'.join(to_json(json.loads(line), indent=None) for line in lines) + '\n]\n')
 
+# %% ../nbs/14d_prediction_file.ipynb #1c041ed4
+def _count_unreadable(lines, # rows as JSON lines
+                     ) -> int:
+    "How many rows say why their image could not be read; the text is parsed, since a tag may be called `error`."
+    return sum('error' in json.loads(line) for line in lines)
+
 # %% ../nbs/14d_prediction_file.ipynb #5e789c63
 def _open_journal(journal:Path, # the journal
                   header:dict, # its first line
@@ -126,4 +132,4 @@ def predict_to_file(run:Run, # a loaded run
     _write_predictions(out, [done[k] for k in keys])
     journal.unlink()
     return {'out': str(out), 'images': len(keys), 'new': len(todo), 'reused': reused, 'restarted': restarted,
-            'unreadable': sum('"error"' in done[k] for k in keys)}
+            'unreadable': _count_unreadable(done[k] for k in keys)}

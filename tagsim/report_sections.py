@@ -223,8 +223,8 @@ def variants_section(job:JobFolder, # the job folder
     examples = (json.loads((job.variants/'examples.json').read_text()) if (job.variants/'examples.json').is_file()
                 else {})
     if not len(pairs):
-        return section_html('Tag variants', f"No candidate pair: {pairs_file.name} is empty. A pair needs two tags, "
-                            "each on enough items to be judged.", *_evaluation_tables(job.variants/'evaluation.json'))
+        return section_html('Tag variants', f"No candidate pair was found: {pairs_file.name} is empty.",
+                            *_evaluation_tables(job.variants/'evaluation.json'))
     note = (f"The {len(pairs)} best-scored pairs of {pairs_file.name}; the reviewable proposal is proposals.yaml "
             "beside it.")
     return section_html('Tag variants', note, *_evaluation_tables(job.variants/'evaluation.json'),

@@ -246,8 +246,11 @@ def kill_points(rng, took:float, kills:int=3) -> list:
     return delays
 
 def _journal_rows(journal:Path) -> int:
-    "Whole image rows in a `predict --out` journal (its header and a torn last line not counted)."
-    return max(journal.read_bytes().count(b'\n') - 1, 0) if journal.is_file() else 0
+    "Whole image rows in a `predict --out` journal: lines that read as a row (not its header, not a torn line)."
+    def row(line):
+        try: return 'path' in json.loads(line)
+        except ValueError: return False
+    return sum(map(row, journal.read_bytes().split(b'\n'))) if journal.is_file() else 0
 
 def kill_and_resume(stage:str, inputs:Path, out:Path, want, delays:list) -> dict:
     """Start the stage, SIGKILL it after each delay in turn (checking that what it left reads as nothing, or as the

@@ -68,7 +68,7 @@ def test_2c_the_main_job_runs_on_a_scrape_with_one_tag(tmp_path):
                 '--arch', 'small-cnn', '--weights', 'none', '--image-size', '32', '--epochs', '1', '--no-baseline', '--quiet')
     assert r.stdout.splitlines()[-1] == f"report: {tmp_path/'job'/'report.html'}" and 'warning' not in r.stderr
     report = (tmp_path/'job/report.html').read_text()
-    assert 'No candidate pair: pairs.csv is empty' in report and 'No tag map' in report and ' 1 tags' not in report
+    assert 'No candidate pair was found: pairs.csv is empty' in report and 'No tag map' in report and ' 1 tags' not in report
 
 def test_2d_training_takes_min_occurrences_as_its_advice_says(tmp_path):
     """On a small scrape `tagsim run` said "lower min_occurrences", which only `vocab` took (as --min-occurrences);
