@@ -4,7 +4,7 @@
 
 # %% ../nbs/14d_prediction_file.ipynb #472c8663
 from __future__ import annotations
-import csv, json
+import csv, json, os
 from pathlib import Path
 from .outputs import atomic_output, csv_safe, json_safe, to_json
 from .predict import Run, iter_predictions
@@ -94,6 +94,15 @@ def _count_unreadable(lines, # rows as JSON lines
     "How many rows say why their image could not be read; the text is parsed, since a tag may be called `error`."
     return sum('error' in json.loads(line) for line in lines)
 
+# %% ../nbs/14d_prediction_file.ipynb #f07840d1
+def _ends_a_line(journal:Path, # a journal
+                ) -> bool:
+    "Whether the journal is empty or ends with a newline; only its last byte is read, not the whole file again."
+    with open(journal, 'rb') as f:
+        if not f.seek(0, os.SEEK_END): return True
+        f.seek(-1, os.SEEK_END)
+        return f.read(1) == b'\n'
+
 # %% ../nbs/14d_prediction_file.ipynb #5e789c63
 def _open_journal(journal:Path, # the journal
                   header:dict, # its first line
@@ -103,7 +112,7 @@ def _open_journal(journal:Path, # the journal
     journal.parent.mkdir(parents=True, exist_ok=True)
     f = open(journal, 'w' if fresh else 'a', encoding='ascii')
     if fresh: f.write(json.dumps(header) + '\n')
-    elif journal.stat().st_size and not journal.read_bytes().endswith(b'\n'): f.write('\n')
+    elif not _ends_a_line(journal): f.write('\n')
     f.flush()
     return f
 

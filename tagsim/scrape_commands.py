@@ -120,7 +120,7 @@ def cmd_vocab(a, # the parsed command line
     settings = settings_from_args(a)
     index, _ = open_index(settings, progress=True)
     block = DEFAULT_BLOCKLIST if a.block is None else _comma_list(a.block)
-    v = build_vocabulary(index, min_occurrences=a.min_occurrences or settings.min_tag_occurrences, max_size=a.max_size,
+    v = build_vocabulary(index, min_occurrences=settings.min_tag_occurrences, max_size=a.max_size,
                          min_confidence=a.min_confidence, min_tags_per_item=a.min_tags_per_item,
                          flags=_comma_list(a.flags) or None, block=block, extra_block=_comma_list(a.extra_block),
                          aliases=_aliases(a), normalize=not a.no_normalize)
