@@ -4,7 +4,8 @@ mean and longest function length (from the `def` line to the function's last lin
 share of lines over 120 characters (and, in the notebooks' example cells, long lines and `;` joins), public functions with three or more parameters that lack docments (and those
 with any parameters, the issue's wider ask), the largest number of positional arguments passed in one call, and the
 public functions and classes of nbs/ that no example cell of their notebook names (the issue's "a small labelled
-example that shows the value").
+example that shows the value"), and the example cells that check a value no reader sees (no value shown by them or
+by the cell before, or no output stored).
 
     python tools/code_metrics.py [--list N] [--compare PACKAGE ...]
 
@@ -62,6 +63,36 @@ def example_layout(notebooks:Path) -> tuple[int, int, int]:
             joins += semicolons('\n'.join(cell))
     return lines, long, joins
 
+def _shows(text:str) -> bool:
+    "Whether an example cell shows a value: it prints, or its last statement is an expression (not a check's call)."
+    if 'print(' in text or 'display(' in text: return True
+    try: body = ast.parse('\n'.join('' if l.lstrip().startswith(('%', '!')) else l for l in text.split('\n'))).body
+    except SyntaxError: return False
+    last = body[-1].value if body and isinstance(body[-1], ast.Expr) else None
+    called = getattr(last.func, 'id', getattr(last.func, 'attr', '')) if isinstance(last, ast.Call) else ''
+    return last is not None and not called.startswith(('test_', 'assert_'))
+
+def unseen_checks(notebooks:Path) -> tuple[int, int, int]:
+    """Example cells that check a value (`test_*`, `assert`), those of them that show no value themselves and follow
+    no cell that does (a reader of the docs sees only that something passed), and the cells that would show a value
+    but have no stored output."""
+    checks = unseen = unstored = 0
+    for nb in sorted(notebooks.glob('*.ipynb')):
+        shown_before = False
+        for c in json.loads(nb.read_text())['cells']:
+            text = ''.join(c['source'])
+            if c['cell_type'] != 'code': continue
+            if text.lstrip().startswith(('#| export', '#| hide', '#| default_exp', '#| eval: false')):
+                shown_before = False
+                continue
+            shows = _shows(text) or bool(c.get('outputs'))  # 99a's cells print from a helper
+            unstored += shows and not c.get('outputs')
+            if 'test_' in text or 'assert' in text:
+                checks += 1
+                unseen += not shows and not shown_before
+            shown_before = shows
+    return checks, unseen, unstored
+
 def compare(packages:list):
     "Mean function length, with and without signature lines, of tagsim and installed packages."
     import importlib
@@ -105,3 +136,6 @@ if __name__ == '__main__':
     commands = [u for u in unshown if ':cmd_' in u]
     print(f"public functions and classes that no example cell of their notebook names: {len(unshown)} of {total} "
           f"({len(commands)} of them cmd_* commands, which tests/test_cli*.py run)")
+    checks, unseen, unstored = unseen_checks(Path(__file__).resolve().parent.parent/'nbs')
+    print(f"example cells that check a value: {checks}; of them showing no value, with no shown value before: {unseen}; "
+          f"cells that show a value without a stored output: {unstored}")

@@ -1,7 +1,8 @@
 #!/usr/bin/env python
 """Re-execute notebooks in place so that their stored outputs are never stale, then clean them with nbdev_clean.
 
-Slow cells run too: they compute the analysis on the demo scrape, which is built (or reused) in the work folder.
+Cells marked `#| eval: false` are left unrun, as nbdev_test leaves them. Slow cells run too: they compute the
+analysis on the demo scrape, which is built (or reused) in the work folder.
 
     python tools/run_notebooks.py [NOTEBOOK ...] [--work-dir DIR] [--timeout SECONDS]
 
@@ -20,7 +21,10 @@ def run(path:Path, timeout:int):
     import nbformat
     from nbclient import NotebookClient
     nb = nbformat.read(path, as_version=4)
+    held = {i: c.source for i, c in enumerate(nb.cells) if c.cell_type == 'code' and '#| eval: false' in c.source}
+    for i in held: nb.cells[i].source = ''  # as nbdev_test, never run them (99_cli's `sys.exit(main())`)
     NotebookClient(nb, timeout=timeout, kernel_name='python3', resources={'metadata': {'path': str(path.parent)}}).execute()
+    for i, source in held.items(): nb.cells[i].update(source=source, outputs=[])
     for cell in nb.cells:  # library log lines on stderr (TensorFlow's start-up, tqdm) are not results; errors stay
         if cell.cell_type == 'code': cell.outputs = [o for o in cell.outputs if not (o.output_type == 'stream' and o.name == 'stderr')]
     with atomic_output(path) as tmp: nbformat.write(nb, tmp)
