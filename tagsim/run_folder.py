@@ -7,12 +7,13 @@ from __future__ import annotations
 import json, shutil
 from pathlib import Path
 from .config import Settings
-from .outputs import write_json
+from .outputs import write_json, to_json
+from .run_setup import TrainOptions
 from .vocabulary import Vocabulary
 
 # %% auto #0
-__all__ = ['RUN_STATE', 'epochs_logged', 'run_identity', 'RunError', 'saved_identity', 'run_dir_matches', 'claim_run_dir',
-           'metrics_summary']
+__all__ = ['RUN_STATE', 'TRAINING_STATE', 'epochs_logged', 'run_identity', 'RunError', 'saved_identity', 'run_dir_matches',
+           'claim_run_dir', 'options_record', 'claim_training', 'metrics_summary']
 
 # %% ../nbs/13b_run_folder.ipynb #ep0c0002
 def epochs_logged(run_dir:Path, # the run folder
@@ -36,7 +37,7 @@ def run_identity(settings:Settings, # the scrape the run trains on
 # %% ../nbs/13b_run_folder.ipynb #c87aaab5
 RUN_STATE = ('identity.json', 'split.json', 'history.csv', 'backup', 'warm_start', 'tensorboard', 'metrics.json',
              'model.keras', 'thresholds.json', 'per_tag.csv', 'report.md', 'settings.json', 'vocab.json',
-             'left_out.csv')
+             'left_out.csv', 'training.json')
 
 # %% ../nbs/13b_run_folder.ipynb #a0fc9efa
 class RunError(ValueError):
@@ -72,6 +73,15 @@ def run_dir_matches(run_dir:Path, # the run folder
     "Does `run_dir` hold a run started for `identity`: the same scrape content and vocabulary (its `identity.json`)?"
     return saved_identity(run_dir) == identity
 
+# %% ../nbs/13b_run_folder.ipynb #c2989414
+def _remove(run_dir:Path, # a run folder
+            names, # files and folders in it
+           ) -> list:
+    "Remove those of `names` that `run_dir` holds (folders with what they hold); returns the names removed."
+    gone = [n for n in names if (run_dir/n).exists()]
+    for n in gone: shutil.rmtree(run_dir/n) if (run_dir/n).is_dir() else (run_dir/n).unlink()
+    return gone
+
 # %% ../nbs/13b_run_folder.ipynb #abd861a5
 def claim_run_dir(run_dir:Path, # the run folder
                   identity:dict, # `run_identity` of this run
@@ -82,9 +92,36 @@ def claim_run_dir(run_dir:Path, # the run folder
     started = [n for n in RUN_STATE if (run_dir/n).exists()]
     if started and not run_dir_matches(run_dir, identity):
         if not force: raise _foreign_run_error(run_dir, identity)
-        for n in started: shutil.rmtree(run_dir/n) if (run_dir/n).is_dir() else (run_dir/n).unlink()
+        _remove(run_dir, started)
     run_dir.mkdir(parents=True, exist_ok=True)
     write_json(run_dir/'identity.json', identity)
+
+# %% ../nbs/13b_run_folder.ipynb #31e6f32c
+TRAINING_STATE = ('history.csv', 'backup', 'warm_start', 'tensorboard', 'metrics.json', 'model.keras',
+                  'thresholds.json', 'per_tag.csv', 'report.md')
+
+# %% ../nbs/13b_run_folder.ipynb #07e5dc64
+def options_record(opts:TrainOptions, # training options
+                  ) -> dict:
+    "The options as `metrics.json` and `training.json` hold them: JSON's types, so tuples read back as lists."
+    return json.loads(to_json(opts.__dict__))
+
+# %% ../nbs/13b_run_folder.ipynb #395908f5
+_SPLIT_OPTIONS = ('split', 'fractions', 'repost_distance', 'seed')  # the options `run_split` reads
+
+def claim_training(run_dir:Path, # a run folder that `claim_run_dir` gave this run
+                   opts:TrainOptions, # the options of the training about to start
+                  ) -> list:
+    """Keep what a killed training with these options left, so that it resumes; clear a finished training or one with
+    other options, and the split too when its options changed. Returns the names removed."""
+    asked, record = options_record(opts), run_dir/'training.json'
+    before = json.loads(record.read_text()) if record.exists() else None
+    resumable = before == asked and not (run_dir/'metrics.json').exists()
+    stale = [] if resumable else list(TRAINING_STATE)
+    if stale and (before is None or any(before.get(k) != asked[k] for k in _SPLIT_OPTIONS)): stale.append('split.json')
+    removed = _remove(run_dir, stale)
+    write_json(record, asked)
+    return removed
 
 # %% ../nbs/13b_run_folder.ipynb #02a88fc7
 def metrics_summary(ev:dict, # an evaluation from `evaluate_predictions`

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import keras
 from .config import Settings
-from .outputs import atomic_output, write_json, write_csv, to_json
+from .outputs import atomic_output, write_json, write_csv
 from .processes import writer_lock
 from .index import open_index
 from .vocabulary import Vocabulary, build_vocabulary
@@ -21,7 +21,8 @@ from .hardware import describe_hardware, setup_precision
 from .metrics import evaluate_predictions, tune_thresholds, best_and_worst
 from .train import cache_features, fit_head, fit_tagger, copy_head_weights, feature_cache_dir, build_head, FitOptions
 from .run_setup import BASELINE, TrainOptions, run_split
-from .run_folder import claim_run_dir, epochs_logged, metrics_summary, run_dir_matches, run_identity
+from .run_folder import (claim_run_dir, claim_training, epochs_logged, metrics_summary, options_record,
+                               run_dir_matches, run_identity)
 
 # %% auto #0
 __all__ = ['predict_rows', 'fit_options', 'train_baseline', 'run_report', 'train_run']
@@ -288,7 +289,7 @@ def _finished_metrics(run_dir:Path, # the run folder
     done = run_dir/'metrics.json'
     if not (done.is_file() and run_dir_matches(run_dir, identity)): return None
     metrics = json.loads(done.read_text())
-    same = metrics['options'] == json.loads(to_json(opts.__dict__)) and ('baseline' in metrics or not baseline)
+    same = metrics['options'] == options_record(opts) and ('baseline' in metrics or not baseline)
     return metrics if same else None
 
 # %% ../nbs/14_runs.ipynb #rn000020
@@ -310,6 +311,7 @@ def train_run(settings:Settings, # the scrape and where to write
         if (finished := _finished_metrics(run_dir, identity, opts, baseline)) is not None: return finished
         ex = _run_examples(settings, index, vocab)  # checks every image: only for a run still to train
         claim_run_dir(run_dir, identity, force)
+        claim_training(run_dir, opts)  # another training's epochs, checkpoints and split do not carry over
         dhash_cache = settings.work_dir/'dhash'/f'{index.path.name}.json'
         split, split_rep = run_split(ex, opts, run_dir, dhash_cache, verbose > 0)
         _write_run_inputs(run_dir, settings, opts, vocab, ex)

@@ -32,6 +32,24 @@ def test_1_run_folder_of_another_scrape_or_vocabulary_is_refused(tmp_path):
     r = run_cli('train', '--db', b, *common, env={'TAGSIM_MIN_TAG_OCCURRENCES': '25'}, check=False)
     one_line_error(r, 'belongs to another run', identity['vocabulary'], '--force')
 
+def test_1b_training_again_with_other_options_starts_its_training_afresh(tmp_path):
+    "The same scrape and vocabulary with other options: the epochs and the split are the new options' own."
+    db = make_image_scrape(tmp_path/'s', 60)
+    common = ['--db', db, '--work-dir', tmp_path/'w', '--arch', 'small-cnn', '--image-size', '32', '--no-baseline',
+              '--repost-distance', '-1', '--out', tmp_path/'run']
+    env = {'TAGSIM_MIN_TAG_OCCURRENCES': '3'}
+    run_cli('train', *common, '--epochs', '2', env=env)
+    split_before = (tmp_path/'run/split.json').read_text()
+    run_cli('train', *common, '--epochs', '3', env=env)
+    import csv
+    with open(tmp_path/'run/history.csv') as f: assert [r['epoch'] for r in csv.DictReader(f)] == ['0', '1', '2']
+    metrics = json.loads((tmp_path/'run/metrics.json').read_text())
+    assert metrics['epochs_run'] == 3  # it said 5: the old run's two epochs were counted with the new three
+    assert (tmp_path/'run/split.json').read_text() == split_before  # other epochs: the same held-out items
+    run_cli('train', *common, '--epochs', '3', '--split', 'time', env=env)
+    metrics = json.loads((tmp_path/'run/metrics.json').read_text())
+    assert (metrics['options']['split'], metrics['split']['method']) == ('time', 'time')  # it kept the hash split
+
 def test_2_empty_split_is_named(tmp_path):
     from PIL import Image
     (tmp_path/'media').mkdir()
