@@ -35,9 +35,10 @@ def train_choices(a, # parsed `train` or `demo run` arguments
                  ) -> dict:
     "Training options given on the command line, with the settings' model fields where a flag is absent."
     arch, weights = model_choice(a, settings)
+    finetune = a.unfreeze_top is not None or a.warm_start or not weights  # options only fine-tuning has; no weights
     given = dict(image_size=a.image_size or settings.image_size, epochs=a.epochs, batch_size=a.batch_size, loss=a.loss,
                  split=a.split, unfreeze_top=a.unfreeze_top, repost_distance=getattr(a, 'repost_distance', None),
-                 mode=a.mode or ('cached' if weights else 'finetune'))
+                 mode=a.mode or ('finetune' if finetune else 'cached'))
     return {k: v for k, v in given.items() if v is not None} | {'arch': arch, 'weights': weights,
                                                                 'warm_start': bool(a.warm_start)}
 

@@ -43,7 +43,8 @@ def _scrape_args(p:argparse.ArgumentParser) -> argparse.ArgumentParser:
     return p
 
 # %% ../nbs/98b_parser.ipynb #62116d50
-def _add_min_occurrences(p:argparse.ArgumentParser):
+def _add_min_occurrences(p, # a parser, or a group of one
+                        ):
     "`--min-occurrences`, shared by `vocab`, `train` and the main job; it stands for the setting min_tag_occurrences."
     p.add_argument('--min-occurrences', type=whole(1),
                    help='keep tags on at least N items (default: settings min_tag_occurrences, else 10)')
@@ -172,8 +173,9 @@ def _add_train(sub):
     tr.add_argument('--unfreeze-top', type=whole(0),
                     help='finetune a pretrained backbone: unfreeze only its top N blocks')
     tr.add_argument('--warm-start', action='store_true', help='finetune: start from a head trained on cached features')
-    tr.add_argument('--vocab', help='a saved vocabulary JSON (default: built with --min-occurrences)')
-    _add_min_occurrences(tr)
+    chosen_tags = tr.add_mutually_exclusive_group()  # a saved vocabulary has chosen its tags already
+    chosen_tags.add_argument('--vocab', help='a saved vocabulary JSON (default: built with --min-occurrences)')
+    _add_min_occurrences(chosen_tags)
     tr.add_argument('--out', help='run folder (default: work_dir/runs/ARCH-MODE); rerun with it to resume')
     tr.add_argument('--force', action='store_true',
                     help='start afresh when --out holds a run of another scrape or vocabulary')

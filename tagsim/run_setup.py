@@ -45,6 +45,9 @@ class TrainOptions:
         get_backbone(self.arch)
         if self.mode not in ('cached', 'finetune'):
             raise ValueError(f"mode must be 'cached' or 'finetune', got {self.mode!r}")
+        if self.mode == 'cached' and (self.unfreeze_top is not None or self.warm_start):
+            raise ValueError("unfreeze_top and warm_start fine-tune the backbone (mode 'finetune', --mode finetune); "
+                             "the cached mode trains a head on the frozen backbone's features")
         self.fractions = tuple(self.fractions)
     @property
     def size(self): return self.image_size or get_backbone(self.arch).size

@@ -50,6 +50,15 @@ def test_1b_training_again_with_other_options_starts_its_training_afresh(tmp_pat
     metrics = json.loads((tmp_path/'run/metrics.json').read_text())
     assert (metrics['options']['split'], metrics['split']['method']) == ('time', 'time')  # it kept the hash split
 
+def test_1c_options_that_would_be_ignored_are_refused(tmp_path, pr0loader_db):
+    "A saved vocabulary with --min-occurrences, or fine-tune options in the cached mode: refused, not ignored."
+    (tmp_path/'v.json').write_text('{}')  # refused before it is read
+    r = run_cli('train', '--db', pr0loader_db, '--vocab', tmp_path/'v.json', '--min-occurrences', '5', check=False)
+    one_line_error(r, '--min-occurrences', 'not allowed with', '--vocab')
+    r = run_cli('train', '--db', pr0loader_db, '--mode', 'cached', '--unfreeze-top', '2', '--work-dir', tmp_path/'w',
+                check=False)
+    one_line_error(r, 'unfreeze_top', '--mode finetune')  # metrics.json said unfreeze_top 2 for a head on features
+
 def test_2_empty_split_is_named(tmp_path):
     from PIL import Image
     (tmp_path/'media').mkdir()
