@@ -101,6 +101,7 @@ def open_image(path:str|Path, # an image file
     if classify_media(path.name) == 'video': raise ImageError('video', path.name)
     try: n = path.stat().st_size
     except OSError: raise ImageError('missing_file', str(path)) from None
+    if path.is_dir(): raise ImageError('not_an_image', f"{path.name} is a folder")  # not 'corrupt_image' (EISDIR)
     if n == 0: raise ImageError('empty_file', path.name)
     return _on_white(_upright(_decode(path, max_pixels)))
 
