@@ -5,11 +5,12 @@
 # %% ../nbs/96_console.ipynb #09cd8aab
 from __future__ import annotations
 import argparse, math
+from pathlib import Path
 from .config import load_settings, Settings
 from .outputs import to_json
 
 # %% auto #0
-__all__ = ['whole', 'number', 'screen_text', 'show', 'settings_from_args', 'device_line']
+__all__ = ['whole', 'number', 'output_path', 'screen_text', 'show', 'settings_from_args', 'device_line']
 
 # %% ../nbs/96_console.ipynb #ad118383
 def whole(minimum:int=1, # the smallest value allowed
@@ -35,6 +36,19 @@ def number(minimum:float=0.0, # the smallest value allowed
         if not math.isfinite(value) or not minimum <= value <= maximum:
             raise argparse.ArgumentTypeError(f"expected a finite number {allowed}, got {text!r}")
         return value
+    return parse
+
+# %% ../nbs/96_console.ipynb #60d14631
+def output_path(kind:str, # 'file' or 'folder': what the option must name
+               ):
+    "An argparse `type` for an output path, refused when it names a folder where a file goes, or a file for a folder."
+    def parse(text:str) -> str:
+        found = Path(text)
+        if kind == 'file' and found.is_dir():
+            raise argparse.ArgumentTypeError(f"{text} is a folder; name a file (in it, say)")
+        if kind == 'folder' and found.exists() and not found.is_dir():
+            raise argparse.ArgumentTypeError(f"{text} is a file; name a folder (a new one is made)")
+        return text
     return parse
 
 # %% ../nbs/96_console.ipynb #5a674a6a

@@ -5,7 +5,7 @@
 # %% ../nbs/98b_parser.ipynb #bfe7eec6
 from __future__ import annotations
 import argparse
-from .console import number, whole
+from .console import number, output_path, whole
 from .scrape_commands import cmd_check_media, cmd_import_json, cmd_index, cmd_plots, cmd_stats, cmd_vocab
 from .model_commands import (
     cmd_config, cmd_demo_build, cmd_demo_run, cmd_evaluate, cmd_predict, cmd_run, cmd_train)
@@ -52,7 +52,7 @@ def _add_min_occurrences(p, # a parser, or a group of one
 # %% ../nbs/98b_parser.ipynb #a1f0c007
 def _main_job_options(c):
     "The options that `demo run` and `run` share."
-    c.add_argument('--out', help='the job folder (default: WORK_DIR/jobs/NAME)')
+    c.add_argument('--out', type=output_path('folder'), help='the job folder (default: WORK_DIR/jobs/NAME)')
     c.add_argument('--epochs', type=whole(1), help='training epochs (default 30, with early stopping)')
     c.add_argument('--image-size', type=whole(32),
                    help="image size (default: settings image_size, else the architecture's native size)")
@@ -127,7 +127,8 @@ def _add_scrape_commands(sub):
             c.add_argument('--aliases', help='alias map file (JSON, YAML or CSV): variant -> canonical')
             c.add_argument('--no-normalize', action='store_true', help='count tags as written (no variant keys)')
         if name == 'vocab': _add_vocab_options(c)
-        if name == 'plots': c.add_argument('--out', required=True, help='folder for the PNG files')
+        if name == 'plots':
+            c.add_argument('--out', type=output_path('folder'), required=True, help='folder for the PNG files')
         c.set_defaults(func=fn)
 
 def _add_import_json(sub):
@@ -136,7 +137,7 @@ def _add_import_json(sub):
                         description='Import items/get pages and items/info answers into a new pr0loader-layout '
                                     'database.')
     ij.add_argument('files', nargs='+', help='JSON files')
-    ij.add_argument('--out', required=True, help='new database path')
+    ij.add_argument('--out', type=output_path('file'), required=True, help='new database path')
     ij.add_argument('--force', action='store_true', help='overwrite --out if it exists')
     ij.set_defaults(func=cmd_import_json)
 
@@ -176,7 +177,8 @@ def _add_train(sub):
     chosen_tags = tr.add_mutually_exclusive_group()  # a saved vocabulary has chosen its tags already
     chosen_tags.add_argument('--vocab', help='a saved vocabulary JSON (default: built with --min-occurrences)')
     _add_min_occurrences(chosen_tags)
-    tr.add_argument('--out', help='run folder (default: work_dir/runs/ARCH-MODE); rerun with it to resume')
+    tr.add_argument('--out', type=output_path('folder'),
+                    help='run folder (default: work_dir/runs/ARCH-MODE); rerun with it to resume')
     tr.add_argument('--force', action='store_true',
                     help='start afresh when --out holds a run of another scrape or vocabulary')
     tr.add_argument('--no-baseline', action='store_true', help='skip the pr0loader baseline')
@@ -216,7 +218,7 @@ def _add_embed(sub):
                     help="backbone weights: 'imagenet', 'none' or a file (default: settings model_weights)")
     em.add_argument('--image-size', type=whole(32),
                     help="input size (default: settings image_size, else the architecture's native size)")
-    em.add_argument('--out', help='the embeddings folder to write')
+    em.add_argument('--out', type=output_path('folder'), help='the embeddings folder to write')
     em.add_argument('--shard', help='embed only shard I of N (items whose id %% N == I), e.g. 0/4')
     em.add_argument('--raw', action='store_true', help='raw float32 vectors instead of L2-normalised float16')
     em.add_argument('--batch-size', type=whole(1), default=32, help='images per forward pass (default 32)')
@@ -228,7 +230,7 @@ def _add_embed(sub):
     mg = actions.add_parser('merge', help='join shard folders',
                             description='Join embeddings folders written by `tagsim embed --shard`.')
     mg.add_argument('dirs', nargs='+', help='shard folders')
-    mg.add_argument('--out', required=True, help='the merged folder')
+    mg.add_argument('--out', type=output_path('folder'), required=True, help='the merged folder')
     mg.set_defaults(func=cmd_embed_merge)
 
 def _embed_or_merge(a):
@@ -282,7 +284,7 @@ def _add_embedding_commands(sub):
         c = _scrape_args(sub.add_parser(name, help=doc, description=description))
         c.add_argument('--embeddings', required=True, help='an embeddings folder (tagsim embed)')
         c.add_argument('--run', help='a run folder: its tagger scores join the neighbours (suggest, mislabelled)')
-        c.add_argument('--out', required=True, help='the CSV file to write')
+        c.add_argument('--out', type=output_path('file'), required=True, help='the CSV file to write')
         c.add_argument('--k', type=whole(1), default=10, help='neighbours per item (default 10)')
         _add_quality_args(c, name)
         c.set_defaults(func=command)
@@ -299,9 +301,12 @@ def _add_variants(sub):
     va.add_argument('--run', help="a run folder: its tagger's output weights as the model signal")
     va.add_argument('--method', choices=['tagsim', 'dbscan'], default='tagsim',
                     help="tagsim's fused score, or the seed's DBSCAN(eps=0.3) baseline")
-    va.add_argument('--out', required=True, help='pairs CSV: tag_a, tag_b, score, then the evidence')
-    va.add_argument('--aliases-out', help='write groups as an alias proposal (YAML, accept: false) for review')
-    va.add_argument('--requests-out', help='write Danbooru-style lines (create alias a -> b) for the groups')
+    va.add_argument('--out', type=output_path('file'), required=True,
+                    help='pairs CSV: tag_a, tag_b, score, then the evidence')
+    va.add_argument('--aliases-out', type=output_path('file'),
+                    help='write groups as an alias proposal (YAML, accept: false) for review')
+    va.add_argument('--requests-out', type=output_path('file'),
+                    help='write Danbooru-style lines (create alias a -> b) for the groups')
     va.add_argument('--min-support', type=whole(2), default=5, help='judge tags on at least N items (default 5)')
     va.add_argument('--min-score', type=number(-1, 1), default=GROUP_SCORE,
                     help=f'group pairs scoring at least this (default {GROUP_SCORE})')
@@ -321,7 +326,8 @@ def _add_umap(sub):
                         description='Draw the items and the tags of an embeddings folder on a plane with UMAP.')
     um.add_argument('--embeddings', help='an embeddings folder (default: the embeddings/ folder of --run)')
     um.add_argument('--run', help="a run folder: its embeddings/ folder, and its tensorboard/ folder for the projector")
-    um.add_argument('--out', required=True, help='folder for items.png, items.html, tags.png, tags.html')
+    um.add_argument('--out', type=output_path('folder'), required=True,
+                    help='folder for items.png, items.html, tags.png, tags.html')
     um.add_argument('--colour-tag', help='colour the item map by this tag (default: by cluster)')
     um.add_argument('--max-points', type=whole(5), default=MAX_POINTS,
                     help=f'draw a random subsample beyond this many items (default {MAX_POINTS:,})')

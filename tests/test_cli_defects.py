@@ -289,6 +289,22 @@ def test_13_missing_media_folder(tmp_path):
     report = json.loads(run_cli('check-media', '--db', db2, '--media-dir', tmp_path/'empty', '--json').stdout)
     assert report['missing_file'] == 149 and len(report['missing_file_ids']) == 100 and report['missing_file_ids_shown'] == 'first 100 of 149'
 
+@pytest.mark.parametrize('args, words', [
+    (['duplicates', '--embeddings', 'e', '--out', '{folder}'], 'is a folder; name a file'),
+    (['variants', '--embeddings', 'e', '--out', 'v.csv', '--requests-out', '{folder}'], 'is a folder; name a file'),
+    (['import-json', 'page.json', '--out', '{folder}'], 'is a folder; name a file'),
+    (['plots', '--out', '{file}'], 'is a file; name a folder'),
+    (['embed', '--out', '{file}'], 'is a file; name a folder'),
+    (['run', '--out', '{file}'], 'is a file; name a folder'),
+])
+def test_13b_an_output_of_the_wrong_kind_is_refused_before_any_work(tmp_path, args, words):
+    "A folder where a file goes (the CSV commands failed at the end on a temporary file's name), or a file for a folder."
+    (tmp_path/'notes.txt').write_text('kept')
+    args = [a.format(folder=tmp_path, file=tmp_path/'notes.txt') for a in args]
+    r = run_cli(*args, check=False)
+    one_line_error(r, 'argument --', words)
+    assert (tmp_path/'notes.txt').read_text() == 'kept'
+
 def test_library_messages_that_span_lines_are_one_line(tmp_path):
     "Keras explains a weights file of another shape over several lines; tagsim says it on the error line, shapes included."
     from tagsim.models import small_cnn
