@@ -10,7 +10,7 @@ from .config import load_settings, Settings
 from .outputs import to_json
 
 # %% auto #0
-__all__ = ['whole', 'number', 'output_path', 'screen_text', 'show', 'settings_from_args', 'device_line']
+__all__ = ['whole', 'number', 'output_path', 'existing_folder', 'screen_text', 'show', 'settings_from_args', 'device_line']
 
 # %% ../nbs/96_console.ipynb #ad118383
 def whole(minimum:int=1, # the smallest value allowed
@@ -48,6 +48,17 @@ def output_path(kind:str, # 'file' or 'folder': what the option must name
             raise argparse.ArgumentTypeError(f"{text} is a folder; name a file (in it, say)")
         if kind == 'folder' and found.exists() and not found.is_dir():
             raise argparse.ArgumentTypeError(f"{text} is a file; name a folder (a new one is made)")
+        return text
+    return parse
+
+# %% ../nbs/96_console.ipynb #28cd95da
+def existing_folder(what:str, # what the folder is, for the message: 'run folder'
+                   ):
+    "An argparse `type` for a folder that must be there: a file or nothing is refused at once, with what it is."
+    def parse(text:str) -> str:
+        if not Path(text).is_dir():
+            is_file = ' (it is a file)' if Path(text).exists() else ''
+            raise argparse.ArgumentTypeError(f"{what} not found: {text}{is_file}")
         return text
     return parse
 

@@ -5,7 +5,7 @@
 # %% ../nbs/98b_parser.ipynb #bfe7eec6
 from __future__ import annotations
 import argparse
-from .console import number, output_path, whole
+from .console import existing_folder, number, output_path, whole
 from .scrape_commands import cmd_check_media, cmd_import_json, cmd_index, cmd_plots, cmd_stats, cmd_vocab
 from .model_commands import (
     cmd_config, cmd_demo_build, cmd_demo_run, cmd_evaluate, cmd_predict, cmd_run, cmd_train)
@@ -190,14 +190,14 @@ def _add_run_commands(sub):
     "The commands that use a trained run: evaluate and predict."
     ev = _scrape_args(sub.add_parser('evaluate', help="evaluate a run on its held-out test split",
                                      description="Recompute a run's test metrics."))
-    ev.add_argument('--run', required=True, help='run folder')
+    ev.add_argument('--run', type=existing_folder('run folder'), required=True, help='run folder')
     ev.add_argument('--split', default='test', choices=['train', 'val', 'test'])
     ev.add_argument('--json', action='store_true', help='print JSON')
     ev.set_defaults(func=cmd_evaluate)
     pr = sub.add_parser('predict', help='tag images with a trained run',
                         description='Print the top tags of images, using per-tag thresholds.')
     pr.add_argument('images', nargs='+', help='image files, or folders of images')
-    pr.add_argument('--run', required=True, help='run folder')
+    pr.add_argument('--run', type=existing_folder('run folder'), required=True, help='run folder')
     pr.add_argument('--top-k', type=whole(1), default=5, help='tags shown per image (default 5)')
     pr.add_argument('--out', help='write the tags to this .csv or .json file instead; rerun with it to resume')
     pr.add_argument('--json', action='store_true', help='print JSON (with --out, the summary)')
@@ -211,7 +211,8 @@ def _add_embed(sub):
                                                    'manifest.json)',
                                      description='Embed every image of the scrape; resumable, incremental, shardable. '
                                                  '`tagsim embed merge DIR... --out DIR` joins shard folders.'))
-    em.add_argument('--run', help="a run folder: embed with its `embedding` layer (default scrape: the run's)")
+    em.add_argument('--run', type=existing_folder('run folder'),
+                    help="a run folder: embed with its `embedding` layer (default scrape: the run's)")
     em.add_argument('--arch',
                     help='a backbone to embed with (default: settings model_architecture, efficientnet-lite0)')
     em.add_argument('--weights',
@@ -283,7 +284,8 @@ def _add_embedding_commands(sub):
         description = doc + '. Text cells that could start a spreadsheet formula get a leading quote.'
         c = _scrape_args(sub.add_parser(name, help=doc, description=description))
         c.add_argument('--embeddings', required=True, help='an embeddings folder (tagsim embed)')
-        c.add_argument('--run', help='a run folder: its tagger scores join the neighbours (suggest, mislabelled)')
+        c.add_argument('--run', type=existing_folder('run folder'),
+                        help='a run folder: its tagger scores join the neighbours (suggest, mislabelled)')
         c.add_argument('--out', type=output_path('file'), required=True, help='the CSV file to write')
         c.add_argument('--k', type=whole(1), default=10, help='neighbours per item (default 10)')
         _add_quality_args(c, name)
@@ -298,7 +300,8 @@ def _add_variants(sub):
                                      description='Rank tag pairs that may name the same thing; write them as CSV, '
                                                  'optionally as a reviewable alias proposal.'))
     va.add_argument('--embeddings', help='an embeddings folder: the visual signal (and the default scrape)')
-    va.add_argument('--run', help="a run folder: its tagger's output weights as the model signal")
+    va.add_argument('--run', type=existing_folder('run folder'),
+                    help="a run folder: its tagger's output weights as the model signal")
     va.add_argument('--method', choices=['tagsim', 'dbscan'], default='tagsim',
                     help="tagsim's fused score, or the seed's DBSCAN(eps=0.3) baseline")
     va.add_argument('--out', type=output_path('file'), required=True,
@@ -325,7 +328,8 @@ def _add_umap(sub):
                         help='UMAP maps of items and tags (PNG, interactive HTML) and a TensorBoard projector export',
                         description='Draw the items and the tags of an embeddings folder on a plane with UMAP.')
     um.add_argument('--embeddings', help='an embeddings folder (default: the embeddings/ folder of --run)')
-    um.add_argument('--run', help="a run folder: its embeddings/ folder, and its tensorboard/ folder for the projector")
+    um.add_argument('--run', type=existing_folder('run folder'),
+                    help="a run folder: its embeddings/ folder, and its tensorboard/ folder for the projector")
     um.add_argument('--out', type=output_path('folder'), required=True,
                     help='folder for items.png, items.html, tags.png, tags.html')
     um.add_argument('--colour-tag', help='colour the item map by this tag (default: by cluster)')

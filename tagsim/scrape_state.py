@@ -17,11 +17,12 @@ RACY_SECONDS = 2.0
 def file_state(path:str|Path, # a file
                header_bytes:int, # how many bytes from its start to include
               ) -> list|None:
-    "Device, inode, size, modification time (ns) and the first `header_bytes` (hex) of a file; None if it is absent."
+    """Device, inode, size, modification time (ns) and the first `header_bytes` (hex) of a file; None where there is no
+    file (nothing, or a folder, which the scrape's reader then names)."""
     try:
         st = os.stat(path)
         with open(path, 'rb') as f: head = f.read(header_bytes)
-    except FileNotFoundError: return None
+    except (FileNotFoundError, IsADirectoryError): return None
     return [st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, head.hex()]
 
 # %% ../nbs/03a_scrape_state.ipynb #1d2e0a16

@@ -296,13 +296,15 @@ def test_13_missing_media_folder(tmp_path):
     (['plots', '--out', '{file}'], 'is a file; name a folder'),
     (['embed', '--out', '{file}'], 'is a file; name a folder'),
     (['run', '--out', '{file}'], 'is a file; name a folder'),
+    (['umap', '--run', '{file}', '--out', 'maps'], 'run folder not found'),  # it advised embedding into FILE/embeddings
+    (['stats', '--db', '{folder}'], 'scrape is not a file'),  # it said only 'Is a directory'
 ])
-def test_13b_an_output_of_the_wrong_kind_is_refused_before_any_work(tmp_path, args, words):
+def test_13b_a_path_of_the_wrong_kind_is_refused_before_any_work(tmp_path, args, words):
     "A folder where a file goes (the CSV commands failed at the end on a temporary file's name), or a file for a folder."
     (tmp_path/'notes.txt').write_text('kept')
     args = [a.format(folder=tmp_path, file=tmp_path/'notes.txt') for a in args]
     r = run_cli(*args, check=False)
-    one_line_error(r, 'argument --', words)
+    one_line_error(r, words)
     assert (tmp_path/'notes.txt').read_text() == 'kept'
 
 def test_library_messages_that_span_lines_are_one_line(tmp_path):
