@@ -56,13 +56,24 @@ def saved_identity(run_dir:Path, # a run folder
         except ValueError: pass  # an unreadable vocabulary matches none: the folder is refused, with --force named
     return saved
 
+# %% ../nbs/13b_run_folder.ipynb #0865aafc
+def _difference(saved:dict, # the identity a run folder holds
+                identity:dict, # `run_identity` of this run
+               ) -> str:
+    "What tells two runs apart, in words: another scrape, the same one since changed, or another vocabulary."
+    if saved.get('scrape') != identity.get('scrape'): return 'of another scrape'
+    if saved.get('scrape_fingerprint') != identity.get('scrape_fingerprint'):
+        return 'made before the scrape changed (rows added or edited since)'
+    return 'with another vocabulary (other filters, or another --vocab file)'
+
 # %% ../nbs/13b_run_folder.ipynb #s24foreign
 def _foreign_run_error(run_dir:Path, # a run folder that holds another run
                        identity:dict, # `run_identity` of this run
                       ) -> RunError:
-    "The error that names both runs and the two ways out."
+    "The error that names both runs, what differs between them, and the two ways out."
     what = saved_identity(run_dir) or {'scrape': 'unknown (a run folder without identity.json)'}
-    return RunError(f"run folder {run_dir} belongs to another run (scrape {what.get('scrape')}, vocabulary "
+    return RunError(f"run folder {run_dir} belongs to another run, {_difference(what, identity)} (scrape "
+                    f"{what.get('scrape')}, vocabulary "
                     f"{what.get('vocabulary', '?')}); this run is scrape {identity['scrape']}, vocabulary "
                     f"{identity['vocabulary']}: use another --out, or --force to start it afresh")
 
