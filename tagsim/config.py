@@ -122,6 +122,16 @@ def find_config_file(config_file=None, # a file named on the command line, or No
         if p.is_file(): return p
     return None
 
+# %% ../nbs/00_config.ipynb #9b82d4cb
+def _beside(config:Path, # the config file
+            field:str, # a settings field
+            value, # its value in the file
+           ):
+    "A relative path of the file read from the file's folder, where its writer meant it; other values as they are."
+    if field not in ('db_path', 'media_dir', 'work_dir', 'model_weights') or not isinstance(value, str): return value
+    if value.strip().lower() in ('', 'none', 'null', 'imagenet') or Path(value).expanduser().is_absolute(): return value
+    return str(Path(config).parent/value)
+
 # %% ../nbs/00_config.ipynb #a7181ed2
 def read_config_file(path:Path, # a TOML file
                     ) -> dict:
@@ -136,7 +146,7 @@ def read_config_file(path:Path, # a TOML file
     if unknown:
         raise SettingsError(f"config file {path}: unknown settings field(s) {', '.join(unknown)}; known: "
                             f"{', '.join(FIELD_NAMES)}")
-    return data
+    return {field: _beside(path, field, value) for field, value in data.items()}
 
 # %% ../nbs/00_config.ipynb #c0f1e004
 class SettingsWarning(UserWarning):
