@@ -30,7 +30,10 @@ def as_path(field:str, # the settings field, named in errors
     if value is None: return None
     if not isinstance(value, (str, os.PathLike)) or str(value).strip() == '':
         raise SettingsError(f"settings field '{field}': expected a path, got {value!r}")
-    return Path(value).expanduser()
+    try: return Path(value).expanduser()
+    except RuntimeError:  # `~name/...` of a user this machine does not know
+        raise SettingsError(f"settings field '{field}': {str(value)!r} starts with an unknown user's home (~name)"
+                            ) from None
 
 # %% ../nbs/00_config.ipynb #c0f1e002
 def as_whole_number(field:str, # the settings field or option, named in errors
@@ -115,7 +118,7 @@ def find_config_file(config_file=None, # a file named on the command line, or No
     "The config file to read, or None; an explicitly named file must exist."
     explicit = config_file or (os.environ if env is None else env).get(ENV_PREFIX+'CONFIG')
     if explicit:
-        p = Path(explicit).expanduser()
+        p = as_path('config file', explicit)
         if not p.is_file(): raise SettingsError(f"config file not found: {p}")
         return p
     for p in (Path('tagsim.toml'), Path.home()/'.config'/'tagsim'/'config.toml'):
@@ -129,7 +132,8 @@ def _beside(config:Path, # the config file
            ):
     "A relative path of the file read from the file's folder, where its writer meant it; other values as they are."
     if field not in ('db_path', 'media_dir', 'work_dir', 'model_weights') or not isinstance(value, str): return value
-    if value.strip().lower() in ('', 'none', 'null', 'imagenet') or Path(value).expanduser().is_absolute(): return value
+    if value.strip().lower() in ('', 'none', 'null', 'imagenet') or value.startswith('~') or Path(value).is_absolute():
+        return value
     return str(Path(config).parent/value)
 
 # %% ../nbs/00_config.ipynb #a7181ed2

@@ -22,11 +22,12 @@ def model_choice(a, # parsed arguments with `arch` and `weights`
                 ) -> tuple[str, str|None]:
     """The architecture and weights named on the command line, else in the settings (random weights where nothing is
     pretrained)."""
-    from tagsim.models import get_backbone
+    from tagsim.models import get_backbone, weights_file
     arch = a.arch or settings.model_architecture
     backbone = get_backbone(arch, field=None if a.arch else 'model_architecture')
     weights = settings.model_weights if a.weights is None else (None if a.weights.lower() == 'none' else a.weights)
     if weights == 'imagenet' and a.weights is None and backbone.app == 'small_cnn': weights = None  # nothing pretrained
+    weights_file(arch, weights)  # a named file must be there before any work, not after the images are hashed
     return arch, weights
 
 # %% ../nbs/98_model_commands.ipynb #6d2f0969

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 import keras
 from keras import layers
-from .config import SettingsError
+from .config import SettingsError, as_path
 from .torchpickle import WeightsError
 from .lite0 import efficientnet_lite0
 
@@ -81,7 +81,7 @@ def weights_file(arch:str, # a registry name, for the error message
                 ) -> Path|None:
     "The local weights file that `weights` names, or None for 'imagenet' and random weights."
     if weights in (None, 'imagenet'): return None
-    path = Path(weights).expanduser()
+    path = as_path('weights', weights)
     if not path.is_file(): raise WeightsError(f"weights file for {arch} not found: {path}")
     return path
 

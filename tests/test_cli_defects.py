@@ -298,6 +298,8 @@ def test_13_missing_media_folder(tmp_path):
     (['run', '--out', '{file}'], 'is a file; name a folder'),
     (['umap', '--run', '{file}', '--out', 'maps'], 'run folder not found'),  # it advised embedding into FILE/embeddings
     (['stats', '--db', '{folder}'], 'scrape is not a file'),  # it said only 'Is a directory'
+    (['stats', '--db', '~nosuchuser/scrape.db'], "unknown user's home"),  # a traceback
+    (['embed', '--weights', '{folder}/nope.h5', '--out', 'e'], 'weights file for'),  # late, '[Errno 2]' only
 ])
 def test_13b_a_path_of_the_wrong_kind_is_refused_before_any_work(tmp_path, args, words):
     "A folder where a file goes (the CSV commands failed at the end on a temporary file's name), or a file for a folder."
