@@ -126,7 +126,8 @@ def claim_training(run_dir:Path, # a run folder that `claim_run_dir` gave this r
     """Keep what a killed training with these options left, so that it resumes; clear a finished training or one with
     other options, and the split too when its options changed. Returns the names removed."""
     asked, record = options_record(opts), run_dir/'training.json'
-    before = json.loads(record.read_text()) if record.exists() else None
+    try: before = json.loads(record.read_text()) if record.exists() else None
+    except ValueError: before = None  # edited by hand into something unreadable: start afresh
     resumable = before == asked and not (run_dir/'metrics.json').exists()
     stale = [] if resumable else list(TRAINING_STATE)
     if stale and (before is None or any(before.get(k) != asked[k] for k in _SPLIT_OPTIONS)): stale.append('split.json')

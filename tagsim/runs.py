@@ -21,8 +21,8 @@ from .hardware import describe_hardware, setup_precision
 from .metrics import evaluate_predictions, tune_thresholds, best_and_worst
 from .train import cache_features, fit_head, fit_tagger, copy_head_weights, feature_cache_dir, build_head, FitOptions
 from .run_setup import BASELINE, TrainOptions, run_split
-from .run_folder import (claim_run_dir, claim_training, epochs_logged, metrics_summary, options_record,
-                               run_dir_matches, run_identity)
+from .run_folder import (
+    claim_run_dir, claim_training, epochs_logged, metrics_summary, options_record, run_dir_matches, run_identity)
 
 # %% auto #0
 __all__ = ['predict_rows', 'fit_options', 'train_baseline', 'run_report', 'train_run']

@@ -302,7 +302,8 @@ def test_13_missing_media_folder(tmp_path):
     (['embed', '--weights', '{folder}/nope.h5', '--out', 'e'], 'weights file for'),  # late, '[Errno 2]' only
 ])
 def test_13b_a_path_of_the_wrong_kind_is_refused_before_any_work(tmp_path, args, words):
-    "A folder where a file goes (the CSV commands failed at the end on a temporary file's name), or a file for a folder."
+    """A folder where a file goes (the CSV commands failed at the end on a temporary file's name), a file for a folder,
+    a --run that is no folder, an unknown user's ~, a missing weights file: one line, before any work."""
     (tmp_path/'notes.txt').write_text('kept')
     args = [a.format(folder=tmp_path, file=tmp_path/'notes.txt') for a in args]
     r = run_cli(*args, check=False)
