@@ -135,7 +135,7 @@ def test_4_run_folders_store_absolute_paths(tmp_path):
     ['vocab', '--min-confidence', 'nan'], ['vocab', '--min-confidence', '-1'], ['vocab', '--min-confidence', 'inf'],
     ['train', '--epochs', '0'], ['train', '--image-size', '0'], ['train', '--image-size', '31'], ['train', '--batch-size', '0'],
     ['train', '--unfreeze-top', '-1'], ['train', '--repost-distance', '-2'], ['train', '--epochs', 'x'],
-    ['predict', 'x.png', '--run', 'r', '--top-k', '-3'], ['predict', 'x.png', '--run', 'r', '--top-k', '0'],
+    ['predict', 'x.png', '--run', '.', '--top-k', '-3'], ['predict', 'x.png', '--run', '.', '--top-k', '0'],
     ['demo', 'build', '--size', '-5'], ['demo', 'build', '--size', '0'], ['demo', 'run', '--size', '0'],
     ['demo', 'run', '--epochs', '0'], ['demo', 'run', '--image-size', '0'],
     ['duplicates', '--embeddings', 'e', '--out', 'd.csv', '--threshold', '2'],  # cosines and scores end at 1
