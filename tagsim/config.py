@@ -132,8 +132,8 @@ def _beside(config:Path, # the config file
            ):
     "A relative path of the file read from the file's folder, where its writer meant it; other values as they are."
     if field not in ('db_path', 'media_dir', 'work_dir', 'model_weights') or not isinstance(value, str): return value
-    if value.strip().lower() in ('', 'none', 'null', 'imagenet') or value.startswith('~') or Path(value).is_absolute():
-        return value
+    if _optional(value) is None or value.strip().lower() == 'imagenet': return value  # not set, or not a file
+    if value.startswith('~') or Path(value).is_absolute(): return value
     return str(Path(config).parent/value)
 
 # %% ../nbs/00_config.ipynb #a7181ed2

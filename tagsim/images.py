@@ -4,7 +4,7 @@
 
 # %% ../nbs/09_images.ipynb #73efe092
 from __future__ import annotations
-import json, os, warnings
+import json, os, stat, warnings
 from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
@@ -99,10 +99,10 @@ def open_image(path:str|Path, # an image file
     "Open and fully decode an image file as RGB, the right way up, or raise `ImageError`."
     path = Path(path)
     if classify_media(path.name) == 'video': raise ImageError('video', path.name)
-    try: n = path.stat().st_size
+    try: found = path.stat()
     except OSError: raise ImageError('missing_file', str(path)) from None
-    if path.is_dir(): raise ImageError('not_an_image', f"{path.name} is a folder")  # not 'corrupt_image' (EISDIR)
-    if n == 0: raise ImageError('empty_file', path.name)
+    if stat.S_ISDIR(found.st_mode): raise ImageError('not_an_image', f"{path.name} is a folder")  # not corrupt_image
+    if found.st_size == 0: raise ImageError('empty_file', path.name)
     return _on_white(_upright(_decode(path, max_pixels)))
 
 # %% ../nbs/09_images.ipynb #3dbc97a2

@@ -50,6 +50,10 @@ def unshown_symbols(notebooks:Path) -> tuple[list, int]:
             unshown += [f'{nb.stem}:{n}' for n in names if not any(re.search(rf'\b{n}\b', t) for t in later)]
     return unshown, total
 
+def python_lines(text:str) -> list:
+    "A code cell's lines, with IPython magics and shell escapes (`%`, `!`) blanked: they are not Python."
+    return ['' if l.lstrip().startswith(('%', '!')) else l for l in text.split('\n')]
+
 def example_layout(notebooks:Path) -> tuple[int, int, int]:
     "Lines of the example cells (code cells that are not `#| export`), those over 120 characters, and their `;` joins."
     lines = long = joins = 0
@@ -57,7 +61,7 @@ def example_layout(notebooks:Path) -> tuple[int, int, int]:
         for c in json.loads(nb.read_text())['cells']:
             text = ''.join(c['source'])
             if c['cell_type'] != 'code' or text.lstrip().startswith('#| export'): continue
-            cell = ['' if l.lstrip().startswith(('%', '!')) else l for l in text.split('\n')]  # magics are not Python
+            cell = python_lines(text)
             lines += len(cell)
             long += sum(len(l) > 120 for l in cell)
             joins += semicolons('\n'.join(cell))
@@ -66,7 +70,7 @@ def example_layout(notebooks:Path) -> tuple[int, int, int]:
 def _shows(text:str) -> bool:
     "Whether an example cell shows a value: it prints, or its last statement is an expression (not a check's call)."
     if 'print(' in text or 'display(' in text: return True
-    try: body = ast.parse('\n'.join('' if l.lstrip().startswith(('%', '!')) else l for l in text.split('\n'))).body
+    try: body = ast.parse('\n'.join(python_lines(text))).body
     except SyntaxError: return False
     last = body[-1].value if body and isinstance(body[-1], ast.Expr) else None
     called = getattr(last.func, 'id', getattr(last.func, 'attr', '')) if isinstance(last, ast.Call) else ''
