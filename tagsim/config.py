@@ -23,17 +23,16 @@ def default_work_dir() -> Path:
     return Path(base)/'tagsim'
 
 # %% ../nbs/00_config.ipynb #c0f1e001
-def as_path(field:str, # the settings field, named in errors
+def as_path(what:str, # what errors call the value: "settings field 'db_path'", 'run folder'
             value, # a string, a path or None
            ) -> Path|None:
-    "A user-expanded path, or None; an empty string or a non-path is an error naming the field."
+    "A user-expanded path, or None; an empty string or a non-path is an error naming what it is."
     if value is None: return None
     if not isinstance(value, (str, os.PathLike)) or str(value).strip() == '':
-        raise SettingsError(f"settings field '{field}': expected a path, got {value!r}")
+        raise SettingsError(f"{what}: expected a path, got {value!r}")
     try: return Path(value).expanduser()
     except RuntimeError:  # `~name/...` of a user this machine does not know
-        raise SettingsError(f"settings field '{field}': {str(value)!r} starts with an unknown user's home (~name)"
-                            ) from None
+        raise SettingsError(f"{what}: {str(value)!r} starts with an unknown user's home (~name)") from None
 
 # %% ../nbs/00_config.ipynb #c0f1e002
 def as_whole_number(field:str, # the settings field or option, named in errors
@@ -66,7 +65,7 @@ class Settings:
 
     def __post_init__(self):
         set_ = lambda k, v: object.__setattr__(self, k, v)
-        for k in ('db_path', 'media_dir', 'work_dir'): set_(k, as_path(k, getattr(self, k)))
+        for k in ('db_path', 'media_dir', 'work_dir'): set_(k, as_path(f"settings field '{k}'", getattr(self, k)))
         if self.work_dir is None: set_('work_dir', default_work_dir())
         if self.work_dir.exists() and not self.work_dir.is_dir():
             raise SettingsError(f"settings field 'work_dir': {self.work_dir} exists and is not a folder")
@@ -77,8 +76,8 @@ class Settings:
             raise SettingsError(f"settings field 'model_architecture': expected a registry name, got "
                                 f"{self.model_architecture!r}")
         weights = _optional(self.model_weights)
-        set_('model_weights',
-             None if weights is None else str(as_path('model_weights', weights)) if weights != 'imagenet' else weights)
+        named = weights is not None and weights != 'imagenet'
+        set_('model_weights', str(as_path("settings field 'model_weights'", weights)) if named else weights)
 
     @property
     def demo_dir(self) -> Path:

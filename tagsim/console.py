@@ -6,11 +6,11 @@
 from __future__ import annotations
 import argparse, math
 from pathlib import Path
-from .config import load_settings, Settings
+from .config import SettingsError, Settings, as_path, load_settings
 from .outputs import to_json
 
 # %% auto #0
-__all__ = ['whole', 'number', 'output_path', 'existing_folder', 'screen_text', 'show', 'settings_from_args', 'device_line']
+__all__ = ['whole', 'number', 'output_path', 'existing_path', 'screen_text', 'show', 'settings_from_args', 'device_line']
 
 # %% ../nbs/96_console.ipynb #ad118383
 def whole(minimum:int=1, # the smallest value allowed
@@ -38,28 +38,40 @@ def number(minimum:float=0.0, # the smallest value allowed
         return value
     return parse
 
+# %% ../nbs/96_console.ipynb #8602f45b
+def _user_path(text:str, # the path as typed
+               what:str, # what it is, for the message: 'output file', 'run folder'
+              ) -> Path:
+    "`text` with `~` expanded, as an argparse `type` sees it: a blank path or an unknown user's `~name` is refused."
+    try: return as_path(what, text)
+    except SettingsError as e: raise argparse.ArgumentTypeError(str(e)) from None
+
 # %% ../nbs/96_console.ipynb #60d14631
-def output_path(kind:str, # 'file' or 'folder': what the option must name
+def output_path(kind:str, # 'file', 'folder' or 'either': what the option must name
                ):
-    "An argparse `type` for an output path, refused when it names a folder where a file goes, or a file for a folder."
+    """An argparse `type` for an output path, `~` expanded; refused when it names a folder where a file goes, or a file
+    for a folder."""
     def parse(text:str) -> str:
-        found = Path(text)
+        found = _user_path(text, f'output {kind}')
         if kind == 'file' and found.is_dir():
             raise argparse.ArgumentTypeError(f"{text} is a folder; name a file (in it, say)")
         if kind == 'folder' and found.exists() and not found.is_dir():
             raise argparse.ArgumentTypeError(f"{text} is a file; name a folder (a new one is made)")
-        return text
+        return str(found)
     return parse
 
 # %% ../nbs/96_console.ipynb #28cd95da
-def existing_folder(what:str, # what the folder is, for the message: 'run folder'
-                   ):
-    "An argparse `type` for a folder that must be there: a file or nothing is refused at once, with what it is."
+def existing_path(kind:str, # 'file' or 'folder': what the option must name
+                  what:str, # what it is, for the message: 'run folder', 'truth file'
+                 ):
+    """An argparse `type` for a file or folder that must be there, `~` expanded: nothing, or the other kind, is
+    refused at once, with what it is. A file is anything but a folder, so that `<(command)` can stand for one."""
     def parse(text:str) -> str:
-        if not Path(text).is_dir():
-            is_file = ' (it is a file)' if Path(text).exists() else ''
-            raise argparse.ArgumentTypeError(f"{what} not found: {text}{is_file}")
-        return text
+        found = _user_path(text, what)
+        if not found.exists() or found.is_dir() != (kind == 'folder'):
+            other = f" (it is a {'folder' if found.is_dir() else 'file'})" if found.exists() else ''
+            raise argparse.ArgumentTypeError(f"{what} not found: {text}{other}")
+        return str(found)
     return parse
 
 # %% ../nbs/96_console.ipynb #5a674a6a

@@ -133,10 +133,10 @@ def _tag_scores(a, e, search_index, view) -> tuple:
     from tagsim.quality import knn_scores, label_matrix, tagger_scores, recovery_from_run, blend
     vocab, names = _scored_vocabulary(a, view)
     have = label_matrix(e.ids, view, vocab)
-    nbr, sims = neighbours(e, search_index, a.k, progress=True)
+    nbr, sims = neighbours(e, search_index, a.k, progress=not a.quiet)
     knn = knn_scores(e.rows_of(nbr.ravel()).reshape(nbr.shape), sims, have)
     if not a.run: return have, knn, {'knn_score': knn}, names, None
-    tagger = np.asarray(tagger_scores(a.run, e, view, progress=True), np.float32)
+    tagger = np.asarray(tagger_scores(a.run, e, view, progress=not a.quiet), np.float32)
     table = recovery_from_run(a.run, e, view, a.k)
     alpha = float(table.alpha.dropna().iloc[0])
     return have, blend(knn, tagger, alpha), {'knn_score': knn, 'tagger_score': tagger}, names, table
@@ -180,7 +180,7 @@ def _variant_sources(a):
         settings = load_settings(a.config, db_path=e.manifest['scrape'], media_dir=e.manifest['media_dir'],
                                  work_dir=a.work_dir)
     elif not a.db and a.run: settings = _run_settings(a)
-    index, _ = open_index(settings, progress=True)
+    index, _ = open_index(settings, progress=not a.quiet)
     if not a.run: return settings, index, e, None
     from tagsim.predict import load_run  # loads Keras: only for a run
     return settings, index, e, load_run(a.run)

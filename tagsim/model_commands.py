@@ -65,10 +65,10 @@ def cmd_train(a, # the parsed command line
     opts = TrainOptions(**train_choices(a, settings))
     if settings.db_path is None:  # the demo scrape: build it first if needed
         from tagsim.demo import build_demo
-        build_demo(settings.demo_dir, progress=True)
+        build_demo(settings.demo_dir, progress=not a.quiet)
     out = Path(a.out) if a.out else settings.work_dir/'runs'/f"{opts.arch}-{opts.mode}"
     print(device_line())
-    verbose = 1 if sys.stdout.isatty() or getattr(a, 'verbose', False) else 2  # 2: one line per epoch in log files
+    verbose = 0 if a.quiet else 1 if sys.stdout.isatty() or a.verbose else 2  # 2: one line per epoch in log files
     m = train_run(settings, out, opts, vocab=a.vocab, baseline=not a.no_baseline, verbose=verbose,
                   force=getattr(a, 'force', False))
     show(run_summary(m) | {'run folder': str(out.resolve())}, a.json)

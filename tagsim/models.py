@@ -81,7 +81,7 @@ def weights_file(arch:str, # a registry name, for the error message
                 ) -> Path|None:
     "The local weights file that `weights` names, or None for 'imagenet' and random weights."
     if weights in (None, 'imagenet'): return None
-    path = as_path('weights', weights)
+    path = as_path('weights file', weights)
     if not path.is_file(): raise WeightsError(f"weights file for {arch} not found: {path}")
     return path
 

@@ -5,7 +5,7 @@
 # %% ../nbs/98b_parser.ipynb #bfe7eec6
 from __future__ import annotations
 import argparse
-from .console import existing_folder, number, output_path, whole
+from .console import existing_path, number, output_path, whole
 from .scrape_commands import cmd_check_media, cmd_import_json, cmd_index, cmd_plots, cmd_stats, cmd_vocab
 from .model_commands import (
     cmd_config, cmd_demo_build, cmd_demo_run, cmd_evaluate, cmd_predict, cmd_run, cmd_train)
@@ -38,8 +38,9 @@ def _scrape_args(p:argparse.ArgumentParser) -> argparse.ArgumentParser:
     g.add_argument('--db', help='scrape database (SQLite); default: settings, else the demo scrape')
     g.add_argument('--media-dir', help='media folder; default: settings, else `media` beside the scrape')
     g.add_argument('--work-dir', help="where tagsim writes (index, outputs); default: settings, else ~/.cache/tagsim")
-    g.add_argument('--config',
+    g.add_argument('--config', type=existing_path('file', 'config file'),
                    help='TOML settings file (default: $TAGSIM_CONFIG, ./tagsim.toml, ~/.config/tagsim/config.toml)')
+    p.add_argument('--quiet', action='store_true', help='no progress bars')
     return p
 
 # %% ../nbs/98b_parser.ipynb #62116d50
@@ -71,8 +72,8 @@ def _add_main_job(sub):
            'report')
     r = _scrape_args(sub.add_parser('run', help=doc, description=doc + '. The last line of output is `report: PATH`.'))
     _main_job_options(r)
-    r.add_argument('--truth', help='variant ground truth (JSON pairs) to score the variants against')
-    r.add_argument('--quiet', action='store_true', help='no progress bars')
+    r.add_argument('--truth', type=existing_path('file', 'truth file'),
+                   help='variant ground truth (JSON pairs) to score the variants against')
     r.set_defaults(func=cmd_run)
 
 # %% ../nbs/98b_parser.ipynb #cfe9c005
@@ -88,7 +89,7 @@ def _add_demo(sub):
         d.add_argument('--force', action='store_true', help='rebuild even if it exists')
         d.add_argument('--quiet', action='store_true', help='no progress bar')
         d.add_argument('--work-dir', help='where tagsim writes')
-        d.add_argument('--config', help='TOML settings file')
+        d.add_argument('--config', type=existing_path('file', 'config file'), help='TOML settings file')
         if name == 'run':
             _main_job_options(d)
             d.add_argument('--skip-training', action='store_true', help='only build the demo and print its statistics')
@@ -105,7 +106,8 @@ def _add_vocab_options(c):
     c.add_argument('--flags', help='content flags to include, comma-separated: sfw,nsfw,nsfl,nsfp,pol (default all)')
     c.add_argument('--block', help='comma-separated block list replacing the default (sfw,nsfw,nsfl,nsfp,pol)')
     c.add_argument('--extra-block', help='comma-separated tags to block in addition')
-    c.add_argument('--out', help='output JSON file, or a folder for vocab.json (default: work_dir/vocab.json)')
+    c.add_argument('--out', type=output_path('either'),
+                   help='output JSON file, or a folder for vocab.json (default: work_dir/vocab.json)')
 
 # %% ../nbs/98b_parser.ipynb #6d7358b8
 def _add_scrape_commands(sub):
@@ -124,7 +126,8 @@ def _add_scrape_commands(sub):
             c.add_argument('--tail-tests', action='store_true',
                            help='also test whether the tag-frequency tail is a power law (likelihood ratios, Clauset et al.)')
         if name in ('stats', 'vocab', 'plots'):
-            c.add_argument('--aliases', help='alias map file (JSON, YAML or CSV): variant -> canonical')
+            c.add_argument('--aliases', type=existing_path('file', 'alias file'),
+                           help='alias map file (JSON, YAML or CSV): variant -> canonical')
             c.add_argument('--no-normalize', action='store_true', help='count tags as written (no variant keys)')
         if name == 'vocab': _add_vocab_options(c)
         if name == 'plots':
@@ -136,7 +139,7 @@ def _add_import_json(sub):
     ij = sub.add_parser('import-json', help='import saved pr0gramm API JSON into a new scrape',
                         description='Import items/get pages and items/info answers into a new pr0loader-layout '
                                     'database.')
-    ij.add_argument('files', nargs='+', help='JSON files')
+    ij.add_argument('files', nargs='+', type=existing_path('file', 'JSON file'), help='JSON files')
     ij.add_argument('--out', type=output_path('file'), required=True, help='new database path')
     ij.add_argument('--force', action='store_true', help='overwrite --out if it exists')
     ij.set_defaults(func=cmd_import_json)
@@ -175,7 +178,8 @@ def _add_train(sub):
                     help='finetune a pretrained backbone: unfreeze only its top N blocks')
     tr.add_argument('--warm-start', action='store_true', help='finetune: start from a head trained on cached features')
     chosen_tags = tr.add_mutually_exclusive_group()  # a saved vocabulary has chosen its tags already
-    chosen_tags.add_argument('--vocab', help='a saved vocabulary JSON (default: built with --min-occurrences)')
+    chosen_tags.add_argument('--vocab', type=existing_path('file', 'vocabulary file'),
+                             help='a saved vocabulary JSON (default: built with --min-occurrences)')
     _add_min_occurrences(chosen_tags)
     tr.add_argument('--out', type=output_path('folder'),
                     help='run folder (default: work_dir/runs/ARCH-MODE); rerun with it to resume')
@@ -190,16 +194,17 @@ def _add_run_commands(sub):
     "The commands that use a trained run: evaluate and predict."
     ev = _scrape_args(sub.add_parser('evaluate', help="evaluate a run on its held-out test split",
                                      description="Recompute a run's test metrics."))
-    ev.add_argument('--run', type=existing_folder('run folder'), required=True, help='run folder')
+    ev.add_argument('--run', type=existing_path('folder', 'run folder'), required=True, help='run folder')
     ev.add_argument('--split', default='test', choices=['train', 'val', 'test'])
     ev.add_argument('--json', action='store_true', help='print JSON')
     ev.set_defaults(func=cmd_evaluate)
     pr = sub.add_parser('predict', help='tag images with a trained run',
                         description='Print the top tags of images, using per-tag thresholds.')
     pr.add_argument('images', nargs='+', help='image files, or folders of images')
-    pr.add_argument('--run', type=existing_folder('run folder'), required=True, help='run folder')
+    pr.add_argument('--run', type=existing_path('folder', 'run folder'), required=True, help='run folder')
     pr.add_argument('--top-k', type=whole(1), default=5, help='tags shown per image (default 5)')
-    pr.add_argument('--out', help='write the tags to this .csv or .json file instead; rerun with it to resume')
+    pr.add_argument('--out', type=output_path('file'),
+                    help='write the tags to this .csv or .json file instead; rerun with it to resume')
     pr.add_argument('--json', action='store_true', help='print JSON (with --out, the summary)')
     pr.add_argument('--quiet', action='store_true', help='no progress bar (shown when the tags go to a file)')
     pr.set_defaults(func=cmd_predict)
@@ -211,7 +216,7 @@ def _add_embed(sub):
                                                    'manifest.json)',
                                      description='Embed every image of the scrape; resumable, incremental, shardable. '
                                                  '`tagsim embed merge DIR... --out DIR` joins shard folders.'))
-    em.add_argument('--run', type=existing_folder('run folder'),
+    em.add_argument('--run', type=existing_path('folder', 'run folder'),
                     help="a run folder: embed with its `embedding` layer (default scrape: the run's)")
     em.add_argument('--arch',
                     help='a backbone to embed with (default: settings model_architecture, efficientnet-lite0)')
@@ -225,7 +230,6 @@ def _add_embed(sub):
     em.add_argument('--batch-size', type=whole(1), default=32, help='images per forward pass (default 32)')
     em.add_argument('--part-size', type=whole(1), default=2048, help='items per resumable part (default 2048)')
     em.add_argument('--force', action='store_true', help='replace the parts of another model in --out')
-    em.add_argument('--quiet', action='store_true', help='no progress bar')
     em.set_defaults(func=_embed_or_merge)
     actions = em.add_subparsers(dest='embed_command', metavar='ACTION', parser_class=OneLineParser)
     mg = actions.add_parser('merge', help='join shard folders',
@@ -243,12 +247,13 @@ def _add_similar(sub):
     "The `similar` command."
     si = _scrape_args(sub.add_parser('similar', help='items most similar to an item, image, tag or vector',
                                      description='Nearest neighbours by cosine similarity.'))
-    si.add_argument('--embeddings', required=True, help='an embeddings folder (tagsim embed)')
+    si.add_argument('--embeddings', type=existing_path('folder', 'embeddings folder'), required=True,
+                    help='an embeddings folder (tagsim embed)')
     q = si.add_mutually_exclusive_group(required=True)
     q.add_argument('--id', type=int, help='an embedded item')
-    q.add_argument('--image', help='an image file')
+    q.add_argument('--image', type=existing_path('file', 'image'), help='an image file')
     q.add_argument('--tag', help="a tag: the centroid of its items")
-    q.add_argument('--vector', help='a .npy file holding one vector')
+    q.add_argument('--vector', type=existing_path('file', 'vector file'), help='a .npy file holding one vector')
     si.add_argument('--k', type=whole(1), default=10, help='results (default 10)')
     si.add_argument('--backend', choices=['auto', 'exact', 'hnsw'], default='auto',
                     help='search backend (default: by size and memory)')
@@ -283,8 +288,9 @@ def _add_embedding_commands(sub):
     for name, command, doc in QUALITY_COMMANDS:
         description = doc + '. Text cells that could start a spreadsheet formula get a leading quote.'
         c = _scrape_args(sub.add_parser(name, help=doc, description=description))
-        c.add_argument('--embeddings', required=True, help='an embeddings folder (tagsim embed)')
-        c.add_argument('--run', type=existing_folder('run folder'),
+        c.add_argument('--embeddings', type=existing_path('folder', 'embeddings folder'), required=True,
+                       help='an embeddings folder (tagsim embed)')
+        c.add_argument('--run', type=existing_path('folder', 'run folder'),
                         help='a run folder: its tagger scores join the neighbours (suggest, mislabelled)')
         c.add_argument('--out', type=output_path('file'), required=True, help='the CSV file to write')
         c.add_argument('--k', type=whole(1), default=10, help='neighbours per item (default 10)')
@@ -299,8 +305,9 @@ def _add_variants(sub):
                                                       'proposals',
                                      description='Rank tag pairs that may name the same thing; write them as CSV, '
                                                  'optionally as a reviewable alias proposal.'))
-    va.add_argument('--embeddings', help='an embeddings folder: the visual signal (and the default scrape)')
-    va.add_argument('--run', type=existing_folder('run folder'),
+    va.add_argument('--embeddings', type=existing_path('folder', 'embeddings folder'),
+                    help='an embeddings folder: the visual signal (and the default scrape)')
+    va.add_argument('--run', type=existing_path('folder', 'run folder'),
                     help="a run folder: its tagger's output weights as the model signal")
     va.add_argument('--method', choices=['tagsim', 'dbscan'], default='tagsim',
                     help="tagsim's fused score, or the seed's DBSCAN(eps=0.3) baseline")
@@ -315,7 +322,8 @@ def _add_variants(sub):
                     help=f'group pairs scoring at least this (default {GROUP_SCORE})')
     va.add_argument('--evaluate', action='store_true',
                     help='score against ground truth (the demo\'s, or --truth): P@k, R@k, AP on the test half')
-    va.add_argument('--truth', help='ground-truth pairs (JSON list of [a, b] or the demo format)')
+    va.add_argument('--truth', type=existing_path('file', 'truth file'),
+                    help='ground-truth pairs (JSON list of [a, b] or the demo format)')
     va.add_argument('--json', action='store_true', help='print JSON')
     va.set_defaults(func=cmd_variants)
 
@@ -327,8 +335,9 @@ def _add_umap(sub):
     um = sub.add_parser('umap',
                         help='UMAP maps of items and tags (PNG, interactive HTML) and a TensorBoard projector export',
                         description='Draw the items and the tags of an embeddings folder on a plane with UMAP.')
-    um.add_argument('--embeddings', help='an embeddings folder (default: the embeddings/ folder of --run)')
-    um.add_argument('--run', type=existing_folder('run folder'),
+    um.add_argument('--embeddings', type=existing_path('folder', 'embeddings folder'),
+                    help='an embeddings folder (default: the embeddings/ folder of --run)')
+    um.add_argument('--run', type=existing_path('folder', 'run folder'),
                     help="a run folder: its embeddings/ folder, and its tensorboard/ folder for the projector")
     um.add_argument('--out', type=output_path('folder'), required=True,
                     help='folder for items.png, items.html, tags.png, tags.html')
@@ -341,7 +350,7 @@ def _add_umap(sub):
     um.add_argument('--seed', type=whole(0), default=0,
                     help='random seed of the subsample, UMAP and k-means (default 0)')
     um.add_argument('--work-dir', help="where tagsim keeps the tag index")
-    um.add_argument('--config', help='TOML settings file')
+    um.add_argument('--config', type=existing_path('file', 'config file'), help='TOML settings file')
     um.add_argument('--json', action='store_true', help='print JSON')
     um.set_defaults(func=cmd_umap)
 

@@ -59,7 +59,7 @@ def scrape_stats(settings:Settings, # the scrape
 def cmd_stats(a, # the parsed command line
              ):
     "Print the scrape's statistics."
-    stats = scrape_stats(settings_from_args(a), rebuild=a.rebuild, progress=not a.json, aliases=_aliases(a),
+    stats = scrape_stats(settings_from_args(a), rebuild=a.rebuild, progress=not (a.json or a.quiet), aliases=_aliases(a),
                          normalize=not a.no_normalize, tail_tests=a.tail_tests)
     show(stats, a.json)
 
@@ -68,7 +68,7 @@ def cmd_index(a, # the parsed command line
              ):
     "Build or refresh the index."
     from tagsim.index import open_index
-    index, action = open_index(settings_from_args(a), rebuild=a.rebuild, progress=True)
+    index, action = open_index(settings_from_args(a), rebuild=a.rebuild, progress=not a.quiet)
     print(f"index {action}: {index.n_items:,} items, {index.n_tags:,} tags, {index.n_assignments:,} tag assignments at "
           f"{index.path}")
 
@@ -118,7 +118,7 @@ def cmd_vocab(a, # the parsed command line
     from tagsim.vocabulary import build_vocabulary
     from tagsim.flags import DEFAULT_BLOCKLIST
     settings = settings_from_args(a)
-    index, _ = open_index(settings, progress=True)
+    index, _ = open_index(settings, progress=not a.quiet)
     block = DEFAULT_BLOCKLIST if a.block is None else _comma_list(a.block)
     v = build_vocabulary(index, min_occurrences=settings.min_tag_occurrences, max_size=a.max_size,
                          min_confidence=a.min_confidence, min_tags_per_item=a.min_tags_per_item,
@@ -138,6 +138,6 @@ def cmd_plots(a, # the parsed command line
     from tagsim.index import open_index
     from tagsim.frequency_plots import save_plots
     from tagsim.normalize import group_tags
-    index, _ = open_index(settings_from_args(a), progress=True)
+    index, _ = open_index(settings_from_args(a), progress=not a.quiet)
     groups = group_tags(index, _aliases(a), normalize=not a.no_normalize)
     for p in save_plots(index, a.out, groups=groups): print(p)

@@ -1,6 +1,6 @@
 """The 13 command-line defects a careful new user found (issue 14), each with a test that failed before the fix,
 and a sweep of every numeric option with an out-of-range value."""
-import json, os, sqlite3, stat
+import json, os, sqlite3, stat, subprocess, sys
 from pathlib import Path
 import pytest
 from conftest import make_image_scrape, make_danbooru_db, pr0_item, run_cli
@@ -138,9 +138,9 @@ def test_4_run_folders_store_absolute_paths(tmp_path):
     ['predict', 'x.png', '--run', '.', '--top-k', '-3'], ['predict', 'x.png', '--run', '.', '--top-k', '0'],
     ['demo', 'build', '--size', '-5'], ['demo', 'build', '--size', '0'], ['demo', 'run', '--size', '0'],
     ['demo', 'run', '--epochs', '0'], ['demo', 'run', '--image-size', '0'],
-    ['duplicates', '--embeddings', 'e', '--out', 'd.csv', '--threshold', '2'],  # cosines and scores end at 1
-    ['suggest', '--embeddings', 'e', '--out', 's.csv', '--min-score', '1.5'],
-    ['mislabelled', '--embeddings', 'e', '--out', 'm.csv', '--max-score', '-0.1'],
+    ['duplicates', '--embeddings', '.', '--out', 'd.csv', '--threshold', '2'],  # cosines and scores end at 1
+    ['suggest', '--embeddings', '.', '--out', 's.csv', '--min-score', '1.5'],
+    ['mislabelled', '--embeddings', '.', '--out', 'm.csv', '--max-score', '-0.1'],
     ['variants', '--out', 'v.csv', '--min-score', '2'], ['umap', '--out', 'maps', '--min-score', '-3'],
 ])
 def test_5_every_numeric_option_is_range_checked(tmp_path, args):
@@ -290,9 +290,9 @@ def test_13_missing_media_folder(tmp_path):
     assert report['missing_file'] == 149 and len(report['missing_file_ids']) == 100 and report['missing_file_ids_shown'] == 'first 100 of 149'
 
 @pytest.mark.parametrize('args, words', [
-    (['duplicates', '--embeddings', 'e', '--out', '{folder}'], 'is a folder; name a file'),
-    (['variants', '--embeddings', 'e', '--out', 'v.csv', '--requests-out', '{folder}'], 'is a folder; name a file'),
-    (['import-json', 'page.json', '--out', '{folder}'], 'is a folder; name a file'),
+    (['duplicates', '--embeddings', '{folder}', '--out', '{folder}'], 'is a folder; name a file'),
+    (['variants', '--embeddings', '{folder}', '--out', 'v.csv', '--requests-out', '{folder}'], 'is a folder; name a file'),
+    (['import-json', '{file}', '--out', '{folder}'], 'is a folder; name a file'),
     (['plots', '--out', '{file}'], 'is a file; name a folder'),
     (['embed', '--out', '{file}'], 'is a file; name a folder'),
     (['run', '--out', '{file}'], 'is a file; name a folder'),
@@ -300,6 +300,14 @@ def test_13_missing_media_folder(tmp_path):
     (['stats', '--db', '{folder}'], 'scrape is not a file'),  # it said only 'Is a directory'
     (['stats', '--db', '~nosuchuser/scrape.db'], "unknown user's home"),  # a traceback
     (['embed', '--weights', '{folder}/nope.h5', '--out', 'e'], 'weights file for'),  # late, '[Errno 2]' only
+    (['run', '--truth', '{folder}'], 'truth file not found: {folder} (it is a folder)'),  # 'Is a directory' only
+    (['variants', '--out', 'v.csv', '--evaluate', '--truth', '{folder}'], 'truth file not found'),  # 'needs ground truth'
+    (['stats', '--config', '{folder}'], 'config file not found: {folder} (it is a folder)'),
+    (['stats', '--aliases', '{folder}'], 'alias file not found'),  # '[Errno 21] Is a directory'
+    (['train', '--vocab', '{folder}'], 'vocabulary file not found'),  # '[Errno 21] Is a directory'
+    (['similar', '--embeddings', '{folder}/nope', '--id', '1'], 'embeddings folder not found'),
+    (['import-json', '{folder}', '--out', 'x.db'], 'JSON file not found'),  # 'cannot be read (Is a directory)'
+    (['evaluate', '--run', '~nosuchuser/run'], "unknown user's home"),
 ])
 def test_13b_a_path_of_the_wrong_kind_is_refused_before_any_work(tmp_path, args, words):
     """A folder where a file goes (the CSV commands failed at the end on a temporary file's name), a file for a folder,
@@ -307,8 +315,20 @@ def test_13b_a_path_of_the_wrong_kind_is_refused_before_any_work(tmp_path, args,
     (tmp_path/'notes.txt').write_text('kept')
     args = [a.format(folder=tmp_path, file=tmp_path/'notes.txt') for a in args]
     r = run_cli(*args, check=False)
-    one_line_error(r, words)
+    one_line_error(r, words.format(folder=tmp_path))
     assert (tmp_path/'notes.txt').read_text() == 'kept'
+
+def test_13c_a_tilde_that_the_shell_left_is_the_home_folder(tmp_path, pr0loader_db):
+    "`--out=~/maps` and a quoted '~/run' reach tagsim as typed: `plots` wrote into a folder named `~`, `--run` refused."
+    home, here = tmp_path/'home', tmp_path/'here'
+    here.mkdir()
+    (home/'run').mkdir(parents=True)
+    common = dict(env={'HOME': str(home)}, check=False)
+    r = subprocess.run([sys.executable, '-m', 'tagsim.cli', 'plots', '--db', str(pr0loader_db), '--work-dir', str(tmp_path/'w'),
+                        '--quiet', '--out=~/maps'], cwd=here, capture_output=True, text=True, env=dict(os.environ, HOME=str(home)))
+    assert r.returncode == 0, r.stderr
+    assert (home/'maps').is_dir() and not (here/'~').exists()
+    one_line_error(run_cli('evaluate', '--run', '~/run', **common), 'is not a finished tagsim run')  # found, then checked
 
 def test_library_messages_that_span_lines_are_one_line(tmp_path):
     "Keras explains a weights file of another shape over several lines; tagsim says it on the error line, shapes included."

@@ -27,3 +27,23 @@ def test_a_log_level_that_asks_for_quiet_is_quiet(tmp_path):
     assert r.returncode == 2 and len(r.stderr.strip().splitlines()) == 1, r.stderr[-2000:]
     loud = tagsim('predict', tmp_path/'x.png', '--run', tmp_path, env_extra={'TF_CPP_MIN_LOG_LEVEL': '0'})
     assert loud.returncode == 2 and ('I0000' in loud.stderr or 'oneDNN' in loud.stderr or 'cuda' in loud.stderr.lower())
+
+def test_every_command_that_reads_a_scrape_takes_quiet(tmp_path):
+    "`--quiet` is one flag of every command that reads a scrape (each may build the index, with its progress bar)."
+    import argparse
+    from tagsim.parser import build_parser
+    def commands(p, prefix=()):
+        for a in p._actions:
+            if isinstance(a, argparse._SubParsersAction):
+                for name, sp in a.choices.items(): yield from commands(sp, prefix + (name,))
+        yield prefix, {o for a in p._actions for o in a.option_strings}
+    lacking = [' '.join(c) for c, opts in commands(build_parser()) if '--db' in opts and '--quiet' not in opts]
+    assert lacking == []
+    db = make_image_scrape(tmp_path, 40)
+    shown = tagsim('index', '--db', db, '--work-dir', tmp_path/'w', '--rebuild')
+    quiet = tagsim('index', '--db', db, '--work-dir', tmp_path/'w', '--rebuild', '--quiet')
+    assert 'indexing' in shown.stderr and quiet.returncode == 0 and quiet.stderr == '', quiet.stderr
+    trained = tagsim('train', '--db', db, '--work-dir', tmp_path/'w', '--arch', 'small-cnn', '--image-size', '32',
+                     '--epochs', '1', '--no-baseline', '--repost-distance', '-1', '--out', tmp_path/'run', '--quiet',
+                     env_extra={'TAGSIM_MIN_TAG_OCCURRENCES': '3'})
+    assert trained.returncode == 0 and 'Epoch' not in trained.stdout and trained.stderr == '', trained.stderr[-2000:]
