@@ -53,10 +53,11 @@ def job_train(job:JobFolder, # the job folder
               opts, # `TrainOptions`
               baseline:bool=True, # also train the pr0loader baseline
               verbose:int=1, # 0 silent, 1 progress bars, 2 one line per epoch
+              force:bool=False, # start afresh where `job.run` holds a run of another scrape or vocabulary
              ) -> dict:
     "Train and evaluate into `job.run`; a finished run with the same options is reused."
     from tagsim.runs import train_run
-    return train_run(settings, job.run, opts, baseline=baseline, verbose=verbose)
+    return train_run(settings, job.run, opts, baseline=baseline, verbose=verbose, force=force)
 
 # %% ../nbs/21_mainjob.ipynb #b22deeaa
 def job_embed(job:JobFolder, # the job folder
@@ -64,10 +65,11 @@ def job_embed(job:JobFolder, # the job folder
               opts, # `TrainOptions`: the backbone, its weights and size
               progress:bool=True, # show a progress bar
              ):
-    "Embed every image with the run's backbone into `job.embeddings` (resumable), reusing the features training cached."
+    """Embed every image with the run's backbone into `job.embeddings` (resumable), reusing the features training cached.
+    The folder is the job's own: when the job runs again with another backbone or size, its embeddings are replaced."""
     embedder = backbone_embedder(opts.arch, opts.weights, opts.size, opts.resize_mode,
                                  feature_root=settings.work_dir/'features')
-    embed_scrape(settings, embedder, job.embeddings, progress=progress)
+    embed_scrape(settings, embedder, job.embeddings, progress=progress, force=True)
     return load_embeddings(job.embeddings)
 
 # %% ../nbs/21_mainjob.ipynb #b56c1925
@@ -150,6 +152,7 @@ def main_job(settings:Settings, # the scrape and where tagsim writes
              truth_file:str|Path|None=None, # variant ground truth (the demo's); None skips that evaluation
              baseline:bool=True, # also train the pr0loader baseline
              verbose:int=1, # 0 silent, 1 progress bars, 2 one line per epoch
+             force:bool=False, # start afresh where `out_dir` holds a job of another scrape or vocabulary
              say=print, # receives one line per finished stage
             ) -> Path:
     "Run every stage into `out_dir` and write the report; returns the report's path."
@@ -162,7 +165,7 @@ def main_job(settings:Settings, # the scrape and where tagsim writes
     stage = lambda name, run: _timed_stage(job, timings, name, say, run)
     stage('statistics', lambda: job_statistics(job, index, settings.min_tag_occurrences))
     stage('vocabulary, training and evaluation',
-          lambda: job_train(job, settings, opts, baseline=baseline, verbose=verbose))
+          lambda: job_train(job, settings, opts, baseline=baseline, verbose=verbose, force=force))
     e = stage('embeddings', lambda: job_embed(job, settings, opts, progress=verbose > 0))
     view = ScrapeView(e, settings.work_dir, index=index)
     stage('similar items and near-duplicates', lambda: job_similar(job, e, view))

@@ -161,15 +161,22 @@ def cmd_config(a, # the parsed command line
     show(settings.as_dict() | {'scrape in use': str(settings.scrape_path),
                                'media folder in use': str(settings.media_path)}, a.json)
 
-# %% ../nbs/98_model_commands.ipynb #cb2af0c9
+# %% ../nbs/98_model_commands.ipynb #bc4c287e
+def _demo_build(a, # parsed `demo build` or `demo run` arguments
+                rebuild:bool, # render it again even if it exists
+               ):
+    "Render the demo scrape where it is missing (or always, with `rebuild`), and print where it is."
+    from tagsim.demo import build_demo
+    settings = settings_from_args(a)
+    db = build_demo(settings.demo_dir, size=a.size, force=rebuild, progress=not a.quiet)
+    print(f"demo scrape: {db}\nmedia: {settings.demo_dir/'media'}\nvariant ground truth: "
+          f"{settings.demo_dir/'variant_truth.json'}")
+
+# %% ../nbs/98_model_commands.ipynb #9068a176
 def cmd_demo_build(a, # the parsed command line
                   ):
     "Render the demo scrape."
-    from tagsim.demo import build_demo
-    settings = settings_from_args(a)
-    db = build_demo(settings.demo_dir, size=a.size, force=a.force, progress=not a.quiet)
-    print(f"demo scrape: {db}\nmedia: {settings.demo_dir/'media'}\nvariant ground truth: "
-          f"{settings.demo_dir/'variant_truth.json'}")
+    _demo_build(a, rebuild=a.force)
 
 # %% ../nbs/98_model_commands.ipynb #16d3d2a4
 def run_main_job(a, # parsed `demo run` or `run` arguments
@@ -185,7 +192,7 @@ def run_main_job(a, # parsed `demo run` or `run` arguments
     print(device_line())
     verbose = 0 if a.quiet else 1 if sys.stdout.isatty() else 2  # 2: one line per epoch in log files
     report = main_job(settings, out, opts, truth_file=truth, baseline=not a.no_baseline, verbose=verbose,
-                      say=lambda line: print(line, flush=True))
+                      force=a.force, say=lambda line: print(line, flush=True))
     show(run_summary(json.loads((out/'run'/'metrics.json').read_text())))
     print(f"report: {report.resolve()}")
 
@@ -193,8 +200,7 @@ def run_main_job(a, # parsed `demo run` or `run` arguments
 def cmd_demo_run(a, # the parsed command line
                 ):
     "The main job on the demo scrape, scored against the demo's variant ground truth."
-    a.force = False
-    cmd_demo_build(a)
+    _demo_build(a, rebuild=False)  # its --force is the job's
     a.db = a.media_dir = None
     settings = settings_from_args(a)
     if a.skip_training: return show(scrape_stats(settings, progress=not a.quiet))

@@ -54,6 +54,8 @@ def _add_min_occurrences(p, # a parser, or a group of one
 def _main_job_options(c):
     "The options that `demo run` and `run` share."
     c.add_argument('--out', type=output_path('folder'), help='the job folder (default: WORK_DIR/jobs/NAME)')
+    c.add_argument('--force', action='store_true',
+                   help='start afresh when --out holds a job of another scrape or vocabulary')
     c.add_argument('--epochs', type=whole(1), help='training epochs (default 30, with early stopping)')
     c.add_argument('--image-size', type=whole(32),
                    help="image size (default: settings image_size, else the architecture's native size)")
@@ -86,7 +88,7 @@ def _add_demo(sub):
                                                 'items, variants, maps, and an HTML report')):
         d = demo.add_parser(name, help=doc, description=doc)
         d.add_argument('--size', type=whole(8), default=128, help='icon size in pixels (default 128)')
-        d.add_argument('--force', action='store_true', help='rebuild even if it exists')
+        if name == 'build': d.add_argument('--force', action='store_true', help='rebuild even if it exists')
         d.add_argument('--quiet', action='store_true', help='no progress bar')
         d.add_argument('--work-dir', help='where tagsim writes')
         d.add_argument('--config', type=existing_path('file', 'config file'), help='TOML settings file')

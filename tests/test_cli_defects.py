@@ -110,6 +110,22 @@ def test_2d_training_takes_min_occurrences_as_its_advice_says(tmp_path):
     r = run_cli('run', *common, '--quiet', '--min-occurrences', '7', '--out', tmp_path/'job', check=False)
     one_line_error(r, 'no tag is on 7 items')
 
+def test_2e_the_main_job_runs_again_in_its_folder(tmp_path):
+    """Run again in its folder with another --image-size, `tagsim run` trained afresh and then stopped at its embeddings
+    ("holds embeddings of another model ... or --force"); on another scrape it advised --force, which `run` lacked."""
+    db = make_image_scrape(tmp_path, 30)
+    other = make_image_scrape(tmp_path/'other', 30)
+    common = ['run', '--work-dir', tmp_path/'w', '--arch', 'small-cnn', '--weights', 'none', '--epochs', '1',
+              '--no-baseline', '--repost-distance', '-1', '--quiet', '--out', tmp_path/'job']
+    env = {'TAGSIM_MIN_TAG_OCCURRENCES': '3'}
+    run_cli(*common, '--db', db, '--image-size', '32', env=env)
+    run_cli(*common, '--db', db, '--image-size', '48', env=env)
+    manifest = json.loads((tmp_path/'job/run/embeddings/manifest.json').read_text())
+    assert manifest['model']['image_size'] == 48
+    one_line_error(run_cli(*common, '--db', other, '--image-size', '48', env=env, check=False), 'another scrape', '--force')
+    run_cli(*common, '--db', other, '--image-size', '48', '--force', env=env)
+    assert json.loads((tmp_path/'job/statistics.json').read_text())['scrape'] == str(other)
+
 def test_3_damaged_pages_give_one_line(tmp_path):
     db = write_pr0loader_db(tmp_path/'s.db', [pr0_item(i, [('tag%d' % (i % 7), 0.5)] * 3) for i in range(1, 3000)])
     raw = bytearray(db.read_bytes()); page = 4096
