@@ -52,7 +52,7 @@ def output_path(kind:str, # 'file', 'folder' or 'either': what the option must n
     """An argparse `type` for an output path, `~` expanded; refused when it names a folder where a file goes, or a file
     for a folder."""
     def parse(text:str) -> str:
-        found = _user_path(text, f'output {kind}')
+        found = _user_path(text, 'output path')
         if kind == 'file' and found.is_dir():
             raise argparse.ArgumentTypeError(f"{text} is a folder; name a file (in it, say)")
         if kind == 'folder' and found.exists() and not found.is_dir():
