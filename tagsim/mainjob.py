@@ -65,8 +65,9 @@ def job_embed(job:JobFolder, # the job folder
               opts, # `TrainOptions`: the backbone, its weights and size
               progress:bool=True, # show a progress bar
              ):
-    """Embed every image with the run's backbone into `job.embeddings` (resumable), reusing the features training cached.
-    The folder is the job's own: when the job runs again with another backbone or size, its embeddings are replaced."""
+    """Embed every image with the run's backbone into `job.embeddings` (resumable), reusing the features training
+    cached. The folder is the job's own: when the job runs again with another backbone or size, its embeddings are
+    replaced."""
     embedder = backbone_embedder(opts.arch, opts.weights, opts.size, opts.resize_mode,
                                  feature_root=settings.work_dir/'features')
     embed_scrape(settings, embedder, job.embeddings, progress=progress, force=True)

@@ -59,8 +59,8 @@ def scrape_stats(settings:Settings, # the scrape
 def cmd_stats(a, # the parsed command line
              ):
     "Print the scrape's statistics."
-    stats = scrape_stats(settings_from_args(a), rebuild=a.rebuild, progress=not (a.json or a.quiet), aliases=_aliases(a),
-                         normalize=not a.no_normalize, tail_tests=a.tail_tests)
+    stats = scrape_stats(settings_from_args(a), rebuild=a.rebuild, progress=not (a.json or a.quiet),
+                         aliases=_aliases(a), normalize=not a.no_normalize, tail_tests=a.tail_tests)
     show(stats, a.json)
 
 # %% ../nbs/97_scrape_commands.ipynb #3b9de6c2
