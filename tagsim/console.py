@@ -65,7 +65,8 @@ def existing_path(kind:str, # 'file' or 'folder': what the option must name
                   what:str, # what it is, for the message: 'run folder', 'truth file'
                  ):
     """An argparse `type` for a file or folder that must be there, `~` expanded: nothing, or the other kind, is
-    refused at once, with what it is. A file is anything but a folder, so that `<(command)` can stand for one."""
+    refused at once, with what it is. Here a file is anything there that is not a folder; what it holds is checked
+    where it is read."""
     def parse(text:str) -> str:
         found = _user_path(text, what)
         if not found.exists() or found.is_dir() != (kind == 'folder'):

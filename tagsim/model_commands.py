@@ -70,7 +70,7 @@ def cmd_train(a, # the parsed command line
     print(device_line())
     verbose = 0 if a.quiet else 1 if sys.stdout.isatty() or a.verbose else 2  # 2: one line per epoch in log files
     m = train_run(settings, out, opts, vocab=a.vocab, baseline=not a.no_baseline, verbose=verbose,
-                  force=getattr(a, 'force', False))
+                  force=a.force)
     show(run_summary(m) | {'run folder': str(out.resolve())}, a.json)
 
 # %% ../nbs/98_model_commands.ipynb #3572e936
