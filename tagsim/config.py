@@ -118,7 +118,8 @@ def find_config_file(config_file=None, # a file named on the command line, or No
     explicit = config_file or (os.environ if env is None else env).get(ENV_PREFIX+'CONFIG')
     if explicit:
         p = as_path('config file', explicit)
-        if not p.is_file(): raise SettingsError(f"config file not found: {p}")
+        if not p.is_file():
+            raise SettingsError(f"config file not found: {p}{' (it is a folder)' if p.is_dir() else ''}")
         return p
     for p in (Path('tagsim.toml'), Path.home()/'.config'/'tagsim'/'config.toml'):
         if p.is_file(): return p

@@ -10,7 +10,8 @@ from .config import SettingsError, Settings, as_path, load_settings
 from .outputs import to_json
 
 # %% auto #0
-__all__ = ['whole', 'number', 'output_path', 'existing_path', 'screen_text', 'show', 'settings_from_args', 'device_line']
+__all__ = ['whole', 'number', 'output_path', 'existing_path', 'expanded_path', 'screen_text', 'show', 'settings_from_args',
+           'device_line']
 
 # %% ../nbs/96_console.ipynb #ad118383
 def whole(minimum:int=1, # the smallest value allowed
@@ -73,6 +74,14 @@ def existing_path(kind:str, # 'file' or 'folder': what the option must name
             other = f" (it is a {'folder' if found.is_dir() else 'file'})" if found.exists() else ''
             raise argparse.ArgumentTypeError(f"{what} not found: {text}{other}")
         return str(found)
+    return parse
+
+# %% ../nbs/96_console.ipynb #33f2a347
+def expanded_path(what:str, # what it is, for the message: 'image'
+                 ):
+    """An argparse `type` for a path that is checked where it is read, one by one (predict reports each missing image
+    and goes on): `~` expanded, nothing else."""
+    def parse(text:str) -> str: return str(_user_path(text, what))
     return parse
 
 # %% ../nbs/96_console.ipynb #5a674a6a

@@ -5,7 +5,7 @@
 # %% ../nbs/98b_parser.ipynb #bfe7eec6
 from __future__ import annotations
 import argparse
-from .console import existing_path, number, output_path, whole
+from .console import existing_path, expanded_path, number, output_path, whole
 from .scrape_commands import cmd_check_media, cmd_import_json, cmd_index, cmd_plots, cmd_stats, cmd_vocab
 from .model_commands import (
     cmd_config, cmd_demo_build, cmd_demo_run, cmd_evaluate, cmd_predict, cmd_run, cmd_train)
@@ -202,7 +202,7 @@ def _add_run_commands(sub):
     ev.set_defaults(func=cmd_evaluate)
     pr = sub.add_parser('predict', help='tag images with a trained run',
                         description='Print the top tags of images, using per-tag thresholds.')
-    pr.add_argument('images', nargs='+', help='image files, or folders of images')
+    pr.add_argument('images', nargs='+', type=expanded_path('image'), help='image files, or folders of images')
     pr.add_argument('--run', type=existing_path('folder', 'run folder'), required=True, help='run folder')
     pr.add_argument('--top-k', type=whole(1), default=5, help='tags shown per image (default 5)')
     pr.add_argument('--out', type=output_path('file'),
@@ -236,7 +236,7 @@ def _add_embed(sub):
     actions = em.add_subparsers(dest='embed_command', metavar='ACTION', parser_class=OneLineParser)
     mg = actions.add_parser('merge', help='join shard folders',
                             description='Join embeddings folders written by `tagsim embed --shard`.')
-    mg.add_argument('dirs', nargs='+', help='shard folders')
+    mg.add_argument('dirs', nargs='+', type=existing_path('folder', 'shard folder'), help='shard folders')
     mg.add_argument('--out', type=output_path('folder'), required=True, help='the merged folder')
     mg.set_defaults(func=cmd_embed_merge)
 

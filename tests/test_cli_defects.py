@@ -324,6 +324,8 @@ def test_13_missing_media_folder(tmp_path):
     (['similar', '--embeddings', '{folder}/nope', '--id', '1'], 'embeddings folder not found'),
     (['import-json', '{folder}', '--out', 'x.db'], 'JSON file not found'),  # 'cannot be read (Is a directory)'
     (['evaluate', '--run', '~nosuchuser/run'], "unknown user's home"),
+    (['embed', 'merge', '{folder}/nope', '--out', 'm'], 'shard folder not found: {folder}/nope'),
+    (['embed', 'merge', '{file}', '--out', 'm'], 'shard folder not found: {folder}/notes.txt (it is a file)'),
 ])
 def test_13b_a_path_of_the_wrong_kind_is_refused_before_any_work(tmp_path, args, words):
     """A folder where a file goes (the CSV commands failed at the end on a temporary file's name), a file for a folder,
@@ -345,6 +347,16 @@ def test_13c_a_tilde_that_the_shell_left_is_the_home_folder(tmp_path, pr0loader_
     assert r.returncode == 0, r.stderr
     assert (home/'maps').is_dir() and not (here/'~').exists()
     one_line_error(run_cli('evaluate', '--run', '~/run', **common), 'is not a finished tagsim run')  # found, then checked
+
+def test_13d_a_quoted_tilde_in_predict_and_embed_merge_and_a_config_folder_in_the_environment(small_run, tmp_path):
+    "predict's images and embed merge's folders took '~/x' literally; a folder in TAGSIM_CONFIG was 'not found'."
+    home = {'HOME': str(small_run)}
+    out = json.loads(run_cli('predict', '~/media/1.png', '--run', '~/run', '--json', env=home).stdout)
+    assert out[0]['path'] == str(small_run/'media/1.png') and 'error' not in out[0]
+    one_line_error(run_cli('embed', 'merge', '~/run', '--out', tmp_path/'m', env=home, check=False),
+                   f"{small_run/'run'}")  # found, then refused as no embeddings folder
+    one_line_error(run_cli('config', env={'TAGSIM_CONFIG': str(tmp_path)}, check=False),
+                   f'config file not found: {tmp_path} (it is a folder)')
 
 def test_library_messages_that_span_lines_are_one_line(tmp_path):
     "Keras explains a weights file of another shape over several lines; tagsim says it on the error line, shapes included."
