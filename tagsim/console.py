@@ -7,7 +7,7 @@ from __future__ import annotations
 import argparse, math
 from pathlib import Path
 from .config import SettingsError, Settings, as_path, load_settings
-from .outputs import to_json
+from .outputs import to_json, visible_text
 
 # %% auto #0
 __all__ = ['whole', 'number', 'output_path', 'existing_path', 'expanded_path', 'screen_text', 'show', 'settings_from_args',
@@ -89,8 +89,7 @@ def screen_text(text, # any value; tags, paths
                 limit:int=60, # longest shown form, in characters
                ) -> str:
     "`text` safe for a terminal: control and invisible characters escaped, cut to `limit` characters with an ellipsis."
-    import unicodedata
-    shown = ''.join(c if c.isprintable() and unicodedata.category(c) != 'Cf' else repr(c)[1:-1] for c in str(text))
+    shown = visible_text(text)
     return shown if len(shown) <= limit else shown[:limit - 1] + '…'
 
 # %% ../nbs/96_console.ipynb #2bea9dbc

@@ -64,7 +64,8 @@ def _search(a):
     from tagsim.search import open_vector_index
     from tagsim.queries import ScrapeView
     e = load_embeddings(a.embeddings)
-    return e, open_vector_index(e, backend=getattr(a, 'backend', 'auto')), ScrapeView(e, settings_from_args(a).work_dir)
+    view = ScrapeView(e, settings_from_args(a).work_dir, progress=not a.quiet)
+    return e, open_vector_index(e, backend=getattr(a, 'backend', 'auto')), view
 
 def _query_vector(a, e, view):
     from tagsim.queries import tag_centroid, image_vector, file_vector
@@ -245,7 +246,7 @@ def _map_sources(a):
         raise FileNotFoundError(f"the run has no embeddings folder {path}: make it with tagsim embed --run {a.run} "
                                 f"--out {path}")
     e = load_embeddings(path)
-    return e, ScrapeView(e, settings_from_args(a).work_dir)
+    return e, ScrapeView(e, settings_from_args(a).work_dir, progress=not a.quiet)
 
 # %% ../nbs/98a_embedding_commands.ipynb #a1f0c003
 def cmd_umap(a, # the parsed command line
@@ -257,5 +258,5 @@ def cmd_umap(a, # the parsed command line
     table, ranked = discover_variants(view.index, e, min_support=a.min_support)
     groups = variant_groups(ranked, table, a.min_score)
     done = write_maps(e, view, table, a.out, groups=groups, projector_dir=Path(a.run)/'tensorboard' if a.run else None,
-                      colour_tag=a.colour_tag, max_points=a.max_points, seed=a.seed)
+                      colour_tag=a.colour_tag, max_points=a.max_points, seed=a.seed, progress=not a.quiet)
     show(done | {'variant groups linked': len(groups)}, a.json)

@@ -171,6 +171,7 @@ def main_job(settings:Settings, # the scrape and where tagsim writes
     view = ScrapeView(e, settings.work_dir, index=index)
     stage('similar items and near-duplicates', lambda: job_similar(job, e, view))
     table, groups = stage('tag variants', lambda: job_variants(job, index, e, view, truth_file=truth_file))
-    stage('maps', lambda: write_maps(e, view, table, job.maps, groups=groups, projector_dir=job.run/'tensorboard'))
+    stage('maps', lambda: write_maps(e, view, table, job.maps, groups=groups, projector_dir=job.run/'tensorboard',
+                                     progress=verbose > 0))
     job_left_out(job, e)
     return write_report(job.root, title=f"tagsim report: {Path(settings.scrape_path).name}")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 # %% auto #0
 __all__ = ['FORMULA_STARTS', 'temporary_of', 'remove_stale_temporaries', 'atomic_output', 'is_temporary', 'json_safe', 'to_json',
-           'write_json', 'csv_safe', 'write_csv', 'save_png', 'plot_text']
+           'write_json', 'csv_safe', 'write_csv', 'save_png', 'visible_text', 'plot_text']
 
 # %% ../nbs/00a_outputs.ipynb #b5ee23dd
 def _current_umask() -> int:
@@ -126,8 +126,17 @@ def save_png(fig, # a matplotlib figure
     plt.close(fig)
     return Path(path)
 
+# %% ../nbs/00a_outputs.ipynb #8a3cd112
+def visible_text(text, # any value: a tag, a path
+                ) -> str:
+    """`text` with control and invisible characters written as escapes (`\\t`, `\\x1b`): printed or drawn, a tag
+    cannot move the cursor, recolour a terminal, break a line or draw an empty box."""
+    import unicodedata
+    return ''.join(c if c.isprintable() and unicodedata.category(c) != 'Cf' else repr(c)[1:-1] for c in str(text))
+
 # %% ../nbs/00a_outputs.ipynb #3b8b833e
 def plot_text(text, # a tag, caption or title to show in a figure
              ) -> str:
-    "`text` as matplotlib should draw it: every `$` escaped, so that nothing in it is read as mathematics."
-    return str(text).replace('$', r'\$')
+    """`text` as matplotlib should draw it: every `$` escaped, so that nothing in it is read as mathematics, and
+    control characters shown as escapes (`visible_text`)."""
+    return visible_text(text).replace('$', r'\$')

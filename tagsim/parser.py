@@ -354,6 +354,7 @@ def _add_umap(sub):
     um.add_argument('--work-dir', help="where tagsim keeps the tag index")
     um.add_argument('--config', type=existing_path('file', 'config file'), help='TOML settings file')
     um.add_argument('--json', action='store_true', help='print JSON')
+    um.add_argument('--quiet', action='store_true', help='no progress bars')
     um.set_defaults(func=cmd_umap)
 
 # %% ../nbs/98b_parser.ipynb #4abc6eac

@@ -43,13 +43,14 @@ def neighbour_graph(x:np.ndarray, # (n, d) rows
     return np.vstack(found), 1 - np.vstack(sims)
 
 # %% ../nbs/19_projection.ipynb #33734e39
-def _fit_umap(vectors:np.ndarray, n_neighbors:int, min_dist:float, seed:int) -> np.ndarray:
+def _fit_umap(vectors:np.ndarray, n_neighbors:int, min_dist:float, seed:int, progress:bool=False) -> np.ndarray:
     "UMAP with the cosine metric on the rows reduced by PCA to at most 50 dimensions, from tagsim's neighbour search."
     import umap
     x = reduced(np.asarray(vectors, np.float32), dims=50, seed=seed)
     k = min(n_neighbors, len(x) - 1)
     model = umap.UMAP(n_neighbors=k, min_dist=min_dist, metric='cosine', random_state=seed,
-                      precomputed_knn=(*neighbour_graph(x, k), None))
+                      precomputed_knn=(*neighbour_graph(x, k), None),
+                      tqdm_kwds={'disable': not progress, 'desc': 'UMAP epochs', 'leave': False})
     with warnings.catch_warnings():
         warnings.simplefilter('ignore')  # random_state forces one thread, and no pynndescent index: umap warns of both
         return model.fit_transform(x).astype(np.float32)
@@ -63,6 +64,7 @@ def umap_projection(vectors:np.ndarray, # (n, dim) finite rows to place
                     n_neighbors:int=15, # UMAP's neighbourhood size
                     min_dist:float=0.1, # UMAP's smallest distance between placed points
                     seed:int=0, # random state: the same seed gives the same picture
+                    progress:bool=False, # show a bar over UMAP's epochs
                    ) -> np.ndarray:
     "2-D UMAP coordinates of the rows, read from the cache when this projection was made before."
     if len(vectors) < MIN_MAP_POINTS:
@@ -71,7 +73,7 @@ def umap_projection(vectors:np.ndarray, # (n, dim) finite rows to place
     key = projection_key(vectors, n_neighbors=n_neighbors, min_dist=min_dist, seed=seed)
     cached = Path(cache_dir)/f'umap-{key}.npy' if cache_dir else None
     if cached and cached.is_file(): return np.load(cached, allow_pickle=False)
-    xy = _fit_umap(vectors, n_neighbors, min_dist, seed)
+    xy = _fit_umap(vectors, n_neighbors, min_dist, seed, progress)
     if cached:
         with atomic_output(cached) as tmp: np.save(tmp, xy, allow_pickle=False)
     return xy
@@ -162,5 +164,5 @@ def thumbnail_uri(path:str|Path, # an image file
                   size:int=48, # thumbnail side in pixels
                  ) -> str:
     "A JPEG thumbnail as a data URI; a grey square for a file that cannot be read as an image."
-    try: return _jpeg_uri(Image.fromarray(load_image(path, size)))
+    try: return _jpeg_uri(Image.fromarray(load_image(path, size, thumbnail=True)))
     except (ImageError, OSError): return _jpeg_uri(Image.new('RGB', (PLACEHOLDER_SIZE,) * 2, (200, 200, 200)))

@@ -9,6 +9,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from PIL import Image
+from tqdm.auto import tqdm
 from .outputs import atomic_output, csv_safe
 from .images import load_image, ImageError
 
@@ -47,13 +48,15 @@ def sprite_grid(n:int, # thumbnails to place
 # %% ../nbs/19b_projector.ipynb #a39f9402
 def sprite_image(paths:list, # image files, one per point, in point order
                  thumb:int=64, # largest thumbnail side
+                 progress:bool=False, # show a bar over the images
                 ) -> tuple[Image.Image, int]:
     "A square sprite of thumbnails in row-major order (unreadable images left blank), and the thumbnail side used."
     side, thumb = sprite_grid(len(paths), thumb)
     sprite = Image.new('RGB', (side * thumb,) * 2, (255, 255, 255))
-    for k, p in enumerate(paths):
-        try: sprite.paste(Image.fromarray(load_image(p, thumb)), ((k % side) * thumb, (k // side) * thumb))
-        except (ImageError, OSError): pass  # a blank cell
+    for k, p in enumerate(tqdm(paths, desc='sprite', unit='img', disable=not progress, leave=False)):
+        try: cell = Image.fromarray(load_image(p, thumb, thumbnail=True))
+        except (ImageError, OSError): continue  # a blank cell
+        sprite.paste(cell, ((k % side) * thumb, (k // side) * thumb))
     return sprite, thumb
 
 # %% ../nbs/19b_projector.ipynb #239938d9
@@ -76,6 +79,7 @@ def _write_projector_files(work:Path, # an empty folder
                            metadata:pd.DataFrame, # one row per vector: the labels
                            image_paths:list|None, # one image per vector for the sprite, or None
                            thumb:int, # largest sprite thumbnail side
+                           progress:bool=False, # show a bar over the sprite's images
                           ):
     "The projector's files: the vectors as a checkpoint, the labels, the sprite (if any) and the config."
     import tensorflow as tf
@@ -83,7 +87,7 @@ def _write_projector_files(work:Path, # an empty folder
     write_metadata_tsv(work/'metadata.tsv', metadata)
     side = None
     if image_paths is not None:
-        sprite, side = sprite_image(image_paths, thumb)
+        sprite, side = sprite_image(image_paths, thumb, progress=progress)
         sprite.save(work/'sprite.png')
     (work/'checkpoint').write_text(
         'model_checkpoint_path: "embedding.ckpt"\nall_model_checkpoint_paths: "embedding.ckpt"\n'
@@ -95,13 +99,14 @@ def projector_export(vectors:np.ndarray, # (n, dim) rows to show
                      log_dir:str|Path, # a TensorBoard log folder (a run's `tensorboard/`)
                      image_paths:list|None=None, # one image per vector for the sprite, or None
                      thumb:int=64, # largest sprite thumbnail side
+                     progress:bool=False, # show a bar over the sprite's images
                     ) -> Path:
     "Write the vectors, labels and sprite for TensorBoard's projector into `log_dir`; returns its config file."
     log_dir = Path(log_dir)
     log_dir.mkdir(parents=True, exist_ok=True)
     work = Path(tempfile.mkdtemp(prefix='.projector-', dir=log_dir))
     try:
-        _write_projector_files(work, vectors, metadata, image_paths=image_paths, thumb=thumb)
+        _write_projector_files(work, vectors, metadata, image_paths=image_paths, thumb=thumb, progress=progress)
         for f in sorted(work.iterdir(), key=lambda f: f.name == 'projector_config.pbtxt'): f.replace(log_dir/f.name)
     finally: shutil.rmtree(work, ignore_errors=True)
     return log_dir/'projector_config.pbtxt'

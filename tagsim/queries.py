@@ -35,9 +35,10 @@ class ScrapeView:
     def __init__(self, e:Embeddings, # the embeddings (their manifest names the scrape)
                  work_dir:str|Path|None=None, # where the tag index lives; default the settings' work_dir
                  index=None, # the scrape's `TagIndex` when the caller has it open; else opened here
+                 progress:bool=False, # show a bar while the tag index is built or refreshed
                 ):
         settings = load_settings(db_path=e.manifest['scrape'], media_dir=e.manifest['media_dir'], work_dir=work_dir)
-        self.index = index if index is not None else open_index(settings)[0]
+        self.index = index if index is not None else open_index(settings, progress=progress)[0]
         self.ids, self.tags = item_tags(self.index)
         with Scrape(settings.scrape_path) as scrape: media = media_table(scrape)
         self.media_dir, self.paths = settings.media_path, dict(zip(media.item_id.tolist(), media.path.tolist()))

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 import numpy as np
 import pandas as pd
+from tqdm.auto import tqdm
 from .maps import group_links, item_map_figure, item_map_html, tag_map_figure, tag_map_html, tag_points
 from .outputs import save_png
 from .projection import MIN_MAP_POINTS, item_groups, subsample_rows, thumbnail_uri, umap_projection
@@ -19,10 +20,12 @@ __all__ = ['PROJECTOR_POINTS', 'MAX_POINTS', 'item_hover', 'write_item_maps', 'w
 def item_hover(view, # `tagsim.queries.ScrapeView` of the embeddings' scrape
                ids:np.ndarray, # the items on the map
                thumb:int=48, # thumbnail side
+               progress:bool=False, # show a bar over the thumbnails
               ) -> pd.DataFrame:
     "Per item: id, tags as one text and a thumbnail data URI."
+    shown = tqdm(ids, desc='thumbnails', unit='img', disable=not progress, leave=False)
     return pd.DataFrame({'item_id': ids.astype(int), 'tags': [', '.join(view.tags_of(i)) for i in ids],
-                         'thumb': [thumbnail_uri(view.path_of(i), thumb) for i in ids]})
+                         'thumb': [thumbnail_uri(view.path_of(i), thumb) for i in shown]})
 
 # %% ../nbs/19c_viz.ipynb #cd2ed9c1
 def write_item_maps(e, # loaded `Embeddings`
@@ -31,15 +34,17 @@ def write_item_maps(e, # loaded `Embeddings`
                     out_dir:Path, # where items.png, items.html and the projection cache go
                     colour_tag:str|None=None, # colour by this tag; default by cluster
                     seed:int=0, # UMAP and k-means random state
+                    progress:bool=False, # show bars over UMAP's epochs and the thumbnails
                    ) -> dict:
     "Item map PNG and HTML for the chosen rows of the embeddings."
     ids = e.ids[rows]
-    xy = umap_projection(np.asarray(e.vectors[rows], np.float32), cache_dir=out_dir/'cache', seed=seed)
+    xy = umap_projection(np.asarray(e.vectors[rows], np.float32), cache_dir=out_dir/'cache', seed=seed,
+                         progress=progress)
     groups = item_groups(xy, [view.tags_of(i) for i in ids], colour_tag, seed=seed)
     title = f"{len(rows):,} of {len(e):,} items" + (f", coloured by '{colour_tag}'" if colour_tag
                                                     else ', coloured by cluster')
     save_png(item_map_figure(xy, groups, title), out_dir/'items.png')
-    item_map_html(xy, groups, item_hover(view, ids), out_dir/'items.html', title)
+    item_map_html(xy, groups, item_hover(view, ids, progress=progress), out_dir/'items.html', title)
     return {'items on the map': len(rows), 'items.png': str(out_dir/'items.png'),
             'items.html': str(out_dir/'items.html')}
 
@@ -70,12 +75,14 @@ def write_projector(e, # loaded `Embeddings`
                     out_dir:Path, # the TensorBoard log folder
                     max_points:int=PROJECTOR_POINTS, # subsample beyond this (the projector's UMAP takes 5,000)
                     seed:int=0, # subsample random state
+                    progress:bool=False, # show a bar over the sprite's images
                    ) -> dict:
     "The projector export of a subsample of the embeddings, with item ids, tags and a sprite."
     rows = subsample_rows(len(e), max_points, seed)
     ids = e.ids[rows]
     meta = pd.DataFrame({'item_id': ids.astype(int), 'tags': [', '.join(view.tags_of(i)) for i in ids]})
-    config = projector_export(np.asarray(e.vectors[rows]), meta, out_dir, [view.path_of(i) for i in ids])
+    config = projector_export(np.asarray(e.vectors[rows]), meta, out_dir, [view.path_of(i) for i in ids],
+                              progress=progress)
     return {'projector points': len(rows), 'projector': str(config)}
 
 # %% ../nbs/19c_viz.ipynb #a6e51712
@@ -91,11 +98,12 @@ def write_maps(e, # loaded `Embeddings`
                colour_tag:str|None=None, # colour the item map by this tag; default by cluster
                max_points:int=MAX_POINTS, # subsample the item map beyond this
                seed:int=0, # one seed for subsampling, UMAP and k-means
+               progress:bool=False, # show bars over UMAP's epochs, the thumbnails and the sprite
               ) -> dict:
     "Every map of `tagsim umap`; returns what was written, saying when the item map is a subsample."
     out_dir = Path(out_dir)
     rows = subsample_rows(len(e), max_points, seed)
-    done = write_item_maps(e, view, rows, out_dir, colour_tag=colour_tag, seed=seed)
+    done = write_item_maps(e, view, rows, out_dir, colour_tag=colour_tag, seed=seed, progress=progress)
     if len(rows) < len(e): done['subsampled'] = f"{len(rows):,} of {len(e):,} items drawn at random (seed {seed})"
     done |= write_tag_maps(table, e, list(groups), out_dir, seed)
-    return done | write_projector(e, view, Path(projector_dir or out_dir/'tensorboard'), seed=seed)
+    return done | write_projector(e, view, Path(projector_dir or out_dir/'tensorboard'), seed=seed, progress=progress)

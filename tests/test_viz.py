@@ -93,3 +93,12 @@ def test_umap_errors_are_one_line(maps, tmp_path):
     assert r.returncode == 2 and 'no embeddings folder' in r.stderr and 'Traceback' not in r.stderr
     r = run_cli('umap', '--embeddings', d/'e', '--out', tmp_path/'m', '--work-dir', d/'w', '--colour-tag', 'rott', check=False)
     assert r.returncode == 2 and "no item on the map carries the tag 'rott'" in r.stderr and 'Traceback' not in r.stderr
+
+def test_umap_shows_its_progress_unless_quiet(maps, tmp_path):
+    """A map of 50,000 photos takes minutes (the index, UMAP, a thumbnail per point, the sprite), and `umap` showed
+    nothing: bars now show how far it got, and --quiet hides them."""
+    d, _ = maps
+    shown = run_cli('umap', '--embeddings', d/'e', '--out', tmp_path/'m', '--work-dir', tmp_path/'w')
+    for bar in ('indexing', 'UMAP epochs', 'thumbnails', 'sprite'): assert bar in shown.stderr, (bar, shown.stderr[-2000:])
+    quiet = run_cli('umap', '--embeddings', d/'e', '--out', tmp_path/'q', '--work-dir', tmp_path/'w2', '--quiet')
+    assert quiet.stderr == '', quiet.stderr[-2000:]
