@@ -99,7 +99,8 @@ def open_image(path:str|Path, # an image file
                max_pixels:int=DEFAULT_MAX_PIXELS, # larger images are refused as decompression bombs
                at_least:int|None=None, # a JPEG may be decoded at a reduced scale with both sides still this long
               ) -> Image.Image:
-    "Open and fully decode an image file as RGB, the right way up, or raise `ImageError`."
+    """Open and decode an image file as RGB, the right way up, or raise `ImageError`: in full, or a JPEG at a reduced
+    scale when `at_least` allows."""
     path = Path(path)
     if classify_media(path.name) == 'video': raise ImageError('video', path.name)
     try: found = path.stat()
