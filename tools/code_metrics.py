@@ -1,6 +1,7 @@
 #!/usr/bin/env python
 """Readability figures of the library (issue 13's measures), over tagsim/*.py without _modidx.py:
-mean and longest function length (from the `def` line to the function's last line), `;` joins per 100 lines,
+mean and longest function length (from the `def` line to the function's last line, and what the mean would be
+with every signature on one line and then without docstrings), `;` joins per 100 lines,
 share of lines over 120 characters (and, in the notebooks' example cells, long lines and `;` joins), public functions with three or more parameters that lack docments (and those
 with any parameters, the issue's wider ask), the largest number of positional arguments passed in one call, and the
 public functions and classes of nbs/ that no example cell of their notebook names (the issue's "a small labelled
@@ -34,6 +35,14 @@ def lengths_of(folder:Path) -> tuple[int, int, int]:
     "Functions, their lines (def to last line) and their signature lines (def to the first body line) under `folder`."
     fns = [fn for f in sorted(folder.glob('*.py')) if f.name != '_modidx.py' for fn in functions(ast.parse(f.read_text()))]
     return len(fns), sum(fn.end_lineno - fn.lineno + 1 for fn in fns), sum(fn.body[0].lineno - fn.lineno for fn in fns)
+
+def documentation_lines(fns:list) -> tuple[int, int]:
+    """The lines that signatures take beyond one (docments put each parameter on a line of its own), and those of
+    docstrings (of functions with more to them): what a mean function length of 7 would cost."""
+    is_doc = lambda n: isinstance(n, ast.Expr) and isinstance(n.value, ast.Constant) and isinstance(n.value.value, str)
+    signatures = sum(max(fn.body[0].lineno - fn.lineno - 1, 0) for fn in fns)
+    docstrings = sum(fn.body[0].end_lineno - fn.body[0].lineno + 1 for fn in fns if len(fn.body) > 1 and is_doc(fn.body[0]))
+    return signatures, docstrings
 
 def unshown_symbols(notebooks:Path) -> tuple[list, int]:
     """Public functions and classes of export cells that no later non-export code cell of their notebook names (no
@@ -112,11 +121,12 @@ if __name__ == '__main__':
     if a.compare: compare(a.compare); raise SystemExit
     files = sorted(p for p in Path(__file__).resolve().parent.parent.joinpath('tagsim').glob('*.py') if p.name != '_modidx.py')
     lengths, n_lines, joins, long_lines, undocumented, calls = [], 0, 0, 0, [], []
-    with_params, undocumented_any = 0, []
+    with_params, undocumented_any, every_fn = 0, [], []
     for f in files:
         src = f.read_text(); lines = src.splitlines(); tree = ast.parse(src)
         n_lines += len(lines); joins += semicolons(src); long_lines += sum(len(l) > 120 for l in lines)
         for fn in functions(tree):
+            every_fn.append(fn)
             lengths.append((fn.end_lineno - fn.lineno + 1, f'{f.name}:{fn.name}'))
             params = [x for x in fn.args.posonlyargs + fn.args.args + fn.args.kwonlyargs if x.arg not in ('self', 'cls')]
             public = not fn.name.startswith('_') or fn.name == '__init__'
@@ -127,7 +137,10 @@ if __name__ == '__main__':
         calls += [(len(c.args), f'{f.name}:{c.lineno}') for c in ast.walk(tree) if isinstance(c, ast.Call)]
     lengths.sort(reverse=True); calls.sort(reverse=True)
     print(f"files: {len(files)}, lines: {n_lines:,}, functions: {len(lengths)}")
-    print(f"mean function length: {sum(l for l, _ in lengths) / len(lengths):.1f} lines; longest: {', '.join(f'{n} ({l})' for l, n in lengths[:a.list])}")
+    print(f"mean function length: {sum(l for l, _ in lengths) / len(lengths):.2f} lines; longest: {', '.join(f'{n} ({l})' for l, n in lengths[:a.list])}")
+    total, (signatures, docstrings) = sum(l for l, _ in lengths), documentation_lines(every_fn)
+    print(f"  the same mean with every signature on one line (no docments): {(total - signatures) / len(lengths):.2f}; "
+          f"and with no docstrings either: {(total - signatures - docstrings) / len(lengths):.2f}")
     print(f"';' joins: {joins} ({100 * joins / n_lines:.1f} per 100 lines)")
     print(f"lines over 120 characters: {long_lines} ({100 * long_lines / n_lines:.1f}%)")
     print(f"public functions with 3+ parameters lacking docments: {len(undocumented)}" + (f" (e.g. {', '.join(undocumented[:a.list])})" if undocumented else ''))
