@@ -71,13 +71,18 @@ def _as_stored(v:np.ndarray, fmt:dict) -> np.ndarray:
     v = np.asarray(v, np.float32)
     return unit_length(v) if fmt['normalized'] else v
 
+def _from_cache(embedder:Embedder, features:np.ndarray) -> np.ndarray:
+    "Cached backbone features as the embedder's vectors: through its head (a cached run's) where it has one."
+    if embedder.from_features is None: return features
+    return embedder.from_features.predict(np.asarray(features, np.float32), batch_size=1024, verbose=0)
+
 def embed_part(examples:Examples, # the items to embed
                rows:np.ndarray, # rows of `examples` in this part
                embedder:Embedder, # the model
                infer, # its compiled forward pass
                fmt:dict, # `vector_format`
                batch_size:int, # images per forward pass
-               cached:PartValues|None=None, # training's features of this backbone: the items it holds are not re-read
+               cached:PartValues|None=None, # training's features of the embedder's backbone: its items are not re-read
               ) -> tuple[np.ndarray, np.ndarray, dict]:
     "Vectors and ids of one part's readable rows (in one preallocated buffer), and what could not be read."
     log = SkipLog()
@@ -85,7 +90,7 @@ def embed_part(examples:Examples, # the items to embed
     buffer = np.empty((len(rows), int(embedder.model.output_shape[-1])), fmt['dtype'])
     ids = np.empty(len(rows), np.int64)
     n = int(held.sum())
-    if n: buffer[:n], ids[:n] = _as_stored(reused, fmt), examples.item_id[rows[held]]
+    if n: buffer[:n], ids[:n] = _as_stored(_from_cache(embedder, reused), fmt), examples.item_id[rows[held]]
     if n == len(rows): return buffer, ids, {}
     for images, batch_ids in make_dataset(examples, rows[~held], image_size=embedder.image_size, batch_size=batch_size,
                                           resize_mode=embedder.resize_mode, with_ids=True, skip_log=log):
@@ -96,10 +101,13 @@ def embed_part(examples:Examples, # the items to embed
 
 # %% ../nbs/15_embed.ipynb #cfe1ef47
 def _reusable_features(embedder:Embedder, fmt:dict) -> PartValues|None:
-    "The embedder's training feature cache, when it exists, matches the model's width and the vectors are normalised."
+    """The embedder's training feature cache, when it exists, is as wide as the features the embedder takes (its
+    vectors, or its head's input) and the vectors are normalised (the cache keeps float16)."""
     if embedder.features is None or not fmt['normalized'] or not Path(embedder.features).is_dir(): return None
     cached = PartValues(embedder.features, 'feat')
-    return cached if len(cached) and cached.dim == int(embedder.model.output_shape[-1]) else None
+    head = embedder.from_features
+    width = int(head.input_shape[-1] if head is not None else embedder.model.output_shape[-1])
+    return cached if len(cached) and cached.dim == width else None
 
 def extract_parts(examples:Examples, # the items to embed (`embeddable_items`)
                   embedder:Embedder, # the model

@@ -21,7 +21,8 @@ class Embedder:
     image_size:int # input size
     resize_mode:str # 'pad' or 'crop'
     identity:dict # source, arch or run, layer, weights hash, image size
-    features:Path|None=None # a training feature cache of this very backbone (`tagsim.train.feature_cache_dir`), reused
+    features:Path|None=None # a training feature cache of its backbone (`tagsim.train.feature_cache_dir`), reused
+    from_features:object=None # keras.Model: those features -> vectors (a cached run's head); None: they are the vectors
 
 # %% ../nbs/14b_embedder.ipynb #55a6c159
 def file_sha256(path:str|Path, # the file to hash
@@ -59,16 +60,30 @@ def backbone_embedder(arch:str='efficientnet-lite0', # a registry name
     return Embedder(pooled_backbone(arch, size, weights), size, resize_mode, identity, features)
 
 # %% ../nbs/14b_embedder.ipynb #f0fb8492
+def _cached_run_features(run, # a loaded `tagsim.predict.Run`
+                        ) -> tuple:
+    """The feature cache a run trained its head on, and the head up to its `embedding` layer as a model from those
+    features; (None, None) for a fine-tuned run, whose backbone no longer computes them."""
+    import keras
+    from tagsim.train import feature_cache_dir
+    opts = run.config['options']
+    if opts.get('mode', 'cached') != 'cached': return None, None
+    cache = feature_cache_dir(Path(run.config['settings']['work_dir'])/'features', opts['arch'], run.image_size,
+                              weights=opts['weights'], resize_mode=opts.get('resize_mode', 'pad'),
+                              seed=opts.get('seed', 0))
+    features = keras.Input(run.model.get_layer('pool').output.shape[1:], name='features')
+    return cache, keras.Model(features, run.model.get_layer('embedding')(features), name='embedding_of_features')
+
 def run_embedder(run_dir:str|Path, # a run folder written by `train_run`
                 ) -> Embedder:
-    "A trained run's `embedding` layer."
+    "A trained run's `embedding` layer; a run trained on cached features reuses them."
     from tagsim.predict import load_run
     from tagsim.tagger import embedding_model
     run = load_run(run_dir)
     identity = {'source': 'run', 'run': str(Path(run_dir).resolve()), 'arch': run.config['options']['arch'],
                 'layer': 'embedding', 'weights': file_sha256(Path(run_dir)/'model.keras'), 'image_size': run.image_size}
-    return Embedder(embedding_model(run.model), run.image_size,
-                    run.config['options'].get('resize_mode', 'pad'), identity)
+    return Embedder(embedding_model(run.model), run.image_size, run.config['options'].get('resize_mode', 'pad'),
+                    identity, *_cached_run_features(run))
 
 # %% ../nbs/14b_embedder.ipynb #bbe9daf5
 def unit_length(v:np.ndarray, # vectors, one per row (or a single vector)

@@ -106,6 +106,26 @@ def test_embedding_after_training_reuses_its_feature_cache(scrape, tmp_path):
     plain = run_cli('embed', '--db', db, '--work-dir', tmp_path/'w2', '--out', tmp_path/'e2', *EMBED)
     assert 'of them from the training feature cache: 0' in plain.stdout
 
+def test_embedding_with_a_cached_run_reuses_its_feature_cache(scrape, tmp_path):
+    """`tagsim embed --run` read every image again, though a run trained on cached features has a frozen backbone
+    whose output training kept: it now puts the cached features through the run's head, with the vectors the images
+    give."""
+    d, db = scrape
+    run_cli('train', '--db', db, '--work-dir', tmp_path/'w', '--arch', 'efficientnet-lite0', '--image-size', '64', '--epochs', '1',
+            '--no-baseline', '--repost-distance', '-1', '--out', tmp_path/'run', env={'TAGSIM_MIN_TAG_OCCURRENCES': '3'})
+    cached = sum(len(np.load(f)) for f in (tmp_path/'w/features').glob('*/part-*.ids.npy'))
+    by_cache = run_cli('embed', '--run', tmp_path/'run', '--out', tmp_path/'by-cache', '--quiet')
+    assert cached > 0 and f'of them from the training feature cache: {cached}' in by_cache.stdout, by_cache.stdout
+    elsewhere = tmp_path/'run-elsewhere'  # the same run, with its feature cache out of reach
+    shutil.copytree(tmp_path/'run', elsewhere)
+    config = json.loads((elsewhere/'settings.json').read_text())
+    config['settings']['work_dir'] = str(tmp_path/'nowhere')
+    (elsewhere/'settings.json').write_text(json.dumps(config))
+    by_images = run_cli('embed', '--run', elsewhere, '--out', tmp_path/'by-images', '--quiet')
+    assert 'of them from the training feature cache: 0' in by_images.stdout, by_images.stdout
+    (v, ids, _), (v_images, ids_images, _) = load(tmp_path/'by-cache'), load(tmp_path/'by-images')
+    assert np.array_equal(ids, ids_images) and np.abs(v.astype(np.float32) - v_images.astype(np.float32)).max() < 5e-3
+
 def test_bad_inputs_are_one_line(scrape, tmp_path):
     d, db = scrape
     bad = tmp_path/'bad'; shutil.copytree(d/'all', bad)
