@@ -4,7 +4,7 @@
 
 # %% ../nbs/15_embed.ipynb #20be859c
 from __future__ import annotations
-import json, shutil, zlib
+import json, shutil, warnings, zlib
 from pathlib import Path
 import numpy as np
 from .config import Settings
@@ -109,6 +109,22 @@ def _reusable_features(embedder:Embedder, fmt:dict) -> PartValues|None:
     width = int(head.input_shape[-1] if head is not None else embedder.model.output_shape[-1])
     return cached if len(cached) and cached.dim == width else None
 
+def _cache_agrees(examples:Examples, # the items to embed
+                  todo:np.ndarray, # rows of `examples` still to embed
+                  cached:PartValues, # `_reusable_features`
+                  embedder:Embedder, # the model
+                  infer, # its compiled forward pass
+                 ) -> bool:
+    """Whether the cache gives the model's own vector for the first item to embed that it holds: a cache that another
+    backbone or image pipeline wrote (or a damaged one) does not, and is then not used."""
+    probe = todo[np.isin(examples.item_id[todo], cached.ids)][:1]
+    as_unit = {'normalized': True}
+    for images, _ in make_dataset(examples, probe, image_size=embedder.image_size, batch_size=1,
+                                  resize_mode=embedder.resize_mode, with_ids=True, skip_log=SkipLog()):
+        via_cache = _from_cache(embedder, cached.take(examples.item_id[probe])[1])
+        return np.abs(_as_stored(via_cache, as_unit) - _as_stored(infer(images).numpy(), as_unit)).max() < 1e-2
+    return True  # nothing held, or its image cannot be read: nothing to compare
+
 def extract_parts(examples:Examples, # the items to embed (`embeddable_items`)
                   embedder:Embedder, # the model
                   parts:Path, # the parts folder (`claim_parts`)
@@ -124,6 +140,9 @@ def extract_parts(examples:Examples, # the items to embed (`embeddable_items`)
     if not len(todo): return counts
     cached = _reusable_features(embedder, fmt)  # read only when there is something to embed
     infer = _compiled(embedder.model)
+    if cached is not None and not _cache_agrees(examples, todo, cached, embedder, infer):
+        warnings.warn(f"the feature cache {embedder.features} disagrees with the model; every image is read instead")
+        cached = None
     embed = lambda rows: embed_part(examples, rows, embedder, infer=infer, fmt=fmt, batch_size=batch_size,
                                     cached=cached)
     fill_parts(parts, todo, embed, kind='vec', skipped=skipped, part_size=part_size, desc='embedding',

@@ -125,6 +125,12 @@ def test_embedding_with_a_cached_run_reuses_its_feature_cache(scrape, tmp_path):
     assert 'of them from the training feature cache: 0' in by_images.stdout, by_images.stdout
     (v, ids, _), (v_images, ids_images, _) = load(tmp_path/'by-cache'), load(tmp_path/'by-images')
     assert np.array_equal(ids, ids_images) and np.abs(v.astype(np.float32) - v_images.astype(np.float32)).max() < 5e-3
+    for f in (tmp_path/'w/features').glob('*/part-*.feat.npy'):  # a cache that another backbone wrote: not used
+        np.save(f, np.random.default_rng(0).normal(size=np.load(f).shape).astype(np.float16))
+    stale = run_cli('embed', '--run', tmp_path/'run', '--out', tmp_path/'stale', '--quiet')
+    assert 'disagrees with the model' in stale.stderr and 'training feature cache: 0' in stale.stdout, stale.stderr
+    v_stale, _, _ = load(tmp_path/'stale')
+    assert np.abs(v_stale.astype(np.float32) - v_images.astype(np.float32)).max() < 5e-3
 
 def test_bad_inputs_are_one_line(scrape, tmp_path):
     d, db = scrape
