@@ -68,9 +68,10 @@ def _cached_run_features(run, # a loaded `tagsim.predict.Run`
     from tagsim.train import feature_cache_dir
     opts = run.config['options']
     if opts.get('mode', 'cached') != 'cached': return None, None
-    cache = feature_cache_dir(Path(run.config['settings']['work_dir'])/'features', opts['arch'], run.image_size,
-                              weights=opts['weights'], resize_mode=opts.get('resize_mode', 'pad'),
-                              seed=opts.get('seed', 0))
+    try: cache = feature_cache_dir(Path(run.config['settings']['work_dir'])/'features', opts['arch'], run.image_size,
+                                   weights=opts['weights'], resize_mode=opts.get('resize_mode', 'pad'),
+                                   seed=opts.get('seed', 0))
+    except OSError: return None, None  # the weights file it started from is gone, and with it the cache's name
     features = keras.Input(run.model.get_layer('pool').output.shape[1:], name='features')
     return cache, keras.Model(features, run.model.get_layer('embedding')(features), name='embedding_of_features')
 
