@@ -114,15 +114,15 @@ def _cache_agrees(examples:Examples, # the items to embed
                   cached:PartValues, # `_reusable_features`
                   embedder:Embedder, # the model
                   infer, # its compiled forward pass
+                  fmt:dict, # `vector_format`: normalised, as `_reusable_features` requires
                  ) -> bool:
     """Whether the cache gives the model's own vector for the first item to embed that it holds: a cache that another
     backbone or image pipeline wrote (or a damaged one) does not, and is then not used."""
     probe = todo[np.isin(examples.item_id[todo], cached.ids)][:1]
-    as_unit = {'normalized': True}
     for images, _ in make_dataset(examples, probe, image_size=embedder.image_size, batch_size=1,
                                   resize_mode=embedder.resize_mode, with_ids=True, skip_log=SkipLog()):
         via_cache = _from_cache(embedder, cached.take(examples.item_id[probe])[1])
-        return np.abs(_as_stored(via_cache, as_unit) - _as_stored(infer(images).numpy(), as_unit)).max() < 1e-2
+        return np.abs(_as_stored(via_cache, fmt) - _as_stored(infer(images).numpy(), fmt)).max() < 1e-2
     return True  # nothing held, or its image cannot be read: nothing to compare
 
 def extract_parts(examples:Examples, # the items to embed (`embeddable_items`)
@@ -140,7 +140,7 @@ def extract_parts(examples:Examples, # the items to embed (`embeddable_items`)
     if not len(todo): return counts
     cached = _reusable_features(embedder, fmt)  # read only when there is something to embed
     infer = _compiled(embedder.model)
-    if cached is not None and not _cache_agrees(examples, todo, cached, embedder, infer):
+    if cached is not None and not _cache_agrees(examples, todo, cached, embedder, infer, fmt):
         warnings.warn(f"the feature cache {embedder.features} disagrees with the model; every image is read instead")
         cached = None
     embed = lambda rows: embed_part(examples, rows, embedder, infer=infer, fmt=fmt, batch_size=batch_size,
